@@ -1,0 +1,88 @@
+import { DEFAULT_POLICY, type QosPolicy } from './core/policy.js';
+import { TABLES, type TableName } from './adapters/dynamodb/schema.js';
+
+/**
+ * Configuration from the environment, read once per container by fail-fast helpers: a
+ * missing table name stops the function at cold start with a clear message, not at the
+ * first frame. The CDK stack and the local runtime set exactly these variables.
+ */
+
+/** Environment variable names for the policy (each optional; defaults in DEFAULT_POLICY). */
+export const POLICY_ENV: Record<keyof QosPolicy, string> = {
+  ackTimeoutMs: 'ACK_TIMEOUT_MS',
+  backoffCapMs: 'BACKOFF_CAP_MS',
+  attemptLimit: 'ATTEMPT_LIMIT',
+  messageTtlMs: 'MESSAGE_TTL_MS',
+  sessionTtlMs: 'SESSION_TTL_MS',
+  connectionTtlMs: 'CONNECTION_TTL_MS',
+  retainedTtlMs: 'RETAINED_TTL_MS',
+  deadLetterTtlMs: 'DEAD_LETTER_TTL_MS',
+  expiryGraceMs: 'EXPIRY_GRACE_MS',
+  releaseLeaseMs: 'RELEASE_LEASE_MS',
+  maxDataBytes: 'MAX_DATA_BYTES',
+};
+
+/** The resend sweep's own settings. */
+export interface SweepConfig {
+  /** Shards of the resend index (the sweep Queries each). */
+  shards: number;
+  /** Pause between sweeps within one scheduled invocation. */
+  intervalMs: number;
+  /** How long one invocation keeps sweeping (EventBridge fires at most once a minute). */
+  windowMs: number;
+  /** Most entries claimed per shard per sweep. */
+  batchSize: number;
+}
+
+export const SWEEP_ENV: Record<keyof SweepConfig, string> = {
+  shards: 'RESEND_SHARDS',
+  intervalMs: 'SWEEP_INTERVAL_MS',
+  windowMs: 'SWEEP_WINDOW_MS',
+  batchSize: 'SWEEP_BATCH_SIZE',
+};
+
+export const DEFAULT_SWEEP: SweepConfig = { shards: 4, intervalMs: 5000, windowMs: 50_000, batchSize: 100 };
+
+/** The stage's callback URL (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
+export const CALLBACK_URL_ENV = 'CALLBACK_URL';
+/** Where the SDK should reach DynamoDB (only the local runtime and tests set it). */
+export const DYNAMODB_ENDPOINT_ENV = 'DYNAMODB_ENDPOINT';
+
+type Env = Record<string, string | undefined>;
+
+export function requireEnv(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new Error(`qosgate: environment variable ${name} is required`);
+  return value;
+}
+
+function positiveInt(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`qosgate: ${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+export function readPolicy(env: Env): QosPolicy {
+  const policy = { ...DEFAULT_POLICY };
+  for (const key of Object.keys(POLICY_ENV) as Array<keyof QosPolicy>) {
+    policy[key] = positiveInt(env, POLICY_ENV[key], DEFAULT_POLICY[key]);
+  }
+  return policy;
+}
+
+export function readSweep(env: Env): SweepConfig {
+  const sweep = { ...DEFAULT_SWEEP };
+  for (const key of Object.keys(SWEEP_ENV) as Array<keyof SweepConfig>) {
+    sweep[key] = positiveInt(env, SWEEP_ENV[key], DEFAULT_SWEEP[key]);
+  }
+  return sweep;
+}
+
+/** Table names for the tables a function was granted; the others stay undefined. */
+export function readTableNames(env: Env, needed: TableName[]): Partial<Record<TableName, string>> {
+  const names: Partial<Record<TableName, string>> = {};
+  for (const table of needed) names[table] = requireEnv(env, TABLES[table].envVar);
+  return names;
+}

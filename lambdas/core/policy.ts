@@ -1,0 +1,59 @@
+/**
+ * The delivery policy: how long to wait for an answer, how often to try, how long to keep
+ * things (PROTOCOL §4 "Resending"). Plain numbers in milliseconds, so the core stays pure
+ * and every value is configurable (the Lambdas read them from the environment once).
+ */
+export interface QosPolicy {
+  /** First resend of an unanswered step after this (default 10 s). */
+  ackTimeoutMs: number;
+  /** The doubling backoff stops growing here (default 5 min). */
+  backoffCapMs: number;
+  /** Sends of one step before the message is dead-lettered (default 20). */
+  attemptLimit: number;
+  /** A message older than this is dead-lettered instead of sent (default 24 h). */
+  messageTtlMs: number;
+  /** How long a persistent session and its subscriptions outlive their connection (default 24 h). */
+  sessionTtlMs: number;
+  /** How long storage keeps a connection's records if $disconnect never comes (API Gateway's 2 h limit, plus margin). */
+  connectionTtlMs: number;
+  /** How long retained values are kept (default 30 days). */
+  retainedTtlMs: number;
+  /** How long dead letters are kept for inspection (default 14 days). */
+  deadLetterTtlMs: number;
+  /** Storage keeps a pending entry this long past its deadline, so the sweep dead-letters it before DynamoDB forgets it. */
+  expiryGraceMs: number;
+  /** How long a pubrel holds an inbound QoS 2 record while handing it on (default 30 s). */
+  releaseLeaseMs: number;
+  /** Largest `data`, serialized, that a publish may carry (PROTOCOL §7, default 64 KB). */
+  maxDataBytes: number;
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export const DEFAULT_POLICY: QosPolicy = {
+  ackTimeoutMs: 10 * SECOND,
+  backoffCapMs: 5 * MINUTE,
+  attemptLimit: 20,
+  messageTtlMs: DAY,
+  sessionTtlMs: DAY,
+  connectionTtlMs: 3 * HOUR,
+  retainedTtlMs: 30 * DAY,
+  deadLetterTtlMs: 14 * DAY,
+  expiryGraceMs: DAY,
+  releaseLeaseMs: 30 * SECOND,
+  maxDataBytes: 64 * 1024,
+};
+
+/**
+ * How long to wait after the `attempts`-th send of a step before sending it again:
+ * the ack timeout, then doubling, capped. attempts = 1 -> ackTimeout, 2 -> 2x, 3 -> 4x ...
+ */
+export function resendDelay(policy: Pick<QosPolicy, 'ackTimeoutMs' | 'backoffCapMs'>, attempts: number): number {
+  const doublings = Math.max(0, attempts - 1);
+  // 2^31 overflows nothing in a double, but cap the exponent so the product stays finite.
+  const delay = policy.ackTimeoutMs * 2 ** Math.min(doublings, 30);
+  return Math.min(delay, policy.backoffCapMs);
+}

@@ -1,0 +1,215 @@
+/**
+ * The vocabulary of the qosgate protocol (shared/PROTOCOL.md), shared by the pure core,
+ * the ports, the adapters and the handlers. Pure types: nothing here touches AWS.
+ *
+ * Times are milliseconds since the epoch throughout the domain; only the DynamoDB
+ * adapters convert the TTL attribute to the epoch seconds DynamoDB expects.
+ */
+
+/** QoS 0 fire and forget, 1 at least once, 2 exactly once (PROTOCOL §4). */
+export type Qos = 0 | 1 | 2;
+
+/** The names used by XSockets for the levels, so controllers read like the seed. */
+export const QoS = { FireAndForget: 0, AtLeastOnce: 1, ExactlyOnce: 2 } as const satisfies Record<string, Qos>;
+
+export type SessionKind = 'clean' | 'persistent';
+export type FrameFormat = 'json' | 'text';
+
+/** The parameters of the handshake, once validated (PROTOCOL §1). */
+export interface ConnectParams {
+  claimedQos: Qos;
+  controllers: string[];
+  /** Absent when the client gave none: the session is then keyed by the connection id. */
+  clientId?: string;
+  sessionKind: SessionKind;
+  format: FrameFormat;
+  token?: string;
+}
+
+/** A live WebSocket connection as stored by the ConnectionStore. */
+export interface ConnectionRecord {
+  connectionId: string;
+  /** The key of everything the session owns: the clientId, or the connection id if none was given. */
+  sessionId: string;
+  sessionKind: SessionKind;
+  claimedQos: Qos;
+  format: FrameFormat;
+  /** Controllers this connection has open (invokeToAll reaches it through them). */
+  controllers: string[];
+  connectedAt: number;
+  expiresAt: number;
+}
+
+/**
+ * A session that outlives connections (persistent) or that has a clientId (clean, so a
+ * second connection with the same clientId can take it over, as in MQTT).
+ */
+export interface SessionRecord {
+  sessionId: string;
+  sessionKind: SessionKind;
+  /** The connection now serving the session; absent while a persistent session is away. */
+  connectionId?: string;
+  claimedQos: Qos;
+  format: FrameFormat;
+  expiresAt: number;
+}
+
+/**
+ * Somebody a message may go to, as found by fan-out (controller membership or
+ * topic subscription). It carries what delivery needs so fan-out reads nothing more.
+ */
+export interface Recipient {
+  sessionId: string;
+  /** Absent while a persistent session is away: QoS 0 is dropped, QoS 1/2 parked. */
+  connectionId?: string;
+  sessionKind: SessionKind;
+  claimedQos: Qos;
+  format: FrameFormat;
+  /** The subscription's granted QoS where the recipient came by subscription. */
+  subscriptionQos?: Qos;
+}
+
+/** A topic subscription, keyed by (controller, topic, sessionId). */
+export interface Subscription extends Recipient {
+  controller: string;
+  topic: string;
+  /** Granted QoS: min(asked, claimed). */
+  subscriptionQos: Qos;
+  expiresAt: number;
+}
+
+/**
+ * A QoS 1 or 2 message on its way to one recipient session (PROTOCOL §4, server to client).
+ *
+ *   QoS 1:  sent --msgack--> (deleted)
+ *   QoS 2:  sent --pubrec--> released --msgack--> (deleted)
+ *
+ * `dueAt` is when the last unanswered step is to be sent again (the resend index's sort key).
+ * A parked entry (persistent session away) is not sent by the sweep: its `dueAt` is its
+ * deadline, so the sweep finds it exactly when it must be dead-lettered.
+ */
+export interface PendingEntry {
+  sessionId: string;
+  /** The server's message id, as the client sees it. */
+  id: string;
+  /** The connection to send to; absent while parked. */
+  connectionId?: string;
+  sessionKind: SessionKind;
+  format: FrameFormat;
+  controller: string;
+  topic: string;
+  data: unknown;
+  qos: 1 | 2;
+  retained?: boolean;
+  state: 'sent' | 'released';
+  parked: boolean;
+  /** Sends of the current step so far (the attempt limit counts these). */
+  attempts: number;
+  createdAt: number;
+  /** After this the entry is dead-lettered instead of sent (createdAt + message TTL). */
+  deadlineAt: number;
+  dueAt: number;
+  /** When storage may forget it (deadline plus a grace period, so the sweep sees it first). */
+  expiresAt: number;
+}
+
+/** The key of a pending entry: a client can only ever address its own session's entries. */
+export interface PendingKey {
+  sessionId: string;
+  id: string;
+}
+
+/** A client's QoS 2 publish, stored at `publish`, handed on at `pubrel` (MQTT method A). */
+export interface InboundRecord {
+  sessionId: string;
+  /** The client's id for its publish. */
+  id: string;
+  controller: string;
+  topic: string;
+  data: unknown;
+  retain: boolean;
+  /** The server id this message gets toward recipients, fixed at publish so a replay reuses it. */
+  messageId: string;
+  receivedAt: number;
+  /** While a pubrel is handing it on, other pubrels keep off until this time. */
+  releasingUntil?: number;
+  expiresAt: number;
+}
+
+/** A topic's kept last value (`retain: true`). */
+export interface RetainedMessage {
+  controller: string;
+  topic: string;
+  data: unknown;
+  qos: Qos;
+  publishedAt: number;
+  expiresAt: number;
+}
+
+export type DeadLetterReason = 'attempts' | 'ttl';
+
+/** A pending entry that ran out of attempts or time, kept for inspection and replay. */
+export interface DeadLetter {
+  entry: PendingEntry;
+  reason: DeadLetterReason;
+  deadAt: number;
+  expiresAt: number;
+}
+
+// ---------------------------------------------------------------------------
+// Frames (PROTOCOL §2, §3, §6)
+// ---------------------------------------------------------------------------
+
+/** A client's frame once parsed and validated, JSON or text alike. */
+export type Command =
+  | {
+      action: 'publish';
+      controller: string;
+      topic: string;
+      data: unknown;
+      qos: Qos;
+      id?: string;
+      retain: boolean;
+      dup: boolean;
+    }
+  | { action: 'msgack'; ids: string[] }
+  | { action: 'pubrec'; id: string }
+  | { action: 'pubrel'; id: string }
+  | { action: 'subscribe'; controller: string; topic: string; qos: Qos }
+  | { action: 'unsubscribe'; controller: string; topic: string }
+  | { action: 'resume' }
+  | { action: 'ping' };
+
+export type Action = Command['action'];
+
+/** What the server writes to a client. */
+export type ServerFrame =
+  | {
+      type: 'message';
+      controller: string;
+      topic: string;
+      data: unknown;
+      qos: Qos;
+      /** Only where qos is 1 or 2. */
+      id?: string;
+      dup: boolean;
+      retained?: boolean;
+    }
+  | { type: 'pubrel'; id: string; controller?: string }
+  | { type: 'pubrec'; id: string; controller?: string }
+  | { type: 'msgack'; id: string; controller?: string }
+  | { type: 'suback'; controller: string; topic: string; qos: Qos }
+  | { type: 'unsuback'; controller: string; topic: string }
+  | { type: 'pong' }
+  | { type: 'error'; code: ErrorCode; message: string; action?: string; id?: string };
+
+/** The error codes of PROTOCOL §3: stable, documented, never an exception's text. */
+export type ErrorCode =
+  | 'BAD_FRAME'
+  | 'BAD_REQUEST'
+  | 'UNKNOWN_ACTION'
+  | 'UNKNOWN_CONTROLLER'
+  | 'FORBIDDEN'
+  | 'TOO_LARGE'
+  | 'RATE_LIMITED'
+  | 'INTERNAL';

@@ -1,0 +1,64 @@
+import type { TableName } from './adapters/dynamodb/schema.js';
+
+/**
+ * The one route table: the CDK stack builds a function and a route from each entry, the
+ * Lambda entry files are named by it, the local runtime routes by it, and the client knows
+ * the actions from it.
+ */
+
+export type Access = 'read' | 'readWrite' | 'write';
+
+export interface RouteSpec {
+  /** API Gateway route key; `$request.body.action` selects it for frames. */
+  routeKey: string;
+  /** PascalCase id for the CDK function. */
+  id: string;
+  /** Lambda entry file, relative to the project root. */
+  entry: string;
+  /** Least privilege: the tables this function touches, and how. */
+  tables: Partial<Record<TableName, Access>>;
+  /** Whether it posts to or closes connections (execute-api:ManageConnections on this API). */
+  manageConnections: boolean;
+}
+
+/** What a function that hands messages on touches: on a `gone` send a clean session is removed. */
+const DELIVERS: Partial<Record<TableName, Access>> = {
+  connections: 'readWrite',
+  subscriptions: 'readWrite',
+  pending: 'readWrite',
+  inbound: 'readWrite',
+};
+
+export const ROUTES: RouteSpec[] = [
+  { routeKey: '$connect', id: 'Connect', entry: 'lambdas/entry/connect.ts', tables: { ...DELIVERS }, manageConnections: true },
+  { routeKey: '$disconnect', id: 'Disconnect', entry: 'lambdas/entry/disconnect.ts', tables: { ...DELIVERS }, manageConnections: false },
+  {
+    routeKey: '$default',
+    id: 'Default',
+    entry: 'lambdas/entry/default.ts',
+    // Text frames carry every action, so $default may do what any frame route does.
+    tables: { ...DELIVERS, retained: 'readWrite' },
+    manageConnections: true,
+  },
+  { routeKey: 'publish', id: 'Publish', entry: 'lambdas/entry/publish.ts', tables: { ...DELIVERS, retained: 'readWrite' }, manageConnections: true },
+  { routeKey: 'msgack', id: 'Msgack', entry: 'lambdas/entry/msgack.ts', tables: { connections: 'read', pending: 'readWrite' }, manageConnections: true },
+  { routeKey: 'pubrec', id: 'Pubrec', entry: 'lambdas/entry/pubrec.ts', tables: { connections: 'read', pending: 'readWrite' }, manageConnections: true },
+  { routeKey: 'pubrel', id: 'Pubrel', entry: 'lambdas/entry/pubrel.ts', tables: { ...DELIVERS, retained: 'readWrite' }, manageConnections: true },
+  { routeKey: 'subscribe', id: 'Subscribe', entry: 'lambdas/entry/subscribe.ts', tables: { ...DELIVERS, retained: 'read' }, manageConnections: true },
+  { routeKey: 'unsubscribe', id: 'Unsubscribe', entry: 'lambdas/entry/unsubscribe.ts', tables: { connections: 'read', subscriptions: 'readWrite' }, manageConnections: true },
+  { routeKey: 'resume', id: 'Resume', entry: 'lambdas/entry/resume.ts', tables: { connections: 'read', pending: 'readWrite', deadLetters: 'write' }, manageConnections: true },
+  { routeKey: 'ping', id: 'Ping', entry: 'lambdas/entry/ping.ts', tables: {}, manageConnections: true },
+];
+
+/** The scheduled resend sweep: not a WebSocket route, fired by EventBridge. */
+export const RESEND: Omit<RouteSpec, 'routeKey'> = {
+  id: 'Resend',
+  entry: 'lambdas/entry/resend.ts',
+  tables: { ...DELIVERS, deadLetters: 'write' },
+  manageConnections: true,
+};
+
+/** The actions a JSON frame may name (the non-$ routes). */
+export const FRAME_ACTIONS = ROUTES.map((r) => r.routeKey).filter((k) => !k.startsWith('$'));
+
+export const ROUTE_SELECTION_EXPRESSION = '$request.body.action';
