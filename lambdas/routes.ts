@@ -47,7 +47,8 @@ export const ROUTES: RouteSpec[] = [
   { routeKey: 'subscribe', id: 'Subscribe', entry: 'lambdas/entry/subscribe.ts', tables: { ...DELIVERS, retained: 'read' }, manageConnections: true },
   { routeKey: 'unsubscribe', id: 'Unsubscribe', entry: 'lambdas/entry/unsubscribe.ts', tables: { connections: 'read', subscriptions: 'readWrite' }, manageConnections: true },
   { routeKey: 'resume', id: 'Resume', entry: 'lambdas/entry/resume.ts', tables: { connections: 'read', pending: 'readWrite', deadLetters: 'write' }, manageConnections: true },
-  { routeKey: 'ping', id: 'Ping', entry: 'lambdas/entry/ping.ts', tables: {}, manageConnections: true },
+  // Ping reads its connection only to answer in the client's format.
+  { routeKey: 'ping', id: 'Ping', entry: 'lambdas/entry/ping.ts', tables: { connections: 'read' }, manageConnections: true },
 ];
 
 /** The scheduled resend sweep: not a WebSocket route, fired by EventBridge. */
@@ -62,3 +63,22 @@ export const RESEND: Omit<RouteSpec, 'routeKey'> = {
 export const FRAME_ACTIONS = ROUTES.map((r) => r.routeKey).filter((k) => !k.startsWith('$'));
 
 export const ROUTE_SELECTION_EXPRESSION = '$request.body.action';
+
+/**
+ * API Gateway's route selection for `$request.body.action`: a JSON object frame whose
+ * `action` names a route goes there; anything else (text frames, unknown actions) goes to
+ * `$default`. The local runtime and the tests route with this.
+ */
+export function selectRoute(body: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return '$default';
+  }
+  if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    const action = (parsed as Record<string, unknown>).action;
+    if (typeof action === 'string' && FRAME_ACTIONS.includes(action)) return action;
+  }
+  return '$default';
+}

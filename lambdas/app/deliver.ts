@@ -1,0 +1,83 @@
+import { planDelivery, type Delivery, type PlannedSend } from '../core/delivery.js';
+import { park } from '../core/pending.js';
+import type { Recipient } from '../core/types.js';
+import type { AppDeps } from './deps.js';
+import { endConnection } from './janitor.js';
+import { mapLimit } from './map-limit.js';
+import { sendFrame } from './sender.js';
+
+/** Posts in flight at once during a fan-out. */
+const SEND_CONCURRENCY = 32;
+
+/** What one delivery did, for the caller's metrics and the tests. */
+export interface DeliveryStats {
+  recipients: number;
+  stored: number;
+  sent: number;
+  gone: number;
+  failed: number;
+  dropped: number;
+}
+
+export function emptyStats(): DeliveryStats {
+  return { recipients: 0, stored: 0, sent: 0, gone: 0, failed: 0, dropped: 0 };
+}
+
+/**
+ * Hands one message on to everybody it is for (PROTOCOL §5): connections with the
+ * controller open (Query on memberships) or the topic's subscribers (Query on the topic),
+ * page by page. Resolves once every pending entry is stored and every send attempted, which
+ * is when a QoS 1 publish may be acked (PROTOCOL §4, client to server).
+ */
+export async function deliver(deps: AppDeps, delivery: Delivery, messageId: string, now: number): Promise<DeliveryStats> {
+  const stats = emptyStats();
+  const pages =
+    delivery.via === 'invoke'
+      ? deps.stores.connections.membersOf(delivery.controller, now)
+      : deps.stores.subscriptions.subscribersOf(delivery.controller, delivery.topic, now);
+  for await (const page of pages) await deliverTo(deps, page, delivery, messageId, now, stats);
+  return stats;
+}
+
+/** Delivers to the given recipients: store every entry first (batched), then send. */
+export async function deliverTo(
+  deps: AppDeps,
+  recipients: Recipient[],
+  delivery: Delivery,
+  messageId: string,
+  now: number,
+  stats: DeliveryStats = emptyStats(),
+): Promise<DeliveryStats> {
+  const plan = planDelivery(recipients, delivery, messageId, now, deps.policy);
+  stats.recipients += recipients.length;
+  stats.dropped += plan.dropped;
+  if (plan.entries.length > 0) {
+    await deps.stores.pending.putMany(plan.entries);
+    stats.stored += plan.entries.length;
+  }
+  const results = await mapLimit(plan.sends, SEND_CONCURRENCY, (send) => sendFrame(deps, send, send.frame));
+  const gone = new Map<string, PlannedSend>();
+  results.forEach((result, i) => {
+    const send = plan.sends[i] as PlannedSend;
+    if (result === 'ok') stats.sent += 1;
+    else if (result === 'failed') stats.failed += 1;
+    else {
+      stats.gone += 1;
+      gone.set(send.connectionId, send);
+    }
+  });
+  for (const send of gone.values()) await connectionGone(deps, send, now);
+  return stats;
+}
+
+/**
+ * A send found the connection gone (GoneException). A persistent session keeps the entry
+ * parked for `resume`; a clean session is removed with everything it had.
+ */
+export async function connectionGone(deps: AppDeps, send: Omit<PlannedSend, 'frame'>, now: number): Promise<void> {
+  if (send.sessionKind === 'persistent' && send.entry) {
+    // Parked even if a newer connection serves the session now: its `resume` sends it.
+    await deps.stores.pending.replaceIf(park(send.entry), send.entry.dueAt);
+  }
+  await endConnection(deps, send, now);
+}

@@ -1,0 +1,55 @@
+import { runController } from '../core/controllers/controller.js';
+import { deliveryMessageId } from '../core/delivery.js';
+import type { Qos } from '../core/types.js';
+import type { AppDeps } from './deps.js';
+import { deliver, emptyStats, type DeliveryStats } from './deliver.js';
+
+/** A client's publish as it is handed on (at once for QoS 0/1, at pubrel for QoS 2). */
+export interface Publication {
+  controller: string;
+  topic: string;
+  data: unknown;
+  qos: Qos;
+  retain: boolean;
+}
+
+/** PROTOCOL §4: "an empty `data` clears" the retained value. */
+function isEmpty(data: unknown): boolean {
+  return data === undefined || data === null || data === '';
+}
+
+/**
+ * Hands a client's publish on: runs the controller's method for the topic (or, with none,
+ * publishes to the topic's subscribers), keeps it as the topic's last value if asked, and
+ * delivers what the method asked for. `messageId` is the server id recipients see.
+ */
+export async function handOn(
+  deps: AppDeps,
+  publication: Publication,
+  sender: { sessionId: string; connectionId: string },
+  messageId: string,
+  now: number,
+): Promise<DeliveryStats> {
+  const controller = deps.controllers.get(publication.controller);
+  // The method runs first: if it refuses the message (a ProtocolError), nothing is retained.
+  const deliveries = await runController(controller, publication.topic, publication.data, publication.qos, sender);
+  if (publication.retain) {
+    const { retained } = deps.stores;
+    if (isEmpty(publication.data)) await retained.clear(publication.controller, publication.topic);
+    else
+      await retained.put({
+        controller: publication.controller,
+        topic: publication.topic,
+        data: publication.data,
+        qos: publication.qos,
+        publishedAt: now,
+        expiresAt: now + deps.policy.retainedTtlMs,
+      });
+  }
+  const total = emptyStats();
+  for (const [index, delivery] of deliveries.entries()) {
+    const stats = await deliver(deps, delivery, deliveryMessageId(messageId, index), now);
+    for (const key of Object.keys(total) as Array<keyof DeliveryStats>) total[key] += stats[key];
+  }
+  return total;
+}

@@ -1,0 +1,102 @@
+import { decideResend } from '../core/pending.js';
+import type { PendingEntry } from '../core/types.js';
+import type { SweepConfig } from '../config.js';
+import { deadLetter } from './dead-letter.js';
+import type { AppDeps } from './deps.js';
+import { connectionGone } from './deliver.js';
+import { mapLimit } from './map-limit.js';
+import { sendFrame } from './sender.js';
+
+const SWEEP_CONCURRENCY = 16;
+
+export interface SweepStats {
+  /** Entries the resend index said were due. */
+  due: number;
+  resent: number;
+  deadLettered: number;
+  /** Due entries another sweep, an ack or a resume got to first. */
+  skipped: number;
+  gone: number;
+}
+
+function emptySweep(): SweepStats {
+  return { due: 0, resent: 0, deadLettered: 0, skipped: 0, gone: 0 };
+}
+
+/**
+ * One pass over what is due now (PROTOCOL §4 "Resending"). Reads only due entries (the
+ * resend index, never a Scan) and claims each with a conditional write on the dueAt it saw,
+ * so two sweeps at once never both send the same entry.
+ */
+export async function sweepOnce(deps: AppDeps, config: Pick<SweepConfig, 'batchSize'>, now: number): Promise<SweepStats> {
+  const stats = emptySweep();
+  const keys = await deps.stores.pending.due(now, config.batchSize);
+  stats.due = keys.length;
+  if (keys.length === 0) return stats;
+  const seenDueAt = new Map(keys.map((k) => [`${k.sessionId}\u0000${k.id}`, k.dueAt]));
+  const entries = await deps.stores.pending.getMany(keys, now);
+  stats.skipped += keys.length - entries.length;
+  await mapLimit(entries, SWEEP_CONCURRENCY, async (entry) => {
+    // The index is eventually consistent: act only on the entry as the index saw it.
+    if (seenDueAt.get(`${entry.sessionId}\u0000${entry.id}`) !== entry.dueAt) {
+      stats.skipped += 1;
+      return;
+    }
+    await resendOne(deps, entry, now, stats);
+  });
+  return stats;
+}
+
+async function resendOne(deps: AppDeps, entry: PendingEntry, now: number, stats: SweepStats): Promise<void> {
+  const decision = decideResend(entry, now, deps.policy);
+  if (decision.kind === 'dead-letter') {
+    if (await deadLetter(deps, entry, decision.reason, now)) stats.deadLettered += 1;
+    else stats.skipped += 1;
+    return;
+  }
+  const claimed = await deps.stores.pending.replaceIf(decision.next, entry.dueAt);
+  if (!claimed) {
+    stats.skipped += 1;
+    return;
+  }
+  if (decision.kind === 'repark') return;
+  const connectionId = decision.next.connectionId as string;
+  const result = await sendFrame(deps, { connectionId, format: entry.format }, decision.frame);
+  if (result === 'gone') {
+    stats.gone += 1;
+    await connectionGone(deps, { connectionId, sessionId: entry.sessionId, sessionKind: entry.sessionKind, format: entry.format, entry: decision.next }, now);
+  } else if (result === 'ok') stats.resent += 1;
+}
+
+/** Sweeps until nothing more is due now (a full batch means there may be more). */
+export async function sweepDue(deps: AppDeps, config: Pick<SweepConfig, 'batchSize'>, now: number): Promise<SweepStats> {
+  const total = emptySweep();
+  for (;;) {
+    const stats = await sweepOnce(deps, config, now);
+    for (const key of Object.keys(total) as Array<keyof SweepStats>) total[key] += stats[key];
+    // Stop when the batch was not full, or when nothing in it could be claimed (no progress).
+    if (stats.due < config.batchSize || stats.skipped === stats.due) return total;
+  }
+}
+
+/**
+ * The scheduled invocation: EventBridge fires at most once a minute, so one invocation keeps
+ * sweeping every `intervalMs` for `windowMs` (bounded by the Lambda's remaining time).
+ */
+export async function sweepForWindow(
+  deps: AppDeps,
+  config: SweepConfig,
+  remainingMs: () => number,
+  sleep: (ms: number) => Promise<void>,
+): Promise<SweepStats> {
+  const total = emptySweep();
+  const started = deps.clock.now();
+  for (;;) {
+    const stats = await sweepDue(deps, config, deps.clock.now());
+    for (const key of Object.keys(total) as Array<keyof SweepStats>) total[key] += stats[key];
+    const elapsed = deps.clock.now() - started;
+    // Leave a safety margin of one interval plus 5 s before the Lambda timeout.
+    if (elapsed + config.intervalMs >= config.windowMs || remainingMs() < config.intervalMs + 5000) return total;
+    await sleep(config.intervalMs);
+  }
+}

@@ -1,0 +1,138 @@
+import { resendDelay, type QosPolicy } from './policy.js';
+import type { DeadLetterReason, PendingEntry, Recipient, ServerFrame } from './types.js';
+
+/**
+ * The server-to-client QoS 1 and 2 state machine (PROTOCOL §4), as pure transitions of a
+ * PendingEntry. The shell stores what these return, and sends only after storing.
+ *
+ *   QoS 1:  [sent] --msgack--> (deleted)
+ *   QoS 2:  [sent] --pubrec--> [released] --msgack--> (deleted)
+ *
+ * "The last unanswered step" is the message while `sent` and `pubrel` once `released`;
+ * it is sent again after the ack timeout, then with doubling backoff up to the cap, until
+ * answered, until the attempt limit, or until the message TTL: then it is dead-lettered.
+ */
+
+/** What one message to one recipient carries. */
+export interface OutboundMessage {
+  controller: string;
+  topic: string;
+  data: unknown;
+  retained?: boolean;
+}
+
+/**
+ * A new pending entry for a recipient. A connected recipient is sent the message right
+ * after the entry is stored, so it counts as the first attempt; a persistent session that is
+ * away gets the entry parked until it resumes (its dueAt is its deadline, see PendingEntry).
+ */
+export function newPendingEntry(
+  recipient: Recipient,
+  message: OutboundMessage,
+  id: string,
+  qos: 1 | 2,
+  now: number,
+  policy: QosPolicy,
+): PendingEntry {
+  const deadlineAt = now + policy.messageTtlMs;
+  const connected = recipient.connectionId !== undefined;
+  return {
+    sessionId: recipient.sessionId,
+    id,
+    ...(connected ? { connectionId: recipient.connectionId } : {}),
+    sessionKind: recipient.sessionKind,
+    format: recipient.format,
+    controller: message.controller,
+    topic: message.topic,
+    data: message.data,
+    qos,
+    ...(message.retained ? { retained: true } : {}),
+    state: 'sent',
+    parked: !connected,
+    attempts: connected ? 1 : 0,
+    createdAt: now,
+    deadlineAt,
+    dueAt: connected ? Math.min(now + resendDelay(policy, 1), deadlineAt) : deadlineAt,
+    expiresAt: deadlineAt + policy.expiryGraceMs,
+  };
+}
+
+/** The frame for the entry's last unanswered step. */
+export function stepFrame(entry: PendingEntry, dup: boolean): ServerFrame {
+  if (entry.state === 'released') return { type: 'pubrel', id: entry.id, controller: entry.controller };
+  return {
+    type: 'message',
+    controller: entry.controller,
+    topic: entry.topic,
+    data: entry.data,
+    qos: entry.qos,
+    id: entry.id,
+    dup,
+    ...(entry.retained ? { retained: true } : {}),
+  };
+}
+
+/** What the resend sweep must do with an entry it found due. */
+export type ResendDecision =
+  | { kind: 'resend'; next: PendingEntry; frame: ServerFrame }
+  | { kind: 'dead-letter'; reason: DeadLetterReason }
+  | { kind: 'repark'; next: PendingEntry };
+
+/** The sweep's decision for a due entry at `now`. */
+export function decideResend(entry: PendingEntry, now: number, policy: QosPolicy): ResendDecision {
+  if (now >= entry.deadlineAt) return { kind: 'dead-letter', reason: 'ttl' };
+  // A parked entry is due only at its deadline; if it was found earlier (a policy change),
+  // it goes back to waiting for its session rather than being sent to no connection.
+  if (entry.parked || entry.connectionId === undefined) return { kind: 'repark', next: park(entry) };
+  if (entry.attempts >= policy.attemptLimit) return { kind: 'dead-letter', reason: 'attempts' };
+  const attempts = entry.attempts + 1;
+  const next = { ...entry, attempts, dueAt: Math.min(now + resendDelay(policy, attempts), entry.deadlineAt) };
+  return { kind: 'resend', next, frame: stepFrame(next, true) };
+}
+
+/** The entry once its persistent session has gone away: kept, not sent, until resume or deadline. */
+export function park(entry: PendingEntry): PendingEntry {
+  const { connectionId: _gone, ...rest } = entry;
+  return { ...rest, parked: true, dueAt: entry.deadlineAt };
+}
+
+/**
+ * The entry sent again on `resume` over the session's new connection (PROTOCOL §4
+ * "Persistent sessions": every pending message again, `dup: true`). A new connection
+ * starts the step's attempts afresh: the limit is about one unresponsive connection.
+ */
+export function resumeEntry(entry: PendingEntry, connectionId: string, now: number, policy: QosPolicy): PendingEntry {
+  return {
+    ...entry,
+    connectionId,
+    parked: false,
+    attempts: 1,
+    dueAt: Math.min(now + resendDelay(policy, 1), entry.deadlineAt),
+  };
+}
+
+/** The dueAt a QoS 2 entry gets when `pubrec` releases it and `pubrel` is sent (attempt 1 of the new step). */
+export function releasedDueAt(entry: Pick<PendingEntry, 'deadlineAt'>, now: number, policy: QosPolicy): number {
+  return Math.min(now + resendDelay(policy, 1), entry.deadlineAt);
+}
+
+/**
+ * PROTOCOL §2 msgack: ends QoS 1, completes QoS 2 after pubrel. An id that is unknown or
+ * finished is harmless and silent; a QoS 2 id acked before its pubrec is out of order and
+ * changes nothing.
+ */
+export function decideAcks(
+  ids: string[],
+  found: PendingEntry[],
+): { complete: PendingEntry[]; outOfOrder: string[] } {
+  const byId = new Map(found.map((e) => [e.id, e]));
+  const complete: PendingEntry[] = [];
+  const outOfOrder: string[] = [];
+  for (const id of ids) {
+    const entry = byId.get(id);
+    if (!entry) continue;
+    if (entry.qos === 2 && entry.state !== 'released') outOfOrder.push(id);
+    else complete.push(entry);
+  }
+  return { complete, outOfOrder };
+}

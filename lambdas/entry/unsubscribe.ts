@@ -1,0 +1,7 @@
+import { createFrameHandler } from '../handlers/frame-handler.js';
+import { unsubscribe } from '../handlers/commands/index.js';
+import { routeById } from './route-by-id.js';
+import { productionDeps } from './wiring.js';
+
+/** Lambda entry for the `unsubscribe` route: real clients wired once per container. */
+export const handler = createFrameHandler(productionDeps(routeById('Unsubscribe')), { unsubscribe });

@@ -1,0 +1,25 @@
+import { ProtocolError } from '../../core/errors.js';
+import { decideAcks } from '../../core/pending.js';
+import type { CommandHandler } from '../frame-context.js';
+
+/**
+ * PROTOCOL §2 msgack: ends QoS 1, completes QoS 2 after pubrel. Keys are always the sender's
+ * own session, so a client can only ever ack its own messages; unknown ids are silent.
+ */
+export const msgack: CommandHandler<'msgack'> = async (command, context, deps) => {
+  const { sessionId } = context.connection;
+  const found = await deps.stores.pending.getMany(
+    command.ids.map((id) => ({ sessionId, id })),
+    context.now,
+  );
+  const { complete, outOfOrder } = decideAcks(command.ids, found);
+  if (complete.length > 0) await deps.stores.pending.deleteMany(complete.map((e) => ({ sessionId, id: e.id })));
+  if (outOfOrder.length > 0) {
+    throw new ProtocolError(
+      'BAD_REQUEST',
+      `msgack before pubrec for QoS 2 message${outOfOrder.length > 1 ? 's' : ''} ${outOfOrder.join(', ')}: answer pubrec first`,
+      'msgack',
+      outOfOrder[0],
+    );
+  }
+};

@@ -1,0 +1,31 @@
+import { handOn } from '../../app/hand-on.js';
+import type { CommandHandler } from '../frame-context.js';
+import { openController } from './open-controller.js';
+
+/**
+ * PROTOCOL §2 publish, §4 client to server:
+ * - QoS 0: handed on once, no answer.
+ * - QoS 1: handed on (every pending entry stored, every send attempted), then `msgack`.
+ * - QoS 2: stored under (session, id) by a conditional write, answered `pubrec`; a repeat is
+ *   answered `pubrec` again and stored once. It is handed on at `pubrel` (MQTT method A).
+ */
+export const publish: CommandHandler<'publish'> = async (command, context, deps) => {
+  await openController(command.controller, context, deps);
+  const { connection, now } = context;
+  const sender = { sessionId: connection.sessionId, connectionId: connection.connectionId };
+  const publication = { controller: command.controller, topic: command.topic, data: command.data, qos: command.qos, retain: command.retain };
+
+  if (command.qos === 2) {
+    const id = command.id as string;
+    // Store first, answer after: the pubrec promises the message is kept.
+    await deps.stores.inbound.putIfAbsent(
+      { sessionId: connection.sessionId, id, ...publication, messageId: deps.newId(), receivedAt: now, expiresAt: now + deps.policy.messageTtlMs },
+      now,
+    );
+    await context.reply({ type: 'pubrec', id, controller: command.controller });
+    return;
+  }
+
+  await handOn(deps, publication, sender, deps.newId(), now);
+  if (command.qos === 1) await context.reply({ type: 'msgack', id: command.id as string, controller: command.controller });
+};

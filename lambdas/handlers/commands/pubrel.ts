@@ -1,0 +1,36 @@
+import { handOn } from '../../app/hand-on.js';
+import type { CommandHandler } from '../frame-context.js';
+
+/**
+ * PROTOCOL §4 client to server, QoS 2: on `pubrel` the stored publish is handed on exactly
+ * once, its record deleted, and `msgack` answered. The record is claimed first (a lease), so
+ * a pubrel repeated while the first is still handing on does nothing; one repeated after
+ * completion finds no record and is answered `msgack`, handing nothing on.
+ *
+ *   client                     server
+ *   publish(qos 2, id) ─────▶  store (session, id)        [conditional put]
+ *                      ◀─────  pubrec
+ *   pubrel(id)         ─────▶  claim → hand on → delete   [conditional update]
+ *                      ◀─────  msgack
+ */
+export const pubrel: CommandHandler<'pubrel'> = async (command, context, deps) => {
+  const { connection, now } = context;
+  const claim = await deps.stores.inbound.claim(connection.sessionId, command.id, now + deps.policy.releaseLeaseMs, now);
+  if (claim.result === 'busy') return; // the pubrel holding it answers; if it dies, the lease runs out
+  if (claim.result === 'claimed') {
+    const { record } = claim;
+    const sender = { sessionId: connection.sessionId, connectionId: connection.connectionId };
+    try {
+      // The record's messageId, fixed at publish: a replay after a crash reuses the same
+      // server id, so recipients' pending entries are overwritten, not doubled.
+      await handOn(deps, { controller: record.controller, topic: record.topic, data: record.data, qos: 2, retain: record.retain }, sender, record.messageId, now);
+    } catch (error) {
+      // A controller that refuses the message will refuse it every time: drop the record so
+      // the client is not stuck resending a pubrel that can never succeed.
+      if (error instanceof Error && error.name === 'ProtocolError') await deps.stores.inbound.delete(connection.sessionId, command.id);
+      throw error;
+    }
+    await deps.stores.inbound.delete(connection.sessionId, command.id);
+  }
+  await context.reply({ type: 'msgack', id: command.id });
+};

@@ -1,0 +1,23 @@
+import { deadLetter } from '../../app/dead-letter.js';
+import { mapLimit } from '../../app/map-limit.js';
+import { resumeEntry, stepFrame } from '../../core/pending.js';
+import type { CommandHandler } from '../frame-context.js';
+
+/**
+ * PROTOCOL §2 resume, §4 persistent sessions: every pending message of the session is sent
+ * again now over this connection, `dup: true` (the last unanswered step: the message, or
+ * pubrel once released). Entries past their TTL are dead-lettered instead.
+ */
+export const resume: CommandHandler<'resume'> = async (_command, context, deps) => {
+  const { connection, now } = context;
+  const entries = await deps.stores.pending.ofSession(connection.sessionId, now);
+  await mapLimit(entries, 16, async (entry) => {
+    if (now >= entry.deadlineAt) {
+      await deadLetter(deps, entry, 'ttl', now);
+      return;
+    }
+    const next = resumeEntry(entry, connection.connectionId, now, deps.policy);
+    // Conditional on the dueAt seen: a sweep sending it right now keeps it, and we skip.
+    if (await deps.stores.pending.replaceIf(next, entry.dueAt)) await context.reply(stepFrame(next, true));
+  });
+};

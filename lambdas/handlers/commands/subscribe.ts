@@ -1,0 +1,31 @@
+import { deliverTo } from '../../app/deliver.js';
+import { grantedQos } from '../../core/qos.js';
+import type { CommandHandler } from '../frame-context.js';
+import { openController } from './open-controller.js';
+
+/**
+ * PROTOCOL §2 subscribe: answered `suback` with the granted QoS (min of asked and claimed);
+ * then the topic's retained value, if any, at that QoS with `retained: true`.
+ */
+export const subscribe: CommandHandler<'subscribe'> = async (command, context, deps) => {
+  await openController(command.controller, context, deps);
+  const { connection, now } = context;
+  const qos = grantedQos(command.qos, connection.claimedQos);
+  const recipient = {
+    sessionId: connection.sessionId,
+    connectionId: connection.connectionId,
+    sessionKind: connection.sessionKind,
+    claimedQos: connection.claimedQos,
+    format: connection.format,
+    subscriptionQos: qos,
+  };
+  // A persistent session's subscriptions outlive the connection (PROTOCOL §1 session).
+  const lifetime = deps.policy.connectionTtlMs + (connection.sessionKind === 'persistent' ? deps.policy.sessionTtlMs : 0);
+  await deps.stores.subscriptions.put({ ...recipient, controller: command.controller, topic: command.topic, expiresAt: now + lifetime });
+  await context.reply({ type: 'suback', controller: command.controller, topic: command.topic, qos });
+
+  const retained = await deps.stores.retained.get(command.controller, command.topic, now);
+  if (retained) {
+    await deliverTo(deps, [recipient], { via: 'publish', controller: command.controller, topic: command.topic, data: retained.data, qos, retained: true }, deps.newId(), now);
+  }
+};

@@ -1,0 +1,92 @@
+import type { AppDeps } from '../app/deps.js';
+import { HandshakeError } from '../core/errors.js';
+import { parseConnectParams } from '../core/frames/connect-params.js';
+import type { ConnectionRecord, SessionRecord } from '../core/types.js';
+import type { WebSocketEvent, WebSocketResult } from './events.js';
+
+/**
+ * $connect (PROTOCOL §1): validates the handshake (400 on a bad parameter), records the
+ * connection and its open controllers, and sets up the session:
+ * - a clientId already served by another connection is taken over, as in MQTT: the old
+ *   connection is closed;
+ * - a clean session starts empty (whatever an earlier session of that clientId left goes);
+ * - a persistent session keeps its pending messages and subscriptions, which now point at
+ *   this connection; the client sends `resume` to get what waited for it.
+ * Nothing is posted to the connection here: API Gateway answers 410 until $connect returns.
+ */
+export function createConnectHandler(deps: AppDeps): (event: WebSocketEvent) => Promise<WebSocketResult> {
+  return async (event) => {
+    const now = deps.clock.now();
+    const { connectionId } = event.requestContext;
+    try {
+      const params = parseConnectParams(event.queryStringParameters, event.headers);
+      const unknown = params.controllers.filter((c) => !deps.controllers.has(c));
+      if (unknown.length > 0) throw new HandshakeError(400, `unknown controller: ${unknown.join(', ')}`);
+
+      const { policy, stores } = deps;
+      const sessionId = params.clientId ?? connectionId;
+      const connection: ConnectionRecord = {
+        connectionId,
+        sessionId,
+        sessionKind: params.sessionKind,
+        claimedQos: params.claimedQos,
+        format: params.format,
+        controllers: params.controllers,
+        connectedAt: now,
+        expiresAt: now + policy.connectionTtlMs,
+      };
+      if (params.clientId !== undefined) await takeOverSession(deps, connection, now);
+      await stores.connections.put(connection);
+      deps.log.info('Connected', { connectionId, sessionId, sessionKind: connection.sessionKind, qos: connection.claimedQos, controllers: connection.controllers });
+      return { statusCode: 200 };
+    } catch (error) {
+      if (error instanceof HandshakeError) {
+        deps.log.info('Connect refused', { connectionId, status: error.statusCode, message: error.message });
+        return { statusCode: error.statusCode, body: error.message };
+      }
+      deps.log.error('Connect failed', { connectionId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      return { statusCode: 500, body: 'internal error' };
+    }
+  };
+}
+
+async function takeOverSession(deps: AppDeps, connection: ConnectionRecord, now: number): Promise<void> {
+  const { stores, policy } = deps;
+  const { sessionId, connectionId } = connection;
+  const previous = await stores.connections.getSession(sessionId, now);
+  if (previous?.connectionId !== undefined && previous.connectionId !== connectionId) {
+    // MQTT [MQTT-3.1.4-2]: a second connection with the same client id closes the first.
+    await deps.gateway.disconnect(previous.connectionId).catch((error: unknown) => {
+      deps.log.warn('Takeover: closing the previous connection failed', { sessionId, previous: previous.connectionId, error: String(error) });
+    });
+  }
+  const persistent = connection.sessionKind === 'persistent';
+  if (previous && (!persistent || previous.sessionKind === 'clean')) {
+    await Promise.all([
+      stores.subscriptions.deleteSession(sessionId, now),
+      stores.pending.deleteSession(sessionId, now),
+      stores.inbound.deleteSession(sessionId, now),
+    ]);
+  }
+  const session: SessionRecord = {
+    sessionId,
+    sessionKind: connection.sessionKind,
+    connectionId,
+    claimedQos: connection.claimedQos,
+    format: connection.format,
+    expiresAt: now + policy.connectionTtlMs + (persistent ? policy.sessionTtlMs : 0),
+  };
+  await stores.connections.putSession(session);
+  if (persistent && previous?.sessionKind === 'persistent') {
+    // Subscriptions carry what fan-out needs, so they learn the new connection and claim.
+    for (const subscription of await stores.subscriptions.ofSession(sessionId, now)) {
+      await stores.subscriptions.put({
+        ...subscription,
+        connectionId,
+        claimedQos: connection.claimedQos,
+        format: connection.format,
+        expiresAt: session.expiresAt,
+      });
+    }
+  }
+}

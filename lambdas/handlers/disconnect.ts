@@ -1,0 +1,20 @@
+import type { AppDeps } from '../app/deps.js';
+import { endConnection } from '../app/janitor.js';
+import { OK, type WebSocketEvent, type WebSocketResult } from './events.js';
+
+/** $disconnect: a clean session goes with its connection; a persistent one waits (janitor.ts). */
+export function createDisconnectHandler(deps: AppDeps): (event: WebSocketEvent) => Promise<WebSocketResult> {
+  return async (event) => {
+    const now = deps.clock.now();
+    const { connectionId, disconnectStatusCode, disconnectReason } = event.requestContext;
+    try {
+      const connection = await deps.stores.connections.get(connectionId, now);
+      if (connection) await endConnection(deps, connection, now);
+      deps.log.info('Disconnected', { connectionId, sessionId: connection?.sessionId, status: disconnectStatusCode, reason: disconnectReason });
+    } catch (error) {
+      // $disconnect is best effort in API Gateway too; TTLs remove what this could not.
+      deps.log.error('Disconnect cleanup failed', { connectionId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    }
+    return OK;
+  };
+}
