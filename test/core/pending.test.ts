@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { decideAcks, decideResend, newPendingEntry, park, resumeEntry, stepFrame } from '../../lambdas/core/pending.js';
+import { DEFAULT_POLICY } from '../../lambdas/core/policy.js';
+import type { PendingEntry, Recipient } from '../../lambdas/core/types.js';
+
+const policy = DEFAULT_POLICY;
+const t0 = 1_700_000_000_000;
+const connected: Recipient = { sessionId: 's1', connectionId: 'c1', sessionKind: 'clean', claimedQos: 2, format: 'json' };
+const message = { controller: 'monitor', topic: 'temp', data: 25.3 };
+
+describe('a new pending entry', () => {
+  it('for a connected recipient counts as sent once and is due after the ack timeout', () => {
+    const entry = newPendingEntry(connected, message, 'm1', 1, t0, policy);
+    expect(entry).toMatchObject({ sessionId: 's1', id: 'm1', connectionId: 'c1', state: 'sent', parked: false, attempts: 1, dueAt: t0 + 10_000 });
+    expect(entry.deadlineAt).toBe(t0 + policy.messageTtlMs);
+    expect(entry.expiresAt).toBeGreaterThan(entry.deadlineAt);
+  });
+
+  it('for a persistent session that is away is parked until its deadline', () => {
+    const away: Recipient = { ...connected, sessionKind: 'persistent', connectionId: undefined };
+    const entry = newPendingEntry(away, message, 'm1', 2, t0, policy);
+    expect(entry).toMatchObject({ parked: true, attempts: 0, dueAt: t0 + policy.messageTtlMs });
+    expect(entry.connectionId).toBeUndefined();
+  });
+});
+
+describe('the last unanswered step', () => {
+  it('is the message itself while sent, with an id and the dup flag', () => {
+    const entry = newPendingEntry(connected, message, 'm1', 1, t0, policy);
+    expect(stepFrame(entry, false)).toEqual({ type: 'message', controller: 'monitor', topic: 'temp', data: 25.3, qos: 1, id: 'm1', dup: false });
+    expect(stepFrame(entry, true)).toMatchObject({ dup: true });
+  });
+
+  it('is pubrel once a QoS 2 message is released: the message is never sent again', () => {
+    const entry: PendingEntry = { ...newPendingEntry(connected, message, 'm1', 2, t0, policy), state: 'released' };
+    expect(stepFrame(entry, true)).toEqual({ type: 'pubrel', id: 'm1', controller: 'monitor' });
+  });
+});
+
+describe('the resend decision', () => {
+  const entry = newPendingEntry(connected, message, 'm1', 1, t0, policy);
+
+  it('resends with dup and doubles the wait each time', () => {
+    const first = decideResend(entry, entry.dueAt, policy);
+    expect(first.kind).toBe('resend');
+    if (first.kind !== 'resend') return;
+    expect(first.frame).toMatchObject({ type: 'message', id: 'm1', dup: true });
+    expect(first.next.attempts).toBe(2);
+    expect(first.next.dueAt).toBe(entry.dueAt + 20_000);
+    const second = decideResend(first.next, first.next.dueAt, policy);
+    expect(second.kind === 'resend' && second.next.dueAt - first.next.dueAt).toBe(40_000);
+  });
+
+  it('dead-letters at the attempt limit', () => {
+    expect(decideResend({ ...entry, attempts: policy.attemptLimit }, entry.dueAt, policy)).toEqual({ kind: 'dead-letter', reason: 'attempts' });
+    expect(decideResend({ ...entry, attempts: policy.attemptLimit - 1 }, entry.dueAt, policy).kind).toBe('resend');
+  });
+
+  it('dead-letters once the message TTL is reached', () => {
+    expect(decideResend(entry, entry.deadlineAt, policy)).toEqual({ kind: 'dead-letter', reason: 'ttl' });
+  });
+
+  it('never schedules a resend past the deadline', () => {
+    const late = decideResend(entry, entry.deadlineAt - 1000, policy);
+    expect(late.kind === 'resend' && late.next.dueAt).toBe(entry.deadlineAt);
+  });
+
+  it('does not send a parked entry found early, it parks it again', () => {
+    const parked = park(entry);
+    expect(decideResend({ ...parked, dueAt: t0 }, t0 + 1, policy)).toEqual({ kind: 'repark', next: parked });
+  });
+});
+
+describe('park and resume', () => {
+  it('parking drops the connection and waits for the deadline', () => {
+    const parked = park(newPendingEntry(connected, message, 'm1', 1, t0, policy));
+    expect(parked.connectionId).toBeUndefined();
+    expect(parked).toMatchObject({ parked: true, dueAt: parked.deadlineAt });
+  });
+
+  it('resume points at the new connection and starts the attempts afresh', () => {
+    const parked = park({ ...newPendingEntry(connected, message, 'm1', 1, t0, policy), attempts: 7 });
+    const resumed = resumeEntry(parked, 'c2', t0 + 5000, policy);
+    expect(resumed).toMatchObject({ connectionId: 'c2', parked: false, attempts: 1, dueAt: t0 + 15_000 });
+  });
+});
+
+describe('msgack decisions (PROTOCOL §2)', () => {
+  const q1 = newPendingEntry(connected, message, 'a', 1, t0, policy);
+  const q2sent = newPendingEntry(connected, message, 'b', 2, t0, policy);
+  const q2released: PendingEntry = { ...newPendingEntry(connected, message, 'c', 2, t0, policy), state: 'released' };
+
+  it('completes QoS 1 and released QoS 2, refuses QoS 2 before pubrec, ignores unknown ids', () => {
+    const decision = decideAcks(['a', 'b', 'c', 'zzz'], [q1, q2sent, q2released]);
+    expect(decision.complete.map((e) => e.id)).toEqual(['a', 'c']);
+    expect(decision.outOfOrder).toEqual(['b']);
+  });
+});

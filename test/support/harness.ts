@@ -1,0 +1,177 @@
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ApiGatewayConnectionGateway } from '../../lambdas/adapters/apigateway/api-gateway-connection-gateway.js';
+import { createTables } from '../../lambdas/adapters/dynamodb/create-tables.js';
+import { createDynamoDbStores } from '../../lambdas/adapters/dynamodb/index.js';
+import { TABLES, type TableName } from '../../lambdas/adapters/dynamodb/schema.js';
+import type { AppDeps } from '../../lambdas/app/deps.js';
+import { sweepDue, type SweepStats } from '../../lambdas/app/resend-sweep.js';
+import { sampleControllers, type ControllerRegistry } from '../../lambdas/core/controllers/registry.js';
+import { DEFAULT_POLICY, type QosPolicy } from '../../lambdas/core/policy.js';
+import type { ServerFrame } from '../../lambdas/core/types.js';
+import { ALL_COMMANDS } from '../../lambdas/handlers/commands/index.js';
+import { createConnectHandler } from '../../lambdas/handlers/connect.js';
+import { createDisconnectHandler } from '../../lambdas/handlers/disconnect.js';
+import type { WebSocketEvent, WebSocketResult } from '../../lambdas/handlers/events.js';
+import { createFrameHandler } from '../../lambdas/handlers/frame-handler.js';
+import type { CommandHandlers } from '../../lambdas/handlers/frame-context.js';
+import type { Logger } from '../../lambdas/ports/logger.js';
+import { ROUTES, selectRoute } from '../../lambdas/routes.js';
+import { testDocumentClient, testDynamoDbClient, uniquePrefix } from './dynamodb.js';
+import { startManagementEndpoint, type ManagementEndpoint } from './management-endpoint.js';
+
+/** A clock the test moves by hand, so resends happen without sleeping. */
+export class ManualClock {
+  constructor(public time = 1_800_000_000_000) {}
+  now(): number {
+    return this.time;
+  }
+  advance(ms: number): void {
+    this.time += ms;
+  }
+}
+
+/** Log lines kept in memory, so a test can look at them and the run stays quiet. */
+export class MemoryLogger implements Logger {
+  readonly lines: Array<{ level: string; message: string; fields?: Record<string, unknown> }> = [];
+  info(message: string, fields?: Record<string, unknown>): void {
+    this.lines.push({ level: 'info', message, ...(fields ? { fields } : {}) });
+  }
+  warn(message: string, fields?: Record<string, unknown>): void {
+    this.lines.push({ level: 'warn', message, ...(fields ? { fields } : {}) });
+  }
+  error(message: string, fields?: Record<string, unknown>): void {
+    this.lines.push({ level: 'error', message, ...(fields ? { fields } : {}) });
+  }
+}
+
+export interface HarnessOptions {
+  policy?: Partial<QosPolicy>;
+  controllers?: ControllerRegistry;
+  resendShards?: number;
+}
+
+/**
+ * The server side as API Gateway runs it, minus the sockets: the real handlers, each route
+ * with its own connection cache (as separate Lambdas have), real tables in DynamoDB Local,
+ * and the real management API client posting to a small HTTP endpoint that records frames.
+ */
+export class Harness {
+  private nextConnection = 0;
+  private nextMessage = 0;
+  private readonly routes = new Map<string, (event: WebSocketEvent) => Promise<WebSocketResult>>();
+  readonly connect: (event: WebSocketEvent) => Promise<WebSocketResult>;
+  readonly disconnectHandler: (event: WebSocketEvent) => Promise<WebSocketResult>;
+
+  private constructor(
+    readonly deps: AppDeps,
+    readonly clock: ManualClock,
+    readonly log: MemoryLogger,
+    readonly endpoint: ManagementEndpoint,
+    readonly doc: DynamoDBDocumentClient,
+    readonly tableNames: Record<TableName, string>,
+    private readonly closers: Array<() => void | Promise<void>>,
+  ) {
+    this.connect = createConnectHandler(deps);
+    this.disconnectHandler = createDisconnectHandler(deps);
+    for (const route of ROUTES) {
+      if (route.routeKey === '$connect' || route.routeKey === '$disconnect') continue;
+      const handlers: CommandHandlers =
+        route.routeKey === '$default' ? ALL_COMMANDS : { [route.routeKey]: ALL_COMMANDS[route.routeKey as keyof typeof ALL_COMMANDS] };
+      this.routes.set(route.routeKey, createFrameHandler(deps, handlers));
+    }
+  }
+
+  static async start(options: HarnessOptions = {}): Promise<Harness> {
+    const client = testDynamoDbClient();
+    const doc = testDocumentClient(client);
+    const prefix = uniquePrefix('qos');
+    const tableNames = Object.fromEntries((Object.keys(TABLES) as TableName[]).map((t) => [t, `${prefix}-${t}`])) as Record<TableName, string>;
+    await createTables(client, tableNames);
+    const endpoint = await startManagementEndpoint();
+    const management = new ApiGatewayManagementApiClient({
+      endpoint: endpoint.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const clock = new ManualClock();
+    const log = new MemoryLogger();
+    const deps: AppDeps = {
+      stores: createDynamoDbStores(doc, tableNames, { resendShards: options.resendShards ?? 4 }),
+      gateway: new ApiGatewayConnectionGateway(management),
+      clock,
+      policy: { ...DEFAULT_POLICY, ...options.policy },
+      controllers: options.controllers ?? sampleControllers,
+      newId: () => `m${++harness.nextMessage}`,
+      log,
+    };
+    const harness: Harness = new Harness(deps, clock, log, endpoint, doc, tableNames, [
+      () => management.destroy(),
+      () => endpoint.close(),
+      () => client.destroy(),
+    ]);
+    return harness;
+  }
+
+  async close(): Promise<void> {
+    for (const close of this.closers) await close();
+  }
+
+  /** Opens a connection the way API Gateway's $connect does; returns its id and the status. */
+  async open(query: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<{ connectionId: string; statusCode: number; body?: string }> {
+    const connectionId = `conn-${++this.nextConnection}=`;
+    const result = await this.connect({
+      requestContext: { routeKey: '$connect', eventType: 'CONNECT', connectionId, connectedAt: this.clock.now() },
+      queryStringParameters: Object.keys(query).length ? query : null,
+      headers,
+    });
+    return { connectionId, statusCode: result.statusCode, ...(result.body !== undefined ? { body: result.body } : {}) };
+  }
+
+  /** Opens a connection that must be accepted. */
+  async client(query: Record<string, string> = {}): Promise<string> {
+    const { connectionId, statusCode, body } = await this.open(query);
+    if (statusCode !== 200) throw new Error(`connect refused: ${statusCode} ${body}`);
+    return connectionId;
+  }
+
+  /** Sends a frame, routed by `$request.body.action` like API Gateway. */
+  async send(connectionId: string, frame: object | string): Promise<WebSocketResult> {
+    const body = typeof frame === 'string' ? frame : JSON.stringify(frame);
+    const routeKey = selectRoute(body);
+    const handler = this.routes.get(routeKey);
+    if (!handler) throw new Error(`no handler for ${routeKey}`);
+    return handler({ requestContext: { routeKey, eventType: 'MESSAGE', connectionId, messageId: `msg-${Date.now()}` }, body });
+  }
+
+  async disconnect(connectionId: string): Promise<void> {
+    await this.disconnectHandler({
+      requestContext: { routeKey: '$disconnect', eventType: 'DISCONNECT', connectionId, disconnectStatusCode: 1000, disconnectReason: 'test' },
+    });
+  }
+
+  /** Every frame posted to a connection so far, parsed from JSON. */
+  frames(connectionId: string): ServerFrame[] {
+    return this.endpoint.received(connectionId).map((raw) => JSON.parse(raw) as ServerFrame);
+  }
+
+  /** Raw frames (for text-format clients). */
+  raw(connectionId: string): string[] {
+    return this.endpoint.received(connectionId);
+  }
+
+  /** Messages (type `message`) posted to a connection so far. */
+  messages(connectionId: string): Array<Extract<ServerFrame, { type: 'message' }>> {
+    return this.frames(connectionId).filter((f): f is Extract<ServerFrame, { type: 'message' }> => f.type === 'message');
+  }
+
+  /** Runs the resend sweep at the current (manual) time. */
+  sweep(): Promise<SweepStats> {
+    return sweepDue(this.deps, { batchSize: 100 }, this.clock.now());
+  }
+
+  /** The pending entries of a session, straight from the store. */
+  pendingOf(sessionId: string) {
+    return this.deps.stores.pending.ofSession(sessionId, this.clock.now());
+  }
+}
