@@ -19,7 +19,7 @@ describe('bad input', () => {
   const cases: Array<[string, object | string, string, RegExp]> = [
     ['unparsable JSON', '{"action":', 'BAD_FRAME', /./],
     ['a JSON value that is not an object', '25.3', 'BAD_FRAME', /./],
-    ['an unknown action', { action: 'launch' }, 'UNKNOWN_ACTION', /launch/],
+    ['an unknown action', { action: 'launch' }, 'UNKNOWN_ACTION', /unknown action/],
     ['a publish without a controller', { action: 'publish', topic: 't' }, 'BAD_REQUEST', /controller/],
     ['a bad qos', { action: 'publish', controller: 'monitor', topic: 't', qos: 3, id: 'x' }, 'BAD_REQUEST', /qos must be 0, 1 or 2/],
     ['QoS 1 without an id', { action: 'publish', controller: 'monitor', topic: 't', qos: 1 }, 'BAD_REQUEST', /id/],

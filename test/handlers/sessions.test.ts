@@ -39,6 +39,7 @@ describe('a send that meets GoneException', () => {
     expect(await h.pendingOf(alive)).toHaveLength(1);
     expect(await h.pendingOf(dead)).toEqual([]);
     expect(await h.deps.stores.connections.get(dead, h.clock.now())).toBeUndefined();
+    await h.disconnect(alive);
   });
 
   it('keeps a persistent session: pending entries stay for resume, sent again with dup: true', async () => {
@@ -54,8 +55,10 @@ describe('a send that meets GoneException', () => {
     expect(kept).toHaveLength(1);
     expect(kept[0]).toMatchObject({ id, parked: true });
     // Parked: the sweep leaves it alone until its deadline.
+    const framesBefore = h.endpoint.all().length;
     h.clock.advance(600_000);
     expect((await h.sweep()).due).toBe(0);
+    expect(h.endpoint.all()).toHaveLength(framesBefore);
 
     const second = await h.client({ controllers: 'monitor', qos: '1', clientId: 'dev-7', session: 'persistent' });
     await h.send(second, { action: 'resume' });

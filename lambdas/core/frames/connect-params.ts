@@ -1,0 +1,126 @@
+import { HandshakeError } from '../errors.js';
+import type { ConnectParams, FrameFormat, Qos, SessionKind } from '../types.js';
+import { CLIENT_ID_RULE, isValidClientId, isValidName, NAME_RULE } from './names.js';
+
+/**
+ * Reads the handshake's query string and headers (PROTOCOL §1) into {@link ConnectParams};
+ * a bad parameter throws {@link HandshakeError} 400. Whether a token is good (401/403) and
+ * whether a controller is registered are decided elsewhere.
+ *
+ * Choices where PROTOCOL §1 is silent, so that a hand-typed URL just works:
+ * - Every parameter NAME is case-insensitive (§1 says so for `qos`; `clientid`, `Session`
+ *   and `FORMAT` work the same). The same name given twice in different cases must agree.
+ * - The values of `session` and `format` are case-insensitive too (`session=Persistent`).
+ * - An empty value is an absent parameter (`qos=` is 0, `clientId=` is none).
+ * - `controllers` and `controller` both work and are merged; the list is split on `,`,
+ *   entries are trimmed, empty entries skipped (`a,,b,`), duplicates dropped, order kept.
+ * - `token` in the query and `Authorization: Bearer` may both be given only if they agree.
+ *   An Authorization header of another scheme is not a token (left to the authorizer).
+ * - Unknown parameters are ignored (cache busters, other libraries' parameters).
+ */
+export function parseConnectParams(
+  query: Record<string, string | undefined> | null | undefined,
+  headers: Record<string, string | undefined> | null | undefined,
+): ConnectParams {
+  const params = byLowerCaseName(query);
+  const claimedQos = parseQos(pick(params, 'qos'));
+  const controllers = parseControllers([pick(params, 'controllers'), pick(params, 'controller')]);
+  const clientId = pick(params, 'clientid');
+  if (clientId !== undefined && !isValidClientId(clientId)) {
+    throw new HandshakeError(400, `clientId must be ${CLIENT_ID_RULE}`);
+  }
+  const sessionKind = parseSession(pick(params, 'session'));
+  // §1: a persistent session is found again by its clientId; without one it could never be.
+  if (sessionKind === 'persistent' && clientId === undefined) {
+    throw new HandshakeError(400, 'session=persistent needs a clientId');
+  }
+  const format = parseFormat(pick(params, 'format'));
+  const token = parseToken(pick(params, 'token'), pick(byLowerCaseName(headers), 'authorization'));
+  return {
+    claimedQos,
+    controllers,
+    ...(clientId !== undefined ? { clientId } : {}),
+    sessionKind,
+    format,
+    ...(token !== undefined ? { token } : {}),
+  };
+}
+
+interface Entry {
+  name: string;
+  value: string;
+}
+
+/** Entries by lower-cased name; empty values dropped (an empty value is an absent one). */
+function byLowerCaseName(record: Record<string, string | undefined> | null | undefined): Map<string, Entry[]> {
+  const map = new Map<string, Entry[]>();
+  if (record === null || record === undefined) return map;
+  for (const [name, value] of Object.entries(record)) {
+    if (typeof value !== 'string' || value === '') continue;
+    const key = name.toLowerCase();
+    const entries = map.get(key) ?? [];
+    entries.push({ name, value });
+    map.set(key, entries);
+  }
+  return map;
+}
+
+/** The one value under a case-insensitive name; `qos=1&QoS=2` cannot both be meant. */
+function pick(map: Map<string, Entry[]>, lowerName: string): string | undefined {
+  const entries = map.get(lowerName);
+  const first = entries?.[0];
+  if (entries === undefined || first === undefined) return undefined;
+  if (entries.some((entry) => entry.value !== first.value)) {
+    throw new HandshakeError(400, `${entries.map((entry) => entry.name).join(' and ')} disagree`);
+  }
+  return first.value;
+}
+
+/** §1: 0, 1 or 2, absent = 0; exactly those digits (no `01`, ` 1` or `1.0`). */
+function parseQos(value: string | undefined): Qos {
+  if (value === undefined) return 0;
+  if (value === '0' || value === '1' || value === '2') return Number(value) as Qos;
+  throw new HandshakeError(400, 'qos must be 0, 1 or 2');
+}
+
+function parseControllers(lists: (string | undefined)[]): string[] {
+  const controllers = new Set<string>();
+  for (const list of lists) {
+    if (list === undefined) continue;
+    for (const raw of list.split(',')) {
+      const name = raw.trim();
+      if (name === '') continue;
+      if (!isValidName(name)) throw new HandshakeError(400, `controller ${quote(name)} must be ${NAME_RULE}`);
+      controllers.add(name);
+    }
+  }
+  return [...controllers];
+}
+
+function parseSession(value: string | undefined): SessionKind {
+  const kind = value?.toLowerCase() ?? 'clean';
+  if (kind === 'clean' || kind === 'persistent') return kind;
+  throw new HandshakeError(400, 'session must be clean or persistent');
+}
+
+function parseFormat(value: string | undefined): FrameFormat {
+  const format = value?.toLowerCase() ?? 'json';
+  if (format === 'json' || format === 'text') return format;
+  throw new HandshakeError(400, 'format must be json or text');
+}
+
+/** RFC 6750 §2.1: `Bearer` is case-insensitive, the token follows one or more spaces. */
+const BEARER = /^bearer[ \t]+(\S+)[ \t]*$/i;
+
+function parseToken(fromQuery: string | undefined, authorization: string | undefined): string | undefined {
+  const fromHeader = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+  if (fromQuery !== undefined && fromHeader !== undefined && fromQuery !== fromHeader) {
+    throw new HandshakeError(400, 'token and the Authorization header disagree');
+  }
+  return fromQuery ?? fromHeader;
+}
+
+/** The client's text, echoed in a message: quoted, and cut so a long value stays readable. */
+function quote(value: string): string {
+  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+}

@@ -1,0 +1,344 @@
+import { ProtocolError } from '../errors.js';
+import { isQos } from '../qos.js';
+import type { Action, Command, Qos } from '../types.js';
+import { isReservedTopic, isValidMessageId, isValidName, MESSAGE_ID_RULE, NAME_RULE } from './names.js';
+import { utf8ByteLength } from './utf8.js';
+
+/**
+ * Reads a client's frame (PROTOCOL §2 JSON, §6 text) into a validated {@link Command}.
+ *
+ *   raw ──JSON.parse──► object ─────────────► JSON command (§2)
+ *        │              number/array/string ► BAD_FRAME
+ *        │              nesting too deep ───► BAD_FRAME
+ *        └─not JSON──► starts with { or [ ─► BAD_FRAME (broken JSON, never a text frame)
+ *                      controller|topic|data ► text command (§6)
+ *                      no `|` ─────────────► BAD_FRAME
+ *
+ * Every failure is a {@link ProtocolError} carrying the frame's action and id where they were
+ * readable, so the error frame can say which frame it answers (PROTOCOL §3).
+ */
+
+export interface ParseFrameOptions {
+  /** Largest `data`, serialized as JSON, in UTF-8 bytes (PROTOCOL §7). */
+  maxDataBytes: number;
+}
+
+/** At most this many ids in one `msgack` (a bound on the work one frame can ask for). */
+export const MAX_ACK_IDS = 100;
+
+/** The actions of PROTOCOL §2, in its order (also the order the UNKNOWN_ACTION message lists). */
+export const ACTIONS: readonly Action[] = ['publish', 'msgack', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe', 'resume', 'ping'];
+
+/**
+ * A text frame's `subscribe` asks for QoS 2, so it is granted min(2, claimed) = the QoS the
+ * connection claimed (PROTOCOL §2, §6): a person at a terminal gets what their connection
+ * can take, as an XSockets user would expect. `controller|subscribe|topic|qos` asks for less.
+ */
+export const TEXT_SUBSCRIBE_QOS: Qos = 2;
+
+/** An action echoed in an error frame is cut here: it is the client's text, not ours. */
+const MAX_ECHOED_ACTION = 64;
+
+/** Parses and validates one frame; throws {@link ProtocolError} (PROTOCOL §3 codes). */
+export function parseFrame(raw: string, opts: ParseFrameOptions): Command {
+  if (typeof raw !== 'string') throw new ProtocolError('BAD_FRAME', 'a frame must be text');
+  if (raw.trim() === '') throw new ProtocolError('BAD_FRAME', 'empty frame');
+
+  const json = tryParseJson(raw);
+  if (json.kind === 'value') {
+    if (!isRecord(json.value)) throw new ProtocolError('BAD_FRAME', 'a JSON frame must be an object with an "action"');
+    return parseJsonCommand(json.value, opts);
+  }
+  if (json.kind === 'too-deep') throw new ProtocolError('BAD_FRAME', 'frame is nested too deeply');
+  // No controller name starts with `{` or `[`, so this was meant as JSON: say so, rather than
+  // complaining about a "controller" named `{"action":"publish"`.
+  const first = raw.trimStart()[0];
+  if (first === '{' || first === '[') throw new ProtocolError('BAD_FRAME', 'frame is not valid JSON');
+  return parseTextFrame(stripLineEnd(raw), opts);
+}
+
+// ---------------------------------------------------------------------------
+// JSON frames (PROTOCOL §2)
+// ---------------------------------------------------------------------------
+
+type JsonObject = Record<string, unknown>;
+
+function parseJsonCommand(frame: JsonObject, opts: ParseFrameOptions): Command {
+  const action = field(frame, 'action');
+  const id = field(frame, 'id');
+  const echoedAction = typeof action === 'string' && action.length <= MAX_ECHOED_ACTION ? action : undefined;
+  const echoedId = isValidMessageId(id) ? id : undefined;
+  try {
+    return jsonCommand(frame, action, opts);
+  } catch (error) {
+    if (error instanceof ProtocolError) throw error.about(echoedAction, echoedId);
+    throw error;
+  }
+}
+
+function jsonCommand(frame: JsonObject, action: unknown, opts: ParseFrameOptions): Command {
+  if (action === undefined) throw badRequest('action is required');
+  if (typeof action !== 'string') throw badRequest('action must be a string');
+  // Unknown fields are ignored (forward compatibility); known fields are type-checked strictly.
+  switch (action) {
+    case 'publish':
+      return jsonPublish(frame, opts);
+    case 'msgack':
+      return { action, ids: jsonAckIds(frame) };
+    case 'pubrec':
+    case 'pubrel':
+      return { action, id: requireId(field(frame, 'id')) };
+    case 'subscribe':
+      return {
+        action,
+        controller: requireName(field(frame, 'controller'), 'controller'),
+        topic: requireTopic(field(frame, 'topic')),
+        qos: optionalQos(field(frame, 'qos')),
+      };
+    case 'unsubscribe':
+      return {
+        action,
+        controller: requireName(field(frame, 'controller'), 'controller'),
+        topic: requireTopic(field(frame, 'topic')),
+      };
+    case 'resume':
+    case 'ping':
+      return { action };
+    default:
+      throw new ProtocolError('UNKNOWN_ACTION', `unknown action; expected one of ${ACTIONS.join(', ')}`);
+  }
+}
+
+function jsonPublish(frame: JsonObject, opts: ParseFrameOptions): Command {
+  const controller = requireName(field(frame, 'controller'), 'controller');
+  const topic = requireTopic(field(frame, 'topic'));
+  const qos = optionalQos(field(frame, 'qos'));
+  const id = field(frame, 'id');
+  if (qos !== 0 && id === undefined) throw badRequest('id is required for qos 1 and 2');
+  if (id !== undefined && !isValidMessageId(id)) throw badRequest(`id must be ${MESSAGE_ID_RULE}`);
+  const retain = optionalBoolean(field(frame, 'retain'), 'retain');
+  const dup = optionalBoolean(field(frame, 'dup'), 'dup');
+  // An absent `data` is null, so every message frame carries a `data` (PROTOCOL §3).
+  const data = Object.hasOwn(frame, 'data') ? frame.data : null;
+  checkDataSize(data, opts.maxDataBytes);
+  return {
+    action: 'publish',
+    controller,
+    topic,
+    data,
+    qos,
+    // A QoS 0 publish has no id (PROTOCOL §2); one given anyway is checked, then not used.
+    ...(qos !== 0 ? { id: id as string } : {}),
+    retain,
+    dup,
+  };
+}
+
+/** `msgack` takes `id` or `ids` (PROTOCOL §2), not both: a frame with both is a client bug. */
+function jsonAckIds(frame: JsonObject): string[] {
+  const hasId = Object.hasOwn(frame, 'id');
+  const hasIds = Object.hasOwn(frame, 'ids');
+  if (hasId && hasIds) throw badRequest('msgack takes id or ids, not both');
+  if (hasId) return [requireId(frame.id)];
+  if (!hasIds) throw badRequest('id or ids is required');
+  const ids = frame.ids;
+  if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_ACK_IDS) {
+    throw badRequest(`ids must be a non-empty array of at most ${MAX_ACK_IDS} ids`);
+  }
+  const unique = new Set<string>();
+  ids.forEach((id: unknown, index) => {
+    if (!isValidMessageId(id)) throw badRequest(`ids[${index}] must be ${MESSAGE_ID_RULE}`);
+    unique.add(id);
+  });
+  return [...unique];
+}
+
+// ---------------------------------------------------------------------------
+// Text frames (PROTOCOL §6): controller|topic|data, split on the first two `|` only
+// ---------------------------------------------------------------------------
+
+function parseTextFrame(line: string, opts: ParseFrameOptions): Command {
+  const firstBar = line.indexOf('|');
+  if (firstBar < 0) throw new ProtocolError('BAD_FRAME', 'frame is neither JSON nor a text frame controller|topic|data');
+  const secondBar = line.indexOf('|', firstBar + 1);
+  const controller = line.slice(0, firstBar);
+  const topic = secondBar < 0 ? line.slice(firstBar + 1) : line.slice(firstBar + 1, secondBar);
+  // Undefined when there is no second `|`; data itself may contain `|`.
+  const rest = secondBar < 0 ? undefined : line.slice(secondBar + 1);
+
+  switch (topic) {
+    case 'msgack':
+    case 'pubrec':
+    case 'pubrel': {
+      const id = rest !== undefined && isValidMessageId(rest) ? rest : undefined;
+      return withContext(topic, id, () => {
+        stepController(controller);
+        const checked = requireId(present(rest));
+        return topic === 'msgack' ? { action: topic, ids: [checked] } : { action: topic, id: checked };
+      });
+    }
+    case 'subscribe':
+      return withContext(topic, undefined, () => textSubscribe(controller, rest));
+    case 'unsubscribe':
+      return withContext(topic, undefined, () => ({
+        action: topic,
+        controller: requireName(present(controller), 'controller'),
+        topic: requireTopic(present(rest)),
+      }));
+    case 'resume':
+    case 'ping':
+      // Whatever follows is ignored: `monitor|ping`, `monitor|ping|` and `|ping|x` all ping.
+      return withContext(topic, undefined, () => {
+        stepController(controller);
+        return { action: topic };
+      });
+    default:
+      return withContext('publish', undefined, () => textPublish(controller, topic, rest, opts));
+  }
+}
+
+function textPublish(controller: string, topic: string, rest: string | undefined, opts: ParseFrameOptions): Command {
+  if (rest === undefined) throw new ProtocolError('BAD_FRAME', 'a text frame is controller|topic|data');
+  const checkedController = requireName(present(controller), 'controller');
+  const checkedTopic = requireName(present(topic), 'topic');
+  const data = textData(rest);
+  checkDataSize(data, opts.maxDataBytes);
+  return { action: 'publish', controller: checkedController, topic: checkedTopic, data, qos: 0, retain: false, dup: false };
+}
+
+/** `controller|subscribe|topic` asks for {@link TEXT_SUBSCRIBE_QOS}; `controller|subscribe|topic|1` for 1. */
+function textSubscribe(controller: string, rest: string | undefined): Command {
+  const checkedController = requireName(present(controller), 'controller');
+  const bar = rest === undefined ? -1 : rest.indexOf('|');
+  const topic = rest === undefined || bar < 0 ? rest : rest.slice(0, bar);
+  const qosText = rest === undefined || bar < 0 ? undefined : rest.slice(bar + 1);
+  const checkedTopic = requireTopic(present(topic));
+  let qos = TEXT_SUBSCRIBE_QOS;
+  if (qosText !== undefined) {
+    if (qosText !== '0' && qosText !== '1' && qosText !== '2') throw badRequest('qos must be 0, 1 or 2');
+    qos = Number(qosText) as Qos;
+  }
+  return { action: 'subscribe', controller: checkedController, topic: checkedTopic, qos };
+}
+
+/**
+ * The controller of a text QoS step, resume or ping is not used (ids are per session), so it
+ * may be empty (`|msgack|m1`); given, it must still be a name, so a typo is not silently accepted.
+ */
+function stepController(controller: string): void {
+  if (controller !== '' && !isValidName(controller)) throw badRequest(`controller must be ${NAME_RULE}`);
+}
+
+/** PROTOCOL §6: text data is parsed as JSON where it parses, else kept as the string. */
+function textData(text: string): unknown {
+  try {
+    const value: unknown = JSON.parse(text);
+    // 1e999 "parses" to Infinity, which JSON cannot carry on: keep what the person typed.
+    return typeof value === 'number' && !Number.isFinite(value) ? text : value;
+  } catch {
+    return text;
+  }
+}
+
+/** An empty text field is a missing one, so `sensor||25` says "topic is required". */
+function present(text: string | undefined): string | undefined {
+  return text === '' ? undefined : text;
+}
+
+function withContext(action: Action, id: string | undefined, build: () => Command): Command {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof ProtocolError) throw error.about(action, id);
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Field checks, shared by both forms
+// ---------------------------------------------------------------------------
+
+/** Own properties only: a polluted Object.prototype must not supply a missing field. */
+function field(frame: JsonObject, name: string): unknown {
+  return Object.hasOwn(frame, name) ? frame[name] : undefined;
+}
+
+function requireName(value: unknown, name: 'controller' | 'topic'): string {
+  if (value === undefined) throw badRequest(`${name} is required`);
+  if (!isValidName(value)) throw badRequest(`${name} must be ${NAME_RULE}`);
+  return value;
+}
+
+/** PROTOCOL §7: the QoS-step topics cannot carry messages or subscriptions. */
+function requireTopic(value: unknown): string {
+  const topic = requireName(value, 'topic');
+  if (isReservedTopic(topic)) throw badRequest(`topic ${topic} is reserved`);
+  return topic;
+}
+
+function requireId(value: unknown): string {
+  if (value === undefined) throw badRequest('id is required');
+  if (!isValidMessageId(value)) throw badRequest(`id must be ${MESSAGE_ID_RULE}`);
+  return value;
+}
+
+/** Absent is 0 (PROTOCOL §1 "absent = 0", applied to frames too); only the numbers 0, 1, 2. */
+function optionalQos(value: unknown): Qos {
+  if (value === undefined) return 0;
+  if (!isQos(value)) throw badRequest('qos must be 0, 1 or 2');
+  return value;
+}
+
+function optionalBoolean(value: unknown, name: 'retain' | 'dup'): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw badRequest(`${name} must be true or false`);
+  return value;
+}
+
+/** PROTOCOL §7: `data` serialized as JSON may take at most `maxDataBytes` UTF-8 bytes. */
+function checkDataSize(data: unknown, maxDataBytes: number): void {
+  let serialized: string | undefined;
+  try {
+    serialized = JSON.stringify(data);
+  } catch {
+    // Only nesting deep enough to exhaust the stack gets here: parsed JSON always serializes.
+    throw new ProtocolError('BAD_FRAME', 'frame is nested too deeply');
+  }
+  const bytes = serialized === undefined ? 0 : utf8ByteLength(serialized);
+  if (bytes > maxDataBytes) {
+    throw new ProtocolError('TOO_LARGE', `data is ${bytes} bytes serialized; the limit is ${maxDataBytes}`);
+  }
+}
+
+function badRequest(message: string): ProtocolError {
+  return new ProtocolError('BAD_REQUEST', message);
+}
+
+// ---------------------------------------------------------------------------
+// Reading the raw frame
+// ---------------------------------------------------------------------------
+
+type JsonResult = { kind: 'value'; value: unknown } | { kind: 'not-json' } | { kind: 'too-deep' };
+
+function tryParseJson(raw: string): JsonResult {
+  try {
+    return { kind: 'value', value: JSON.parse(raw) as unknown };
+  } catch (error) {
+    // V8 throws RangeError (stack exhausted) on extreme nesting, SyntaxError on anything else.
+    return error instanceof RangeError ? { kind: 'too-deep' } : { kind: 'not-json' };
+  }
+}
+
+function isRecord(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Terminals end a line with CR LF (Putty) or LF; none of it belongs to the frame. A loop, not
+ * `/[\r\n]+$/`, whose backtracking is quadratic on a long run of line ends inside the frame.
+ */
+function stripLineEnd(line: string): string {
+  let end = line.length;
+  while (end > 0 && (line[end - 1] === '\n' || line[end - 1] === '\r')) end -= 1;
+  return line.slice(0, end);
+}
