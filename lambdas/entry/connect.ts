@@ -1,6 +1,4 @@
-import { createConnectHandler } from '../handlers/connect.js';
-import { routeById } from './route-by-id.js';
-import { productionDeps } from './wiring.js';
+import { createFunction } from './functions.js';
 
-/** Lambda entry for `$connect`. */
-export const handler = createConnectHandler(productionDeps(routeById('Connect')));
+/** Lambda entry for the `Connect` function: real clients wired once per container, from its environment. */
+export const handler = createFunction('Connect', process.env);

@@ -1,6 +1,4 @@
-import { createDisconnectHandler } from '../handlers/disconnect.js';
-import { routeById } from './route-by-id.js';
-import { productionDeps } from './wiring.js';
+import { createFunction } from './functions.js';
 
-/** Lambda entry for `$disconnect`. */
-export const handler = createDisconnectHandler(productionDeps(routeById('Disconnect')));
+/** Lambda entry for the `Disconnect` function: real clients wired once per container, from its environment. */
+export const handler = createFunction('Disconnect', process.env);

@@ -1,7 +1,4 @@
-import { createFrameHandler } from '../handlers/frame-handler.js';
-import { ping } from '../handlers/commands/index.js';
-import { routeById } from './route-by-id.js';
-import { productionDeps } from './wiring.js';
+import { createFunction } from './functions.js';
 
-/** Lambda entry for the `ping` route: real clients wired once per container. */
-export const handler = createFrameHandler(productionDeps(routeById('Ping')), { ping });
+/** Lambda entry for the `Ping` function: real clients wired once per container, from its environment. */
+export const handler = createFunction('Ping', process.env);

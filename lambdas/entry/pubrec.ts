@@ -1,7 +1,4 @@
-import { createFrameHandler } from '../handlers/frame-handler.js';
-import { pubrec } from '../handlers/commands/index.js';
-import { routeById } from './route-by-id.js';
-import { productionDeps } from './wiring.js';
+import { createFunction } from './functions.js';
 
-/** Lambda entry for the `pubrec` route: real clients wired once per container. */
-export const handler = createFrameHandler(productionDeps(routeById('Pubrec')), { pubrec });
+/** Lambda entry for the `Pubrec` function: real clients wired once per container, from its environment. */
+export const handler = createFunction('Pubrec', process.env);

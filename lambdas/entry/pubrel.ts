@@ -1,7 +1,4 @@
-import { createFrameHandler } from '../handlers/frame-handler.js';
-import { pubrel } from '../handlers/commands/index.js';
-import { routeById } from './route-by-id.js';
-import { productionDeps } from './wiring.js';
+import { createFunction } from './functions.js';
 
-/** Lambda entry for the `pubrel` route: real clients wired once per container. */
-export const handler = createFrameHandler(productionDeps(routeById('Pubrel')), { pubrel });
+/** Lambda entry for the `Pubrel` function: real clients wired once per container, from its environment. */
+export const handler = createFunction('Pubrel', process.env);

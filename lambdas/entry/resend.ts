@@ -1,7 +1,4 @@
-import { readSweep } from '../config.js';
-import { createResendHandler } from '../handlers/resend.js';
-import { routeById } from './route-by-id.js';
-import { productionDeps } from './wiring.js';
+import { createFunction } from './functions.js';
 
-/** Lambda entry for the scheduled resend sweep. */
-export const handler = createResendHandler(productionDeps(routeById('Resend')), readSweep(process.env));
+/** Lambda entry for the `Resend` function: real clients wired once per container, from its environment. */
+export const handler = createFunction('Resend', process.env);

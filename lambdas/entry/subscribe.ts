@@ -1,7 +1,4 @@
-import { createFrameHandler } from '../handlers/frame-handler.js';
-import { subscribe } from '../handlers/commands/index.js';
-import { routeById } from './route-by-id.js';
-import { productionDeps } from './wiring.js';
+import { createFunction } from './functions.js';
 
-/** Lambda entry for the `subscribe` route: real clients wired once per container. */
-export const handler = createFrameHandler(productionDeps(routeById('Subscribe')), { subscribe });
+/** Lambda entry for the `Subscribe` function: real clients wired once per container, from its environment. */
+export const handler = createFunction('Subscribe', process.env);

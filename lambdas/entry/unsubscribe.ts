@@ -1,7 +1,4 @@
-import { createFrameHandler } from '../handlers/frame-handler.js';
-import { unsubscribe } from '../handlers/commands/index.js';
-import { routeById } from './route-by-id.js';
-import { productionDeps } from './wiring.js';
+import { createFunction } from './functions.js';
 
-/** Lambda entry for the `unsubscribe` route: real clients wired once per container. */
-export const handler = createFrameHandler(productionDeps(routeById('Unsubscribe')), { unsubscribe });
+/** Lambda entry for the `Unsubscribe` function: real clients wired once per container, from its environment. */
+export const handler = createFunction('Unsubscribe', process.env);

@@ -1,0 +1,40 @@
+import { readSweep } from '../config.js';
+import { ALL_COMMANDS } from '../handlers/commands/index.js';
+import { createConnectHandler } from '../handlers/connect.js';
+import { createDisconnectHandler } from '../handlers/disconnect.js';
+import type { WebSocketEvent, WebSocketResult } from '../handlers/events.js';
+import { createFrameHandler } from '../handlers/frame-handler.js';
+import { createResendHandler, type RemainingTime } from '../handlers/resend.js';
+import type { Action } from '../core/types.js';
+import { RESEND, ROUTES } from '../routes.js';
+import { productionDeps } from './wiring.js';
+
+type Env = Record<string, string | undefined>;
+
+/** A Lambda handler as both API Gateway and the scheduler call it. */
+export type LambdaHandler = (event: never, context?: RemainingTime) => Promise<unknown>;
+export type RouteHandler = (event: WebSocketEvent) => Promise<WebSocketResult>;
+
+/**
+ * Every function of the stack, by its id in the route table, built from an environment.
+ * The Lambda entry files call this with `process.env`; the local runtime calls it with the
+ * environment the synthesized template gives each function, so both run the same code.
+ */
+export function createFunction(id: string, env: Env): LambdaHandler {
+  if (id === RESEND.id) return createResendHandler(productionDeps(RESEND, env), readSweep(env)) as LambdaHandler;
+  const route = ROUTES.find((r) => r.id === id);
+  if (!route) throw new Error(`qosgate: no function with id ${id}`);
+  const deps = productionDeps(route, env);
+  switch (route.routeKey) {
+    case '$connect':
+      return createConnectHandler(deps) as LambdaHandler;
+    case '$disconnect':
+      return createDisconnectHandler(deps) as LambdaHandler;
+    case '$default':
+      return createFrameHandler(deps, ALL_COMMANDS) as LambdaHandler;
+    default: {
+      const action = route.routeKey as Action;
+      return createFrameHandler(deps, { [action]: ALL_COMMANDS[action] }) as LambdaHandler;
+    }
+  }
+}
