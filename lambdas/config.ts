@@ -24,7 +24,11 @@ export const POLICY_ENV: Record<keyof QosPolicy, string> = {
 
 /** The resend sweep's own settings. */
 export interface SweepConfig {
-  /** Shards of the resend index (the sweep Queries each). */
+  /**
+   * Shards of the resend index (the sweep Queries each). Every function that writes pending
+   * entries picks their shard from this, so it can be raised safely; lowering it strands
+   * entries in the dropped shards (never swept) until their TTL.
+   */
   shards: number;
   /** Pause between sweeps within one scheduled invocation. */
   intervalMs: number;

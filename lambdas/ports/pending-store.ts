@@ -19,7 +19,7 @@ export interface PendingStore {
   deleteSession(sessionId: string, now: number): Promise<void>;
 
   /**
-   * Keys of entries due at or before `now`, read from the resend index (a sparse, sharded
+   * Keys of entries due at or before `now`, read from the resend index (a sharded
    * index keyed by due time) and never by Scan: entries not yet due are not read at all.
    */
   due(now: number, limit: number): Promise<Array<PendingKey & { dueAt: number }>>;

@@ -21,3 +21,10 @@ export function uniquePrefix(label: string): string {
   counter += 1;
   return `${label}-${process.pid}-${Date.now().toString(36)}-${counter}`;
 }
+
+/**
+ * Test times should be far in the future (e.g. 4e12 ms, year 2096): DynamoDB Local runs TTL
+ * deletion against the wall clock, so an item whose `expiresAt` has really passed vanishes
+ * within seconds and a test using past times would flake.
+ */
+export const FUTURE_EPOCH_MS = 4_000_000_000_000;

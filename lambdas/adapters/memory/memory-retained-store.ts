@@ -1,0 +1,21 @@
+import type { RetainedMessage } from '../../core/types.js';
+import type { RetainedStore } from '../../ports/retained-store.js';
+import { copy, isLive } from './records.js';
+
+/** The last value per `<controller>|<topic>`, in a Map. */
+export class MemoryRetainedStore implements RetainedStore {
+  private readonly messages = new Map<string, RetainedMessage>();
+
+  async put(message: RetainedMessage): Promise<void> {
+    this.messages.set(`${message.controller}|${message.topic}`, copy(message));
+  }
+
+  async clear(controller: string, topic: string): Promise<void> {
+    this.messages.delete(`${controller}|${topic}`);
+  }
+
+  async get(controller: string, topic: string, now: number): Promise<RetainedMessage | undefined> {
+    const message = this.messages.get(`${controller}|${topic}`);
+    return message && isLive(message, now) ? copy(message) : undefined;
+  }
+}

@@ -1,0 +1,75 @@
+import type { Recipient, Subscription } from '../../core/types.js';
+import type { SubscriptionStore } from '../../ports/subscription-store.js';
+import { compact, compareStrings, copy, DEFAULT_PAGE_SIZE, isLive, pages } from './records.js';
+
+/** Subscriptions in a Map per `<controller>|<topic>`, keyed by sessionId within, as in DynamoDB. */
+export class MemorySubscriptionStore implements SubscriptionStore {
+  private readonly byTopic = new Map<string, Map<string, Subscription>>();
+
+  constructor(private readonly options: { pageSize?: number } = {}) {}
+
+  async put(subscription: Subscription): Promise<void> {
+    const key = topicKeyOf(subscription.controller, subscription.topic);
+    let subscribers = this.byTopic.get(key);
+    if (subscribers === undefined) this.byTopic.set(key, (subscribers = new Map()));
+    subscribers.set(subscription.sessionId, copy(subscription));
+  }
+
+  async delete(controller: string, topic: string, sessionId: string): Promise<void> {
+    this.byTopic.get(topicKeyOf(controller, topic))?.delete(sessionId);
+  }
+
+  async *subscribersOf(controller: string, topic: string, now: number): AsyncIterable<Recipient[]> {
+    const recipients = [...(this.byTopic.get(topicKeyOf(controller, topic))?.values() ?? [])]
+      .filter((subscription) => isLive(subscription, now))
+      .sort((a, b) => compareStrings(a.sessionId, b.sessionId))
+      .map(toRecipient);
+    yield* pages(recipients, this.options.pageSize ?? DEFAULT_PAGE_SIZE);
+  }
+
+  async ofSession(sessionId: string, now: number): Promise<Subscription[]> {
+    return this.allOfSession(sessionId)
+      .filter((subscription) => isLive(subscription, now))
+      .map((subscription) => copy(subscription));
+  }
+
+  /** Only live subscriptions are re-pointed, as the DynamoDB store finds them by a filtered Query. */
+  async attach(sessionId: string, connectionId: string | undefined, expiresAt: number, now: number): Promise<void> {
+    for (const subscription of this.allOfSession(sessionId)) {
+      if (!isLive(subscription, now)) continue;
+      if (connectionId === undefined) delete subscription.connectionId;
+      else subscription.connectionId = connectionId;
+      subscription.expiresAt = expiresAt;
+    }
+  }
+
+  async deleteSession(sessionId: string, _now: number): Promise<void> {
+    for (const subscribers of this.byTopic.values()) subscribers.delete(sessionId);
+  }
+
+  /** In topic-key order, as the bySession index sorts them. */
+  private allOfSession(sessionId: string): Subscription[] {
+    return [...this.byTopic.entries()]
+      .sort(([a], [b]) => compareStrings(a, b))
+      .flatMap(([, subscribers]) => {
+        const subscription = subscribers.get(sessionId);
+        return subscription ? [subscription] : [];
+      });
+  }
+}
+
+/** The same key as schema.ts's topicKey(), kept here so memory adapters import nothing of DynamoDB. */
+function topicKeyOf(controller: string, topic: string): string {
+  return `${controller}|${topic}`;
+}
+
+function toRecipient(subscription: Subscription): Recipient {
+  return compact<Recipient>({
+    sessionId: subscription.sessionId,
+    connectionId: subscription.connectionId,
+    sessionKind: subscription.sessionKind,
+    claimedQos: subscription.claimedQos,
+    format: subscription.format,
+    subscriptionQos: subscription.subscriptionQos,
+  });
+}

@@ -1,0 +1,731 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type {
+  ConnectionRecord,
+  DeadLetter,
+  InboundRecord,
+  PendingEntry,
+  RetainedMessage,
+  SessionRecord,
+  Subscription,
+} from '../../lambdas/core/types.js';
+import type { Stores } from '../../lambdas/ports/index.js';
+
+/**
+ * The store contract: what every implementation of the six store ports must do, run on the
+ * in-memory stores and on the DynamoDB stores alike (as aedes-persistence's abstract suite).
+ * A fresh, empty set of stores for every test; times are fixed numbers, never a clock.
+ */
+export interface StoreContractOptions {
+  /** The page size the fan-out reads were configured with, so paging can be asserted. */
+  pageSize: number;
+}
+
+/**
+ * Far in the future on purpose: DynamoDB Local runs TTL deletion against the wall clock (an
+ * item whose `expiresAt` seconds have passed vanishes within about a second), so a fixed time
+ * in the past would let storage delete fixtures mid-test. Expiry here is relative to `now` only.
+ */
+const T0 = 4_000_000_000_000;
+const SECOND = 1000;
+const HOUR = 3_600_000;
+const LATER = T0 + HOUR;
+
+/** JSON a client may publish; each must come back exactly. */
+export const DATA_SAMPLES: unknown[] = [
+  25.3,
+  0,
+  -1.5e-10,
+  0.1 + 0.2,
+  Number.MAX_SAFE_INTEGER,
+  'text',
+  '',
+  'ünïcødé ✓ 😀 日本語',
+  'quotes " and \\ and | and #',
+  true,
+  false,
+  null,
+  [],
+  {},
+  { nested: { list: [1, 'b', null, { deep: [] }], empty: '' } },
+  [0, '', {}, [], null],
+];
+
+export function describeStoreContract(
+  label: string,
+  makeStores: () => Promise<Stores>,
+  options: StoreContractOptions,
+): void {
+  describe(`${label}: store contract`, () => {
+    let stores: Stores;
+    beforeEach(async () => {
+      stores = await makeStores();
+    });
+
+    describe('ConnectionStore', () => {
+      it('put then get round-trips the record; an unknown id is undefined', async () => {
+        const record = connection('c1', { controllers: ['monitor', 'sensor'] });
+        await stores.connections.put(record);
+        expect(await stores.connections.get('c1', T0)).toEqual(record);
+        expect(await stores.connections.get('nope', T0)).toBeUndefined();
+      });
+
+      it('get ignores an expired connection (live up to and including expiresAt)', async () => {
+        await stores.connections.put(connection('c1', { expiresAt: T0 + SECOND }));
+        expect(await stores.connections.get('c1', T0 + SECOND)).toBeDefined();
+        expect(await stores.connections.get('c1', T0 + SECOND + 1)).toBeUndefined();
+      });
+
+      it('membersOf finds the connections with the controller open, as Recipients, and no others', async () => {
+        await stores.connections.put(connection('c1', { sessionId: 's1', controllers: ['monitor'] }));
+        await stores.connections.put(
+          connection('c2', { sessionId: 'dev-7', sessionKind: 'persistent', claimedQos: 2, format: 'text', controllers: ['monitor', 'sensor'] }),
+        );
+        await stores.connections.put(connection('c3', { controllers: ['sensor'] }));
+
+        const members = sortBy(await flatten(stores.connections.membersOf('monitor', T0)), 'connectionId');
+        expect(members).toStrictEqual([
+          { sessionId: 's1', connectionId: 'c1', sessionKind: 'clean', claimedQos: 1, format: 'json' },
+          { sessionId: 'dev-7', connectionId: 'c2', sessionKind: 'persistent', claimedQos: 2, format: 'text' },
+        ]);
+        expect(await flatten(stores.connections.membersOf('nobody', T0))).toEqual([]);
+      });
+
+      it('membersOf ignores expired connections', async () => {
+        await stores.connections.put(connection('old', { controllers: ['monitor'], expiresAt: T0 - 1 }));
+        await stores.connections.put(connection('new', { controllers: ['monitor'] }));
+        expect((await flatten(stores.connections.membersOf('monitor', T0))).map((r) => r.connectionId)).toEqual(['new']);
+      });
+
+      it('membersOf hands out more than one page and every member exactly once', async () => {
+        const count = options.pageSize * 2 + 10;
+        const ids = Array.from({ length: count }, (_, i) => `conn-${String(i).padStart(4, '0')}`);
+        await Promise.all(ids.map((id) => stores.connections.put(connection(id, { controllers: ['monitor'] }))));
+
+        const pages = await collect(stores.connections.membersOf('monitor', T0));
+        expect(pages.length).toBeGreaterThanOrEqual(2);
+        for (const page of pages) {
+          expect(page.length).toBeGreaterThan(0);
+          expect(page.length).toBeLessThanOrEqual(options.pageSize);
+        }
+        expect(pages.flat().map((r) => r.connectionId).sort()).toEqual(ids);
+      });
+
+      it('openControllers adds controllers once, keeps the order, and makes the connection a member', async () => {
+        const record = connection('c1', { controllers: ['monitor'] });
+        await stores.connections.put(record);
+        await stores.connections.openControllers(record, ['sensor', 'monitor', 'sensor']);
+        await stores.connections.openControllers(record, ['sensor']);
+
+        expect((await stores.connections.get('c1', T0))?.controllers).toEqual(['monitor', 'sensor']);
+        expect((await flatten(stores.connections.membersOf('sensor', T0))).map((r) => r.connectionId)).toEqual(['c1']);
+        expect((await flatten(stores.connections.membersOf('monitor', T0))).map((r) => r.connectionId)).toEqual(['c1']);
+      });
+
+      it('openControllers from a stale copy keeps what another frame opened meanwhile', async () => {
+        const record = connection('c1', { controllers: [] });
+        await stores.connections.put(record);
+        await stores.connections.openControllers(record, ['a']);
+        await stores.connections.openControllers(record, ['b']); // record still says []
+        expect((await stores.connections.get('c1', T0))?.controllers).toEqual(['a', 'b']);
+      });
+
+      it('openControllers on a connection that is gone stores nothing', async () => {
+        await stores.connections.openControllers(connection('gone'), ['monitor']);
+        expect(await stores.connections.get('gone', T0)).toBeUndefined();
+        expect(await flatten(stores.connections.membersOf('monitor', T0))).toEqual([]);
+      });
+
+      it('delete removes the connection and all its memberships, including ones opened later; idempotent', async () => {
+        const record = connection('c1', { controllers: ['monitor'] });
+        await stores.connections.put(record);
+        await stores.connections.put(connection('c2', { controllers: ['monitor'] }));
+        await stores.connections.openControllers(record, ['sensor']);
+
+        await stores.connections.delete(record); // its copy does not know 'sensor'
+        await stores.connections.delete(record);
+
+        expect(await stores.connections.get('c1', T0)).toBeUndefined();
+        expect((await flatten(stores.connections.membersOf('monitor', T0))).map((r) => r.connectionId)).toEqual(['c2']);
+        expect(await flatten(stores.connections.membersOf('sensor', T0))).toEqual([]);
+        expect(await stores.connections.get('c2', T0)).toBeDefined();
+      });
+
+      it('putSession/getSession round-trip, with and without a connection; expired is undefined', async () => {
+        const serving = session('dev-7', { connectionId: 'c1' });
+        const away: SessionRecord = { sessionId: 'dev-8', sessionKind: 'persistent', claimedQos: 2, format: 'text', expiresAt: LATER };
+        await stores.connections.putSession(serving);
+        await stores.connections.putSession(away);
+
+        expect(await stores.connections.getSession('dev-7', T0)).toEqual(serving);
+        const readAway = await stores.connections.getSession('dev-8', T0);
+        expect(readAway).toEqual(away);
+        expect(readAway && 'connectionId' in readAway).toBe(false);
+        expect(await stores.connections.getSession('dev-7', LATER + 1)).toBeUndefined();
+        expect(await stores.connections.getSession('unknown', T0)).toBeUndefined();
+      });
+
+      it('detachSession only while the connection still serves the session', async () => {
+        await stores.connections.putSession(session('dev-7', { connectionId: 'c2' }));
+
+        expect(await stores.connections.detachSession('dev-7', 'c1', T0 + 2 * HOUR)).toBe(false);
+        expect(await stores.connections.getSession('dev-7', T0)).toEqual(session('dev-7', { connectionId: 'c2' }));
+
+        expect(await stores.connections.detachSession('dev-7', 'c2', T0 + 2 * HOUR)).toBe(true);
+        const detached = await stores.connections.getSession('dev-7', T0);
+        expect(detached).toEqual({ ...session('dev-7'), expiresAt: T0 + 2 * HOUR });
+        expect(detached && 'connectionId' in detached).toBe(false);
+
+        expect(await stores.connections.detachSession('dev-7', 'c2', T0 + 3 * HOUR)).toBe(false);
+        expect(await stores.connections.detachSession('unknown', 'c2', T0 + 3 * HOUR)).toBe(false);
+        expect(await stores.connections.getSession('unknown', T0)).toBeUndefined();
+      });
+
+      it('deleteSession only while the connection still serves the session', async () => {
+        await stores.connections.putSession(session('dev-7', { connectionId: 'c2' }));
+        expect(await stores.connections.deleteSession('dev-7', 'c1')).toBe(false);
+        expect(await stores.connections.getSession('dev-7', T0)).toBeDefined();
+        expect(await stores.connections.deleteSession('dev-7', 'c2')).toBe(true);
+        expect(await stores.connections.getSession('dev-7', T0)).toBeUndefined();
+        expect(await stores.connections.deleteSession('dev-7', 'c2')).toBe(false);
+      });
+
+      it('session operations leave other sessions alone', async () => {
+        await stores.connections.putSession(session('a', { connectionId: 'c1' }));
+        await stores.connections.putSession(session('b', { connectionId: 'c1' }));
+        await stores.connections.detachSession('a', 'c1', LATER);
+        await stores.connections.deleteSession('a', 'c1');
+        expect(await stores.connections.getSession('b', T0)).toEqual(session('b', { connectionId: 'c1' }));
+      });
+    });
+
+    describe('SubscriptionStore', () => {
+      it('put then ofSession round-trips; put on the same key replaces', async () => {
+        const first = subscription('monitor', 'temp', 's1', { subscriptionQos: 1 });
+        const second = subscription('monitor', 'humidity', 's1');
+        await stores.subscriptions.put(first);
+        await stores.subscriptions.put(second);
+        expect(sortBy(await stores.subscriptions.ofSession('s1', T0), 'topic')).toEqual([second, first]);
+
+        const replaced = { ...first, subscriptionQos: 2 as const, claimedQos: 2 as const };
+        await stores.subscriptions.put(replaced);
+        expect(sortBy(await stores.subscriptions.ofSession('s1', T0), 'topic')).toEqual([second, replaced]);
+      });
+
+      it('subscribersOf gives the topic’s live subscribers as Recipients with subscriptionQos, and no others', async () => {
+        await stores.subscriptions.put(subscription('monitor', 'temp', 's1', { connectionId: 'c1', subscriptionQos: 1 }));
+        await stores.subscriptions.put(subscription('monitor', 'temp', 's2', { connectionId: 'c2', subscriptionQos: 2, claimedQos: 2, format: 'text' }));
+        await stores.subscriptions.put(subscription('monitor', 'temp', 'old', { expiresAt: T0 - 1 }));
+        await stores.subscriptions.put(subscription('monitor', 'other', 's3'));
+        await stores.subscriptions.put(subscription('sensor', 'temp', 's4'));
+
+        const recipients = sortBy(await flatten(stores.subscriptions.subscribersOf('monitor', 'temp', T0)), 'sessionId');
+        expect(recipients).toStrictEqual([
+          { sessionId: 's1', connectionId: 'c1', sessionKind: 'clean', claimedQos: 1, format: 'json', subscriptionQos: 1 },
+          { sessionId: 's2', connectionId: 'c2', sessionKind: 'clean', claimedQos: 2, format: 'text', subscriptionQos: 2 },
+        ]);
+        expect(await flatten(stores.subscriptions.subscribersOf('monitor', 'nobody', T0))).toEqual([]);
+      });
+
+      it('an away persistent session is a Recipient without connectionId', async () => {
+        const away = subscription('monitor', 'temp', 'dev-7', { sessionKind: 'persistent' });
+        delete away.connectionId;
+        await stores.subscriptions.put(away);
+        const [recipient] = await flatten(stores.subscriptions.subscribersOf('monitor', 'temp', T0));
+        expect(recipient).toStrictEqual({ sessionId: 'dev-7', sessionKind: 'persistent', claimedQos: 1, format: 'json', subscriptionQos: 1 });
+      });
+
+      it('subscribersOf hands out more than one page and every subscriber exactly once', async () => {
+        const count = options.pageSize * 2 + 10;
+        const sessions = Array.from({ length: count }, (_, i) => `s-${String(i).padStart(4, '0')}`);
+        await Promise.all(sessions.map((s) => stores.subscriptions.put(subscription('monitor', 'temp', s))));
+
+        const pages = await collect(stores.subscriptions.subscribersOf('monitor', 'temp', T0));
+        expect(pages.length).toBeGreaterThanOrEqual(2);
+        for (const page of pages) expect(page.length).toBeLessThanOrEqual(options.pageSize);
+        expect(pages.flat().map((r) => r.sessionId).sort()).toEqual(sessions);
+      });
+
+      it('delete removes one subscription and is idempotent', async () => {
+        await stores.subscriptions.put(subscription('monitor', 'temp', 's1'));
+        await stores.subscriptions.put(subscription('monitor', 'temp', 's2'));
+        await stores.subscriptions.delete('monitor', 'temp', 's1');
+        await stores.subscriptions.delete('monitor', 'temp', 's1');
+        await stores.subscriptions.delete('monitor', 'never', 's1');
+        expect((await flatten(stores.subscriptions.subscribersOf('monitor', 'temp', T0))).map((r) => r.sessionId)).toEqual(['s2']);
+      });
+
+      it('ofSession gives only the session’s live subscriptions', async () => {
+        await stores.subscriptions.put(subscription('monitor', 'temp', 's1'));
+        await stores.subscriptions.put(subscription('monitor', 'old', 's1', { expiresAt: T0 - 1 }));
+        await stores.subscriptions.put(subscription('monitor', 'temp', 's2'));
+        expect(await stores.subscriptions.ofSession('s1', T0)).toEqual([subscription('monitor', 'temp', 's1')]);
+        expect(await stores.subscriptions.ofSession('nobody', T0)).toEqual([]);
+      });
+
+      it('attach points the session’s live subscriptions at a connection, or at none, and extends them', async () => {
+        await stores.subscriptions.put(subscription('monitor', 'temp', 'dev-7', { connectionId: 'c1' }));
+        await stores.subscriptions.put(subscription('sensor', 'temp', 'dev-7', { connectionId: 'c1' }));
+        await stores.subscriptions.put(subscription('monitor', 'old', 'dev-7', { connectionId: 'c1', expiresAt: T0 - 1 }));
+        await stores.subscriptions.put(subscription('monitor', 'temp', 'other', { connectionId: 'c9' }));
+
+        await stores.subscriptions.attach('dev-7', undefined, T0 + 5 * HOUR, T0);
+        const away = await stores.subscriptions.ofSession('dev-7', T0 + 4 * HOUR);
+        expect(away).toHaveLength(2);
+        for (const s of away) {
+          expect('connectionId' in s).toBe(false);
+          expect(s.expiresAt).toBe(T0 + 5 * HOUR);
+        }
+
+        await stores.subscriptions.attach('dev-7', 'c2', T0 + 6 * HOUR, T0);
+        const back = await flatten(stores.subscriptions.subscribersOf('monitor', 'temp', T0));
+        expect(sortBy(back, 'sessionId')).toStrictEqual([
+          { sessionId: 'dev-7', connectionId: 'c2', sessionKind: 'clean', claimedQos: 1, format: 'json', subscriptionQos: 1 },
+          { sessionId: 'other', connectionId: 'c9', sessionKind: 'clean', claimedQos: 1, format: 'json', subscriptionQos: 1 },
+        ]);
+        // The expired one was not brought back to life.
+        expect(await flatten(stores.subscriptions.subscribersOf('monitor', 'old', T0))).toEqual([]);
+      });
+
+      it('deleteSession removes every subscription of the session and nothing else', async () => {
+        await stores.subscriptions.put(subscription('monitor', 'temp', 's1'));
+        await stores.subscriptions.put(subscription('sensor', 'temp', 's1'));
+        await stores.subscriptions.put(subscription('monitor', 'temp', 's2'));
+        await stores.subscriptions.deleteSession('s1', T0);
+        expect(await stores.subscriptions.ofSession('s1', T0)).toEqual([]);
+        expect(await flatten(stores.subscriptions.subscribersOf('sensor', 'temp', T0))).toEqual([]);
+        expect((await flatten(stores.subscriptions.subscribersOf('monitor', 'temp', T0))).map((r) => r.sessionId)).toEqual(['s2']);
+      });
+    });
+
+    describe('PendingStore', () => {
+      it('putMany then getMany round-trips every kind of data, in the order asked', async () => {
+        const entries = DATA_SAMPLES.map((data, i) => pending('s1', `m${i}`, { data }));
+        await stores.pending.putMany(entries);
+        const keys = entries.map(keyOf).reverse();
+        expect(await stores.pending.getMany(keys, T0)).toStrictEqual([...entries].reverse());
+      });
+
+      it('round-trips optional fields when present and keeps them absent when not', async () => {
+        const full = pending('s1', 'full', { connectionId: 'c1', retained: true, state: 'released', qos: 2, parked: false });
+        const parked = pending('s1', 'parked', { parked: true });
+        delete parked.connectionId;
+        await stores.pending.putMany([full, parked]);
+        const [readFull, readParked] = await stores.pending.getMany([keyOf(full), keyOf(parked)], T0);
+        expect(readFull).toStrictEqual(full);
+        expect(readParked).toStrictEqual(parked);
+      });
+
+      it('getMany skips unknown keys, repeated keys and expired entries', async () => {
+        await stores.pending.putMany([pending('s1', 'm1'), pending('s1', 'old', { expiresAt: T0 - 1 })]);
+        const found = await stores.pending.getMany(
+          [{ sessionId: 's1', id: 'm1' }, { sessionId: 's1', id: 'm1' }, { sessionId: 's1', id: 'old' }, { sessionId: 's1', id: 'none' }],
+          T0,
+        );
+        expect(found.map((e) => e.id)).toEqual(['m1']);
+      });
+
+      it('putMany and getMany handle more than one batch (25 writes, 100 reads)', async () => {
+        const entries = Array.from({ length: 130 }, (_, i) => pending(`s${i % 3}`, `m${String(i).padStart(3, '0')}`));
+        await stores.pending.putMany(entries);
+        const found = await stores.pending.getMany(entries.map(keyOf), T0);
+        expect(found).toEqual(entries);
+      });
+
+      it('putMany with one key twice keeps the last', async () => {
+        await stores.pending.putMany([pending('s1', 'm1', { data: 'first' }), pending('s1', 'm1', { data: 'last' })]);
+        expect((await stores.pending.getMany([{ sessionId: 's1', id: 'm1' }], T0))[0]?.data).toBe('last');
+      });
+
+      it('deleteMany deletes the keys given, across batches; unknown keys are fine', async () => {
+        const entries = Array.from({ length: 60 }, (_, i) => pending('s1', `m${String(i).padStart(2, '0')}`));
+        await stores.pending.putMany([...entries, pending('s2', 'm00')]);
+        await stores.pending.deleteMany([...entries.slice(0, 55).map(keyOf), { sessionId: 's1', id: 'unknown' }, { sessionId: 'x', id: 'y' }]);
+        expect((await stores.pending.ofSession('s1', T0)).map((e) => e.id)).toEqual(['m55', 'm56', 'm57', 'm58', 'm59']);
+        expect(await stores.pending.ofSession('s2', T0)).toHaveLength(1);
+      });
+
+      it('ofSession gives the session’s live entries in id order and nothing of other sessions', async () => {
+        await stores.pending.putMany([
+          pending('s1', 'b'),
+          pending('s1', 'a'),
+          pending('s1', 'old', { expiresAt: T0 - 1 }),
+          pending('s2', 'a'),
+        ]);
+        expect(await stores.pending.ofSession('s1', T0)).toEqual([pending('s1', 'a'), pending('s1', 'b')]);
+        expect(await stores.pending.ofSession('none', T0)).toEqual([]);
+      });
+
+      it('deleteSession deletes only that session’s entries, the same ids elsewhere stay', async () => {
+        await stores.pending.putMany([pending('s1', 'm1'), pending('s1', 'm2'), pending('s2', 'm1')]);
+        await stores.pending.deleteSession('s1', T0);
+        expect(await stores.pending.ofSession('s1', T0)).toEqual([]);
+        expect(await stores.pending.ofSession('s2', T0)).toEqual([pending('s2', 'm1')]);
+        expect(await stores.pending.due(LATER, 10)).toEqual([{ sessionId: 's2', id: 'm1', dueAt: T0 + 10 * SECOND }]);
+      });
+
+      it('due gives only entries due at or before now, oldest first, across sessions', async () => {
+        await stores.pending.putMany([
+          pending('s1', 'late', { dueAt: T0 + 3 }),
+          pending('s2', 'first', { dueAt: T0 - 50 }),
+          pending('s1', 'exact', { dueAt: T0 }),
+          pending('s3', 'future', { dueAt: T0 + 1 }),
+          pending('s2', 'second', { dueAt: T0 - 10 }),
+        ]);
+        expect(await stores.pending.due(T0, 100)).toEqual([
+          { sessionId: 's2', id: 'first', dueAt: T0 - 50 },
+          { sessionId: 's2', id: 'second', dueAt: T0 - 10 },
+          { sessionId: 's1', id: 'exact', dueAt: T0 },
+        ]);
+        expect(await stores.pending.due(T0 - 100, 100)).toEqual([]);
+      });
+
+      it('due respects the limit and still gives the oldest', async () => {
+        const entries = Array.from({ length: 40 }, (_, i) => pending(`s${i % 7}`, `m${i}`, { dueAt: T0 - 1000 + ((i * 37) % 40) }));
+        await stores.pending.putMany(entries);
+        const oldest = entries
+          .map((e) => ({ sessionId: e.sessionId, id: e.id, dueAt: e.dueAt }))
+          .sort((a, b) => a.dueAt - b.dueAt)
+          .slice(0, 15);
+        expect(await stores.pending.due(T0, 15)).toEqual(oldest);
+        expect(await stores.pending.due(T0, 0)).toEqual([]);
+      });
+
+      it('due reads the resend index only: it may list an expired entry, getMany drops it', async () => {
+        await stores.pending.putMany([pending('s1', 'old', { dueAt: T0 - 10, expiresAt: T0 - 1 })]);
+        const due = await stores.pending.due(T0, 10);
+        expect(due).toEqual([{ sessionId: 's1', id: 'old', dueAt: T0 - 10 }]);
+        expect(await stores.pending.getMany(due, T0)).toEqual([]);
+      });
+
+      it('replaceIf replaces when dueAt is as seen, and the entry leaves or joins due() by its new dueAt', async () => {
+        const entry = pending('s1', 'm1', { dueAt: T0 });
+        await stores.pending.putMany([entry]);
+        const next = { ...entry, attempts: 2, dueAt: T0 + 20 * SECOND };
+        expect(await stores.pending.replaceIf(next, T0)).toStrictEqual(next);
+        expect(await stores.pending.getMany([keyOf(entry)], T0)).toStrictEqual([next]);
+        expect(await stores.pending.due(T0 + SECOND, 10)).toEqual([]);
+        expect(await stores.pending.due(T0 + 20 * SECOND, 10)).toEqual([{ sessionId: 's1', id: 'm1', dueAt: T0 + 20 * SECOND }]);
+      });
+
+      it('replaceIf with a stale dueAt returns undefined and changes nothing', async () => {
+        const entry = pending('s1', 'm1', { dueAt: T0 });
+        await stores.pending.putMany([entry]);
+        expect(await stores.pending.replaceIf({ ...entry, attempts: 9, dueAt: T0 + 5 }, T0 - 1)).toBeUndefined();
+        expect(await stores.pending.getMany([keyOf(entry)], T0)).toStrictEqual([entry]);
+      });
+
+      it('replaceIf never recreates an entry that is gone', async () => {
+        const entry = pending('s1', 'm1', { dueAt: T0 });
+        expect(await stores.pending.replaceIf(entry, T0)).toBeUndefined();
+        await stores.pending.putMany([entry]);
+        await stores.pending.deleteMany([keyOf(entry)]);
+        expect(await stores.pending.replaceIf({ ...entry, dueAt: T0 + 1 }, T0)).toBeUndefined();
+        expect(await stores.pending.ofSession('s1', T0)).toEqual([]);
+      });
+
+      it('of concurrent replaceIf with the same expected dueAt exactly one wins', async () => {
+        const entry = pending('s1', 'm1', { dueAt: T0 });
+        await stores.pending.putMany([entry]);
+        const claims = Array.from({ length: 5 }, (_, i) => ({ ...entry, attempts: 2, dueAt: T0 + (i + 1) * SECOND }));
+        const results = await Promise.all(claims.map((claim) => stores.pending.replaceIf(claim, T0)));
+
+        const winners = results.filter((r) => r !== undefined);
+        expect(winners).toHaveLength(1);
+        expect(await stores.pending.getMany([keyOf(entry)], T0)).toStrictEqual(winners);
+      });
+
+      it('release moves a QoS 2 entry from sent to released with attempts 1 and the new dueAt', async () => {
+        const entry = pending('s1', 'm1', { qos: 2, attempts: 3, dueAt: T0 });
+        await stores.pending.putMany([entry]);
+        const released = { ...entry, state: 'released' as const, attempts: 1, dueAt: T0 + 10 * SECOND };
+
+        expect(await stores.pending.release(keyOf(entry), T0 + 10 * SECOND, T0)).toStrictEqual({ result: 'released', entry: released });
+        expect(await stores.pending.getMany([keyOf(entry)], T0)).toStrictEqual([released]);
+      });
+
+      it('a repeated release is already-released and leaves the entry as the first left it', async () => {
+        const entry = pending('s1', 'm1', { qos: 2, dueAt: T0 });
+        await stores.pending.putMany([entry]);
+        await stores.pending.release(keyOf(entry), T0 + 10 * SECOND, T0);
+        const again = await stores.pending.release(keyOf(entry), T0 + 99 * SECOND, T0 + SECOND);
+        const released = { ...entry, state: 'released' as const, attempts: 1, dueAt: T0 + 10 * SECOND };
+        expect(again).toStrictEqual({ result: 'already-released', entry: released });
+        expect(await stores.pending.getMany([keyOf(entry)], T0)).toStrictEqual([released]);
+      });
+
+      it('release of a QoS 1 entry is not-qos2 and changes nothing', async () => {
+        const entry = pending('s1', 'm1', { qos: 1 });
+        await stores.pending.putMany([entry]);
+        expect(await stores.pending.release(keyOf(entry), T0 + 10 * SECOND, T0)).toEqual({ result: 'not-qos2' });
+        expect(await stores.pending.getMany([keyOf(entry)], T0)).toStrictEqual([entry]);
+      });
+
+      it('release of a missing or expired entry is missing and creates nothing', async () => {
+        expect(await stores.pending.release({ sessionId: 's1', id: 'none' }, T0, T0)).toEqual({ result: 'missing' });
+        expect(await stores.pending.ofSession('s1', 0)).toEqual([]);
+        expect(await stores.pending.due(LATER, 10)).toEqual([]);
+
+        const old = pending('s1', 'old', { qos: 2, expiresAt: T0 - 1 });
+        await stores.pending.putMany([old]);
+        expect(await stores.pending.release(keyOf(old), T0 + 10 * SECOND, T0)).toEqual({ result: 'missing' });
+        expect(await stores.pending.ofSession('s1', 0)).toStrictEqual([old]);
+      });
+
+      it('a client can only release its own session’s entry', async () => {
+        await stores.pending.putMany([pending('s1', 'm1', { qos: 2 })]);
+        expect(await stores.pending.release({ sessionId: 's2', id: 'm1' }, T0, T0)).toEqual({ result: 'missing' });
+        expect((await stores.pending.ofSession('s1', T0))[0]?.state).toBe('sent');
+      });
+
+      it('deleteIf deletes only with the dueAt as seen', async () => {
+        const entry = pending('s1', 'm1', { dueAt: T0 });
+        await stores.pending.putMany([entry]);
+        expect(await stores.pending.deleteIf(keyOf(entry), T0 - 1)).toBe(false);
+        expect(await stores.pending.getMany([keyOf(entry)], T0)).toHaveLength(1);
+        expect(await stores.pending.deleteIf(keyOf(entry), T0)).toBe(true);
+        expect(await stores.pending.getMany([keyOf(entry)], T0)).toEqual([]);
+        expect(await stores.pending.deleteIf(keyOf(entry), T0)).toBe(false);
+      });
+    });
+
+    describe('InboundStore', () => {
+      it('putIfAbsent stores once; a repeat is exists with the ORIGINAL record, which stays', async () => {
+        const original = inbound('s1', 'c-1', { data: { v: 1 }, messageId: 'm-orig' });
+        expect(await stores.inbound.putIfAbsent(original, T0)).toStrictEqual({ result: 'stored', record: original });
+
+        const repeat = inbound('s1', 'c-1', { data: 'changed', messageId: 'm-new', receivedAt: T0 + 5 });
+        expect(await stores.inbound.putIfAbsent(repeat, T0 + 5)).toStrictEqual({ result: 'exists', record: original });
+
+        const claimed = await stores.inbound.claim('s1', 'c-1', T0 + 30 * SECOND, T0 + 6);
+        expect(claimed).toStrictEqual({ result: 'claimed', record: { ...original, releasingUntil: T0 + 30 * SECOND } });
+      });
+
+      it('putIfAbsent round-trips every kind of data', async () => {
+        for (const [i, data] of DATA_SAMPLES.entries()) {
+          const record = inbound('s1', `c-${i}`, { data, retain: i % 2 === 0 });
+          expect(await stores.inbound.putIfAbsent(record, T0)).toStrictEqual({ result: 'stored', record });
+          expect(await stores.inbound.putIfAbsent({ ...record, data: 'x' }, T0)).toStrictEqual({ result: 'exists', record });
+        }
+      });
+
+      it('putIfAbsent treats an expired record as absent', async () => {
+        await stores.inbound.putIfAbsent(inbound('s1', 'c-1', { expiresAt: T0 - 1, data: 'old' }), T0 - 10);
+        const fresh = inbound('s1', 'c-1', { data: 'new' });
+        expect(await stores.inbound.putIfAbsent(fresh, T0)).toStrictEqual({ result: 'stored', record: fresh });
+      });
+
+      it('concurrent putIfAbsent of one id: one stored, the other sees it', async () => {
+        const a = inbound('s1', 'c-1', { data: 'a', messageId: 'ma' });
+        const b = inbound('s1', 'c-1', { data: 'b', messageId: 'mb' });
+        const results = await Promise.all([stores.inbound.putIfAbsent(a, T0), stores.inbound.putIfAbsent(b, T0)]);
+        expect(results.map((r) => r.result).sort()).toEqual(['exists', 'stored']);
+        const stored = results.find((r) => r.result === 'stored')?.record;
+        expect(results.find((r) => r.result === 'exists')?.record).toStrictEqual(stored);
+      });
+
+      it('claim: missing, claimed, busy while the lease runs, claimed again after it passed', async () => {
+        expect(await stores.inbound.claim('s1', 'c-1', T0 + 30 * SECOND, T0)).toEqual({ result: 'missing' });
+        const record = inbound('s1', 'c-1');
+        await stores.inbound.putIfAbsent(record, T0);
+
+        expect(await stores.inbound.claim('s1', 'c-1', T0 + 30 * SECOND, T0)).toStrictEqual({
+          result: 'claimed',
+          record: { ...record, releasingUntil: T0 + 30 * SECOND },
+        });
+        expect(await stores.inbound.claim('s1', 'c-1', T0 + 40 * SECOND, T0 + 10 * SECOND)).toEqual({ result: 'busy' });
+        expect(await stores.inbound.claim('s1', 'c-1', T0 + 60 * SECOND, T0 + 30 * SECOND)).toEqual({ result: 'busy' });
+        expect(await stores.inbound.claim('s1', 'c-1', T0 + 61 * SECOND, T0 + 30 * SECOND + 1)).toStrictEqual({
+          result: 'claimed',
+          record: { ...record, releasingUntil: T0 + 61 * SECOND },
+        });
+      });
+
+      it('concurrent claims: exactly one is claimed', async () => {
+        await stores.inbound.putIfAbsent(inbound('s1', 'c-1'), T0);
+        const results = await Promise.all(
+          Array.from({ length: 4 }, () => stores.inbound.claim('s1', 'c-1', T0 + 30 * SECOND, T0)),
+        );
+        expect(results.map((r) => r.result).sort()).toEqual(['busy', 'busy', 'busy', 'claimed']);
+      });
+
+      it('claim of an expired record is missing', async () => {
+        await stores.inbound.putIfAbsent(inbound('s1', 'c-1', { expiresAt: T0 + SECOND }), T0);
+        expect(await stores.inbound.claim('s1', 'c-1', T0 + 60 * SECOND, T0 + SECOND + 1)).toEqual({ result: 'missing' });
+      });
+
+      it('delete completes a record (claim is then missing) and is idempotent', async () => {
+        await stores.inbound.putIfAbsent(inbound('s1', 'c-1'), T0);
+        await stores.inbound.delete('s1', 'c-1');
+        await stores.inbound.delete('s1', 'c-1');
+        expect(await stores.inbound.claim('s1', 'c-1', T0 + 30 * SECOND, T0)).toEqual({ result: 'missing' });
+      });
+
+      it('deleteSession deletes only that session’s records', async () => {
+        await stores.inbound.putIfAbsent(inbound('s1', 'c-1'), T0);
+        await stores.inbound.putIfAbsent(inbound('s1', 'c-2'), T0);
+        await stores.inbound.putIfAbsent(inbound('s2', 'c-1'), T0);
+        await stores.inbound.deleteSession('s1', T0);
+        expect(await stores.inbound.claim('s1', 'c-1', T0 + 1, T0)).toEqual({ result: 'missing' });
+        expect(await stores.inbound.claim('s1', 'c-2', T0 + 1, T0)).toEqual({ result: 'missing' });
+        expect((await stores.inbound.claim('s2', 'c-1', T0 + 1, T0)).result).toBe('claimed');
+      });
+    });
+
+    describe('RetainedStore', () => {
+      it('put then get round-trips every kind of data; put replaces', async () => {
+        for (const [i, data] of DATA_SAMPLES.entries()) {
+          const message = retained('monitor', `t${i}`, { data });
+          await stores.retained.put(message);
+          expect(await stores.retained.get('monitor', `t${i}`, T0)).toStrictEqual(message);
+        }
+        const newer = retained('monitor', 't0', { data: 26, qos: 2, publishedAt: T0 + 1 });
+        await stores.retained.put(newer);
+        expect(await stores.retained.get('monitor', 't0', T0)).toStrictEqual(newer);
+      });
+
+      it('get keeps controllers and topics apart and ignores expired values', async () => {
+        await stores.retained.put(retained('monitor', 'temp', { data: 1 }));
+        await stores.retained.put(retained('sensor', 'temp', { data: 2, expiresAt: T0 - 1 }));
+        expect((await stores.retained.get('monitor', 'temp', T0))?.data).toBe(1);
+        expect(await stores.retained.get('sensor', 'temp', T0)).toBeUndefined();
+        expect(await stores.retained.get('monitor', 'other', T0)).toBeUndefined();
+      });
+
+      it('clear removes the value and is idempotent', async () => {
+        await stores.retained.put(retained('monitor', 'temp'));
+        await stores.retained.put(retained('monitor', 'other'));
+        await stores.retained.clear('monitor', 'temp');
+        await stores.retained.clear('monitor', 'temp');
+        expect(await stores.retained.get('monitor', 'temp', T0)).toBeUndefined();
+        expect(await stores.retained.get('monitor', 'other', T0)).toBeDefined();
+      });
+    });
+
+    describe('DeadLetterStore', () => {
+      it('ofSession gives the session’s live letters oldest first, entries exact', async () => {
+        const letters = [
+          deadLetter(pending('s1', 'b', { data: { nested: ['x', ''] } }), T0 + 2000),
+          deadLetter(pending('s1', 'a', { data: '' }), T0 + 2000),
+          deadLetter(pending('s1', 'z', { connectionId: 'c1', retained: true }), 999_999_999),
+          deadLetter(pending('s1', 'old'), T0, { expiresAt: T0 + 5 }),
+          deadLetter(pending('s2', 'a'), T0),
+        ];
+        for (const letter of [...letters].reverse()) await stores.deadLetters.put(letter);
+
+        expect(await stores.deadLetters.ofSession('s1', T0 + 10)).toStrictEqual([letters[2], letters[1], letters[0]]);
+        expect(await stores.deadLetters.ofSession('s2', T0 + 10)).toStrictEqual([letters[4]]);
+        expect(await stores.deadLetters.ofSession('none', T0)).toEqual([]);
+      });
+
+      it('keeps the reason and the entry of a parked entry without connectionId', async () => {
+        const entry = pending('s1', 'm1', { parked: true, qos: 2, state: 'released' });
+        delete entry.connectionId;
+        const letter = deadLetter(entry, T0, { reason: 'attempts' });
+        await stores.deadLetters.put(letter);
+        const [read] = await stores.deadLetters.ofSession('s1', T0);
+        expect(read).toStrictEqual(letter);
+        expect(read && 'connectionId' in read.entry).toBe(false);
+      });
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Fixtures: complete records, overridable field by field.
+// ---------------------------------------------------------------------------
+
+function connection(connectionId: string, overrides: Partial<ConnectionRecord> = {}): ConnectionRecord {
+  return {
+    connectionId,
+    sessionId: connectionId,
+    sessionKind: 'clean',
+    claimedQos: 1,
+    format: 'json',
+    controllers: ['monitor'],
+    connectedAt: T0 - SECOND,
+    expiresAt: LATER,
+    ...overrides,
+  };
+}
+
+function session(sessionId: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
+  return { sessionId, sessionKind: 'persistent', claimedQos: 1, format: 'json', expiresAt: LATER, ...overrides };
+}
+
+function subscription(controller: string, topic: string, sessionId: string, overrides: Partial<Subscription> = {}): Subscription {
+  return {
+    controller,
+    topic,
+    sessionId,
+    connectionId: `conn-of-${sessionId}`,
+    sessionKind: 'clean',
+    claimedQos: 1,
+    format: 'json',
+    subscriptionQos: 1,
+    expiresAt: LATER,
+    ...overrides,
+  };
+}
+
+function pending(sessionId: string, id: string, overrides: Partial<PendingEntry> = {}): PendingEntry {
+  return {
+    sessionId,
+    id,
+    connectionId: `conn-of-${sessionId}`,
+    sessionKind: 'clean',
+    format: 'json',
+    controller: 'monitor',
+    topic: 'temp',
+    data: 25.3,
+    qos: 1,
+    state: 'sent',
+    parked: false,
+    attempts: 1,
+    createdAt: T0 - SECOND,
+    deadlineAt: T0 + 24 * HOUR,
+    dueAt: T0 + 10 * SECOND,
+    expiresAt: T0 + 48 * HOUR,
+    ...overrides,
+  };
+}
+
+function inbound(sessionId: string, id: string, overrides: Partial<InboundRecord> = {}): InboundRecord {
+  return {
+    sessionId,
+    id,
+    controller: 'sensor',
+    topic: 'temp',
+    data: 25.3,
+    retain: false,
+    messageId: `srv-${id}`,
+    receivedAt: T0,
+    expiresAt: LATER,
+    ...overrides,
+  };
+}
+
+function retained(controller: string, topic: string, overrides: Partial<RetainedMessage> = {}): RetainedMessage {
+  return { controller, topic, data: 25.3, qos: 1, publishedAt: T0, expiresAt: LATER, ...overrides };
+}
+
+function deadLetter(entry: PendingEntry, deadAt: number, overrides: Partial<DeadLetter> = {}): DeadLetter {
+  return { entry, reason: 'ttl', deadAt, expiresAt: LATER, ...overrides };
+}
+
+function keyOf(entry: PendingEntry): { sessionId: string; id: string } {
+  return { sessionId: entry.sessionId, id: entry.id };
+}
+
+async function collect<T>(pages: AsyncIterable<T[]>): Promise<T[][]> {
+  const all: T[][] = [];
+  for await (const page of pages) all.push(page);
+  return all;
+}
+
+async function flatten<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
+  return (await collect(pages)).flat();
+}
+
+function sortBy<T, K extends keyof T>(items: T[], key: K): T[] {
+  return [...items].sort((a, b) => String(a[key]).localeCompare(String(b[key])));
+}
