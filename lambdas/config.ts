@@ -49,8 +49,6 @@ export const DEFAULT_SWEEP: SweepConfig = { shards: 4, intervalMs: 5000, windowM
 
 /** The stage's callback URL (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
 export const CALLBACK_URL_ENV = 'CALLBACK_URL';
-/** Where the SDK should reach DynamoDB (only the local runtime and tests set it). */
-export const DYNAMODB_ENDPOINT_ENV = 'DYNAMODB_ENDPOINT';
 
 type Env = Record<string, string | undefined>;
 

@@ -5,7 +5,7 @@ import { createDynamoDbStores } from '../adapters/dynamodb/index.js';
 import type { TableName } from '../adapters/dynamodb/schema.js';
 import type { AppDeps } from '../app/deps.js';
 import { newMessageId } from '../app/ids.js';
-import { CALLBACK_URL_ENV, DYNAMODB_ENDPOINT_ENV, readPolicy, readSweep, readTableNames, requireEnv, type SweepConfig } from '../config.js';
+import { CALLBACK_URL_ENV, readPolicy, readSweep, readTableNames, requireEnv, type SweepConfig } from '../config.js';
 import { sampleControllers } from '../core/controllers/registry.js';
 import { systemClock } from '../ports/clock.js';
 import { jsonLogger } from '../ports/logger.js';
@@ -15,19 +15,23 @@ import type { RouteSpec } from '../routes.js';
  * Builds a function's real dependencies once per Lambda container, from its environment
  * (set by the CDK stack, or by the local runtime): only the tables its route was granted.
  */
-export function productionDeps(route: Pick<RouteSpec, 'tables'>, env: Record<string, string | undefined> = process.env): AppDeps {
-  const dynamodbEndpoint = env[DYNAMODB_ENDPOINT_ENV];
-  const dynamodb = new DynamoDBClient(dynamodbEndpoint ? { endpoint: dynamodbEndpoint } : {});
+export function productionDeps(
+  route: Pick<RouteSpec, 'tables'>,
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<Pick<AppDeps, 'log' | 'clock'>> = {},
+): AppDeps {
+  // Region, credentials and (locally) AWS_ENDPOINT_URL_DYNAMODB come from the SDK's own chain.
+  const dynamodb = new DynamoDBClient({});
   const doc = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
   const sweep: SweepConfig = readSweep(env);
   const names = readTableNames(env, Object.keys(route.tables) as TableName[]);
   return {
     stores: createDynamoDbStores(doc, names, { resendShards: sweep.shards }),
     gateway: new ApiGatewayConnectionGateway(apiGatewayClientFor(requireEnv(env, CALLBACK_URL_ENV))),
-    clock: systemClock,
+    clock: overrides.clock ?? systemClock,
     policy: readPolicy(env),
     controllers: sampleControllers,
     newId: () => newMessageId(),
-    log: jsonLogger,
+    log: overrides.log ?? jsonLogger,
   };
 }

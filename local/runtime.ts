@@ -1,0 +1,137 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createFunction, type LambdaHandler } from '../lambdas/entry/functions.js';
+import type { Logger } from '../lambdas/ports/logger.js';
+import { ensureTables } from './dynamodb/create-tables-from-template.js';
+import { startDynamoDbLocal, type DynamoDbLocalProcess } from './dynamodb/dynamodb-local-process.js';
+import { silentFrameLog, type FrameLog } from './frame-log.js';
+import { startGateway, type Gateway, type GatewayFunction, type GatewayRoutes } from './gateway/index.js';
+import { startSchedules, type Schedules } from './schedules.js';
+import { readAppModel, resolveEnvironment, type AppModel } from './template/app-model.js';
+import { synthTemplate } from './template/synth.js';
+
+export interface LocalRuntimeOptions {
+  host?: string;
+  /** WebSocket and management API port (default 3001; 0 picks a free one). */
+  port?: number;
+  /** DynamoDB Local's data folder (file-backed); ignored with `inMemory`. */
+  dataDir?: string;
+  inMemory?: boolean;
+  /** CDK context for the synth, e.g. { 'qosgate:policy': { ackTimeoutMs: 500 } }. */
+  context?: Record<string, unknown>;
+  /** API Gateway's limits, shortened in tests. */
+  idleTimeoutMs?: number;
+  maxConnectionMs?: number;
+  /** The In/Out interceptor lines. */
+  frameLog?: FrameLog;
+  /** What the handlers log (the runtime passes warnings and errors through). */
+  log?: Logger;
+  /** Run the template's schedules (default true). */
+  schedules?: boolean;
+}
+
+export interface LocalRuntime {
+  /** ws://host:port/stage */
+  url: string;
+  /** http://host:port/stage: the management API (the handlers' CALLBACK_URL). */
+  callbackUrl: string;
+  dynamodbEndpoint: string;
+  model: AppModel;
+  /** Local table name by template logical id. */
+  tableNames: Record<string, string>;
+  /** Each function's environment, as the handlers got it. */
+  environments: Record<string, Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole service on one machine, driven by the synthesized app: the template says which
+ * routes, functions, environment, tables and schedules there are, and this runs exactly
+ * those, with the same handler code as the Lambdas (lambdas/entry/functions.ts).
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const frameLog = options.frameLog ?? silentFrameLog;
+  const model = readAppModel(await synthTemplate(options.context ? { context: options.context } : {}));
+
+  const dynamodb: DynamoDbLocalProcess = await startDynamoDbLocal(options.inMemory ? {} : { dataDir: options.dataDir ?? '.qosgate/data' });
+  const cleanups: Array<() => Promise<void>> = [() => dynamodb.stop()];
+  try {
+    localAwsEnvironment(dynamodb.endpoint);
+    const client = new DynamoDBClient({});
+    const tableNames = await ensureTables(client, model);
+    client.destroy();
+
+    const environments: Record<string, Record<string, string>> = {};
+    const functions: Record<string, GatewayFunction> = {};
+    const gateway: Gateway = await startGateway(
+      {
+        host: options.host ?? '127.0.0.1',
+        port: options.port ?? 3001,
+        stage: model.stageName,
+        ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+        ...(options.maxConnectionMs !== undefined ? { maxConnectionMs: options.maxConnectionMs } : {}),
+        observer: { frameIn: frameLog.frameIn, frameOut: frameLog.frameOut },
+      },
+      ({ callbackUrl }): GatewayRoutes => {
+        for (const [id, fn] of Object.entries(model.functions)) {
+          environments[id] = resolveEnvironment(fn, { tableNames, callbackUrl });
+          const handler: LambdaHandler = createFunction(id, environments[id], options.log ? { log: options.log } : {});
+          functions[id] = { name: id, handler: handler as GatewayFunction['handler'], timeoutMs: fn.timeoutSeconds * 1000 };
+        }
+        const routes = new Map(model.routes.map((r) => [r.routeKey, functions[r.functionId] as GatewayFunction]));
+        return {
+          selectionExpression: model.routeSelectionExpression,
+          routes,
+          ...(model.authorizer
+            ? { authorizer: { fn: functions[model.authorizer.functionId] as GatewayFunction, identitySource: model.authorizer.identitySource } }
+            : {}),
+        };
+      },
+    );
+    cleanups.unshift(() => gateway.close());
+
+    let schedules: Schedules | undefined;
+    if (options.schedules !== false) {
+      schedules = startSchedules(model.schedules, functions, (error) => frameLog.note(`Schedule failed: ${String(error)}`));
+      cleanups.unshift(() => schedules?.stop() ?? Promise.resolve());
+    }
+
+    return {
+      url: gateway.url,
+      callbackUrl: gateway.callbackUrl,
+      dynamodbEndpoint: dynamodb.endpoint,
+      model,
+      tableNames,
+      environments,
+      stop: () => runAll(cleanups),
+    };
+  } catch (error) {
+    await runAll(cleanups);
+    throw error;
+  }
+}
+
+/**
+ * What a Lambda gets from its platform rather than from the template: a region, credentials,
+ * and here the endpoint of DynamoDB Local through the SDK's standard AWS_ENDPOINT_URL_DYNAMODB.
+ * The functions' own environment stays exactly the template's.
+ */
+function localAwsEnvironment(dynamodbEndpoint: string): void {
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodbEndpoint;
+  process.env.AWS_REGION ??= 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
+/** Stops in order, and stops everything even if one part fails. */
+async function runAll(cleanups: Array<() => Promise<void>>): Promise<void> {
+  const errors: unknown[] = [];
+  for (const cleanup of cleanups) {
+    try {
+      await cleanup();
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  if (errors.length > 0) throw errors[0];
+}
