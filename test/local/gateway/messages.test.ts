@@ -1,0 +1,172 @@
+import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually, GatewayFixture, recording, routes, sleep } from './gateway-fixture.js';
+
+// Routing: https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-routes.html
+// Error frames as API Gateway writes them (see local/gateway/responses.ts).
+
+let fixture: GatewayFixture | undefined;
+afterEach(async () => {
+  await fixture?.stop();
+  fixture = undefined;
+});
+
+const ERROR_FRAME = /^\{"message": "(Forbidden|Internal server error)", "connectionId":"([A-Za-z0-9_-]{15}=)", "requestId":"([A-Za-z0-9_-]{15}=)"\}$/;
+
+describe('messages', () => {
+  it('routes by the selection expression, and everything else to $default', async () => {
+    const publish = recording('publish');
+    const fallback = recording('default');
+    fixture = await GatewayFixture.start({ routes: routes({ publish, $default: fallback }) });
+    const client = await fixture.connect();
+    const frames = ['{"action":"publish"}', 'sensor|temp|25.3', '{"topic":"temp"}', '{"action":"nope"}', '{"action":null}', '[1,2]', '{"action":"$connect"}'];
+    for (const frame of frames) client.ws.send(frame);
+    await eventually(() => publish.events.length + fallback.events.length === frames.length);
+    expect(publish.events.map((e) => e.body)).toEqual(['{"action":"publish"}']);
+    expect(fallback.events.map((e) => e.body)).toEqual(frames.slice(1));
+    expect(fallback.events.every((e) => e.requestContext.routeKey === '$default')).toBe(true);
+  });
+
+  it('evaluates nested paths and stringifies selected values', async () => {
+    const join = recording('join');
+    const five = recording('five');
+    fixture = await GatewayFixture.start({ selectionExpression: '$request.body.meta.op', routes: routes({ join, '5': five }) });
+    const client = await fixture.connect();
+    client.ws.send('{"meta":{"op":"join"}}');
+    client.ws.send('{"meta":{"op":5}}');
+    await eventually(() => join.events.length === 1 && five.events.length === 1);
+    expect(five.events[0].requestContext.routeKey).toBe('5');
+  });
+
+  it('sends the Forbidden error frame when nothing matches and there is no $default', async () => {
+    const publish = recording('publish');
+    fixture = await GatewayFixture.start({ routes: routes({ publish }) });
+    const client = await fixture.connect();
+    client.ws.send('{"action":"unknown"}');
+    const frame = await client.next();
+    const match = ERROR_FRAME.exec(frame);
+    expect(match?.[1]).toBe('Forbidden');
+    expect(publish.events).toHaveLength(0);
+    expect(client.ws.readyState).toBe(client.ws.OPEN);
+  });
+
+  it('sends the Internal server error frame when a route throws, with its connection and request ids', async () => {
+    const connect = recording('connect');
+    const publish = recording('publish', async () => {
+      throw new Error('handler bug');
+    });
+    fixture = await GatewayFixture.start({ routes: routes({ $connect: connect, publish }) });
+    const client = await fixture.connect();
+    client.ws.send('{"action":"publish"}');
+    const match = ERROR_FRAME.exec(await client.next());
+    expect(match?.[1]).toBe('Internal server error');
+    expect(match?.[2]).toBe(connect.events[0].requestContext.connectionId);
+    expect(match?.[3]).toBe(publish.events[0].requestContext.requestId);
+    expect((fixture.errors[0] as Error).message).toBe('handler bug');
+    // The connection survives.
+    client.ws.send('{"action":"publish"}');
+    expect(ERROR_FRAME.test(await client.next())).toBe(true);
+  });
+
+  it('sends the Internal server error frame when a route times out, then goes on with the next message', async () => {
+    let calls = 0;
+    const publish = recording('publish', async () => {
+      calls += 1;
+      if (calls === 1) await new Promise(() => undefined);
+      return { statusCode: 200 };
+    }, 100);
+    fixture = await GatewayFixture.start({ routes: routes({ publish }) });
+    const client = await fixture.connect();
+    client.ws.send('{"action":"publish","n":1}');
+    client.ws.send('{"action":"publish","n":2}');
+    expect(ERROR_FRAME.exec(await client.next())?.[1]).toBe('Internal server error');
+    await eventually(() => publish.events.length === 2);
+    await sleep(30);
+    expect(client.messages).toHaveLength(1);
+  });
+
+  it('does not send a route\'s return value to the client; only posts reach it', async () => {
+    let fixtureRef!: GatewayFixture;
+    const echo = recording('echo', async (event) => {
+      await fixtureRef.management().send(new PostToConnectionCommand({ ConnectionId: event.requestContext.connectionId, Data: `echo:${event.body}` }));
+      return { statusCode: 200, body: 'route response that nobody gets' };
+    });
+    fixture = fixtureRef = await GatewayFixture.start({ routes: routes({ $default: echo }) });
+    const client = await fixture.connect();
+    client.ws.send('hello');
+    expect(await client.next()).toBe('echo:hello');
+    await sleep(50);
+    expect(client.messages).toEqual(['echo:hello']);
+  });
+
+  it('handles one connection\'s messages one at a time, in arrival order', async () => {
+    const log: string[] = [];
+    const work = recording('work', async (event) => {
+      const n = JSON.parse(event.body).n as number;
+      log.push(`start ${n}`);
+      // Later messages finish faster: concurrent handling would interleave and reorder.
+      await sleep(30 - n * 5);
+      log.push(`end ${n}`);
+      return { statusCode: 200 };
+    });
+    fixture = await GatewayFixture.start({ routes: routes({ work }) });
+    const client = await fixture.connect();
+    for (let n = 1; n <= 5; n += 1) client.ws.send(JSON.stringify({ action: 'work', n }));
+    await eventually(() => log.length === 10);
+    expect(log).toEqual([1, 2, 3, 4, 5].flatMap((n) => [`start ${n}`, `end ${n}`]));
+  });
+
+  it('handles different connections concurrently', async () => {
+    let running = 0;
+    let overlap = 0;
+    const work = recording('work', async () => {
+      running += 1;
+      overlap = Math.max(overlap, running);
+      await sleep(50);
+      running -= 1;
+      return { statusCode: 200 };
+    });
+    fixture = await GatewayFixture.start({ routes: routes({ work }) });
+    const [a, b] = await Promise.all([fixture.connect(), fixture.connect()]);
+    a.ws.send('{"action":"work"}');
+    b.ws.send('{"action":"work"}');
+    await eventually(() => work.events.length === 2 && running === 0);
+    expect(overlap).toBe(2);
+  });
+
+  it('reports every text frame in and every frame out to the observer', async () => {
+    let fixtureRef!: GatewayFixture;
+    const echo = recording('echo', async (event) => {
+      await fixtureRef.management().send(new PostToConnectionCommand({ ConnectionId: event.requestContext.connectionId, Data: 'pong' }));
+      return { statusCode: 200 };
+    });
+    fixture = fixtureRef = await GatewayFixture.start({ routes: routes({ ping: echo }) });
+    const client = await fixture.connect();
+    client.ws.send('{"action":"ping"}');
+    client.ws.send('{"action":"nothing"}');
+    await client.next();
+    await client.next();
+    const id = echo.events[0].requestContext.connectionId;
+    expect(fixture.framesIn).toEqual([[id, '{"action":"ping"}'], [id, '{"action":"nothing"}']]);
+    expect(fixture.framesOut[0]).toEqual([id, 'pong']);
+    expect(fixture.framesOut[1]?.[1]).toMatch(/"Forbidden"/);
+  });
+
+  it('keeps going when an observer hook throws, and reports it as an error', async () => {
+    const publish = recording('publish');
+    fixture = await GatewayFixture.start(
+      { routes: routes({ publish }) },
+      {
+        observer: {
+          frameIn: () => {
+            throw new Error('logger broke');
+          },
+        },
+      },
+    );
+    const client = await fixture.connect();
+    client.ws.send('{"action":"publish"}');
+    await eventually(() => publish.events.length === 1);
+    expect(fixture.errors.map((e) => (e as Error).message)).toContain('logger broke');
+  });
+});
