@@ -5,13 +5,8 @@
  *
  * Configuration comes from context (lib/config.ts, CONTEXT_KEYS), e.g.
  * `npx cdk synth -c qosgate:stageName=prod -c 'qosgate:policy={"attemptLimit":5}'`.
+ * The app itself is built by lib/app.ts, which the local runtime (`npm start`) uses too.
  */
-import { App } from 'aws-cdk-lib';
-import { configFromContext } from '../lib/config.js';
-import { QosgateStack } from '../lib/qosgate-stack.js';
+import { createApp } from '../lib/app.js';
 
-const app = new App();
-new QosgateStack(app, 'Qosgate', {
-  description: 'qosgate: WebSocket messaging with MQTT-style QoS 0/1/2',
-  config: configFromContext(app.node),
-});
+createApp();

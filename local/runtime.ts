@@ -1,13 +1,14 @@
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createFunction, type LambdaHandler } from '../lambdas/entry/functions.js';
 import type { Logger } from '../lambdas/ports/logger.js';
 import { ensureTables } from './dynamodb/create-tables-from-template.js';
-import { startDynamoDbLocal, type DynamoDbLocalProcess } from './dynamodb/dynamodb-local-process.js';
+import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb/dynamodb-local-process.js';
 import { silentFrameLog, type FrameLog } from './frame-log.js';
 import { startGateway, type Gateway, type GatewayFunction, type GatewayRoutes } from './gateway/index.js';
 import { startSchedules, type Schedules } from './schedules.js';
 import { readAppModel, resolveEnvironment, type AppModel } from './template/app-model.js';
-import { synthTemplate } from './template/synth.js';
+import { LOCAL_STATE_DIR, synthTemplate } from './template/synth.js';
 
 export interface LocalRuntimeOptions {
   host?: string;
@@ -50,9 +51,9 @@ export interface LocalRuntime {
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const frameLog = options.frameLog ?? silentFrameLog;
-  const model = readAppModel(await synthTemplate(options.context ? { context: options.context } : {}));
+  const model = readAppModel(synthTemplate(options.context ? { context: options.context } : {}));
 
-  const dynamodb: DynamoDbLocalProcess = await startDynamoDbLocal(options.inMemory ? {} : { dataDir: options.dataDir ?? '.qosgate/data' });
+  const dynamodb: DynamoDbLocal = await startDynamoDbLocal(options.inMemory ? {} : { dataDir: options.dataDir ?? join(LOCAL_STATE_DIR, 'data') });
   const cleanups: Array<() => Promise<void>> = [() => dynamodb.stop()];
   try {
     localAwsEnvironment(dynamodb.endpoint);
@@ -75,7 +76,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         for (const [id, fn] of Object.entries(model.functions)) {
           environments[id] = resolveEnvironment(fn, { tableNames, callbackUrl });
           const handler: LambdaHandler = createFunction(id, environments[id], options.log ? { log: options.log } : {});
-          functions[id] = { name: id, handler: handler as GatewayFunction['handler'], timeoutMs: fn.timeoutSeconds * 1000 };
+          functions[id] = { name: id, handler, timeoutMs: fn.timeoutSeconds * 1000 };
         }
         const routes = new Map(model.routes.map((r) => [r.routeKey, functions[r.functionId] as GatewayFunction]));
         return {

@@ -5,10 +5,12 @@
  *                [--stage dev] [--policy '{"ackTimeoutMs":3000}'] [--sweep '{"intervalMs":1000}']
  *                [--idle-timeout-ms 600000] [--max-connection-ms 7200000] [--quiet]
  */
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from '../lambdas/ports/logger.js';
 import { consoleFrameLog, silentFrameLog } from './frame-log.js';
 import { startLocalRuntime } from './runtime.js';
+import { LOCAL_STATE_DIR } from './template/synth.js';
 
 const HELP = `qosgate local runtime: API Gateway WebSocket emulation + the Lambda handlers + DynamoDB Local
 
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
     warn: (message, fields) => frameLog.note(`WARN ${message} ${JSON.stringify(fields ?? {})}`),
     error: (message, fields) => frameLog.note(`ERROR ${message} ${JSON.stringify(fields ?? {})}`),
   };
-  const dataDir = values.data ?? '.qosgate/data';
+  const dataDir = values.data ? resolve(values.data) : join(LOCAL_STATE_DIR, 'data');
   const port = intOption('port', values.port ?? process.env.QOSGATE_PORT) ?? 3001;
   const idleTimeoutMs = intOption('idle-timeout-ms', values['idle-timeout-ms']);
   const maxConnectionMs = intOption('max-connection-ms', values['max-connection-ms']);

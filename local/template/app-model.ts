@@ -1,0 +1,415 @@
+import { getAttOf, isObject, joinPartsOf, refOf, type CfnResource, type CfnTemplate } from './cfn-template.js';
+
+/**
+ * What the local runtime needs from the synthesized template, and nothing it could take from
+ * anywhere else: it routes, runs, stores and schedules by this model only, so what runs on
+ * one machine is what the template deploys (test/local/template/no-drift.test.ts proves it).
+ *
+ * ```
+ *  Route ──Target──▶ Integration ──IntegrationUri──▶ Function ──aws:cdk:path──▶ functionId
+ *  Rule ──Targets[].Arn──▶ Function;  Function.Environment ──Ref──▶ Table
+ * ```
+ *
+ * Pure: no I/O. Anything it does not understand throws an {@link AppModelError}, so a stack
+ * change the local runtime would silently get wrong stops `npm start` instead.
+ */
+
+/**
+ * A function's environment value exactly as the template has it: a literal string, or an
+ * intrinsic such as `{ Ref: tableLogicalId }` or the `Fn::Join` that builds the callback URL.
+ */
+export type EnvValue = string | Record<string, unknown>;
+
+export interface RouteModel {
+  /** `$connect`, `$disconnect`, `$default` or an action (`publish`, ...). */
+  routeKey: string;
+  /** The route-table id of the function it integrates (`Publish`, `Default`, ...). */
+  functionId: string;
+  /** `NONE` today; `CUSTOM` when a Lambda authorizer guards `$connect`. */
+  authorizationType?: string;
+  /**
+   * Set when the route is two-way: only then does API Gateway send the integration's
+   * response body back to the client. Unset (as today), a handler's return body is dropped.
+   */
+  routeResponseSelectionExpression?: string;
+}
+
+export interface AuthorizerModel {
+  functionId: string;
+  /** e.g. `route.request.header.Authorization`, `route.request.querystring.token`. */
+  identitySource: string[];
+  type: 'REQUEST';
+}
+
+export interface FunctionModel {
+  logicalId: string;
+  /** The route-table id (ROUTES[].id or RESEND.id): the construct id in `aws:cdk:path`. */
+  functionId: string;
+  cdkPath: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  handler: string;
+  runtime: string;
+  environment: Record<string, EnvValue>;
+}
+
+export interface KeyElement {
+  attributeName: string;
+  keyType: 'HASH' | 'RANGE';
+}
+
+export interface AttributeDefinition {
+  attributeName: string;
+  attributeType: 'S' | 'N' | 'B';
+}
+
+export interface Projection {
+  projectionType: 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
+  nonKeyAttributes?: string[];
+}
+
+export interface IndexModel {
+  indexName: string;
+  keySchema: KeyElement[];
+  projection: Projection;
+}
+
+export interface TableModel {
+  logicalId: string;
+  /** The construct id: `Connections`, `Pending`, `DeadLetters`, ... */
+  id: string;
+  keySchema: KeyElement[];
+  attributeDefinitions: AttributeDefinition[];
+  globalSecondaryIndexes: IndexModel[];
+  /** The TTL attribute when the template enables TTL. */
+  ttlAttribute?: string;
+}
+
+export interface ScheduleModel {
+  functionId: string;
+  /** As in the rule: `rate(1 minute)`, `cron(0 12 * * ? *)`. */
+  expression: string;
+  /** The period of a `rate(...)`; undefined for a `cron(...)`. */
+  intervalMs?: number;
+}
+
+export interface AppModel {
+  apiLogicalId: string;
+  routeSelectionExpression: string;
+  stageName: string;
+  routes: RouteModel[];
+  /** The Lambda REQUEST authorizer on `$connect`, if any. */
+  authorizer?: AuthorizerModel;
+  functions: Record<string, FunctionModel>;
+  tables: TableModel[];
+  schedules: ScheduleModel[];
+}
+
+/** The template holds something the local runtime cannot run faithfully. */
+export class AppModelError extends Error {
+  override readonly name = 'AppModelError';
+}
+
+const FUNCTION = 'AWS::Lambda::Function';
+const TABLE_TYPES = ['AWS::DynamoDB::GlobalTable', 'AWS::DynamoDB::Table'];
+/** Lambda's defaults when the template leaves them out. */
+const DEFAULT_TIMEOUT_SECONDS = 3;
+const DEFAULT_MEMORY_MB = 128;
+
+/** Reads the {@link AppModel} from a synthesized template (see local/template/synth.ts). */
+export function readAppModel(template: CfnTemplate): AppModel {
+  const resources = template.Resources;
+  const functions = readFunctions(resources);
+  const functionIdOf = (logicalId: string, what: string): string => {
+    const fn = Object.values(functions).find((f) => f.logicalId === logicalId);
+    if (!fn) throw new AppModelError(`${what} targets ${logicalId}, which is not a Lambda function of the template`);
+    return fn.functionId;
+  };
+
+  const [apiLogicalId, api] = onlyOne(resources, (r) => r.Type === 'AWS::ApiGatewayV2::Api' && r.Properties?.ProtocolType === 'WEBSOCKET', 'WebSocket API');
+  const ofApi = (r: CfnResource) => refOf(r.Properties?.ApiId) === apiLogicalId;
+  const [, stage] = onlyOne(resources, (r) => r.Type === 'AWS::ApiGatewayV2::Stage' && ofApi(r), `stage of ${apiLogicalId}`);
+  const stageName = str(stage, 'StageName', 'stage');
+
+  const routes: RouteModel[] = [];
+  let authorizer: AuthorizerModel | undefined;
+  for (const [logicalId, route] of entries(resources, 'AWS::ApiGatewayV2::Route').filter(([, r]) => ofApi(r))) {
+    const routeKey = str(route, 'RouteKey', logicalId);
+    const integrationId = integrationOf(route.Properties?.Target, logicalId);
+    const integration = resources[integrationId];
+    if (integration?.Type !== 'AWS::ApiGatewayV2::Integration') throw new AppModelError(`route ${routeKey}: ${integrationId} is not an integration`);
+    if (integration.Properties?.IntegrationType !== 'AWS_PROXY') {
+      throw new AppModelError(`route ${routeKey}: only Lambda proxy integrations run locally, got ${String(integration.Properties?.IntegrationType)}`);
+    }
+    routes.push({
+      routeKey,
+      functionId: functionIdOf(lambdaOfUri(integration.Properties.IntegrationUri, integrationId), `route ${routeKey}`),
+      authorizationType: optionalStr(route, 'AuthorizationType', logicalId),
+      routeResponseSelectionExpression: optionalStr(route, 'RouteResponseSelectionExpression', logicalId),
+    });
+    const authorizerId = refOf(route.Properties?.AuthorizerId);
+    if (authorizerId !== undefined) {
+      // API Gateway lets only $connect of a WebSocket API have an authorizer.
+      if (routeKey !== '$connect') throw new AppModelError(`route ${routeKey} has an authorizer; WebSocket APIs allow one on $connect only`);
+      authorizer = readAuthorizer(resources, authorizerId, functionIdOf);
+    }
+  }
+
+  return {
+    apiLogicalId,
+    routeSelectionExpression: str(api, 'RouteSelectionExpression', apiLogicalId),
+    stageName,
+    routes,
+    ...(authorizer ? { authorizer } : {}),
+    functions: checkEnvironments(functions, resources, apiLogicalId, stageName),
+    tables: TABLE_TYPES.flatMap((type) => entries(resources, type)).map(([logicalId, table]) => readTable(logicalId, table)),
+    schedules: entries(resources, 'AWS::Events::Rule').flatMap(([logicalId, rule]) => readSchedules(logicalId, rule, functionIdOf)),
+  };
+}
+
+/**
+ * A function's environment as plain strings for the local runtime: table references become
+ * the local table names, the stage callback URL becomes the local management endpoint, and
+ * literals stay. Anything else throws, naming the variable, so a new kind of value in the
+ * template cannot reach a handler as `[object Object]` or go missing.
+ */
+export function resolveEnvironment(fn: FunctionModel, local: { tableNames: Record<string, string>; callbackUrl: string }): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fn.environment)) {
+    const kind = classifyEnvValue(value);
+    switch (kind?.kind) {
+      case 'literal':
+        env[name] = kind.value;
+        break;
+      case 'table': {
+        const tableName = local.tableNames[kind.logicalId];
+        if (tableName === undefined) throw new AppModelError(`${fn.functionId}: ${name} names table ${kind.logicalId}, which has no local table`);
+        env[name] = tableName;
+        break;
+      }
+      case 'callbackUrl':
+        env[name] = local.callbackUrl;
+        break;
+      default:
+        throw new AppModelError(`${fn.functionId}: cannot resolve ${name} locally: ${JSON.stringify(value)}`);
+    }
+  }
+  return env;
+}
+
+type EnvKind =
+  | { kind: 'literal'; value: string }
+  | { kind: 'table'; logicalId: string }
+  | { kind: 'callbackUrl'; apiLogicalId: string; stageName: string }
+  | undefined;
+
+/**
+ * What an environment value is. The callback URL is what `WebSocketStage.callbackUrl` renders:
+ * `{ 'Fn::Join': ['', ['https://', { Ref: Api }, '.execute-api.', { Ref: 'AWS::Region' }, '.',
+ * { Ref: 'AWS::URLSuffix' }, '/dev']] }` (region and suffix may be literals in a stack with an env).
+ * A `Ref` is a table only if readAppModel finds a table of that logical id.
+ */
+export function classifyEnvValue(value: EnvValue): EnvKind {
+  if (typeof value === 'string') return { kind: 'literal', value };
+  const ref = refOf(value);
+  if (ref !== undefined) return ref.startsWith('AWS::') ? undefined : { kind: 'table', logicalId: ref };
+  const parts = joinPartsOf(value);
+  if (!parts) return undefined;
+  // Render the join with `${Ref}` placeholders, then match the URL's shape as a whole.
+  let rendered = '';
+  for (const part of parts) {
+    const partRef = refOf(part);
+    if (typeof part === 'string') rendered += part;
+    else if (partRef !== undefined) rendered += `\${${partRef}}`;
+    else return undefined;
+  }
+  const match = /^https:\/\/\$\{([^}:]+)\}\.execute-api\.[^/]+\/([A-Za-z0-9_-]+)$/.exec(rendered);
+  return match ? { kind: 'callbackUrl', apiLogicalId: match[1] as string, stageName: match[2] as string } : undefined;
+}
+
+/** `rate(1 minute)`, `rate(5 minutes)`, `rate(2 hours)`, `rate(1 day)` → ms; anything else → undefined. */
+export function rateIntervalMs(expression: string): number | undefined {
+  const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim());
+  if (!match) return undefined;
+  const count = Number(match[1]);
+  const unitMs = { minute: 60_000, hour: 3_600_000, day: 86_400_000 }[(match[2] as string).replace(/s$/, '') as 'minute' | 'hour' | 'day'];
+  return count > 0 ? count * unitMs : undefined;
+}
+
+function readFunctions(resources: Record<string, CfnResource>): Record<string, FunctionModel> {
+  const functions: Record<string, FunctionModel> = {};
+  for (const [logicalId, fn] of entries(resources, FUNCTION)) {
+    const cdkPath = cdkPathOf(logicalId, fn);
+    const functionId = constructIdOf(cdkPath);
+    const existing = functions[functionId];
+    if (existing) throw new AppModelError(`two functions have the id ${functionId}: ${existing.cdkPath} and ${cdkPath}`);
+    const variables = (fn.Properties?.Environment as { Variables?: Record<string, EnvValue> } | undefined)?.Variables ?? {};
+    functions[functionId] = {
+      logicalId,
+      functionId,
+      cdkPath,
+      timeoutSeconds: optionalNumber(fn, 'Timeout', logicalId) ?? DEFAULT_TIMEOUT_SECONDS,
+      memoryMb: optionalNumber(fn, 'MemorySize', logicalId) ?? DEFAULT_MEMORY_MB,
+      handler: str(fn, 'Handler', logicalId),
+      runtime: str(fn, 'Runtime', logicalId),
+      environment: { ...variables },
+    };
+  }
+  return functions;
+}
+
+/** Fails at model time, not at the first frame, if a function's environment cannot be resolved locally. */
+function checkEnvironments(
+  functions: Record<string, FunctionModel>,
+  resources: Record<string, CfnResource>,
+  apiLogicalId: string,
+  stageName: string,
+): Record<string, FunctionModel> {
+  for (const fn of Object.values(functions)) {
+    for (const [name, value] of Object.entries(fn.environment)) {
+      const kind = classifyEnvValue(value);
+      const problem =
+        kind === undefined
+          ? `a value the local runtime cannot resolve: ${JSON.stringify(value)}`
+          : kind.kind === 'table' && !TABLE_TYPES.includes(resources[kind.logicalId]?.Type ?? '')
+            ? `a Ref to ${kind.logicalId}, which is not a table`
+            : kind.kind === 'callbackUrl' && (kind.apiLogicalId !== apiLogicalId || kind.stageName !== stageName)
+              ? `the callback URL of ${kind.apiLogicalId}/${kind.stageName}, not of ${apiLogicalId}/${stageName}`
+              : undefined;
+      if (problem) throw new AppModelError(`${fn.functionId}: ${name} is ${problem}`);
+    }
+  }
+  return functions;
+}
+
+function readAuthorizer(resources: Record<string, CfnResource>, logicalId: string, functionIdOf: (id: string, what: string) => string): AuthorizerModel {
+  const authorizer = resources[logicalId];
+  if (authorizer?.Type !== 'AWS::ApiGatewayV2::Authorizer') throw new AppModelError(`$connect: ${logicalId} is not an authorizer`);
+  const type = authorizer.Properties?.AuthorizerType;
+  if (type !== 'REQUEST') throw new AppModelError(`$connect: only REQUEST (Lambda) authorizers run locally, got ${String(type)}`);
+  const identitySource = authorizer.Properties?.IdentitySource ?? [];
+  if (!Array.isArray(identitySource) || !identitySource.every((s) => typeof s === 'string')) {
+    throw new AppModelError(`authorizer ${logicalId}: IdentitySource must be a list of strings`);
+  }
+  return {
+    functionId: functionIdOf(lambdaOfUri(authorizer.Properties?.AuthorizerUri, logicalId), `authorizer ${logicalId}`),
+    identitySource,
+    type,
+  };
+}
+
+function readTable(logicalId: string, table: CfnResource): TableModel {
+  const props = table.Properties ?? {};
+  if (props.LocalSecondaryIndexes !== undefined) throw new AppModelError(`table ${logicalId}: local secondary indexes are not supported locally yet`);
+  const ttl = props.TimeToLiveSpecification;
+  const ttlAttribute = isObject(ttl) && ttl.Enabled === true && typeof ttl.AttributeName === 'string' ? ttl.AttributeName : undefined;
+  const indexes = (props.GlobalSecondaryIndexes ?? []) as Array<Record<string, unknown>>;
+  return {
+    logicalId,
+    id: constructIdOf(cdkPathOf(logicalId, table)),
+    keySchema: keySchemaOf(props.KeySchema, logicalId),
+    attributeDefinitions: ((props.AttributeDefinitions ?? []) as Array<Record<string, unknown>>).map((a) => ({
+      attributeName: String(a.AttributeName),
+      attributeType: oneOf(a.AttributeType, ['S', 'N', 'B'] as const, `${logicalId} attribute type`),
+    })),
+    globalSecondaryIndexes: indexes.map((index) => {
+      const projection = (index.Projection ?? {}) as Record<string, unknown>;
+      const nonKeyAttributes = projection.NonKeyAttributes as string[] | undefined;
+      return {
+        indexName: String(index.IndexName),
+        keySchema: keySchemaOf(index.KeySchema, `${logicalId}/${String(index.IndexName)}`),
+        projection: {
+          // DynamoDB's default when a projection leaves the type out.
+          projectionType: oneOf(projection.ProjectionType ?? 'KEYS_ONLY', ['ALL', 'KEYS_ONLY', 'INCLUDE'] as const, `${logicalId} projection`),
+          ...(nonKeyAttributes ? { nonKeyAttributes: [...nonKeyAttributes] } : {}),
+        },
+      };
+    }),
+    ...(ttlAttribute !== undefined ? { ttlAttribute } : {}),
+  };
+}
+
+function readSchedules(logicalId: string, rule: CfnResource, functionIdOf: (id: string, what: string) => string): ScheduleModel[] {
+  const expression = rule.Properties?.ScheduleExpression;
+  // Event-pattern rules are not schedules; a disabled rule fires nothing in AWS either.
+  if (typeof expression !== 'string' || rule.Properties?.State === 'DISABLED') return [];
+  const targets = (rule.Properties?.Targets ?? []) as Array<Record<string, unknown>>;
+  return targets.map((target) => {
+    const att = getAttOf(target.Arn);
+    if (!att || att[1] !== 'Arn') throw new AppModelError(`rule ${logicalId}: target ${String(target.Id)} is not a function of the template`);
+    const intervalMs = rateIntervalMs(expression);
+    if (intervalMs === undefined && !expression.startsWith('cron(')) throw new AppModelError(`rule ${logicalId}: cannot read the schedule ${expression}`);
+    return { functionId: functionIdOf(att[0], `rule ${logicalId}`), expression, ...(intervalMs !== undefined ? { intervalMs } : {}) };
+  });
+}
+
+/** `Fn::Join ['', ['integrations/', { Ref: Integration }]]` → the integration's logical id. */
+function integrationOf(target: unknown, routeLogicalId: string): string {
+  const parts = joinPartsOf(target);
+  const integrationId = parts?.length === 2 && parts[0] === 'integrations/' ? refOf(parts[1]) : undefined;
+  if (integrationId === undefined) throw new AppModelError(`route ${routeLogicalId}: cannot read its Target ${JSON.stringify(target)}`);
+  return integrationId;
+}
+
+/** `arn:...:lambda:path/2015-03-31/functions/${Fn::GetAtt [Fn, Arn]}/invocations` → the function's logical id. */
+function lambdaOfUri(uri: unknown, owner: string): string {
+  const found = (joinPartsOf(uri) ?? []).map(getAttOf).filter((att) => att?.[1] === 'Arn');
+  if (found.length !== 1 || !found[0]) throw new AppModelError(`${owner}: cannot find the Lambda function in ${JSON.stringify(uri)}`);
+  return found[0][0];
+}
+
+function cdkPathOf(logicalId: string, resource: CfnResource): string {
+  const path = resource.Metadata?.['aws:cdk:path'];
+  if (typeof path !== 'string') {
+    throw new AppModelError(`${logicalId} has no aws:cdk:path metadata: synthesize with context aws:cdk:enable-path-metadata (lib/app.ts sets it)`);
+  }
+  return path;
+}
+
+/** `Qosgate/RouteFunctions/Publish/Resource` → `Publish`: the id the construct was given. */
+function constructIdOf(cdkPath: string): string {
+  const segments = cdkPath.split('/');
+  const id = segments.at(-1) === 'Resource' ? segments.at(-2) : segments.at(-1);
+  if (!id) throw new AppModelError(`cannot read a construct id from ${cdkPath}`);
+  return id;
+}
+
+function keySchemaOf(value: unknown, owner: string): KeyElement[] {
+  if (!Array.isArray(value) || value.length === 0) throw new AppModelError(`${owner}: missing KeySchema`);
+  return (value as Array<Record<string, unknown>>).map((k) => ({
+    attributeName: String(k.AttributeName),
+    keyType: oneOf(k.KeyType, ['HASH', 'RANGE'] as const, `${owner} key type`),
+  }));
+}
+
+function entries(resources: Record<string, CfnResource>, type: string): Array<[string, CfnResource]> {
+  return Object.entries(resources).filter(([, r]) => r.Type === type);
+}
+
+function onlyOne(resources: Record<string, CfnResource>, match: (r: CfnResource) => boolean, what: string): [string, CfnResource] {
+  const found = Object.entries(resources).filter(([, r]) => match(r));
+  if (found.length !== 1 || !found[0]) throw new AppModelError(`expected exactly one ${what}, found ${found.length}`);
+  return found[0];
+}
+
+function str(resource: CfnResource, key: string, owner: string): string {
+  const value = resource.Properties?.[key];
+  if (typeof value !== 'string') throw new AppModelError(`${owner}: ${key} must be a literal string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function optionalStr(resource: CfnResource, key: string, owner: string): string | undefined {
+  return resource.Properties?.[key] === undefined ? undefined : str(resource, key, owner);
+}
+
+function optionalNumber(resource: CfnResource, key: string, owner: string): number | undefined {
+  const value = resource.Properties?.[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number') throw new AppModelError(`${owner}: ${key} must be a literal number, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function oneOf<const T extends string>(value: unknown, allowed: readonly T[], what: string): T {
+  if (!allowed.includes(value as T)) throw new AppModelError(`${what}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as T;
+}
