@@ -98,5 +98,7 @@ export async function sweepForWindow(
     // Leave a safety margin of one interval plus 5 s before the Lambda timeout.
     if (elapsed + config.intervalMs >= config.windowMs || remainingMs() < config.intervalMs + 5000) return total;
     await sleep(config.intervalMs);
+    // The time may have run out while waiting (a runtime that is stopping says so).
+    if (remainingMs() < 5000) return total;
   }
 }
