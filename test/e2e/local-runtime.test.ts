@@ -93,4 +93,23 @@ describe('the local runtime, end to end', () => {
     expect(resent).toMatchObject({ data: 19.5, dup: true });
     again.send({ action: 'msgack', id: message.id as string });
   });
+
+  it('bad input never takes the runtime down: a malformed query string, a bad frame, a vanished client', async () => {
+    await expect(TestClient.connect(runtime.url, { qos: '%E0%A4%A' })).rejects.toMatchObject({ statusCode: 400 });
+    const raw = await TestClient.connect(`${runtime.url}?qos=%E0%A4%A&x=%`).catch((error: { statusCode?: number }) => error);
+    expect(raw).toMatchObject({ statusCode: 400 });
+
+    const client = await connect({ qos: '1' });
+    client.send('{"action":');
+    client.send({ action: 'publish', controller: 'monitor', topic: 't', qos: 5 });
+    await client.waitFor((c) => c.json().filter((f) => f.type === 'error').length === 2);
+    expect(client.json().map((f) => f.code)).toEqual(['BAD_FRAME', 'BAD_REQUEST']);
+
+    const vanishing = await connect({ controllers: 'monitor', qos: '1' });
+    vanishing.socket.terminate();
+    const sensor = await connect({ controllers: 'sensor' });
+    sensor.send('sensor|temp|1');
+    client.send({ action: 'ping' });
+    await client.waitFor((c) => c.json().find((f) => f.type === 'pong'));
+  });
 });
