@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createFunction, type LambdaHandler } from '../lambdas/entry/functions.js';
+import type { WiringOverrides } from '../lambdas/entry/wiring.js';
 import type { Logger } from '../lambdas/ports/logger.js';
 import { ensureTables } from './dynamodb/create-tables-from-template.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb/dynamodb-local-process.js';
@@ -28,6 +29,8 @@ export interface LocalRuntimeOptions {
   log?: Logger;
   /** Run the template's schedules (default true). */
   schedules?: boolean;
+  /** What the functions are built with besides their environment (the bench passes a counting DynamoDB client). */
+  overrides?: WiringOverrides;
 }
 
 export interface LocalRuntime {
@@ -75,7 +78,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ({ callbackUrl }): GatewayRoutes => {
         for (const [id, fn] of Object.entries(model.functions)) {
           environments[id] = resolveEnvironment(fn, { tableNames, callbackUrl });
-          const handler: LambdaHandler = createFunction(id, environments[id], options.log ? { log: options.log } : {});
+          const handler: LambdaHandler = createFunction(id, environments[id], { ...(options.log ? { log: options.log } : {}), ...options.overrides });
           functions[id] = { name: id, handler, timeoutMs: fn.timeoutSeconds * 1000 };
         }
         const routes = new Map(model.routes.map((r) => [r.routeKey, functions[r.functionId] as GatewayFunction]));

@@ -5,10 +5,9 @@ import { createDisconnectHandler } from '../handlers/disconnect.js';
 import type { WebSocketEvent, WebSocketResult } from '../handlers/events.js';
 import { createFrameHandler } from '../handlers/frame-handler.js';
 import { createResendHandler, type RemainingTime } from '../handlers/resend.js';
-import type { AppDeps } from '../app/deps.js';
 import type { Action } from '../core/types.js';
 import { RESEND, ROUTES } from '../routes.js';
-import { productionDeps } from './wiring.js';
+import { productionDeps, type WiringOverrides } from './wiring.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -21,7 +20,7 @@ export type RouteHandler = (event: WebSocketEvent) => Promise<WebSocketResult>;
  * The Lambda entry files call this with `process.env`; the local runtime calls it with the
  * environment the synthesized template gives each function, so both run the same code.
  */
-export function createFunction(id: string, env: Env, overrides: Partial<Pick<AppDeps, 'log' | 'clock'>> = {}): LambdaHandler {
+export function createFunction(id: string, env: Env, overrides: WiringOverrides = {}): LambdaHandler {
   if (id === RESEND.id) return createResendHandler(productionDeps(RESEND, env, overrides), readSweep(env)) as LambdaHandler;
   const route = ROUTES.find((r) => r.id === id);
   if (!route) throw new Error(`qosgate: no function with id ${id}`);

@@ -15,13 +15,21 @@ import type { RouteSpec } from '../routes.js';
  * Builds a function's real dependencies once per Lambda container, from its environment
  * (set by the CDK stack, or by the local runtime): only the tables its route was granted.
  */
+/** What a host may swap: the local runtime and the bench use these; a Lambda uses none. */
+export interface WiringOverrides {
+  log?: AppDeps['log'];
+  clock?: AppDeps['clock'];
+  /** A DynamoDB client of the caller's (the bench counts requests and capacity on it). */
+  dynamodb?: DynamoDBClient;
+}
+
 export function productionDeps(
   route: Pick<RouteSpec, 'tables'>,
   env: Record<string, string | undefined> = process.env,
-  overrides: Partial<Pick<AppDeps, 'log' | 'clock'>> = {},
+  overrides: WiringOverrides = {},
 ): AppDeps {
   // Region, credentials and (locally) AWS_ENDPOINT_URL_DYNAMODB come from the SDK's own chain.
-  const dynamodb = new DynamoDBClient({});
+  const dynamodb = overrides.dynamodb ?? new DynamoDBClient({});
   const doc = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
   const sweep: SweepConfig = readSweep(env);
   const names = readTableNames(env, Object.keys(route.tables) as TableName[]);
