@@ -20,6 +20,21 @@ import { ROUTES, selectRoute } from '../../lambdas/routes.js';
 import { testDocumentClient, testDynamoDbClient, uniquePrefix } from './dynamodb.js';
 import { startManagementEndpoint, type ManagementEndpoint } from './management-endpoint.js';
 
+/**
+ * One handler per frame route, each with its own connection cache, as separate Lambdas have:
+ * what API Gateway invokes for `$default` and each action.
+ */
+export function frameRouteHandlers(deps: AppDeps): Map<string, (event: WebSocketEvent) => Promise<WebSocketResult>> {
+  const routes = new Map<string, (event: WebSocketEvent) => Promise<WebSocketResult>>();
+  for (const route of ROUTES) {
+    if (route.routeKey === '$connect' || route.routeKey === '$disconnect') continue;
+    const handlers: CommandHandlers =
+      route.routeKey === '$default' ? ALL_COMMANDS : { [route.routeKey]: ALL_COMMANDS[route.routeKey as keyof typeof ALL_COMMANDS] };
+    routes.set(route.routeKey, createFrameHandler(deps, handlers));
+  }
+  return routes;
+}
+
 /** A clock the test moves by hand, so resends happen without sleeping. */
 export class ManualClock {
   // Far in the future: DynamoDB Local really deletes items whose TTL has passed by the wall clock.
@@ -60,7 +75,7 @@ export interface HarnessOptions {
 export class Harness {
   private nextConnection = 0;
   private nextMessage = 0;
-  private readonly routes = new Map<string, (event: WebSocketEvent) => Promise<WebSocketResult>>();
+  private readonly routes: Map<string, (event: WebSocketEvent) => Promise<WebSocketResult>>;
   readonly connect: (event: WebSocketEvent) => Promise<WebSocketResult>;
   readonly disconnectHandler: (event: WebSocketEvent) => Promise<WebSocketResult>;
 
@@ -75,12 +90,7 @@ export class Harness {
   ) {
     this.connect = createConnectHandler(deps);
     this.disconnectHandler = createDisconnectHandler(deps);
-    for (const route of ROUTES) {
-      if (route.routeKey === '$connect' || route.routeKey === '$disconnect') continue;
-      const handlers: CommandHandlers =
-        route.routeKey === '$default' ? ALL_COMMANDS : { [route.routeKey]: ALL_COMMANDS[route.routeKey as keyof typeof ALL_COMMANDS] };
-      this.routes.set(route.routeKey, createFrameHandler(deps, handlers));
-    }
+    this.routes = frameRouteHandlers(deps);
   }
 
   static async start(options: HarnessOptions = {}): Promise<Harness> {

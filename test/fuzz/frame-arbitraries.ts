@@ -1,0 +1,81 @@
+import fc from 'fast-check';
+
+/**
+ * Random frames for fuzzing the handlers: JSON and text, huge, deeply nested, wrong types,
+ * unicode, and ids that belong to somebody else (`victimIds`).
+ */
+export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
+  const name = fc.oneof(
+    { arbitrary: fc.constantFrom('sensor', 'monitor', 'temp', 'vault', 'alerts', 'boiler'), weight: 8 },
+    { arbitrary: fc.constantFrom('msgack', 'pubrel', 'ping', 'resume', 'suback', ''), weight: 1 },
+    { arbitrary: fc.string({ maxLength: 12 }), weight: 1 },
+    { arbitrary: fc.string({ unit: 'binary', maxLength: 8 }), weight: 1 },
+    { arbitrary: fc.string({ minLength: 129, maxLength: 140 }), weight: 1 },
+  );
+  const id = fc.oneof(
+    fc.constantFrom(...victimIds, 'c-1', 'x', ''),
+    fc.string({ maxLength: 70 }),
+    fc.string({ unit: 'binary', maxLength: 10 }),
+    fc.integer(),
+  );
+  const anyValue = fc.oneof(fc.jsonValue({ maxDepth: 4 }), fc.constant(undefined), fc.string({ unit: 'binary', maxLength: 20 }));
+  const qos = fc.oneof(fc.constantFrom(0, 1, 2), fc.integer({ min: -3, max: 7 }), fc.constantFrom('1', null, true, 1.5, [1]));
+  const action = fc.oneof(
+    fc.constantFrom('publish', 'msgack', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe', 'resume', 'ping'),
+    fc.string({ maxLength: 10 }),
+    fc.constantFrom(1, null, ['publish'], { a: 1 }),
+  );
+  const jsonFrame = fc
+    .record(
+      {
+        action,
+        controller: fc.oneof(name, anyValue),
+        topic: fc.oneof(name, anyValue),
+        data: anyValue,
+        qos,
+        id,
+        ids: fc.oneof(fc.array(id, { maxLength: 5 }), anyValue, fc.constant(victimIds)),
+        retain: fc.oneof(fc.boolean(), anyValue),
+        dup: fc.oneof(fc.boolean(), anyValue),
+      },
+      { requiredKeys: ['action'] },
+    )
+    .chain((frame) => fc.boolean().map((proto) => (proto ? `{"__proto__":{"polluted":true},${JSON.stringify(frame).slice(1)}` : JSON.stringify(frame))));
+  const textFrame = fc
+    .tuple(name, fc.oneof(name, fc.constantFrom('msgack', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe', 'resume', 'ping', 'temp')), fc.oneof(fc.string(), fc.constantFrom(...victimIds), fc.jsonValue().map((v) => JSON.stringify(v))))
+    .map(([c, t, d]) => `${c}|${t}|${d}`);
+  const huge = fc.constantFrom(
+    JSON.stringify({ action: 'publish', controller: 'monitor', topic: 't', data: 'x'.repeat(70_000) }),
+    `monitor|t|${'y'.repeat(70_000)}`,
+    JSON.stringify({ action: 'msgack', ids: Array.from({ length: 500 }, (_, i) => `id-${i}`) }),
+  );
+  const nested = fc.integer({ min: 10, max: 20_000 }).chain((depth) =>
+    fc.constantFrom(
+      `${'['.repeat(depth)}${']'.repeat(depth)}`,
+      `{"action":"publish","controller":"monitor","topic":"t","data":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`,
+      `{"action":"publish","controller":"monitor","topic":"t","data":${'['.repeat(depth)}`,
+    ),
+  );
+  // Frames that are well formed more often than not, aimed at the victim's ids.
+  const wellFormed = fc
+    .record({
+      action: fc.constantFrom('publish', 'msgack', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe', 'resume', 'ping'),
+      controller: fc.constantFrom('sensor', 'monitor', 'boiler'),
+      topic: fc.constantFrom('temp', 'vault', 'alerts'),
+      data: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.jsonValue({ maxDepth: 3 })),
+      qos: fc.constantFrom(0, 1, 2),
+      id: fc.constantFrom(...victimIds, 'c-1', 'c-2'),
+      ids: fc.array(fc.constantFrom(...victimIds, 'c-1'), { minLength: 1, maxLength: 4 }),
+      retain: fc.boolean(),
+    })
+    .map((f) => JSON.stringify(f.action === 'msgack' ? { action: 'msgack', ids: f.ids } : f));
+  const junk = fc.oneof(fc.string({ unit: 'binary', maxLength: 50 }), fc.constantFrom('', ' ', '\r\n', '|', '||', '{', 'null', '25.3', '"x"', '{}', '[]'));
+  return fc.oneof(
+    { arbitrary: jsonFrame, weight: 4 },
+    { arbitrary: wellFormed, weight: 4 },
+    { arbitrary: textFrame, weight: 4 },
+    { arbitrary: junk, weight: 2 },
+    { arbitrary: nested, weight: 1 },
+    { arbitrary: huge, weight: 1 },
+  );
+}
