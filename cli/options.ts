@@ -1,0 +1,123 @@
+/**
+ * What every qosgate command shares: the connection options (PROTOCOL §1), their parsing
+ * with node:util parseArgs, durations like `1s`, data parsed as the text frames do it, and
+ * the help text.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Qos } from '../client/frames.js';
+
+/** What `npm start` prints. */
+export const DEFAULT_URL = 'ws://127.0.0.1:3001/dev';
+
+type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { description: string; valueName?: string };
+export type OptionSpecs = Record<string, OptionSpec>;
+
+/** The connection options of every command. */
+export const CONNECTION_OPTIONS: OptionSpecs = {
+  url: { type: 'string', description: `the endpoint with its stage (default ${DEFAULT_URL})`, valueName: 'url' },
+  'client-id': { type: 'string', description: 'a stable identity (needed for --session persistent)', valueName: 'id' },
+  session: { type: 'string', description: 'clean (default) or persistent', valueName: 'kind' },
+  token: { type: 'string', description: 'bearer token, when auth is on', valueName: 'token' },
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+};
+
+/** A command of the CLI: its help and what it does. */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  options: OptionSpecs;
+  /** Extra help text after the options (examples). */
+  notes?: string;
+  /** Runs until done; resolves with the process exit code. */
+  run(values: Values, positionals: string[], io: Io): Promise<number>;
+}
+
+export type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** The process, as the commands use it (a test may pass its own). */
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Aborted on Ctrl-C / SIGTERM: the command closes its connection and returns. */
+  signal: AbortSignal;
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Parses argv for a command; throws UsageError on unknown options or missing values. */
+export function parseCommandArgs(command: Command, argv: string[]): { values: Values; positionals: string[] } {
+  const options = Object.fromEntries(Object.entries(command.options).map(([name, spec]) => [name, { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) }]));
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return { values: values as Values, positionals };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export function helpText(command: Command): string {
+  const rows = Object.entries(command.options).map(([name, spec]) => {
+    const flag = `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.type === 'string' ? ` <${spec.valueName ?? 'value'}>` : ''}`;
+    return `  ${flag.padEnd(30)} ${spec.description}`;
+  });
+  return [`Usage: ${command.usage}`, '', command.summary, '', 'Options:', ...rows, ...(command.notes ? ['', command.notes] : []), ''].join('\n');
+}
+
+export function qosOption(value: Values[string], fallback: Qos): Qos {
+  if (value === undefined) return fallback;
+  if (value === '0' || value === '1' || value === '2') return Number(value) as Qos;
+  throw new UsageError(`--qos must be 0, 1 or 2, not ${String(value)}`);
+}
+
+export function sessionOption(value: Values[string]): 'clean' | 'persistent' | undefined {
+  if (value === undefined || value === 'clean' || value === 'persistent') return value;
+  throw new UsageError(`--session must be clean or persistent, not ${String(value)}`);
+}
+
+export function countOption(value: Values[string]): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--count must be a whole number of at least 1, not ${String(value)}`);
+  return n;
+}
+
+/** `250ms`, `1s`, `1.5s`, `2m`, `1h`, or a bare number of milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) throw new UsageError(`not a duration: ${text} (examples: 500ms, 1s, 2m)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(match[1]) * unit);
+}
+
+/** Data as the text frames read it (PROTOCOL §6): JSON where it parses, else the string. */
+export function parseData(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The connection options of ClientOptions from the shared flags. */
+export function connectionOptions(values: Values): { url: string; clientId?: string; session?: 'clean' | 'persistent'; token?: string } {
+  const session = sessionOption(values.session);
+  return {
+    url: typeof values.url === 'string' ? values.url : DEFAULT_URL,
+    ...(typeof values['client-id'] === 'string' ? { clientId: values['client-id'] } : {}),
+    ...(session ? { session } : {}),
+    ...(typeof values.token === 'string' ? { token: values.token } : {}),
+  };
+}
+
+/** Resolves when the signal aborts. */
+export function aborted(signal: AbortSignal): Promise<void> {
+  return signal.aborted ? Promise.resolve() : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+export function line(stream: NodeJS.WritableStream, text: string): void {
+  stream.write(`${text}\n`);
+}

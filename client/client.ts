@@ -1,0 +1,486 @@
+/**
+ * The qosgate client: one logical connection to the service that acks, deduplicates,
+ * resends and reconnects by itself (PROTOCOL §4: "the client library does this by itself").
+ *
+ *   createClient ─ open() ─▶ connecting ──open──▶ open ──lost──▶ waiting (backoff + jitter) ─┐
+ *                               ▲                 │ │                                        │
+ *                               └─────────────────┼─┼────────────────────────────────────────┘
+ *                                                 │ └─ 1 h 55 min: re-open (persistent: a new
+ *                                                 │    connection first, the server closes the
+ *                                                 │    old; clean: drain, then reconnect)
+ *                                                 └─ every open: flush acks, `resume`
+ *                                                    (persistent), resend the outbox,
+ *                                                    subscribe again (clean)
+ *
+ * No timer, clock, id or socket is created here: all come through ClientOptions, so tests
+ * drive everything with fakes (test/client/support/).
+ */
+import { AckBatcher } from './ack-batcher.js';
+import { backoffDelay } from './backoff.js';
+import { TypedEmitter } from './emitter.js';
+import { ClientClosedError, ConnectError, QosgateClientError, ServerRefusedError } from './errors.js';
+import { decodeServerFrame, encodeClientFrame, type ClientFrame, type Qos, type ServerFrame } from './frames.js';
+import { HandlerRegistry, type InboundMessage, type MessageHandler } from './handlers.js';
+import { createIdProvider } from './ids.js';
+import { Inbound } from './inbound.js';
+import { MemoryOutbox } from './memory-outbox.js';
+import { DEFAULTS, type ClientOptions } from './options.js';
+import { Outbound } from './outbound.js';
+import { Subscriptions } from './subscriptions.js';
+import { systemClock, systemTimers, type Clock, type TimerHandle, type Timers } from './timers.js';
+import { messageText, READY_STATE, type WebSocketConstructor, type WebSocketLike } from './transport.js';
+import { buildConnectUrl } from './url.js';
+
+/** The client's events (`client.events.on('open', ...)`). */
+export interface ClientEvents extends Record<string, unknown> {
+  /** A connection opened (`reopened`: not the first one). */
+  open: { reopened: boolean };
+  /** The connection closed; `reconnecting` says whether another follows by itself. */
+  close: { code: number; reason: string; reconnecting: boolean };
+  /** A reconnect is scheduled after `delayMs`. */
+  reconnecting: { attempt: number; delayMs: number };
+  /** Every message handed to the application (whether or not a handler matched). */
+  message: InboundMessage;
+  /** Something went wrong that no promise reports: a handler threw, an unreadable frame, a server error about no pending request. */
+  error: Error;
+  /** Every frame as read and as written (a raw log, for tools like the CLI). */
+  frameIn: string;
+  frameOut: string;
+}
+
+/** Options of one publish. */
+export interface PublishOptions {
+  /** 0 (default): fire and forget; 1: resolves on `msgack`; 2: resolves on completion (pubrec, pubrel, msgack). */
+  qos?: Qos;
+  /** Keep as the topic's last value (PROTOCOL §4, retained values). */
+  retain?: boolean;
+}
+
+type State = 'idle' | 'connecting' | 'open' | 'waiting' | 'closed';
+
+export class QosgateClient {
+  /** Typed events: open, close, reconnecting, message, error, frameIn, frameOut. */
+  readonly events: TypedEmitter<ClientEvents>;
+  /** The URL connected to, with the PROTOCOL §1 parameters. */
+  readonly url: string;
+
+  private readonly WebSocket: WebSocketConstructor;
+  private readonly timers: Timers;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly session: 'clean' | 'persistent';
+  private readonly handlers = new HandlerRegistry();
+  private readonly acks: AckBatcher;
+  private readonly inbound: Inbound;
+  private readonly outbound: Outbound;
+  private readonly subscriptions: Subscriptions;
+
+  private state: State = 'idle';
+  private socket: WebSocketLike | undefined;
+  /** A persistent session's replacement connection while it opens (re-open before the 2 h limit). */
+  private next: WebSocketLike | undefined;
+  private readonly retired = new WeakSet<WebSocketLike>();
+  private attempt = 0;
+  private opens = 0;
+  private reopening = false;
+  private reportingError = false;
+  private firstOpen: { promise: Promise<void>; resolve(): void; reject(error: Error): void } | undefined;
+  private readonly timer: Record<'reconnect' | 'ping' | 'pong' | 'reopen' | 'drain', TimerHandle | undefined> = {
+    reconnect: undefined,
+    ping: undefined,
+    pong: undefined,
+    reopen: undefined,
+    drain: undefined,
+  };
+  private qos0Waiting: Array<{ frame: ClientFrame; resolve(): void; reject(error: Error): void }> = [];
+
+  constructor(private readonly options: ClientOptions) {
+    const WebSocketClass = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!WebSocketClass) throw new TypeError('no WebSocket: pass options.WebSocket (in Node, import from "qosgate/client/node")');
+    if (options.session === 'persistent' && !options.clientId) throw new TypeError('a persistent session needs a clientId (PROTOCOL §1)');
+    this.WebSocket = WebSocketClass;
+    this.url = buildConnectUrl(options.url, options);
+    this.session = options.session ?? 'clean';
+    this.timers = options.timers ?? systemTimers;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    // A listener that throws is reported as an `error` event, unless it was an error listener (no loop).
+    this.events = new TypedEmitter<ClientEvents>((error) => !this.reportingError && this.reportError(error));
+
+    this.acks = new AckBatcher(this.timers, options.ackBatchMs ?? DEFAULTS.ackBatchMs, (ids) => this.send({ action: 'msgack', ids }));
+    this.inbound = new Inbound(
+      {
+        handlers: this.handlers,
+        acks: this.acks,
+        sendPubrec: (id) => this.send({ action: 'pubrec', id }),
+        clock: this.clock,
+        delivered: (message) => this.events.emit('message', message),
+        handlerFailed: (error, message) =>
+          this.reportError(new QosgateClientError('HANDLER_FAILED', `handler failed${message ? ` for ${message.controller}/${message.topic} ${message.id ?? ''}` : ''}: ${String(error)}`, { cause: error })),
+      },
+      {
+        autoAck: options.autoAck ?? true,
+        rememberMs: options.qos2RememberMs ?? DEFAULTS.qos2RememberMs,
+        unreleasedMemoryMs: DEFAULTS.qos2UnreleasedMemoryMs,
+      },
+    );
+    this.outbound = new Outbound(
+      {
+        outbox: options.outbox ?? new MemoryOutbox(),
+        ids: options.ids ?? createIdProvider(this.random),
+        clock: this.clock,
+        timers: this.timers,
+        send: (frame) => this.send(frame),
+        reportError: (error) => this.reportError(error),
+      },
+      { ackTimeoutMs: options.ackTimeoutMs ?? DEFAULTS.ackTimeoutMs, resendCapMs: options.resendCapMs ?? DEFAULTS.resendCapMs },
+    );
+    this.subscriptions = new Subscriptions((frame) => this.send(frame));
+  }
+
+  /** True while a connection is open. */
+  get connected(): boolean {
+    return this.state === 'open';
+  }
+
+  /**
+   * Opens the first connection. Rejects with ConnectError if it cannot be opened (a wrong
+   * URL or a refused handshake should fail at once); once it has been open, every loss is
+   * followed by a reconnect, by itself.
+   */
+  open(): Promise<void> {
+    if (this.firstOpen) return this.firstOpen.promise;
+    let resolve!: () => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    this.firstOpen = { promise, resolve, reject };
+    promise.catch(() => undefined); // settled through the returned promise; no unhandled rejection here
+    // Publishes an earlier run left in a persistent outbox are sent with the first open.
+    this.outbound
+      .restore()
+      .then(() => {
+        if (this.state === 'connecting' && !this.socket) this.dial();
+      })
+      .catch((error: unknown) => this.fail(new ConnectError(`reading the outbox failed: ${String(error)}`, { cause: error })));
+    this.state = 'connecting';
+    return promise;
+  }
+
+  /**
+   * Publishes `data` to `controller`/`topic` (PROTOCOL §2). QoS 0 resolves once written (or
+   * queued in memory while disconnected, and written on the next open); QoS 1 on `msgack`;
+   * QoS 2 on completion. Rejects with ServerRefusedError if the server refuses the frame.
+   */
+  publish(controller: string, topic: string, data: unknown, options: PublishOptions = {}): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(new ClientClosedError());
+    const qos = options.qos ?? 0;
+    const retain = options.retain === true;
+    if (qos !== 0) return this.outbound.publish(controller, topic, data, qos, retain);
+    const frame: ClientFrame = { action: 'publish', controller, topic, data, qos: 0, ...(retain ? { retain: true } : {}) };
+    if (this.send(frame)) return Promise.resolve();
+    return new Promise((resolve, reject) => this.qos0Waiting.push({ frame, resolve, reject }));
+  }
+
+  /** Subscribes (PROTOCOL §2); resolves with the granted QoS from `suback`. */
+  subscribe(controller: string, topic: string, options: { qos?: Qos } = {}): Promise<Qos> {
+    if (this.state === 'closed') return Promise.reject(new ClientClosedError());
+    return this.subscriptions.subscribe(controller, topic, options.qos ?? 0);
+  }
+
+  /** Unsubscribes; resolves on `unsuback`. */
+  unsubscribe(controller: string, topic: string): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(new ClientClosedError());
+    return this.subscriptions.unsubscribe(controller, topic);
+  }
+
+  /**
+   * Handles messages for `controller`/`topic` (`*` for any). QoS 1 is acked after the
+   * handler returns (its promise resolves) and not if it throws; QoS 2 runs it once per id.
+   * Register handlers before `open()` (or right after `connect()` resolves, before awaiting
+   * anything) so that nothing a persistent session kept arrives unhandled.
+   * Returns a function that removes the handler.
+   */
+  on(controller: string, topic: string, handler: MessageHandler): () => void {
+    return this.handlers.add(controller, topic, handler);
+  }
+
+  /**
+   * Closes for good: waiting acks are flushed, timers stopped, the connection closed.
+   * Unanswered publishes reject with ClientClosedError but stay in the outbox (a file outbox
+   * sends them on the next run).
+   */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.acks.flush();
+    const socket = this.socket;
+    this.stop(new ClientClosedError());
+    this.firstOpen?.reject(new ClientClosedError()); // no effect once it has opened
+    if (this.next) this.retire(this.next);
+    if (!socket || socket.readyState === READY_STATE.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      const done = this.timers.setTimeout(resolve, 1000); // a peer that never answers the close
+      const previous = socket.onclose;
+      socket.onclose = (event) => {
+        this.timers.clearTimeout(done);
+        previous?.(event);
+        resolve();
+      };
+      socket.close(1000, 'client closed');
+    });
+  }
+
+  // ---------------------------------------------------------------------------
+  // Connections
+  // ---------------------------------------------------------------------------
+
+  /** Opens a socket; `replacing`: a persistent session's make-before-break re-open. */
+  private dial(replacing = false): void {
+    const socket = new this.WebSocket(this.url);
+    if (replacing) this.next = socket;
+    else {
+      this.socket = socket;
+      this.state = 'connecting';
+    }
+    let lastError: unknown;
+    const connectTimer = this.timers.setTimeout(() => this.abandon(socket, 'connect timeout'), this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs);
+    socket.onopen = () => {
+      this.timers.clearTimeout(connectTimer);
+      this.opened(socket);
+    };
+    socket.onmessage = (event) => this.receive(messageText(event));
+    socket.onerror = (event) => {
+      lastError = (event as { error?: unknown; message?: unknown }).error ?? (event as { message?: unknown }).message ?? event;
+    };
+    socket.onclose = (event) => {
+      this.timers.clearTimeout(connectTimer);
+      this.lost(socket, event.code, event.reason || (lastError !== undefined ? String(lastError) : ''));
+    };
+  }
+
+  private opened(socket: WebSocketLike): void {
+    if (this.state === 'closed') return this.retire(socket);
+    const previous = this.socket;
+    if (socket === this.next) {
+      // The server has taken the session over from the old connection (docs/protocol.md §1)
+      // and closes it; closing it here too makes sure, and its close is not a loss.
+      this.next = undefined;
+      if (previous && previous !== socket) this.retire(previous);
+    }
+    this.socket = socket;
+    this.state = 'open';
+    this.attempt = 0;
+    this.clearTimer('reconnect');
+    this.reopening = false;
+    this.clearTimer('drain');
+    this.opens += 1;
+    this.events.emit('open', { reopened: this.opens > 1 });
+
+    // Order matters: acks first (they spare the server resends), then resume (PROTOCOL §4:
+    // a persistent session's pending messages), then this client's own open publishes.
+    this.acks.flush();
+    if (this.session === 'persistent') this.send({ action: 'resume' });
+    this.outbound.pause(false);
+    this.outbound.resendAll();
+    this.subscriptions.onOpen(this.session);
+    const waiting = this.qos0Waiting;
+    this.qos0Waiting = [];
+    for (const w of waiting) {
+      if (this.send(w.frame)) w.resolve();
+      else this.qos0Waiting.push(w);
+    }
+    this.schedulePing();
+    const maxConnectionMs = this.options.maxConnectionMs ?? DEFAULTS.maxConnectionMs;
+    if (maxConnectionMs > 0) this.setTimer('reopen', () => this.reopen(), maxConnectionMs);
+    this.firstOpen?.resolve();
+  }
+
+  private lost(socket: WebSocketLike, code: number, reason: string): void {
+    if (this.retired.has(socket)) return;
+    if (socket === this.next) {
+      // A failed re-open: the old connection carries on, unless it is gone already.
+      this.next = undefined;
+      if (this.socket || this.state === 'closed') return;
+    } else if (socket !== this.socket) {
+      return;
+    } else {
+      this.socket = undefined;
+      for (const name of ['ping', 'pong', 'reopen', 'drain'] as const) this.clearTimer(name);
+      this.outbound.suspend();
+      if (this.next && this.state !== 'closed') {
+        // The server closed the old connection on taking the session over before the new
+        // one's open reached us: the new one is the reconnect.
+        this.state = 'connecting';
+        this.events.emit('close', { code, reason, reconnecting: true });
+        return;
+      }
+    }
+    if (this.state === 'closed') return;
+    if (this.opens === 0) {
+      this.fail(new ConnectError(`could not connect to ${this.options.url}${reason ? `: ${reason}` : ''} (close ${code})`));
+      this.events.emit('close', { code, reason, reconnecting: false });
+      return;
+    }
+    if (this.options.reconnect === false) {
+      this.stop(new QosgateClientError('NOT_CONNECTED', `the connection closed (${code}) and reconnect is off`));
+      this.events.emit('close', { code, reason, reconnecting: false });
+      return;
+    }
+    this.events.emit('close', { code, reason, reconnecting: true });
+    // A planned re-open goes at once; a loss waits, with full jitter, so a fleet that lost
+    // the same gateway does not come back in the same instant.
+    const delayMs = this.reopening ? 0 : backoffDelay(this.attempt, this.options.reconnect ?? {}, this.random);
+    this.attempt += 1;
+    this.state = 'waiting';
+    this.events.emit('reconnecting', { attempt: this.attempt, delayMs });
+    this.setTimer('reconnect', () => this.dial(), delayMs);
+  }
+
+  /**
+   * Before API Gateway's 2 hour limit. A persistent session opens the new connection first:
+   * the server moves the session to it and closes the old one, and `resume` plus the outbox
+   * resend make sure nothing is lost. A clean session cannot do that (a new connection with
+   * its clientId starts an empty session), so it stops sending new publishes, waits for the
+   * unanswered ones (up to `drainTimeoutMs`), flushes its acks, and reconnects at once.
+   */
+  private reopen(): void {
+    if (this.state !== 'open') return;
+    if (this.session === 'persistent') return this.dial(true);
+    this.reopening = true;
+    this.outbound.pause(true);
+    const deadline = this.clock.now() + (this.options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs);
+    const check = (): void => {
+      if (this.state !== 'open') return;
+      if (this.outbound.unanswered > 0 && this.clock.now() < deadline) return this.setTimer('drain', check, 50);
+      this.acks.flush();
+      this.socket?.close(1000, 'reopening before the connection time limit');
+    };
+    check();
+  }
+
+  /** A connection that does not open in time, or stopped answering pings: dropped, and handled as lost. */
+  private abandon(socket: WebSocketLike, why: string): void {
+    socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+    try {
+      socket.close(4000, why);
+    } catch {
+      // closing a socket that never opened may throw in some implementations; it is dropped anyway
+    }
+    this.lost(socket, 1006, why);
+  }
+
+  private retire(socket: WebSocketLike): void {
+    this.retired.add(socket);
+    if (socket.readyState === READY_STATE.OPEN || socket.readyState === READY_STATE.CONNECTING) {
+      try {
+        socket.close(1000, 'replaced');
+      } catch {
+        // already going
+      }
+    }
+  }
+
+  private schedulePing(): void {
+    const interval = this.options.pingIntervalMs ?? DEFAULTS.pingIntervalMs;
+    if (interval <= 0) return;
+    this.setTimer(
+      'ping',
+      () => {
+        const socket = this.socket;
+        if (!socket || !this.send({ action: 'ping' })) return;
+        const pongTimeout = this.options.pongTimeoutMs ?? DEFAULTS.pongTimeoutMs;
+        if (pongTimeout > 0 && this.timer.pong === undefined) this.setTimer('pong', () => this.abandon(socket, 'no pong'), pongTimeout);
+        this.schedulePing();
+      },
+      interval,
+    );
+  }
+
+  // ---------------------------------------------------------------------------
+  // Frames
+  // ---------------------------------------------------------------------------
+
+  private send(frame: ClientFrame): boolean {
+    const socket = this.socket;
+    if (!socket || this.state !== 'open' || socket.readyState !== READY_STATE.OPEN) return false;
+    const text = encodeClientFrame(frame);
+    try {
+      socket.send(text);
+    } catch {
+      return false; // closing under us: the close handler takes it from here
+    }
+    this.events.emit('frameOut', text);
+    return true;
+  }
+
+  private receive(text: string): void {
+    this.events.emit('frameIn', text);
+    const frame = decodeServerFrame(text);
+    if (!frame) return this.reportError(new QosgateClientError('BAD_FRAME', `unreadable frame from the server: ${text.slice(0, 200)}`));
+    void this.dispatch(frame).catch((error: unknown) => this.reportError(error));
+  }
+
+  private async dispatch(frame: ServerFrame): Promise<void> {
+    switch (frame.type) {
+      case 'message':
+      case 'pubrel':
+        return this.inbound.receive(frame);
+      case 'msgack':
+        return this.outbound.onMsgack(frame);
+      case 'pubrec':
+        return this.outbound.onPubrec(frame);
+      case 'suback':
+        return this.subscriptions.onSuback(frame);
+      case 'unsuback':
+        return this.subscriptions.onUnsuback(frame);
+      case 'pong':
+        return this.clearTimer('pong');
+      case 'error':
+        if ((await this.outbound.onError(frame)) || this.subscriptions.onError(frame)) return;
+        return this.reportError(new ServerRefusedError(frame.code, frame.message, frame.action, frame.id));
+    }
+  }
+
+  // ---------------------------------------------------------------------------
+  // Housekeeping
+  // ---------------------------------------------------------------------------
+
+  private fail(error: Error): void {
+    this.stop(error);
+    this.firstOpen?.reject(error);
+  }
+
+  private stop(error: Error): void {
+    this.state = 'closed';
+    for (const name of Object.keys(this.timer) as Array<keyof typeof this.timer>) this.clearTimer(name);
+    this.acks.stop();
+    this.outbound.close(error);
+    this.subscriptions.close(error);
+    for (const w of this.qos0Waiting) w.reject(error);
+    this.qos0Waiting = [];
+  }
+
+  private reportError(error: unknown): void {
+    const asError = error instanceof Error ? error : new Error(String(error));
+    // An error event nobody listens to is dropped, not thrown: a device must not crash on it.
+    if (this.events.listenerCount('error') === 0) return;
+    this.reportingError = true;
+    try {
+      this.events.emit('error', asError);
+    } finally {
+      this.reportingError = false;
+    }
+  }
+
+  private setTimer(name: keyof typeof this.timer, callback: () => void, ms: number): void {
+    this.clearTimer(name);
+    this.timer[name] = this.timers.setTimeout(() => {
+      this.timer[name] = undefined;
+      callback();
+    }, ms);
+  }
+
+  private clearTimer(name: keyof typeof this.timer): void {
+    if (this.timer[name] !== undefined) this.timers.clearTimeout(this.timer[name]);
+    this.timer[name] = undefined;
+  }
+}

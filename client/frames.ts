@@ -1,0 +1,71 @@
+/**
+ * The wire frames as the client sees them (shared/PROTOCOL.md §2, §3). The server's frame
+ * types come from the server's vocabulary as *types only* (`import type` is erased, so no
+ * server code ever reaches a device or a browser bundle); the client's outgoing frames are
+ * declared here because the wire shape (`id` or `ids`, optional flags) is not the server's
+ * parsed `Command`.
+ */
+import type { ErrorCode, Qos, ServerFrame } from '../lambdas/core/types.js';
+
+export type { ErrorCode, Qos, ServerFrame };
+
+/** Frames this client writes (PROTOCOL §2). */
+export type ClientFrame =
+  | { action: 'publish'; controller: string; topic: string; data: unknown; qos: Qos; id?: string; retain?: boolean; dup?: boolean }
+  | { action: 'msgack'; ids: string[] }
+  | { action: 'pubrec'; id: string }
+  | { action: 'pubrel'; id: string }
+  | { action: 'subscribe'; controller: string; topic: string; qos: Qos }
+  | { action: 'unsubscribe'; controller: string; topic: string }
+  | { action: 'resume' }
+  | { action: 'ping' };
+
+/** A server frame of one `type`. */
+export type ServerFrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
+
+/** The server's `msgack` takes at most this many ids in one frame (docs/protocol.md §2). */
+export const MAX_ACK_IDS = 100;
+
+/**
+ * Reads a server frame. Returns undefined for anything that is not a JSON object with a
+ * known `type` and the fields this client relies on: the client connects with
+ * `format=json`, so anything else is a server or proxy fault, reported and skipped.
+ */
+export function decodeServerFrame(text: string): ServerFrame | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const frame = value as Record<string, unknown>;
+  const str = (key: string): boolean => typeof frame[key] === 'string';
+  switch (frame.type) {
+    case 'message':
+      return str('controller') && str('topic') && isQos(frame.qos) && (frame.qos === 0 || str('id')) ? (frame as ServerFrame) : undefined;
+    case 'pubrel':
+    case 'pubrec':
+    case 'msgack':
+      return str('id') ? (frame as ServerFrame) : undefined;
+    case 'suback':
+      return str('controller') && str('topic') && isQos(frame.qos) ? (frame as ServerFrame) : undefined;
+    case 'unsuback':
+      return str('controller') && str('topic') ? (frame as ServerFrame) : undefined;
+    case 'pong':
+      return frame as ServerFrame;
+    case 'error':
+      return str('code') && str('message') ? (frame as ServerFrame) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Writes a client frame (compact JSON, PROTOCOL §2). */
+export function encodeClientFrame(frame: ClientFrame): string {
+  return JSON.stringify(frame);
+}
+
+export function isQos(value: unknown): value is Qos {
+  return value === 0 || value === 1 || value === 2;
+}

@@ -1,0 +1,198 @@
+/**
+ * The client's own QoS 1/2 publishes (PROTOCOL §4, client to server), kept in the outbox
+ * until answered and sent again, with the same id and `dup: true`, after the ack timeout
+ * (doubling up to a cap) and after every reconnect:
+ *
+ *   QoS 1:  put ─▶ publish ◀─┐ timeout ─▶ msgack: delete, resolve
+ *                 (dup) ─────┘
+ *   QoS 2:  put ─▶ publish ◀─┐ timeout ─▶ pubrec: step 'completion', pubrel ◀─┐ timeout ─▶ msgack: delete, resolve
+ *                 (dup) ─────┘                                      (again) ──┘
+ *
+ * After pubrec only pubrel is resent, never the publish: the server holds the message then,
+ * and a pubrel hands it on exactly once. An `error` frame naming the id rejects the publish
+ * (and drops it), except `INTERNAL` and `RATE_LIMITED`, after which it is simply resent.
+ */
+import { isRetryable, ServerRefusedError } from './errors.js';
+import type { ClientFrame, Qos, ServerFrameOf } from './frames.js';
+import type { IdProvider } from './ids.js';
+import type { OutboxEntry, OutboxStore } from './outbox.js';
+import type { Clock, TimerHandle, Timers } from './timers.js';
+
+export interface OutboundOptions {
+  /** First resend of an unanswered step (default 10 s, the server's own ack timeout). */
+  ackTimeoutMs: number;
+  /** The doubling stops here (default 60 s). */
+  resendCapMs: number;
+}
+
+export interface OutboundDeps {
+  outbox: OutboxStore;
+  ids: IdProvider;
+  clock: Clock;
+  timers: Timers;
+  /** Writes a frame; false when no connection is open (the frame then waits for `resendAll`). */
+  send(frame: ClientFrame): boolean;
+  /** A failure nobody awaits (an outbox write for an entry from an earlier run). */
+  reportError(error: unknown): void;
+}
+
+interface Inflight {
+  entry: OutboxEntry;
+  /** Sends of the current step on the wire. */
+  sends: number;
+  /** Loaded from the store: an earlier run may have sent it, so it goes out as a dup. */
+  restored: boolean;
+  timer?: TimerHandle;
+  settle?: { resolve(): void; reject(error: Error): void };
+}
+
+export class Outbound {
+  private readonly inflight = new Map<string, Inflight>();
+  private restoring: Promise<void> | undefined;
+  private paused = false;
+
+  constructor(
+    private readonly deps: OutboundDeps,
+    private readonly options: OutboundOptions,
+  ) {}
+
+  /** Loads what an earlier run left in the outbox (once), so `resendAll` sends it too. */
+  restore(): Promise<void> {
+    this.restoring ??= this.deps.outbox.list().then((entries) => {
+      for (const entry of entries) if (!this.inflight.has(entry.id)) this.inflight.set(entry.id, { entry, sends: 0, restored: true });
+    });
+    return this.restoring;
+  }
+
+  /** Stores, sends, and resolves when the server has answered the last step. */
+  async publish(controller: string, topic: string, data: unknown, qos: Exclude<Qos, 0>, retain: boolean): Promise<void> {
+    const entry: OutboxEntry = {
+      id: this.deps.ids.next(),
+      controller,
+      topic,
+      data,
+      qos,
+      retain,
+      awaiting: qos === 1 ? 'msgack' : 'pubrec',
+      createdAt: this.deps.clock.now(),
+    };
+    // Stored before it is sent: an answer can only come for something the outbox holds.
+    await this.deps.outbox.put(entry);
+    return new Promise<void>((resolve, reject) => {
+      const flight: Inflight = { entry, sends: 0, restored: false, settle: { resolve, reject } };
+      this.inflight.set(entry.id, flight);
+      if (!this.paused) this.transmit(flight);
+    });
+  }
+
+  /** After (re)connecting: every open publish again, in the order published. */
+  resendAll(): void {
+    for (const flight of this.inflight.values()) this.transmit(flight);
+  }
+
+  /** While paused (a clean session draining before it re-opens), new publishes wait in the outbox. */
+  pause(paused: boolean): void {
+    this.paused = paused;
+  }
+
+  /** Publishes sent and not answered yet. */
+  get unanswered(): number {
+    return [...this.inflight.values()].filter((f) => f.sends > 0 || f.restored).length;
+  }
+
+  get size(): number {
+    return this.inflight.size;
+  }
+
+  /** `msgack` from the server: QoS 1 done, or QoS 2 complete (PROTOCOL §4). */
+  async onMsgack(frame: ServerFrameOf<'msgack'>): Promise<void> {
+    const flight = this.inflight.get(frame.id);
+    // A msgack for a QoS 2 publish not yet pubrec'd would be out of order: ignored.
+    if (!flight || flight.entry.awaiting === 'pubrec') return;
+    this.forget(flight);
+    await this.deps.outbox.delete(flight.entry.id).catch((error: unknown) => this.deps.reportError(error));
+    flight.settle?.resolve();
+  }
+
+  /** `pubrec` from the server: it holds the QoS 2 message; release it (PROTOCOL §4). */
+  async onPubrec(frame: ServerFrameOf<'pubrec'>): Promise<void> {
+    const flight = this.inflight.get(frame.id);
+    if (!flight) {
+      // Not ours any more (an outbox lost with a restart): releasing is what lets the server
+      // hand it on and forget it, rather than keep it to its TTL.
+      this.deps.send({ action: 'pubrel', id: frame.id });
+      return;
+    }
+    if (flight.entry.awaiting === 'pubrec') {
+      flight.entry = { ...flight.entry, awaiting: 'completion' };
+      flight.sends = 0;
+      // Stored before pubrel goes out: after a restart it must be the pubrel that is resent.
+      await this.deps.outbox.put(flight.entry).catch((error: unknown) => this.deps.reportError(error));
+    }
+    if (this.inflight.get(frame.id) === flight) this.transmit(flight);
+  }
+
+  /** An `error` frame: true if it named one of these publishes. */
+  async onError(frame: ServerFrameOf<'error'>): Promise<boolean> {
+    const flight = frame.id === undefined ? undefined : this.inflight.get(frame.id);
+    if (!flight || (frame.action !== undefined && frame.action !== 'publish' && frame.action !== 'pubrel')) return false;
+    if (isRetryable(frame.code)) return true; // the resend timer sends it again
+    this.forget(flight);
+    await this.deps.outbox.delete(flight.entry.id).catch((error: unknown) => this.deps.reportError(error));
+    const error = new ServerRefusedError(frame.code, frame.message, frame.action, frame.id);
+    if (flight.settle) flight.settle.reject(error);
+    else this.deps.reportError(error);
+    return true;
+  }
+
+  /** The connection is gone: stop the resend timers (the entries wait for `resendAll`). */
+  suspend(): void {
+    for (const flight of this.inflight.values()) this.clearTimer(flight);
+  }
+
+  /** The client is closing: every promise rejects; the outbox keeps the entries for a later run. */
+  close(error: Error): void {
+    for (const flight of this.inflight.values()) {
+      this.clearTimer(flight);
+      flight.settle?.reject(error);
+    }
+    this.inflight.clear();
+  }
+
+  private transmit(flight: Inflight): void {
+    this.clearTimer(flight);
+    const { entry } = flight;
+    const frame: ClientFrame =
+      entry.awaiting === 'completion'
+        ? { action: 'pubrel', id: entry.id }
+        : {
+            action: 'publish',
+            controller: entry.controller,
+            topic: entry.topic,
+            data: entry.data,
+            qos: entry.qos,
+            id: entry.id,
+            ...(entry.retain ? { retain: true } : {}),
+            dup: flight.sends > 0 || flight.restored,
+          };
+    if (!this.deps.send(frame)) return; // resent on the next open
+    flight.sends += 1;
+    const { ackTimeoutMs, resendCapMs } = this.options;
+    // A cap below the timeout would make the first resend come early: the timeout wins.
+    const delay = Math.min(Math.max(resendCapMs, ackTimeoutMs), ackTimeoutMs * 2 ** Math.min(flight.sends - 1, 30));
+    flight.timer = this.deps.timers.setTimeout(() => {
+      flight.timer = undefined;
+      if (this.inflight.get(entry.id) === flight) this.transmit(flight);
+    }, delay);
+  }
+
+  private forget(flight: Inflight): void {
+    this.clearTimer(flight);
+    this.inflight.delete(flight.entry.id);
+  }
+
+  private clearTimer(flight: Inflight): void {
+    if (flight.timer !== undefined) this.deps.timers.clearTimeout(flight.timer);
+    flight.timer = undefined;
+  }
+}

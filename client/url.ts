@@ -1,0 +1,49 @@
+import type { Qos } from './frames.js';
+
+/** The handshake parameters of PROTOCOL §1. */
+export interface ConnectParams {
+  /** The highest QoS this client handles (absent = 0: everything arrives as QoS 0). */
+  qos?: Qos;
+  /** Controllers to open at once. */
+  controllers?: readonly string[];
+  /** A stable identity (1-128 of `A-Za-z0-9._:-`); needed for a persistent session. */
+  clientId?: string;
+  session?: 'clean' | 'persistent';
+  /** A bearer token (in the query string: a browser WebSocket cannot set headers). */
+  token?: string;
+}
+
+/**
+ * Builds the connect URL exactly as PROTOCOL §1 names the parameters; `format=json` always,
+ * as the client reads JSON frames. A parameter already in `url` is replaced, not doubled
+ * (the server refuses a parameter given twice with different values; names are
+ * case-insensitive there, so `QoS=1` in the URL is the same parameter as `qos`).
+ */
+export function buildConnectUrl(url: string, params: ConnectParams): string {
+  const parsed = new URL(url);
+  const remove = (pattern: RegExp): string[] => {
+    const values: string[] = [];
+    for (const key of [...parsed.searchParams.keys()]) {
+      if (!pattern.test(key)) continue;
+      values.push(...parsed.searchParams.getAll(key));
+      parsed.searchParams.delete(key);
+    }
+    return values;
+  };
+  const set = (name: string, value: string | undefined): void => {
+    if (value === undefined || value === '') return; // what the URL already says stands
+    remove(new RegExp(`^${name}$`, 'i'));
+    parsed.searchParams.set(name, value);
+  };
+  set('qos', params.qos === undefined ? undefined : String(params.qos));
+  if (params.controllers && params.controllers.length > 0) {
+    // `controller` and `controllers` merge on the server; write one list.
+    const inUrl = remove(/^controllers?$/i).flatMap((v) => v.split(',').map((c) => c.trim()));
+    parsed.searchParams.set('controllers', [...new Set([...inUrl.filter(Boolean), ...params.controllers])].join(','));
+  }
+  set('clientId', params.clientId);
+  set('session', params.session);
+  set('format', 'json');
+  set('token', params.token);
+  return parsed.toString();
+}

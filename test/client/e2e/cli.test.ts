@@ -1,0 +1,99 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalRuntime, type LocalRuntime } from '../../../local/runtime.js';
+import { CliProcess } from '../support/cli-process.js';
+import { waitUntil } from '../support/controlled-ws.js';
+
+/** The `qosgate` CLI as a person uses it: child processes against the service on this machine. */
+const FAST = {
+  'qosgate:policy': { ackTimeoutMs: 300, backoffCapMs: 600 },
+  'qosgate:sweep': { intervalMs: 100 },
+};
+const MESSAGE_LINE = /^monitor\/temp (\S+) qos=1 id=(\S+) dup=(true|false)$/;
+
+describe('the qosgate CLI against the local runtime', { timeout: 60_000 }, () => {
+  let runtime: LocalRuntime;
+  const processes: CliProcess[] = [];
+  const run = (...args: string[]): CliProcess => {
+    const child = new CliProcess(args);
+    processes.push(child);
+    return child;
+  };
+
+  beforeAll(async () => {
+    runtime = await startLocalRuntime({ port: 0, inMemory: true, context: FAST });
+  }, 120_000);
+  afterEach(async () => {
+    for (const child of processes.splice(0)) await child.stop();
+  });
+  afterAll(async () => {
+    await runtime?.stop();
+  }, 60_000);
+
+  it('qosgate sensor and qosgate monitor talk to each other: every reading arrives, acked, with its id', async () => {
+    const monitor = run('monitor', '--url', runtime.url, '--qos', '1');
+    await monitor.waitForOutput(/connected/, 'the monitor to connect');
+    const sensor = run('sensor', '--url', runtime.url, '--every', '100ms', '--count', '5');
+    expect(await sensor.exited).toBe(0);
+    const sent = sensor.lines().map((l) => /^sent sensor\/temp (\S+) qos=0$/.exec(l)?.[1]);
+    expect(sent).toHaveLength(5);
+    expect(sent.every((v) => v !== undefined && Number.isFinite(Number(v)))).toBe(true);
+
+    const firstSeenLines = () =>
+      monitor
+        .lines()
+        .map((l) => MESSAGE_LINE.exec(l))
+        .filter((m): m is RegExpExecArray => m !== null && m[3] === 'false');
+    await waitUntil(() => firstSeenLines().length >= 5, `five readings at the monitor; got ${monitor.stdout}`);
+    const firstSeen = firstSeenLines();
+    expect(firstSeen.map((m) => m[1])).toEqual(sent);
+    expect(new Set(firstSeen.map((m) => m[2])).size).toBe(5); // each with its own id
+    expect(await monitor.stop()).toBe(0);
+  });
+
+  it('qosgate monitor --no-ack shows the server resending (dup=true), as the seed\'s QoS monitor does', async () => {
+    const monitor = run('monitor', '--url', runtime.url, '--qos', '1', '--no-ack');
+    await monitor.waitForOutput(/connected .*not acking/, 'the monitor to connect');
+    const sensor = run('sensor', '--url', runtime.url, '--count', '1', '--start', '30');
+    expect(await sensor.exited).toBe(0);
+    await monitor.waitForOutput(/dup=true/, 'a resend');
+    const lines = monitor.lines().map((l) => MESSAGE_LINE.exec(l)).filter((m) => m !== null);
+    expect(new Set(lines.map((m) => m[2])).size).toBe(1); // the same message again
+    expect(lines[0]![3]).toBe('false');
+  });
+
+  it('qosgate raw takes typed frames from a pipe and prints every frame with < and >', async () => {
+    const raw = run('raw', '--url', runtime.url, '--controllers', 'monitor', '--qos', '1', '--linger', '500ms');
+    await raw.waitForOutput(/connected/, 'raw to connect');
+    raw.write('x|ping|\n');
+    raw.write('{"action":"subscribe","controller":"monitor","topic":"doors","qos":1}\n');
+    raw.write('monitor|doors|"open"\n');
+    await raw.waitForOutput(/< \{"type":"message".*"doors"/, 'the message on its own subscription');
+    const id = /"id":"([^"]+)"/.exec(raw.stdout.split('\n').find((l) => l.includes('"type":"message"')) ?? '')?.[1];
+    raw.write(`monitor|msgack|${id}\n`);
+    raw.endInput();
+    expect(await raw.exited).toBe(0);
+    expect(raw.lines()).toEqual(
+      expect.arrayContaining([
+        '> x|ping|',
+        '< {"type":"pong"}',
+        '< {"type":"suback","controller":"monitor","topic":"doors","qos":1}',
+        '> monitor|doors|"open"',
+        `> monitor|msgack|${id}`,
+      ]),
+    );
+  });
+
+  it('qosgate publish and qosgate subscribe for one-off use; a refused publish fails with the server\'s error', async () => {
+    const subscriber = run('subscribe', '--url', runtime.url, '--topic', 'billing', '--qos', '2', '--count', '1');
+    await subscriber.waitForOutput(/subscribed monitor\/billing qos=2/, 'the subscription');
+    const publisher = run('publish', '--url', runtime.url, '--controller', 'monitor', '--topic', 'billing', '--qos', '2', '{"cents":995}');
+    expect(await publisher.exited).toBe(0);
+    expect(publisher.stdout).toBe('published monitor/billing qos=2 (complete)\n');
+    expect(await subscriber.exited).toBe(0);
+    expect(subscriber.lines()).toEqual([expect.stringMatching(/^monitor\/billing \{"cents":995\} qos=2 id=\S+ dup=false$/)]);
+
+    const refused = run('publish', '--url', runtime.url, '--qos', '1', 'hot');
+    expect(await refused.exited).toBe(1);
+    expect(refused.stderr).toContain('temp must be a number');
+  });
+});

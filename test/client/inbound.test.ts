@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import type { InboundMessage } from '../../client/handlers.js';
+import { openFakeClient } from './support/client-fixture.js';
+
+const message = (over: Record<string, unknown> = {}) => ({ type: 'message', controller: 'monitor', topic: 'temp', data: 21.5, qos: 1, id: 'm1', dup: false, ...over });
+
+describe('the client receiving (PROTOCOL §4, server to client)', () => {
+  it('QoS 1: acks after the handler returned (an async handler: after it resolved)', async () => {
+    const { client, time, socket } = await openFakeClient();
+    let release!: () => void;
+    const seen: InboundMessage[] = [];
+    client.on('monitor', 'temp', async (m) => {
+      seen.push(m);
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    socket().deliver(message());
+    await time.advance(100);
+    expect(seen).toEqual([{ controller: 'monitor', topic: 'temp', data: 21.5, qos: 1, id: 'm1', dup: false, retained: false }]);
+    expect(socket().actions()).not.toContain('msgack');
+    release();
+    await time.advance(100);
+    expect(socket().frames().filter((f) => f.action === 'msgack')).toEqual([{ action: 'msgack', ids: ['m1'] }]);
+  });
+
+  it('QoS 1: a handler that throws leaves the message unacked, and its resend runs the handler again', async () => {
+    const { client, time, socket, errors } = await openFakeClient();
+    let calls = 0;
+    client.on('monitor', 'temp', () => {
+      calls += 1;
+      if (calls === 1) throw new Error('disk full');
+    });
+    socket().deliver(message());
+    await time.advance(100);
+    expect(socket().actions()).not.toContain('msgack');
+    expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('disk full')]);
+    socket().deliver(message({ dup: true }));
+    await time.advance(100);
+    expect(calls).toBe(2);
+    expect(socket().frames().filter((f) => f.action === 'msgack')).toEqual([{ action: 'msgack', ids: ['m1'] }]);
+  });
+
+  it('coalesces the acks of a burst into one msgack frame', async () => {
+    const { client, time, socket } = await openFakeClient({ ackBatchMs: 30 });
+    client.on('*', '*', () => undefined);
+    for (let i = 1; i <= 5; i++) socket().deliver(message({ id: `m${i}` }));
+    await time.advance(50);
+    expect(socket().frames().filter((f) => f.action === 'msgack')).toEqual([{ action: 'msgack', ids: ['m1', 'm2', 'm3', 'm4', 'm5'] }]);
+  });
+
+  it('QoS 2: the handler runs once per id however often message and pubrel arrive', async () => {
+    const { client, time, socket } = await openFakeClient();
+    const seen: unknown[] = [];
+    client.on('monitor', 'temp', (m) => void seen.push(m.data));
+    socket().deliver(message({ qos: 2, id: 'q1' }));
+    await time.advance(1);
+    expect(socket().frames()).toContainEqual({ action: 'pubrec', id: 'q1' });
+    socket().deliver(message({ qos: 2, id: 'q1', dup: true })); // our pubrec crossed the server's resend
+    socket().deliver({ type: 'pubrel', id: 'q1' });
+    socket().deliver({ type: 'pubrel', id: 'q1' });
+    await time.advance(100);
+    expect(seen).toEqual([21.5]);
+    expect(socket().frames().filter((f) => f.action === 'pubrec')).toHaveLength(2);
+    expect(socket().frames().filter((f) => f.action === 'msgack')).toEqual([{ action: 'msgack', ids: ['q1'] }]);
+  });
+
+  it('QoS 2: a handler that throws gets no pubrec, so the message comes again and runs it again', async () => {
+    const { client, time, socket } = await openFakeClient();
+    let calls = 0;
+    client.on('monitor', 'temp', () => {
+      if (++calls === 1) throw new Error('not now');
+    });
+    socket().deliver(message({ qos: 2, id: 'q1' }));
+    await time.advance(1);
+    expect(socket().actions()).not.toContain('pubrec');
+    socket().deliver(message({ qos: 2, id: 'q1', dup: true }));
+    await time.advance(1);
+    expect(calls).toBe(2);
+    expect(socket().frames()).toContainEqual({ action: 'pubrec', id: 'q1' });
+  });
+
+  it('QoS 2: the id is forgotten a while after pubrel (memory does not grow), and a pubrel for an unknown id is still answered', async () => {
+    const { client, time, socket } = await openFakeClient({ qos2RememberMs: 1000 });
+    client.on('*', '*', () => undefined);
+    socket().deliver(message({ qos: 2, id: 'q1' }));
+    socket().deliver({ type: 'pubrel', id: 'q1' });
+    socket().deliver({ type: 'pubrel', id: 'unknown' });
+    await time.advance(100);
+    expect(socket().frames().filter((f) => f.action === 'msgack')).toEqual([{ action: 'msgack', ids: ['q1', 'unknown'] }]);
+    expect((client as unknown as { inbound: { remembered: number } }).inbound.remembered).toBe(1);
+    await time.advance(2000);
+    socket().deliver(message({ qos: 2, id: 'q2' }));
+    await time.advance(1);
+    expect((client as unknown as { inbound: { remembered: number } }).inbound.remembered).toBe(1);
+  });
+
+  it('QoS 0 is handed over and never answered; `*` handlers and the message event see everything', async () => {
+    const { client, time, socket } = await openFakeClient();
+    const byTopic: unknown[] = [];
+    const any: unknown[] = [];
+    const events: unknown[] = [];
+    client.on('monitor', 'temp', (m) => void byTopic.push(m.data));
+    client.on('*', '*', (m) => void any.push(m.topic));
+    client.events.on('message', (m) => events.push(m.topic));
+    socket().deliver({ type: 'message', controller: 'monitor', topic: 'temp', data: 1, qos: 0, dup: false });
+    socket().deliver({ type: 'message', controller: 'monitor', topic: 'hum', data: 2, qos: 0, dup: false });
+    await time.advance(100);
+    expect(byTopic).toEqual([1]);
+    expect(any).toEqual(['temp', 'hum']);
+    expect(events).toEqual(['temp', 'hum']);
+    expect(socket().actions()).toEqual([]);
+  });
+
+  it('autoAck off (a monitor watching resends): every arrival is handed over and nothing is answered', async () => {
+    const { client, time, socket } = await openFakeClient({ autoAck: false });
+    const seen: unknown[] = [];
+    client.on('*', '*', (m) => void seen.push([m.id, m.dup]));
+    socket().deliver(message({ qos: 2, id: 'q1' }));
+    socket().deliver(message({ qos: 2, id: 'q1', dup: true }));
+    socket().deliver(message({ qos: 1, id: 'm1' }));
+    socket().deliver({ type: 'pubrel', id: 'q1' });
+    await time.advance(100);
+    expect(seen).toEqual([
+      ['q1', false],
+      ['q1', true],
+      ['m1', false],
+    ]);
+    expect(socket().actions()).toEqual([]);
+  });
+});

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { buildConnectUrl } from '../../client/url.js';
+
+describe('buildConnectUrl (PROTOCOL §1)', () => {
+  it('names the parameters as the contract does, format=json always', () => {
+    const url = new URL(buildConnectUrl('wss://example.com/prod', { qos: 2, controllers: ['monitor', 'sensor'], clientId: 'dev-7', session: 'persistent', token: 't0k' }));
+    expect(Object.fromEntries(url.searchParams)).toEqual({ qos: '2', controllers: 'monitor,sensor', clientId: 'dev-7', session: 'persistent', format: 'json', token: 't0k' });
+    expect(url.pathname).toBe('/prod');
+  });
+
+  it('leaves out what is not given and replaces what the URL already says instead of doubling it', () => {
+    const url = new URL(buildConnectUrl('ws://h/dev?QoS=1&controller=sensor&format=text', { qos: 2, controllers: ['monitor'] }));
+    expect([...url.searchParams.entries()]).toEqual([
+      ['qos', '2'],
+      ['controllers', 'sensor,monitor'],
+      ['format', 'json'],
+    ]);
+    expect(new URL(buildConnectUrl('ws://h/dev?qos=1', {})).searchParams.get('qos')).toBe('1');
+  });
+});
