@@ -31,6 +31,8 @@ export interface LocalRuntimeOptions {
   schedules?: boolean;
   /** What the functions are built with besides their environment (the bench passes a counting DynamoDB client). */
   overrides?: WiringOverrides;
+  /** Called after every function invocation with its duration (the bench counts Lambda invocations). */
+  onInvocation?: (functionId: string, durationMs: number) => void;
 }
 
 export interface LocalRuntime {
@@ -78,7 +80,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ({ callbackUrl }): GatewayRoutes => {
         for (const [id, fn] of Object.entries(model.functions)) {
           environments[id] = resolveEnvironment(fn, { tableNames, callbackUrl });
-          const handler: LambdaHandler = createFunction(id, environments[id], { ...(options.log ? { log: options.log } : {}), ...options.overrides });
+          const created: LambdaHandler = createFunction(id, environments[id], { ...(options.log ? { log: options.log } : {}), ...options.overrides });
+          const handler = options.onInvocation ? timed(id, created, options.onInvocation) : created;
           functions[id] = { name: id, handler, timeoutMs: fn.timeoutSeconds * 1000 };
         }
         const routes = new Map(model.routes.map((r) => [r.routeKey, functions[r.functionId] as GatewayFunction]));
@@ -125,6 +128,18 @@ function localAwsEnvironment(dynamodbEndpoint: string): void {
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
+/** Reports each run of `handler` (failed ones too) with its wall-clock duration. */
+function timed(id: string, handler: LambdaHandler, report: (functionId: string, durationMs: number) => void): LambdaHandler {
+  return async (event, context) => {
+    const started = performance.now();
+    try {
+      return await handler(event, context);
+    } finally {
+      report(id, performance.now() - started);
+    }
+  };
 }
 
 /** Stops in order, and stops everything even if one part fails. */

@@ -1,0 +1,101 @@
+import { diffCounts } from './dynamodb-meter.js';
+import type { HostCounters } from './host-protocol.js';
+
+/**
+ * AWS list prices, us-east-1, as the bench prices a delivery: those of the pricing pages below,
+ * entered 2026-11-22 (the bench does not fetch them: change them here when AWS does).
+ */
+export const PRICES = {
+  asOf: '2026-11-22: the list prices of the AWS pages below, as given in the bench issue (not fetched by the bench)',
+  source: [
+    'https://aws.amazon.com/api-gateway/pricing/ (WebSocket APIs)',
+    'https://aws.amazon.com/lambda/pricing/ (Arm)',
+    'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+  ],
+  /** API Gateway WebSocket: per million messages (metered in 32 KB units; first billion tier). */
+  apiGatewayPerMillionMessages: 1.0,
+  /** API Gateway WebSocket: per million connection-minutes. */
+  apiGatewayPerMillionConnectionMinutes: 0.25,
+  /** Lambda arm64: per GB-second (first 6 billion GB-s tier). */
+  lambdaPerGbSecond: 0.0000133334,
+  lambdaPerMillionRequests: 0.2,
+  /** The functions' memory the bench assumes (lib/: the stack's setting). */
+  lambdaMemoryGb: 0.25,
+  /** DynamoDB on-demand: per million write / read request units. */
+  dynamoDbPerMillionWriteUnits: 0.625,
+  dynamoDbPerMillionReadUnits: 0.125,
+} as const;
+
+/** What one delivery costs in requests, units, messages and invocations, and in dollars per million. */
+export interface PerDelivery {
+  deliveries: number;
+  dynamodbRequests: number;
+  byOperation: Record<string, number>;
+  writeUnits: number;
+  writeUnitsTable: number;
+  writeUnitsIndex: number;
+  readUnits: number;
+  apiGatewayMessagesIn: number;
+  apiGatewayMessagesOut: number;
+  lambdaInvocations: number;
+  lambdaByFunction: Record<string, number>;
+  /** Mean in-process handler duration per invocation (ms, wall clock on this machine, under the run's concurrency). */
+  lambdaMeanMs: number;
+  /** The runtime process's CPU time per invocation (ms): what Lambda would bill if no handler waited on I/O. */
+  lambdaCpuMs: number;
+  /** Requests that came back without ConsumedCapacity (their units are missing above). */
+  requestsWithoutCapacity: number;
+  /**
+   * Dollars per million deliveries. `lambda` bills each invocation the runtime's CPU time per
+   * invocation (rounded up to 1 ms); `lambdaWallClock` bills the in-process wall-clock duration,
+   * an upper bound here (hundreds of handlers share one event loop on 2 cores). `total` uses `lambda`.
+   */
+  costPerMillion: { apiGateway: number; lambda: number; lambdaWallClock: number; dynamodb: number; total: number };
+}
+
+const r4 = (n: number) => Math.round(n * 10_000) / 10_000;
+
+export function perDelivery(before: HostCounters, after: HostCounters, deliveries: number): PerDelivery {
+  const d = diffCounts(after.dynamodb, before.dynamodb);
+  const n = Math.max(1, deliveries);
+  const inUnits = after.frames.inUnits - before.frames.inUnits;
+  const outUnits = after.frames.outUnits - before.frames.outUnits;
+  const invocations = after.invocations.total - before.invocations.total;
+  const billedMs = after.invocations.billedMs - before.invocations.billedMs;
+  const durationMs = after.invocations.durationMs - before.invocations.durationMs;
+  const byFunction: Record<string, number> = {};
+  for (const [id, count] of Object.entries(after.invocations.byFunction)) {
+    const delta = count - (before.invocations.byFunction[id] ?? 0);
+    if (delta > 0) byFunction[id] = r4(delta / n);
+  }
+  const byOperation: Record<string, number> = {};
+  for (const [op, count] of Object.entries(d.byOperation)) byOperation[op] = r4(count / n);
+  const writeUnits = d.writeUnitsTable + d.writeUnitsIndex;
+  const readUnits = d.readUnitsTable + d.readUnitsIndex;
+  // Dollars per delivery, times a million.
+  const apiGateway = ((inUnits + outUnits) / n) * PRICES.apiGatewayPerMillionMessages;
+  const cpuMs = after.cpuMs - before.cpuMs;
+  const cpuPerInvocation = invocations > 0 ? cpuMs / invocations : 0;
+  const gbSecondPrice = PRICES.lambdaMemoryGb * PRICES.lambdaPerGbSecond * 1_000_000;
+  const requests = (invocations / n) * PRICES.lambdaPerMillionRequests;
+  const lambda = requests + ((invocations * Math.max(1, Math.ceil(cpuPerInvocation))) / 1000 / n) * gbSecondPrice;
+  const lambdaWallClock = requests + (billedMs / 1000 / n) * gbSecondPrice;
+  const dynamodb = (writeUnits / n) * PRICES.dynamoDbPerMillionWriteUnits + (readUnits / n) * PRICES.dynamoDbPerMillionReadUnits;
+  return {
+    deliveries,
+    dynamodbRequests: r4(d.requests / n),
+    byOperation,
+    writeUnits: r4(writeUnits / n),
+    writeUnitsTable: r4(d.writeUnitsTable / n),
+    writeUnitsIndex: r4(d.writeUnitsIndex / n),
+    readUnits: r4(readUnits / n),
+    apiGatewayMessagesIn: r4(inUnits / n),
+    apiGatewayMessagesOut: r4(outUnits / n),
+    lambdaInvocations: r4(invocations / n),
+    lambdaByFunction: byFunction,
+    lambdaMeanMs: invocations > 0 ? Math.round((durationMs / invocations) * 100) / 100 : 0,
+    lambdaCpuMs: Math.round(cpuPerInvocation * 100) / 100,
+    requestsWithoutCapacity: d.requestsWithoutCapacity,
+    costPerMillion: { apiGateway: r4(apiGateway), lambda: r4(lambda), lambdaWallClock: r4(lambdaWallClock), dynamodb: r4(dynamodb), total: r4(apiGateway + lambda + dynamodb) },
+  };
+}

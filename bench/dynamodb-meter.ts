@@ -1,0 +1,144 @@
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+
+/**
+ * A DynamoDBClient that counts what the service asks of DynamoDB: requests per operation,
+ * consumed write and read units (it sets `ReturnConsumedCapacity: 'INDEXES'` on every call
+ * that takes it, so table and index units come back apart), and the items Query and Scan read.
+ */
+
+/** Operations that take ReturnConsumedCapacity. */
+const CAPACITY_COMMANDS = new Set([
+  'PutItemCommand',
+  'DeleteItemCommand',
+  'UpdateItemCommand',
+  'GetItemCommand',
+  'QueryCommand',
+  'ScanCommand',
+  'BatchWriteItemCommand',
+  'BatchGetItemCommand',
+  'TransactWriteItemsCommand',
+  'TransactGetItemsCommand',
+]);
+
+const WRITES = new Set(['PutItemCommand', 'DeleteItemCommand', 'UpdateItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
+
+export interface DynamoDbCounts {
+  requests: number;
+  /** Requests by operation (PutItem, BatchWriteItem, ...). */
+  byOperation: Record<string, number>;
+  /** Write units consumed on base tables / on their indexes. */
+  writeUnitsTable: number;
+  writeUnitsIndex: number;
+  readUnitsTable: number;
+  readUnitsIndex: number;
+  /** Items Query and Scan evaluated (ScannedCount) and returned (Count); BatchGet/Get items returned. */
+  itemsScanned: number;
+  itemsReturned: number;
+  /** Requests that answered without ConsumedCapacity (their units are then not counted). */
+  requestsWithoutCapacity: number;
+  /** Requests that failed (a failed condition still consumes write units on AWS). */
+  failed: number;
+}
+
+export function emptyCounts(): DynamoDbCounts {
+  return {
+    requests: 0,
+    byOperation: {},
+    writeUnitsTable: 0,
+    writeUnitsIndex: 0,
+    readUnitsTable: 0,
+    readUnitsIndex: 0,
+    itemsScanned: 0,
+    itemsReturned: 0,
+    requestsWithoutCapacity: 0,
+    failed: 0,
+  };
+}
+
+export function diffCounts(after: DynamoDbCounts, before: DynamoDbCounts): DynamoDbCounts {
+  const byOperation: Record<string, number> = {};
+  for (const [op, n] of Object.entries(after.byOperation)) {
+    const d = n - (before.byOperation[op] ?? 0);
+    if (d !== 0) byOperation[op] = d;
+  }
+  return {
+    requests: after.requests - before.requests,
+    byOperation,
+    writeUnitsTable: after.writeUnitsTable - before.writeUnitsTable,
+    writeUnitsIndex: after.writeUnitsIndex - before.writeUnitsIndex,
+    readUnitsTable: after.readUnitsTable - before.readUnitsTable,
+    readUnitsIndex: after.readUnitsIndex - before.readUnitsIndex,
+    itemsScanned: after.itemsScanned - before.itemsScanned,
+    itemsReturned: after.itemsReturned - before.itemsReturned,
+    requestsWithoutCapacity: after.requestsWithoutCapacity - before.requestsWithoutCapacity,
+    failed: after.failed - before.failed,
+  };
+}
+
+interface Capacity {
+  CapacityUnits?: number;
+  WriteCapacityUnits?: number;
+  ReadCapacityUnits?: number;
+  Table?: { CapacityUnits?: number; WriteCapacityUnits?: number; ReadCapacityUnits?: number };
+  GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
+  LocalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
+}
+
+export interface MeteredClient {
+  client: DynamoDBClient;
+  counts: DynamoDbCounts;
+}
+
+/** A client with the counting middleware; `counts` grows as requests complete. */
+export function meteredDynamoDbClient(config: DynamoDBClientConfig = {}): MeteredClient {
+  const client = new DynamoDBClient(config);
+  const counts = emptyCounts();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = context.commandName ?? 'unknown';
+      const input = args.input as Record<string, unknown>;
+      const metered = CAPACITY_COMMANDS.has(name);
+      if (metered) input.ReturnConsumedCapacity = 'INDEXES';
+      const operation = name.replace(/Command$/, '');
+      counts.requests += 1;
+      counts.byOperation[operation] = (counts.byOperation[operation] ?? 0) + 1;
+      try {
+        const result = await next(args);
+        const output = result.output as unknown as Record<string, unknown>;
+        if (metered) record(name, output, counts);
+        return result;
+      } catch (error) {
+        counts.failed += 1;
+        // A failed condition answers with the units it consumed when asked (ReturnConsumedCapacity is honoured on errors only in some SDKs); count what is there.
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'qosgateBenchMeter', priority: 'high' },
+  );
+  return { client, counts };
+}
+
+function record(name: string, output: Record<string, unknown>, counts: DynamoDbCounts): void {
+  const raw = output.ConsumedCapacity as Capacity | Capacity[] | undefined;
+  const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  if (list.length === 0) counts.requestsWithoutCapacity += 1;
+  const write = WRITES.has(name);
+  for (const c of list) {
+    const total = c.CapacityUnits ?? 0;
+    const table = c.Table?.CapacityUnits ?? (c.GlobalSecondaryIndexes || c.LocalSecondaryIndexes ? 0 : total);
+    const index = total - table;
+    if (write) {
+      counts.writeUnitsTable += table;
+      counts.writeUnitsIndex += index;
+    } else {
+      counts.readUnitsTable += table;
+      counts.readUnitsIndex += index;
+    }
+  }
+  if (typeof output.ScannedCount === 'number') counts.itemsScanned += output.ScannedCount;
+  if (typeof output.Count === 'number') counts.itemsReturned += output.Count;
+  if (name === 'GetItemCommand' && output.Item) counts.itemsReturned += 1;
+  if (name === 'BatchGetItemCommand') {
+    for (const items of Object.values((output.Responses ?? {}) as Record<string, unknown[]>)) counts.itemsReturned += items.length;
+  }
+}

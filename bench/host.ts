@@ -1,0 +1,68 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { HostMessage, HostReady, HostSnapshot } from './host-protocol.js';
+
+/** The parent's handle on the runtime host process (bench/runtime-host.ts). */
+export interface RuntimeHost {
+  ready: HostReady;
+  snapshot(): Promise<HostSnapshot>;
+  /** Waits until the runtime has been idle (no invocation, no frame) for `quietMs`. */
+  settle(quietMs?: number, timeoutMs?: number): Promise<HostSnapshot>;
+  /** Stops the runtime; `fast` ends it without the $disconnect of every open connection. */
+  stop(options?: { fast?: boolean }): Promise<void>;
+}
+
+export async function startRuntimeHost(context: Record<string, unknown> = {}): Promise<RuntimeHost> {
+  const script = fileURLToPath(new URL('./runtime-host.ts', import.meta.url));
+  const child: ChildProcess = fork(script, [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, QOSGATE_BENCH_CONTEXT: JSON.stringify(context) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let seq = 0;
+  const waiting = new Map<number, (s: HostSnapshot) => void>();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = await new Promise<HostReady>((resolve, reject) => {
+    child.on('message', (raw) => {
+      const message = raw as HostMessage;
+      if (message.type === 'ready') resolve(message);
+      else if (message.type === 'snapshot') {
+        waiting.get(message.seq)?.(message);
+        waiting.delete(message.seq);
+      }
+    });
+    exited.then((code) => reject(new Error(`runtime host exited (${code}) before it was ready`)));
+  });
+  const snapshot = () =>
+    new Promise<HostSnapshot>((resolve) => {
+      seq += 1;
+      waiting.set(seq, resolve);
+      child.send({ type: 'snapshot', seq });
+    });
+  return {
+    ready,
+    snapshot,
+    async settle(quietMs = 400, timeoutMs = 120_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last = await snapshot();
+      for (;;) {
+        await new Promise((r) => setTimeout(r, quietMs));
+        const now = await snapshot();
+        const same =
+          now.counters.invocations.total === last.counters.invocations.total &&
+          now.counters.frames.in === last.counters.frames.in &&
+          now.counters.frames.out === last.counters.frames.out &&
+          now.counters.dynamodb.requests === last.counters.dynamodb.requests;
+        if (same || Date.now() > deadline) return now;
+        last = now;
+      }
+    },
+    async stop({ fast = false } = {}) {
+      if (child.exitCode !== null) return;
+      child.send({ type: 'stop', fast });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,208 @@
+import { PRICES, type PerDelivery } from './cost.js';
+import type { MemorySample } from './host-protocol.js';
+import type { FanoutResult, SweepResult, ThroughputResult } from './scenarios.js';
+
+export interface Target {
+  name: string;
+  target: string;
+  measured: string;
+  met: boolean | null;
+  note?: string;
+}
+
+export interface BenchReport {
+  generatedAt: string;
+  mode: 'full' | 'quick';
+  machine: { node: string; cpus: number; cpuModel: string; memoryGb: number; openFilesLimit: string };
+  options: { subscribers: number; messages: number; window: number; fanout: number[]; sweepEntries: number; ackBatch: { maxIds: number; maxDelayMs: number } };
+  throughput: ThroughputResult[];
+  fanout: FanoutResult[];
+  sweep: SweepResult | null;
+  memory: { runtime: MemorySample; note: string };
+  prices: typeof PRICES;
+  targets: Target[];
+  notes: string[];
+  durationSeconds: number;
+}
+
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits).replace(/\.?0+$/, '') || '0' : 'n/a');
+const usd = (n: number) => `$${n.toFixed(2)}`;
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
+  return [line(headers), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function costRow(label: string, p: PerDelivery): string[] {
+  return [
+    label,
+    fmt(p.dynamodbRequests, 3),
+    `${fmt(p.writeUnits, 2)} (${fmt(p.writeUnitsTable, 2)}+${fmt(p.writeUnitsIndex, 2)})`,
+    fmt(p.readUnits, 3),
+    fmt(p.apiGatewayMessagesIn, 3),
+    fmt(p.apiGatewayMessagesOut, 3),
+    fmt(p.lambdaInvocations, 3),
+    `${fmt(p.lambdaCpuMs, 1)} / ${fmt(p.lambdaMeanMs, 0)}`,
+    usd(p.costPerMillion.apiGateway),
+    `${usd(p.costPerMillion.lambda)} (≤ ${usd(p.costPerMillion.lambdaWallClock)})`,
+    usd(p.costPerMillion.dynamodb),
+    usd(p.costPerMillion.total),
+  ];
+}
+
+/** The report as Markdown tables: printed by `npm run bench` and written to docs/bench/README.md. */
+export function markdownTables(report: BenchReport): string {
+  const out: string[] = [];
+  const o = report.options;
+  out.push(`### Throughput and latency: one publisher, K = ${o.subscribers} subscribers, M = ${o.messages} messages, ${o.window} in flight`);
+  out.push('');
+  out.push(
+    table(
+      ['QoS', 'deliveries', 'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'dup', 'missing', 'ids per msgack'],
+      report.throughput.map((t) => [String(t.qos), String(t.deliveries), String(t.deliveriesPerSecond), fmt(t.latencyMs.p50, 1), fmt(t.latencyMs.p99, 1), fmt(t.latencyMs.max, 1), String(t.duplicates), String(t.missing), t.ackFrames > 0 ? fmt(t.idsPerAck, 1) : '-']),
+    ),
+  );
+  out.push('');
+  out.push('### Fan-out of one QoS 1 publish');
+  out.push('');
+  out.push(
+    table(
+      ['K', 'connected', 'runs', 'stored+sent ms (publisher msgack)', 'last receipt ms', 'per delivery: DynamoDB req', 'Lambda inv'],
+      report.fanout.map((f) => [String(f.subscribers), String(f.connected), String(f.repetitions), fmt(f.storedAndSentMs, 1), fmt(f.lastReceiptMs, 1), fmt(f.perDelivery.dynamodbRequests, 3), fmt(f.perDelivery.lambdaInvocations, 3)]),
+    ),
+  );
+  out.push('');
+  out.push('### Per delivery, and AWS cost per million deliveries');
+  out.push('');
+  const rows = report.throughput.map((t) => costRow(`QoS ${t.qos}, K=${t.subscribers}`, t.perDelivery));
+  for (const f of report.fanout) rows.push(costRow(`fan-out QoS 1, K=${f.subscribers}`, f.perDelivery));
+  out.push(
+    table(['run', 'DynamoDB req', 'WRU (table+index)', 'RRU', 'APIGW in', 'APIGW out', 'Lambda inv', 'Lambda ms CPU / wall', 'APIGW $/M', 'Lambda $/M (wall-clock bound)', 'DynamoDB $/M', 'total $/M'], rows),
+  );
+  out.push('');
+  if (report.sweep) {
+    const s = report.sweep;
+    out.push(`### Resend sweep over ${s.pendingEntries} pending entries, none due`);
+    out.push('');
+    out.push(
+      table(
+        ['entries', 'due', 'requests', 'items read', 'read units', 'sweep ms', 'seeding s'],
+        [[String(s.pendingEntries), String(s.due), `${s.requests} (${Object.entries(s.byOperation).map(([k, v]) => `${v} ${k}`).join(', ')})`, String(s.itemsRead), fmt(s.readUnits, 2), fmt(s.sweepMs, 1), fmt(s.seedSeconds, 1)]],
+      ),
+    );
+    out.push('');
+  }
+  const m = report.memory.runtime;
+  out.push('### Peak memory of the local runtime');
+  out.push('');
+  out.push(
+    table(
+      ['process', 'peak RSS (VmHWM)', 'RSS at end'],
+      [
+        ['runtime (Node: gateway + handlers)', `${fmt(m.peakRssKb / 1024, 0)} MiB`, `${fmt(m.rssKb / 1024, 0)} MiB`],
+        ['DynamoDB Local (java)', m.javaPeakRssKb !== undefined ? `${fmt(m.javaPeakRssKb / 1024, 0)} MiB` : 'n/a', m.javaRssKb !== undefined ? `${fmt(m.javaRssKb / 1024, 0)} MiB` : 'n/a'],
+      ],
+    ),
+  );
+  out.push('');
+  out.push('### Targets');
+  out.push('');
+  out.push(table(['target', 'wanted', 'measured', 'met'], report.targets.map((t) => [t.name, t.target, t.measured + (t.note ? ` (${t.note})` : ''), t.met === null ? 'n/a' : t.met ? 'yes' : 'NO'])));
+  return out.join('\n');
+}
+
+/** A hand-written SVG: fan-out time by K (log scale), deliveries/s by QoS, cost per million by QoS. */
+export function chartSvg(report: BenchReport): string {
+  const W = 1200;
+  const H = 440;
+  const parts: string[] = [];
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const text = (x: number, y: number, s: string, attrs = '') => parts.push(`<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${attrs}>${esc(s)}</text>`);
+  const rect = (x: number, y: number, w: number, h: number, fill: string) => parts.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(0, w).toFixed(1)}" height="${Math.max(0, h).toFixed(1)}" fill="${fill}"/>`);
+  const line = (x1: number, y1: number, x2: number, y2: number, stroke: string, dash = '') => parts.push(`<line x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}" stroke="${stroke}" ${dash ? `stroke-dasharray="${dash}"` : ''}/>`);
+  const top = 70;
+  const bottom = H - 60;
+  const plotH = bottom - top;
+
+  // Panel 1: fan-out, log10 ms.
+  {
+    const x0 = 60;
+    const w = 420;
+    text(x0, 40, 'Fan-out of one QoS 1 publish (ms, log scale)', 'font-weight="bold"');
+    const values = report.fanout.flatMap((f) => [f.storedAndSentMs, f.lastReceiptMs]).filter((v) => v > 0);
+    const maxLog = Math.ceil(Math.log10(Math.max(10_000, ...values)));
+    const minLog = 0;
+    const y = (v: number) => bottom - ((Math.log10(Math.max(1, v)) - minLog) / (maxLog - minLog)) * plotH;
+    for (let e = minLog; e <= maxLog; e += 1) {
+      line(x0, y(10 ** e), x0 + w, y(10 ** e), '#ddd');
+      text(x0 - 8, y(10 ** e) + 4, e >= 3 ? `${10 ** (e - 3)} s` : `${10 ** e} ms`, 'text-anchor="end" font-size="11"');
+    }
+    line(x0, y(5000), x0 + w, y(5000), '#c00', '6 4');
+    text(x0 + w, y(5000) - 4, 'target 5 s at K=10,000', 'text-anchor="end" font-size="11" fill="#c00"');
+    const n = Math.max(1, report.fanout.length);
+    const slot = w / n;
+    report.fanout.forEach((f, i) => {
+      const bx = x0 + i * slot + slot * 0.15;
+      const bw = slot * 0.34;
+      rect(bx, y(f.storedAndSentMs), bw, bottom - y(f.storedAndSentMs), '#3b6ea5');
+      rect(bx + bw, y(f.lastReceiptMs), bw, bottom - y(f.lastReceiptMs), '#8fb3d9');
+      text(bx + bw, y(Math.max(f.storedAndSentMs, f.lastReceiptMs)) - 5, fmt(f.storedAndSentMs, 0), 'text-anchor="middle" font-size="11"');
+      text(bx + bw, bottom + 16, `K=${f.subscribers.toLocaleString('en-US')}`, 'text-anchor="middle" font-size="11"');
+    });
+    rect(x0, bottom + 30, 10, 10, '#3b6ea5');
+    text(x0 + 14, bottom + 39, 'publish to msgack (stored + sent)', 'font-size="11"');
+    rect(x0 + 230, bottom + 30, 10, 10, '#8fb3d9');
+    text(x0 + 244, bottom + 39, 'publish to last receipt', 'font-size="11"');
+  }
+
+  // Panel 2: deliveries per second by QoS, with p50/p99 labels.
+  {
+    const x0 = 560;
+    const w = 260;
+    const o = report.options;
+    text(x0 - 20, 40, `Deliveries/s, K=${o.subscribers}, M=${o.messages}`, 'font-weight="bold"');
+    const max = Math.max(1, ...report.throughput.map((t) => t.deliveriesPerSecond)) * 1.15;
+    const y = (v: number) => bottom - (v / max) * plotH;
+    line(x0, bottom, x0 + w, bottom, '#999');
+    const slot = w / Math.max(1, report.throughput.length);
+    report.throughput.forEach((t, i) => {
+      const bx = x0 + i * slot + slot * 0.2;
+      const bw = slot * 0.6;
+      rect(bx, y(t.deliveriesPerSecond), bw, bottom - y(t.deliveriesPerSecond), ['#6a9f58', '#d4a13a', '#b5523b'][t.qos] as string);
+      text(bx + bw / 2, y(t.deliveriesPerSecond) - 20, `${t.deliveriesPerSecond}/s`, 'text-anchor="middle" font-size="12"');
+      text(bx + bw / 2, y(t.deliveriesPerSecond) - 6, `p50 ${fmt(t.latencyMs.p50, 0)} / p99 ${fmt(t.latencyMs.p99, 0)} ms`, 'text-anchor="middle" font-size="9"');
+      text(bx + bw / 2, bottom + 16, `QoS ${t.qos}`, 'text-anchor="middle" font-size="11"');
+    });
+  }
+
+  // Panel 3: cost per million deliveries, stacked.
+  {
+    const x0 = 900;
+    const w = 260;
+    text(x0 - 20, 40, 'AWS $ per million deliveries', 'font-weight="bold"');
+    const runs = report.throughput.map((t) => ({ label: `QoS ${t.qos}`, c: t.perDelivery.costPerMillion }));
+    const max = Math.max(0.01, ...runs.map((r) => r.c.total)) * 1.15;
+    const y = (v: number) => (v / max) * plotH;
+    line(x0, bottom, x0 + w, bottom, '#999');
+    const slot = w / Math.max(1, runs.length);
+    runs.forEach((r, i) => {
+      const bx = x0 + i * slot + slot * 0.2;
+      const bw = slot * 0.6;
+      let base = bottom;
+      for (const [key, color] of [['apiGateway', '#7b5ea7'], ['lambda', '#e08a2c'], ['dynamodb', '#2c7fb8']] as const) {
+        const h = y(r.c[key]);
+        rect(bx, base - h, bw, h, color);
+        base -= h;
+      }
+      text(bx + bw / 2, base - 6, usd(r.c.total), 'text-anchor="middle" font-size="12"');
+      text(bx + bw / 2, bottom + 16, r.label, 'text-anchor="middle" font-size="11"');
+    });
+    [['API Gateway', '#7b5ea7'], ['Lambda', '#e08a2c'], ['DynamoDB', '#2c7fb8']].forEach(([label, color], i) => {
+      rect(x0 + i * 90, bottom + 30, 10, 10, color as string);
+      text(x0 + i * 90 + 14, bottom + 39, label as string, 'font-size="11"');
+    });
+  }
+  text(20, H - 6, `qosgate bench (${report.mode}), local runtime on ${report.machine.cpus} cores, ${report.generatedAt.slice(0, 10)}; prices us-east-1 list, ${PRICES.asOf}`, 'font-size="10" fill="#666"');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="13">\n<rect width="100%" height="100%" fill="#fff"/>\n${parts.join('\n')}\n</svg>\n`;
+}

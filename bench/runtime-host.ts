@@ -1,0 +1,149 @@
+/**
+ * The local runtime in its own process, for the bench: the bench's clients run in the parent,
+ * so this process's memory (VmHWM) and CPU are the runtime's alone. It counts what the service
+ * does (DynamoDB requests and units through an injected client, API Gateway frames through the
+ * frame log, Lambda invocations through the runtime's onInvocation hook) and answers the
+ * parent's questions over IPC.
+ *
+ *   parent --{ type: 'snapshot' }--> host --{ type: 'snapshot', counters, memory }--> parent
+ */
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { FrameLog } from '../local/frame-log.js';
+import { startLocalRuntime } from '../local/runtime.js';
+import { meteredDynamoDbClient } from './dynamodb-meter.js';
+import type { HostCounters, HostMessage, HostReady, MemorySample, ParentMessage } from './host-protocol.js';
+
+/** The stack's functions (11 routes and the resend function). */
+const FUNCTIONS = 12;
+
+/** 32 KB: API Gateway meters WebSocket messages in 32 KB increments. */
+const MESSAGE_UNIT_BYTES = 32 * 1024;
+
+function procStatusKb(pid: number | string, field: string): number | undefined {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The java process of DynamoDB Local: a child of this process (maybe under setpriv, which execs it). */
+function javaPid(): number | undefined {
+  try {
+    const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    for (const child of children) {
+      const cmd = readFileSync(`/proc/${child}/cmdline`, 'utf8');
+      if (cmd.includes('DynamoDBLocal')) return Number(child);
+    }
+  } catch {
+    // not Linux
+  }
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  // One client serves every function here, where each Lambda (each function of the runtime without
+  // the bench) would have its own with the SDK's default of 50 sockets: allow as many in total.
+  const meter = meteredDynamoDbClient({ requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 50 * FUNCTIONS }) } });
+  const counters: HostCounters = {
+    dynamodb: meter.counts,
+    frames: { in: 0, out: 0, inBytes: 0, outBytes: 0, inUnits: 0, outUnits: 0 },
+    invocations: { total: 0, byFunction: {}, durationMs: 0, billedMs: 0 },
+    cpuMs: 0,
+  };
+  const frameLog: FrameLog = {
+    frameIn: (_id, data) => {
+      const bytes = Buffer.byteLength(data);
+      counters.frames.in += 1;
+      counters.frames.inBytes += bytes;
+      counters.frames.inUnits += Math.max(1, Math.ceil(bytes / MESSAGE_UNIT_BYTES));
+    },
+    frameOut: (_id, data) => {
+      const bytes = Buffer.byteLength(data);
+      counters.frames.out += 1;
+      counters.frames.outBytes += bytes;
+      counters.frames.outUnits += Math.max(1, Math.ceil(bytes / MESSAGE_UNIT_BYTES));
+    },
+    note: () => {},
+  };
+  const context = JSON.parse(process.env.QOSGATE_BENCH_CONTEXT ?? '{}') as Record<string, unknown>;
+  let peakHeapUsed = 0;
+  const runtime = await startLocalRuntime({
+    port: 0,
+    inMemory: true,
+    context,
+    frameLog,
+    schedules: false,
+    log: { info: () => {}, warn: () => {}, error: (message, fields) => process.stderr.write(`runtime error: ${message} ${JSON.stringify(fields ?? {})}\n`) },
+    overrides: { dynamodb: meter.client },
+    onInvocation: (id, ms) => {
+      counters.invocations.total += 1;
+      counters.invocations.byFunction[id] = (counters.invocations.byFunction[id] ?? 0) + 1;
+      counters.invocations.durationMs += ms;
+      // Lambda bills duration rounded up to the next millisecond.
+      counters.invocations.billedMs += Math.max(1, Math.ceil(ms));
+    },
+  });
+  // The meter's client reaches DynamoDB Local through AWS_ENDPOINT_URL_DYNAMODB, set by the runtime
+  // before the functions were built; it resolves the endpoint on first use.
+  const java = javaPid();
+  const sampler = setInterval(() => {
+    peakHeapUsed = Math.max(peakHeapUsed, process.memoryUsage().heapUsed);
+  }, 250);
+  sampler.unref();
+
+  const memory = (): MemorySample => ({
+    rssKb: procStatusKb(process.pid, 'VmRSS') ?? Math.round(process.memoryUsage().rss / 1024),
+    peakRssKb: procStatusKb(process.pid, 'VmHWM') ?? 0,
+    peakHeapUsedKb: Math.round(peakHeapUsed / 1024),
+    ...(java !== undefined ? { javaRssKb: procStatusKb(java, 'VmRSS') ?? 0, javaPeakRssKb: procStatusKb(java, 'VmHWM') ?? 0 } : {}),
+  });
+
+  const send = (message: HostMessage) => process.send?.(message);
+  process.on('message', (raw) => {
+    const message = raw as ParentMessage;
+    if (message.type === 'snapshot') {
+      const cpu = process.cpuUsage();
+      counters.cpuMs = (cpu.user + cpu.system) / 1000;
+      send({ type: 'snapshot', seq: message.seq, counters: structuredClone(counters), memory: memory(), at: performance.now() });
+    } else if (message.type === 'stop' && message.fast) {
+      // Thousands of open connections would each get a $disconnect run: the bench does not need
+      // them. DynamoDB Local is in memory, so nothing is lost by ending it at once.
+      if (java !== undefined) {
+        try {
+          process.kill(java, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      process.exit(0);
+    } else if (message.type === 'stop') {
+      clearInterval(sampler);
+      runtime.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    }
+  });
+  const ready: HostReady = {
+    type: 'ready',
+    url: runtime.url,
+    dynamodbEndpoint: runtime.dynamodbEndpoint,
+    tableNames: runtime.tableNames,
+    environments: runtime.environments,
+    pid: process.pid,
+    ...(java !== undefined ? { javaPid: java } : {}),
+  };
+  send(ready);
+  process.on('disconnect', () => {
+    runtime.stop().finally(() => process.exit(0));
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`runtime host: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
