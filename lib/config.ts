@@ -13,7 +13,50 @@ export interface QosgateConfig {
   policy: Partial<QosPolicy>;
   /** Sweep values to set; each becomes its SWEEP_ENV variable, the rest stay DEFAULT_SWEEP. */
   sweep: Partial<SweepConfig>;
+  /** The functions' application log level (Lambda's advanced logging controls, which Powertools follows). */
+  logLevel: LogLevel;
+  /** Days CloudWatch Logs keeps the functions' and the stage's access logs (a value CloudWatch allows). */
+  logRetentionDays: number;
+  /** Where alarms are sent (an SNS topic with this e-mail subscribed); no topic when absent. */
+  alarmEmail?: string;
+  /**
+   * Reserved for the authorizer of a later issue: `true` fails the synth, since no authorizer
+   * exists yet and deploying an open endpoint that was asked to be closed would be worse.
+   */
+  authRequired: boolean;
+  /**
+   * Keep the tables (RETAIN, deletion protection) and the log groups when the stack is deleted
+   * or a resource replaced. Defaults to true on a production stage (PRODUCTION_STAGES).
+   */
+  retainData: boolean;
+  /** The resend-rate alarm fires when more frames than this are resent per minute, 5 minutes running. */
+  resendAlarmThreshold: number;
+  /** The stage's default route throttling (steady requests per second and burst). */
+  throttle: ThrottleConfig;
 }
+
+export interface ThrottleConfig {
+  rateLimit: number;
+  burstLimit: number;
+}
+
+/** Lambda's application log levels (advanced logging controls): Lambda drops lines below it. */
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The retention periods CloudWatch Logs accepts (RetentionInDays). */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** Stage names whose data is retained unless `qosgate:retainData` says otherwise. */
+export const PRODUCTION_STAGES = ['prod', 'production'];
+
+export const DEFAULTS = {
+  logLevel: 'INFO' as LogLevel,
+  logRetentionDays: 30,
+  authRequired: false,
+  resendAlarmThreshold: 100,
+  throttle: { rateLimit: 1000, burstLimit: 500 } as ThrottleConfig,
+};
 
 export const DEFAULT_STAGE_NAME = 'dev';
 
@@ -25,6 +68,13 @@ export const CONTEXT_KEYS = {
   stageName: 'qosgate:stageName',
   policy: 'qosgate:policy',
   sweep: 'qosgate:sweep',
+  logLevel: 'qosgate:logLevel',
+  logRetentionDays: 'qosgate:logRetentionDays',
+  alarmEmail: 'qosgate:alarmEmail',
+  authRequired: 'qosgate:authRequired',
+  retainData: 'qosgate:retainData',
+  resendAlarmThreshold: 'qosgate:resendAlarmThreshold',
+  throttle: 'qosgate:throttle',
 } as const;
 
 /** API Gateway stage names: letters, digits, hyphens and underscores, at most 128. */
@@ -39,11 +89,42 @@ export function resolveConfig(partial: Partial<QosgateConfig> = {}): QosgateConf
   if (!STAGE_NAME.test(stageName)) {
     throw new Error(`qosgate: stage name must match ${STAGE_NAME}, got "${stageName}"`);
   }
+  const logLevel = partial.logLevel ?? DEFAULTS.logLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new Error(`qosgate: logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  const logRetentionDays = partial.logRetentionDays ?? DEFAULTS.logRetentionDays;
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
+    throw new Error(`qosgate: logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${JSON.stringify(logRetentionDays)}`);
+  }
+  if (partial.alarmEmail !== undefined && !EMAIL.test(partial.alarmEmail)) throw new Error(`qosgate: alarmEmail is not an e-mail address: "${partial.alarmEmail}"`);
+  const authRequired = partial.authRequired ?? DEFAULTS.authRequired;
+  if (authRequired) {
+    throw new Error(
+      'qosgate: authRequired is true, but this version has no authorizer yet (it comes with the security issue); ' +
+        'refusing to synthesize an open endpoint that was asked to require auth. Leave qosgate:authRequired unset or false.',
+    );
+  }
+  const resendAlarmThreshold = partial.resendAlarmThreshold ?? DEFAULTS.resendAlarmThreshold;
+  positive('resendAlarmThreshold', resendAlarmThreshold);
+  const throttle = { ...DEFAULTS.throttle, ...checkedNumbers('throttle', partial.throttle ?? {}, Object.keys(DEFAULTS.throttle)) };
   return {
     stageName,
     policy: checkedNumbers('policy', partial.policy ?? {}, Object.keys(POLICY_ENV)),
     sweep: checkedNumbers('sweep', partial.sweep ?? {}, Object.keys(SWEEP_ENV)),
+    logLevel,
+    logRetentionDays,
+    ...(partial.alarmEmail !== undefined ? { alarmEmail: partial.alarmEmail } : {}),
+    authRequired,
+    retainData: partial.retainData ?? PRODUCTION_STAGES.includes(stageName.toLowerCase()),
+    resendAlarmThreshold,
+    throttle,
   };
+}
+
+/** Deliberately loose: one @, something on each side, a dot in the domain; SNS confirms the rest. */
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+function positive(what: string, value: unknown): void {
+  if (!(typeof value === 'number' && Number.isInteger(value) && value > 0)) throw new Error(`qosgate: ${what} must be a positive integer, got ${JSON.stringify(value)}`);
 }
 
 /**
@@ -51,11 +132,45 @@ export function resolveConfig(partial: Partial<QosgateConfig> = {}): QosgateConf
  * JSON objects or from `-c` as JSON strings (the CLI passes every `-c` value as a string).
  */
 export function configFromContext(node: Node): QosgateConfig {
-  return resolveConfig({
+  const partial: Partial<QosgateConfig> = {
     stageName: node.tryGetContext(CONTEXT_KEYS.stageName) as string | undefined,
     policy: contextObject(node, CONTEXT_KEYS.policy),
     sweep: contextObject(node, CONTEXT_KEYS.sweep),
-  });
+    logLevel: contextString(node, CONTEXT_KEYS.logLevel)?.toUpperCase() as LogLevel | undefined,
+    logRetentionDays: contextNumber(node, CONTEXT_KEYS.logRetentionDays),
+    alarmEmail: contextString(node, CONTEXT_KEYS.alarmEmail) || undefined,
+    authRequired: contextBoolean(node, CONTEXT_KEYS.authRequired),
+    retainData: contextBoolean(node, CONTEXT_KEYS.retainData),
+    resendAlarmThreshold: contextNumber(node, CONTEXT_KEYS.resendAlarmThreshold),
+    throttle: contextObject(node, CONTEXT_KEYS.throttle),
+  };
+  // Unset keys stay unset, so resolveConfig's defaults apply.
+  return resolveConfig(Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<QosgateConfig>);
+}
+
+function contextString(node: Node, key: string): string | undefined {
+  const raw: unknown = node.tryGetContext(key);
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string') throw new Error(`qosgate: context "${key}" must be a string`);
+  return raw;
+}
+
+/** `-c key=5` arrives as the string "5"; cdk.json may hold the number. */
+function contextNumber(node: Node, key: string): number | undefined {
+  const raw: unknown = node.tryGetContext(key);
+  if (raw === undefined) return undefined;
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`qosgate: context "${key}" must be a number, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/** `-c key=true` arrives as the string "true"; cdk.json may hold the boolean. */
+function contextBoolean(node: Node, key: string): boolean | undefined {
+  const raw: unknown = node.tryGetContext(key);
+  if (raw === undefined) return undefined;
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new Error(`qosgate: context "${key}" must be true or false, got ${JSON.stringify(raw)}`);
 }
 
 /** The POLICY_ENV variables for the policy values that were set (none by default). */

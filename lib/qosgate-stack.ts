@@ -1,11 +1,15 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import type { CfnElement } from 'aws-cdk-lib';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Function as LambdaFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { TABLES, type TableName } from '../lambdas/adapters/dynamodb/schema.js';
 import { CALLBACK_URL_ENV, SWEEP_ENV } from '../lambdas/config.js';
 import { RESEND, ROUTES, ROUTE_SELECTION_EXPRESSION, type Access, type RouteSpec } from '../lambdas/routes.js';
 import { policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs, type QosgateConfig } from './config.js';
+import { Monitoring } from './constructs/monitoring.js';
+import type { FunctionLogs } from './constructs/qos-function.js';
 import { ResendSchedule } from './constructs/resend-schedule.js';
 import { RouteFunctions } from './constructs/route-functions.js';
 import { Storage, tableConstructId } from './constructs/storage.js';
@@ -25,7 +29,7 @@ const TABLE_GRANTS: Record<Access, (table: TableV2, fn: IFunction) => void> = {
 
 /**
  * qosgate: the tables, one function per route of ROUTES, the WebSocket API routing to them,
- * and the scheduled resend sweep. The constructs know nothing of each other; this stack wires
+ * the scheduled resend sweep, and the dashboard and alarms watching them. The constructs know nothing of each other; this stack wires
  * them and holds every grant, each taken from the function's RouteSpec and nothing more.
  *
  * ```
@@ -40,21 +44,31 @@ export class QosgateStack extends Stack {
   readonly webSocket: QosWebSocketApi;
   readonly routeFunctions: RouteFunctions;
   readonly resend: ResendSchedule;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: QosgateStackProps = {}) {
     super(scope, id, props);
     this.config = resolveConfig(props.config);
 
-    this.storage = new Storage(this, 'Storage');
+    const { config } = this;
+    // A production stage keeps its data and logs when the stack goes; a dev stage cleans up.
+    const logs: FunctionLogs = {
+      level: config.logLevel,
+      retention: config.logRetentionDays as RetentionDays,
+      removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    };
+    this.storage = new Storage(this, 'Storage', { retainData: config.retainData });
     this.webSocket = new QosWebSocketApi(this, 'WebSocket', {
       routeSelectionExpression: ROUTE_SELECTION_EXPRESSION,
-      stageName: this.config.stageName,
+      stageName: config.stageName,
+      throttle: config.throttle,
+      accessLogs: logs,
     });
 
     // Every function wires its connection gateway at cold start (lambdas/entry/wiring.ts), so
     // each gets the callback URL; only the ManageConnections grant decides whether it may use it.
-    const common = { [CALLBACK_URL_ENV]: this.webSocket.callbackUrl, ...policyEnvironment(this.config.policy) };
-    this.routeFunctions = new RouteFunctions(this, 'RouteFunctions', { routes: ROUTES, environment: common });
+    const common = { [CALLBACK_URL_ENV]: this.webSocket.callbackUrl, ...policyEnvironment(config.policy) };
+    this.routeFunctions = new RouteFunctions(this, 'RouteFunctions', { routes: ROUTES, environment: common, logs });
     for (const spec of ROUTES) {
       const fn = this.routeFunctions.functionFor(spec);
       this.webSocket.addLambdaRoute(spec, fn);
@@ -64,9 +78,19 @@ export class QosgateStack extends Stack {
     this.resend = new ResendSchedule(this, 'ResendSchedule', {
       spec: RESEND,
       sweepWindowMs: sweepWindowMs(this.config.sweep),
-      environment: { ...common, ...sweepEnvironment(this.config.sweep) },
+      environment: { ...common, ...sweepEnvironment(config.sweep) },
+      logs,
     });
     this.grantAsSpecified(RESEND, this.resend.handler);
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stageName: config.stageName,
+      functions: [...this.routeFunctions.all, { id: RESEND.id, fn: this.resend.handler }],
+      apiId: this.webSocket.api.apiId,
+      tables: this.storage.tables,
+      resendAlarmThreshold: config.resendAlarmThreshold,
+      ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
+    });
 
     this.addOutputs();
   }
@@ -89,11 +113,41 @@ export class QosgateStack extends Stack {
       fn.addEnvironment(SWEEP_ENV.shards, String(shards));
     }
     if (spec.manageConnections) this.webSocket.grantManageConnections(fn);
+    this.acknowledgeGrantWildcards(spec, fn);
+  }
+
+  /**
+   * cdk-nag AwsSolutions-IAM5 flags the two wildcards these grants contain, each as narrow as
+   * IAM allows, so each finding is acknowledged by its exact resource, nothing broader:
+   * `<table>/index/*` (Query on the indexes of a table this function reads: the resend index,
+   * bySession) and `<api>/<stage>/*\/@connections/*` (this stage's management API, for
+   * connection ids that exist only at run time).
+   */
+  private acknowledgeGrantWildcards(spec: Pick<RouteSpec, 'tables' | 'manageConnections'>, fn: LambdaFunction): void {
+    const policy = fn.role?.node.tryFindChild('DefaultPolicy');
+    if (!policy) return;
+    for (const name of Object.keys(spec.tables) as TableName[]) {
+      if (TABLES[name].indexes.length === 0 || spec.tables[name] === 'write') continue;
+      const table = this.getLogicalId(this.storage.tables[name].node.defaultChild as CfnElement);
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${table}.Arn>/index/*]`,
+        reason: `Query on the indexes of the ${name} table only, which this function reads by its RouteSpec (a read grant covers the table's indexes).`,
+      });
+    }
+    if (spec.manageConnections) {
+      const api = this.getLogicalId(this.webSocket.api.node.defaultChild as CfnElement);
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${api}>/${this.config.stageName}/*/@connections/*]`,
+        reason: "execute-api:ManageConnections on this API's own stage; connection ids are known only at run time, so the id is the wildcard.",
+      });
+    }
   }
 
   private addOutputs(): void {
     new CfnOutput(this, 'WebSocketUrl', { value: this.webSocket.url, description: 'What clients connect to' });
     new CfnOutput(this, 'CallbackUrl', { value: this.webSocket.callbackUrl, description: 'The @connections management endpoint' });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'The CloudWatch dashboard' });
+    if (this.monitoring.topic) new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'Where alarms are sent' });
     for (const [name, table] of Object.entries(this.storage.tables) as Array<[TableName, TableV2]>) {
       new CfnOutput(this, `${tableConstructId(name)}TableName`, { value: table.tableName, description: `The ${name} table (${TABLES[name].envVar})` });
     }

@@ -14,6 +14,7 @@ export async function deadLetter(deps: AppDeps, entry: PendingEntry, reason: Dea
   if (!claimed) return false;
   await deadLetters.put({ entry, reason, deadAt: now, expiresAt: now + deps.policy.deadLetterTtlMs });
   await pending.deleteIf({ sessionId: entry.sessionId, id: entry.id }, leaseDueAt);
+  deps.metrics?.count('DeadLettered');
   deps.log.warn('Dead letter', { sessionId: entry.sessionId, id: entry.id, qos: entry.qos, reason, attempts: entry.attempts });
   return true;
 }

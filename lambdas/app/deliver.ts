@@ -54,13 +54,16 @@ export async function deliverTo(
   if (plan.entries.length > 0) {
     await deps.stores.pending.putMany(plan.entries);
     stats.stored += plan.entries.length;
+    deps.metrics?.count('PendingStored', plan.entries.length);
   }
   const results = await mapLimit(plan.sends, SEND_CONCURRENCY, (send) => sendFrame(deps, send, send.frame));
   const gone = new Map<string, PlannedSend>();
   results.forEach((result, i) => {
     const send = plan.sends[i] as PlannedSend;
-    if (result === 'ok') stats.sent += 1;
-    else if (result === 'failed') stats.failed += 1;
+    if (result === 'ok') {
+      stats.sent += 1;
+      if (send.frame.type === 'message') deps.metrics?.count('Delivered', 1, send.frame.qos);
+    } else if (result === 'failed') stats.failed += 1;
     else {
       stats.gone += 1;
       gone.set(send.connectionId, send);
@@ -75,6 +78,7 @@ export async function deliverTo(
  * parked for `resume`; a clean session is removed with everything it had.
  */
 export async function connectionGone(deps: AppDeps, send: Omit<PlannedSend, 'frame'>, now: number): Promise<void> {
+  deps.metrics?.count('GoneConnections');
   if (send.sessionKind === 'persistent' && send.entry) {
     // Parked even if a newer connection serves the session now: its `resume` sends it.
     await deps.stores.pending.replaceIf(park(send.entry), send.entry.dueAt);

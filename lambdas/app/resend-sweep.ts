@@ -32,6 +32,7 @@ export async function sweepOnce(deps: AppDeps, config: Pick<SweepConfig, 'batchS
   const stats = emptySweep();
   const keys = await deps.stores.pending.due(now, config.batchSize);
   stats.due = keys.length;
+  if (keys.length > 0) deps.metrics?.count('PendingDue', keys.length);
   if (keys.length === 0) return stats;
   const seenDueAt = new Map(keys.map((k) => [`${k.sessionId}\u0000${k.id}`, k.dueAt]));
   const entries = await deps.stores.pending.getMany(keys, now);
@@ -65,7 +66,10 @@ async function resendOne(deps: AppDeps, entry: PendingEntry, now: number, stats:
   if (result === 'gone') {
     stats.gone += 1;
     await connectionGone(deps, { connectionId, sessionId: entry.sessionId, sessionKind: entry.sessionKind, format: entry.format, entry: decision.next }, now);
-  } else if (result === 'ok') stats.resent += 1;
+  } else if (result === 'ok') {
+    stats.resent += 1;
+    deps.metrics?.count('Resent');
+  }
 }
 
 /** Sweeps until nothing more is due now (a full batch means there may be more). */

@@ -6,7 +6,10 @@ import type { WebSocketEvent, WebSocketResult } from '../handlers/events.js';
 import { createFrameHandler } from '../handlers/frame-handler.js';
 import { createResendHandler, type RemainingTime } from '../handlers/resend.js';
 import type { Action } from '../core/types.js';
-import { RESEND, ROUTES } from '../routes.js';
+import type { AppDeps } from '../app/deps.js';
+import type { Logger } from '../ports/logger.js';
+import type { Metrics } from '../ports/metrics.js';
+import { RESEND, ROUTES, type RouteSpec } from '../routes.js';
 import { productionDeps, type WiringOverrides } from './wiring.js';
 
 type Env = Record<string, string | undefined>;
@@ -21,10 +24,17 @@ export type RouteHandler = (event: WebSocketEvent) => Promise<WebSocketResult>;
  * environment the synthesized template gives each function, so both run the same code.
  */
 export function createFunction(id: string, env: Env, overrides: WiringOverrides = {}): LambdaHandler {
-  if (id === RESEND.id) return createResendHandler(productionDeps(RESEND, env, overrides), readSweep(env)) as LambdaHandler;
+  if (id === RESEND.id) {
+    const deps = productionDeps(RESEND, env, overrides);
+    return flushingMetrics(createResendHandler(deps, readSweep(env)) as LambdaHandler, deps.metrics, deps.log);
+  }
   const route = ROUTES.find((r) => r.id === id);
   if (!route) throw new Error(`qosgate: no function with id ${id}`);
   const deps = productionDeps(route, env, overrides);
+  return flushingMetrics(routeHandler(route, deps), deps.metrics, deps.log);
+}
+
+function routeHandler(route: RouteSpec, deps: AppDeps): LambdaHandler {
   switch (route.routeKey) {
     case '$connect':
       return createConnectHandler(deps) as LambdaHandler;
@@ -37,4 +47,23 @@ export function createFunction(id: string, env: Env, overrides: WiringOverrides 
       return createFrameHandler(deps, { [action]: ALL_COMMANDS[action] }) as LambdaHandler;
     }
   }
+}
+
+/**
+ * Writes the invocation's metrics when it ends, failed or not: once per invocation, here,
+ * rather than in every command (the middy-less equivalent of Powertools' logMetrics).
+ */
+export function flushingMetrics(handler: LambdaHandler, metrics: Metrics, log: Logger): LambdaHandler {
+  return async (event, context) => {
+    try {
+      return await handler(event, context);
+    } finally {
+      try {
+        metrics.flush();
+      } catch (error) {
+        // Telemetry never fails an invocation (nor replaces the handler's own error).
+        log.error('Metrics flush failed', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      }
+    }
+  };
 }

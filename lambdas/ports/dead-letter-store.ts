@@ -5,4 +5,6 @@ export interface DeadLetterStore {
   put(letter: DeadLetter): Promise<void>;
   /** Dead letters of one session (Query), newest last. */
   ofSession(sessionId: string, now: number): Promise<DeadLetter[]>;
+  /** Removes one letter (after a replay). Unknown letters are fine. */
+  delete(letter: { sessionId: string; id: string; deadAt: number }): Promise<void>;
 }

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration } from 'aws-cdk-lib';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
 /** The project root: RouteSpec entries are relative to it, and so is the lock file. */
@@ -16,15 +17,33 @@ export interface QosFunctionProps {
   environment?: Record<string, string>;
   /** Lambda's own retries of an asynchronous invocation (left at Lambda's default when absent). */
   retryAttempts?: number;
+  /** The function's own log group: how long it keeps logs, and whether it outlives the stack. */
+  logs: FunctionLogs;
+}
+
+export interface FunctionLogs {
+  /** The application log level (lib/config.ts LOG_LEVELS). */
+  level: keyof typeof ApplicationLogLevel;
+  retention: RetentionDays;
+  removalPolicy: RemovalPolicy;
 }
 
 /**
- * One qosgate Lambda: Node.js 22 on ARM, bundled locally by esbuild (no Docker needed).
+ * One qosgate Lambda: Node.js 22 on ARM, bundled locally by esbuild (no Docker needed), with
+ * an explicit log group (`<id>Logs`, a sibling) whose retention the configuration sets.
  * Every function of the stack is one of these, so the runtime and bundling are set once.
  */
 export class QosFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: QosFunctionProps) {
     super(scope, id, {
+      // Explicit, so its retention and removal are ours (not an implicit never-expire group).
+      logGroup: new LogGroup(scope, `${id}Logs`, { retention: props.logs.retention, removalPolicy: props.logs.removalPolicy }),
+      // Lambda's advanced logging controls: JSON platform lines, and the application log level
+      // Lambda enforces and hands the code as AWS_LAMBDA_LOG_LEVEL, which the Powertools Logger
+      // follows. Set here, not as an environment variable, so the template's environment (which
+      // the local runtime reproduces exactly) stays the handlers' own configuration.
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel[props.logs.level],
       entry: join(PROJECT_ROOT, props.entry),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
@@ -51,6 +70,19 @@ export class QosFunction extends NodejsFunction {
         // Twelve bundles per synth: print esbuild's warnings and errors, not its size tables.
         logLevel: LogLevel.WARNING,
       },
+    });
+    // cdk-nag (AwsSolutions pack, applied by bin/qosgate.ts) findings on every function:
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22 is a supported LTS Lambda runtime (deprecation 2027-04-30) and what the handlers, bundling target and ' +
+        'the local runtime are tested on; a runtime upgrade is a deliberate change with its own test run, not a side effect of a new release.',
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        "AWSLambdaBasicExecutionRole allows only logs:CreateLogGroup, logs:CreateLogStream and logs:PutLogEvents, which every Lambda needs to log; " +
+        'table and API access come from per-route inline policies (test/lib/least-privilege.test.ts).',
     });
   }
 }

@@ -3,7 +3,7 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
 import type { RouteSpec } from '../../lambdas/routes.js';
-import { QosFunction } from './qos-function.js';
+import { QosFunction, type FunctionLogs } from './qos-function.js';
 
 /** EventBridge's finest rate; the function sweeps repeatedly within each invocation instead. */
 export const RESEND_RATE = Duration.minutes(1);
@@ -18,6 +18,7 @@ export interface ResendScheduleProps {
   sweepWindowMs: number;
   /** The policy and sweep overrides. */
   environment?: Record<string, string>;
+  logs: FunctionLogs;
 }
 
 /**
@@ -36,6 +37,7 @@ export class ResendSchedule extends Construct {
       entry: props.spec.entry,
       timeout,
       environment: props.environment,
+      logs: props.logs,
       // The next tick is the retry: Lambda re-running a failed sweep would only overlap it.
       retryAttempts: 0,
     });

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { RouteSpec } from '../../lambdas/routes.js';
-import { QosFunction } from './qos-function.js';
+import { QosFunction, type FunctionLogs } from './qos-function.js';
 
 /** Well under API Gateway's 29 s integration timeout, so a slow frame fails in Lambda, visibly. */
 export const ROUTE_TIMEOUT = Duration.seconds(10);
@@ -11,6 +11,7 @@ export interface RouteFunctionsProps {
   routes: readonly RouteSpec[];
   /** Variables every route function gets (the policy overrides). */
   environment?: Record<string, string>;
+  logs: FunctionLogs;
 }
 
 /**
@@ -23,9 +24,14 @@ export class RouteFunctions extends Construct {
   constructor(scope: Construct, id: string, props: RouteFunctionsProps) {
     super(scope, id);
     for (const spec of props.routes) {
-      const fn = new QosFunction(this, spec.id, { entry: spec.entry, timeout: ROUTE_TIMEOUT, environment: props.environment });
+      const fn = new QosFunction(this, spec.id, { entry: spec.entry, timeout: ROUTE_TIMEOUT, environment: props.environment, logs: props.logs });
       this.byRouteKey.set(spec.routeKey, fn);
     }
+  }
+
+  /** Every function, by its route-table id (`Connect`, `Publish`, ...). */
+  get all(): Array<{ id: string; fn: QosFunction }> {
+    return [...this.byRouteKey.values()].map((fn) => ({ id: fn.node.id, fn }));
   }
 
   /** The function built for a route of the table this construct was given. */

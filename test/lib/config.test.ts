@@ -1,17 +1,27 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { POLICY_ENV, SWEEP_ENV } from '../../lambdas/config.js';
-import { CONTEXT_KEYS, DEFAULT_STAGE_NAME, configFromContext, policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs } from '../../lib/config.js';
+import { CONTEXT_KEYS, DEFAULTS, DEFAULT_STAGE_NAME, configFromContext, policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs } from '../../lib/config.js';
 
 describe('resolveConfig', () => {
   it('defaults to the dev stage and no overrides', () => {
-    expect(resolveConfig()).toEqual({ stageName: DEFAULT_STAGE_NAME, policy: {}, sweep: {} });
+    expect(resolveConfig()).toEqual({
+      stageName: DEFAULT_STAGE_NAME,
+      policy: {},
+      sweep: {},
+      logLevel: 'INFO',
+      logRetentionDays: 30,
+      authRequired: false,
+      retainData: false,
+      resendAlarmThreshold: 100,
+      throttle: { rateLimit: 1000, burstLimit: 500 },
+    });
     expect(DEFAULT_STAGE_NAME).toBe('dev');
   });
 
   it('keeps valid overrides', () => {
     const config = resolveConfig({ stageName: 'prod_2', policy: { ackTimeoutMs: 5000 }, sweep: { shards: 8 } });
-    expect(config).toEqual({ stageName: 'prod_2', policy: { ackTimeoutMs: 5000 }, sweep: { shards: 8 } });
+    expect(config).toMatchObject({ stageName: 'prod_2', policy: { ackTimeoutMs: 5000 }, sweep: { shards: 8 } });
   });
 
   it.each(['', 'has space', 'a/b', 'x'.repeat(129)])('refuses the stage name %j', (stageName) => {
@@ -37,7 +47,7 @@ describe('configFromContext', () => {
         [CONTEXT_KEYS.sweep]: '{"shards":8}',
       },
     });
-    expect(configFromContext(app.node)).toEqual({ stageName: 'prod', policy: { attemptLimit: 5 }, sweep: { shards: 8 } });
+    expect(configFromContext(app.node)).toMatchObject({ stageName: 'prod', policy: { attemptLimit: 5 }, sweep: { shards: 8 } });
   });
 
   it('refuses a context value that is not a JSON object', () => {
@@ -56,5 +66,60 @@ describe('environment', () => {
   it('knows the sweep window in effect', () => {
     expect(sweepWindowMs({})).toBe(50_000);
     expect(sweepWindowMs({ windowMs: 30_000 })).toBe(30_000);
+  });
+});
+
+describe('deployment settings', () => {
+  it('retains data on a production stage by default, and only there', () => {
+    expect(resolveConfig({ stageName: 'prod' }).retainData).toBe(true);
+    expect(resolveConfig({ stageName: 'production' }).retainData).toBe(true);
+    expect(resolveConfig({ stageName: 'staging' }).retainData).toBe(false);
+    expect(resolveConfig({ stageName: 'prod', retainData: false }).retainData).toBe(false);
+    expect(resolveConfig({ stageName: 'dev', retainData: true }).retainData).toBe(true);
+  });
+
+  it('refuses authRequired=true while there is no authorizer, saying why', () => {
+    expect(() => resolveConfig({ authRequired: true })).toThrow(/authRequired is true, but this version has no authorizer yet/);
+    expect(resolveConfig({ authRequired: false }).authRequired).toBe(false);
+  });
+
+  it.each([
+    [{ logLevel: 'LOUD' as never }, /logLevel must be one of/],
+    [{ logLevel: 'SILENT' as never }, /logLevel must be one of/],
+    [{ logRetentionDays: 10 }, /logRetentionDays must be one of/],
+    [{ alarmEmail: 'not-an-address' }, /alarmEmail is not an e-mail address/],
+    [{ resendAlarmThreshold: 0 }, /resendAlarmThreshold must be a positive integer/],
+    [{ throttle: { rateLimit: -1 } as never }, /throttle.rateLimit must be a positive integer/],
+    [{ throttle: { rate: 5 } as never }, /unknown throttle setting "rate"/],
+  ])('refuses %j', (partial, message) => {
+    expect(() => resolveConfig(partial)).toThrow(message);
+  });
+
+  it('reads every key from context, -c strings included', () => {
+    const app = new App({
+      context: {
+        [CONTEXT_KEYS.logLevel]: 'debug',
+        [CONTEXT_KEYS.logRetentionDays]: '90',
+        [CONTEXT_KEYS.alarmEmail]: 'ops@example.com',
+        [CONTEXT_KEYS.authRequired]: 'false',
+        [CONTEXT_KEYS.retainData]: 'true',
+        [CONTEXT_KEYS.resendAlarmThreshold]: 250,
+        [CONTEXT_KEYS.throttle]: '{"rateLimit":50}',
+      },
+    });
+    expect(configFromContext(app.node)).toMatchObject({
+      logLevel: 'DEBUG',
+      logRetentionDays: 90,
+      alarmEmail: 'ops@example.com',
+      authRequired: false,
+      retainData: true,
+      resendAlarmThreshold: 250,
+      throttle: { rateLimit: 50, burstLimit: DEFAULTS.throttle.burstLimit },
+    });
+  });
+
+  it('refuses a boolean or number context value it cannot read', () => {
+    expect(() => configFromContext(new App({ context: { [CONTEXT_KEYS.retainData]: 'yes' } }).node)).toThrow(/must be true or false/);
+    expect(() => configFromContext(new App({ context: { [CONTEXT_KEYS.logRetentionDays]: 'a month' } }).node)).toThrow(/must be a number/);
   });
 });

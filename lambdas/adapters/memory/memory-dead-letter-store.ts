@@ -17,6 +17,10 @@ export class MemoryDeadLetterStore implements DeadLetterStore {
     letters.set(`${String(letter.deadAt).padStart(15, '0')}#${letter.entry.id}`, copyLetter(letter));
   }
 
+  async delete(letter: { sessionId: string; id: string; deadAt: number }): Promise<void> {
+    this.sessions.get(letter.sessionId)?.delete(`${String(letter.deadAt).padStart(15, '0')}#${letter.id}`);
+  }
+
   async ofSession(sessionId: string, now: number): Promise<DeadLetter[]> {
     return [...(this.sessions.get(sessionId)?.entries() ?? [])]
       .sort(([a], [b]) => compareStrings(a, b))

@@ -13,7 +13,14 @@ export const msgack: CommandHandler<'msgack'> = async (command, context, deps) =
     context.now,
   );
   const { complete, outOfOrder } = decideAcks(command.ids, found);
-  if (complete.length > 0) await deps.stores.pending.deleteMany(complete.map((e) => ({ sessionId, id: e.id })));
+  if (complete.length > 0) {
+    await deps.stores.pending.deleteMany(complete.map((e) => ({ sessionId, id: e.id })));
+    for (const entry of complete) {
+      deps.metrics?.count('Acked', 1, entry.qos);
+      // The entries were read for decideAcks anyway, so the latency costs no extra request.
+      deps.metrics?.latency('AckLatency', Math.max(0, context.now - entry.createdAt), entry.qos);
+    }
+  }
   if (outOfOrder.length > 0) {
     throw new ProtocolError(
       'BAD_REQUEST',

@@ -18,14 +18,17 @@ export const publish: CommandHandler<'publish'> = async (command, context, deps)
   if (command.qos === 2) {
     const id = command.id as string;
     // Store first, answer after: the pubrec promises the message is kept.
-    await deps.stores.inbound.putIfAbsent(
+    const stored = await deps.stores.inbound.putIfAbsent(
       { sessionId: connection.sessionId, id, ...publication, messageId: deps.newId(), receivedAt: now, expiresAt: now + deps.policy.messageTtlMs },
       now,
     );
+    // A repeated publish (the client did not get our pubrec) is one message, counted once.
+    if (stored.result === 'stored') deps.metrics?.count('Published', 1, 2);
     await context.reply({ type: 'pubrec', id, controller: command.controller });
     return;
   }
 
   await handOn(deps, publication, sender, deps.newId(), now);
+  deps.metrics?.count('Published', 1, command.qos);
   if (command.qos === 1) await context.reply({ type: 'msgack', id: command.id as string, controller: command.controller });
 };
