@@ -25,7 +25,8 @@ export interface BenchReport {
   durationSeconds: number;
 }
 
-const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits).replace(/\.?0+$/, '') || '0' : 'n/a');
+// Trailing zeros go only after a decimal point: 17650 stays 17650, 2.50 becomes 2.5.
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '') : 'n/a');
 const usd = (n: number) => `$${n.toFixed(2)}`;
 
 function table(headers: string[], rows: string[][]): string {
