@@ -205,6 +205,17 @@ export class QosgateClient {
   }
 
   /**
+   * Acknowledges a message by hand, for a client made with `autoAck: false` (a monitor
+   * watching resends until a person acks): sends `msgack` for `id`, coalesced with other acks
+   * like the automatic ones, and kept for the next open while disconnected. It ends a QoS 1
+   * message and completes a QoS 2 one after its `pubrel` (the `pubrec` step is not sent here).
+   */
+  ack(id: string): void {
+    if (this.state === 'closed') throw new ClientClosedError();
+    this.acks.add(id);
+  }
+
+  /**
    * Closes for good: waiting acks are flushed, timers stopped, the connection closed.
    * Unanswered publishes reject with ClientClosedError but stay in the outbox (a file outbox
    * sends them on the next run).

@@ -5,6 +5,7 @@ import type { WiringOverrides } from '../lambdas/entry/wiring.js';
 import type { Logger } from '../lambdas/ports/logger.js';
 import { ensureTables } from './dynamodb/create-tables-from-template.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb/dynamodb-local-process.js';
+import { createDashboard } from './dashboard/index.js';
 import { silentFrameLog, type FrameLog } from './frame-log.js';
 import { startGateway, type Gateway, type GatewayFunction, type GatewayRoutes } from './gateway/index.js';
 import { startSchedules, type Schedules } from './schedules.js';
@@ -33,6 +34,8 @@ export interface LocalRuntimeOptions {
   overrides?: WiringOverrides;
   /** Called after every function invocation with its duration (the bench counts Lambda invocations). */
   onInvocation?: (functionId: string, durationMs: number) => void;
+  /** Serve the live dashboard at http://host:port/ (local/dashboard; default true). */
+  dashboard?: boolean;
 }
 
 export interface LocalRuntime {
@@ -46,6 +49,8 @@ export interface LocalRuntime {
   tableNames: Record<string, string>;
   /** Each function's environment, as the handlers got it. */
   environments: Record<string, Record<string, string>>;
+  /** http://host:port/: the live dashboard (absent with `dashboard: false`). */
+  dashboardUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -68,6 +73,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     const environments: Record<string, Record<string, string>> = {};
     const functions: Record<string, GatewayFunction> = {};
+    const dashboard =
+      options.dashboard === false
+        ? undefined
+        : createDashboard({ stage: model.stageName, dynamodbEndpoint: dynamodb.endpoint, environment: () => Object.assign({}, ...Object.values(environments)) });
     const gateway: Gateway = await startGateway(
       {
         host: options.host ?? '127.0.0.1',
@@ -75,7 +84,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         stage: model.stageName,
         ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
         ...(options.maxConnectionMs !== undefined ? { maxConnectionMs: options.maxConnectionMs } : {}),
-        observer: { frameIn: frameLog.frameIn, frameOut: frameLog.frameOut },
+        observer: dashboard ? dashboard.observe({ frameIn: frameLog.frameIn, frameOut: frameLog.frameOut }) : { frameIn: frameLog.frameIn, frameOut: frameLog.frameOut },
+        ...(dashboard ? { httpFallback: dashboard.handleRequest } : {}),
       },
       ({ callbackUrl }): GatewayRoutes => {
         for (const [id, fn] of Object.entries(model.functions)) {
@@ -95,6 +105,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
     );
     cleanups.unshift(() => gateway.close());
+    if (dashboard) cleanups.unshift(() => dashboard.close());
 
     let schedules: Schedules | undefined;
     if (options.schedules !== false) {
@@ -109,6 +120,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       model,
       tableNames,
       environments,
+      ...(dashboard ? { dashboardUrl: `${new URL(gateway.callbackUrl).origin}/` } : {}),
       stop: () => runAll(cleanups),
     };
   } catch (error) {

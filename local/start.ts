@@ -102,6 +102,7 @@ async function main(): Promise<void> {
     [
       '',
       'qosgate is running on this machine',
+      `  Dashboard       ${runtime.dashboardUrl ?? 'off'}   (open it in a browser: watch QoS happen)`,
       `  WebSocket       ${runtime.url}`,
       `  Management API  ${runtime.callbackUrl}/@connections/{connectionId}`,
       `  DynamoDB Local  ${runtime.dynamodbEndpoint} (${values['in-memory'] ? 'in memory' : `data in ${dataDir}`})`,

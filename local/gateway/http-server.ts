@@ -6,7 +6,7 @@ import { messageBody, refuseHandshake, sendHttp } from './responses.js';
  * The one HTTP server behind both URLs: WebSocket upgrades on `/{stage}` and the management API
  * on `/{stage}/@connections/{id}`. Until `ready` is called (the routes are being built), both
  * answer 503. Whatever else arrives gets 403 `{"message":"Forbidden"}`, as API Gateway answers a
- * path it does not know.
+ * path it does not know (unless the gateway's `httpFallback`, the local dashboard, answers it).
  */
 export interface GatewayHttpServer {
   server: Server;

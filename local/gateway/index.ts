@@ -64,7 +64,8 @@ export async function startGateway(options: GatewayOptions, routesFor: (urls: Ga
     observer,
   );
   http.ready({
-    request: (req, res) => handleManagementRequest(req, res, registry, { stage, maxPostBytes }),
+    request: async (req, res) =>
+      (await handleManagementRequest(req, res, registry, { stage, maxPostBytes })) || ((await options.httpFallback?.(req, res)) ?? false),
     upgrade: (req, socket, head) => endpoint.handleUpgrade(req, socket, head),
     error: (error) => observer.error(error, { phase: 'http' }),
   });

@@ -4,6 +4,8 @@
  * integrations.
  */
 
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
 /**
  * A Lambda handler as API Gateway invokes it: an event and a context in, a promise out.
  * `any` on purpose: events and results are plain JSON, as in Lambda, and handlers type them.
@@ -115,6 +117,11 @@ export interface GatewayOptions {
   /** API Gateway gives up on an integration after this long (default 29 s). */
   integrationTimeoutMs?: number;
   observer?: GatewayObserver;
+  /**
+   * Plain HTTP requests that are neither the stage nor `@connections` (the local dashboard):
+   * answers and returns true, or returns false for API Gateway's 403.
+   */
+  httpFallback?(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
 }
 
 /** The URLs the handlers need: clients connect to `url`, handlers post to `callbackUrl`. */

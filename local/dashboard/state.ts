@@ -1,0 +1,132 @@
+import type { DeadLetter, PendingEntry } from '../../lambdas/core/types.js';
+import type { ConnectionStore } from '../../lambdas/ports/connection-store.js';
+import type { DeadLetterStore } from '../../lambdas/ports/dead-letter-store.js';
+import type { PendingStore } from '../../lambdas/ports/pending-store.js';
+import type { LiveConnection } from './feed.js';
+
+/** The stores the dashboard reads, through the service's own adapters (read only). */
+export interface DashboardStores {
+  connections: Pick<ConnectionStore, 'get'>;
+  pending: Pick<PendingStore, 'ofSession'>;
+  deadLetters: Pick<DeadLetterStore, 'ofSession'>;
+}
+
+/** One open connection as the page shows it: the gateway's facts and the stored record. */
+export interface ConnectionView {
+  connectionId: string;
+  connectedAt: number;
+  sourceIp: string;
+  /** Absent while `$connect` runs, or if the record is gone already. */
+  sessionId?: string;
+  sessionKind?: string;
+  claimedQos?: number;
+  format?: string;
+  controllers?: string[];
+}
+
+export interface PendingView {
+  sessionId: string;
+  id: string;
+  connectionId?: string;
+  controller: string;
+  topic: string;
+  data: unknown;
+  qos: number;
+  state: string;
+  parked: boolean;
+  attempts: number;
+  createdAt: number;
+  /** When the sweep sends it again (or, parked, dead-letters it). */
+  dueAt: number;
+}
+
+export interface DeadLetterView {
+  sessionId: string;
+  id: string;
+  controller: string;
+  topic: string;
+  data: unknown;
+  qos: number;
+  attempts: number;
+  reason: string;
+  deadAt: number;
+}
+
+export interface DashboardState {
+  now: number;
+  connections: ConnectionView[];
+  pending: PendingView[];
+  deadLetters: DeadLetterView[];
+}
+
+/**
+ * Reads what the page shows, without a Scan: the open connections are the gateway's (the feed
+ * knows them), each read by key (GetItem); pending entries and dead letters are Queried per
+ * session (their partition key), for every session seen while the runtime has been up, so a
+ * persistent session that went away still shows what it left parked. Sessions from before
+ * this run (a file-backed DynamoDB Local) are not known and not shown.
+ */
+export class StateReader {
+  /** Sessions seen, most recently seen last; bounded so a long run does not Query forever more. */
+  private readonly sessions = new Map<string, number>();
+
+  constructor(
+    private readonly stores: DashboardStores,
+    private readonly live: () => LiveConnection[],
+    private readonly maxSessions = 100,
+  ) {}
+
+  async read(now: number): Promise<DashboardState> {
+    const connections = await Promise.all(
+      this.live().map(async (c): Promise<ConnectionView> => {
+        const record = await this.stores.connections.get(c.connectionId, now);
+        if (!record) return { ...c };
+        this.seen(record.sessionId, now);
+        const { sessionId, sessionKind, claimedQos, format, controllers } = record;
+        return { ...c, sessionId, sessionKind, claimedQos, format, controllers };
+      }),
+    );
+    const sessions = [...this.sessions.keys()];
+    const [pending, deadLetters] = await Promise.all([
+      Promise.all(sessions.map((s) => this.stores.pending.ofSession(s, now))),
+      Promise.all(sessions.map((s) => this.stores.deadLetters.ofSession(s, now))),
+    ]);
+    return {
+      now,
+      connections,
+      pending: pending.flat().map(pendingView).sort((a, b) => a.createdAt - b.createdAt),
+      deadLetters: deadLetters.flat().map(deadLetterView).sort((a, b) => a.deadAt - b.deadAt),
+    };
+  }
+
+  private seen(sessionId: string, now: number): void {
+    this.sessions.delete(sessionId);
+    this.sessions.set(sessionId, now);
+    for (const oldest of this.sessions.keys()) {
+      if (this.sessions.size <= this.maxSessions) break;
+      this.sessions.delete(oldest);
+    }
+  }
+}
+
+function pendingView(e: PendingEntry): PendingView {
+  return {
+    sessionId: e.sessionId,
+    id: e.id,
+    ...(e.connectionId !== undefined ? { connectionId: e.connectionId } : {}),
+    controller: e.controller,
+    topic: e.topic,
+    data: e.data,
+    qos: e.qos,
+    state: e.state,
+    parked: e.parked,
+    attempts: e.attempts,
+    createdAt: e.createdAt,
+    dueAt: e.dueAt,
+  };
+}
+
+function deadLetterView(l: DeadLetter): DeadLetterView {
+  const e = l.entry;
+  return { sessionId: e.sessionId, id: e.id, controller: e.controller, topic: e.topic, data: e.data, qos: e.qos, attempts: e.attempts, reason: l.reason, deadAt: l.deadAt };
+}
