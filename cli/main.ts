@@ -7,9 +7,10 @@ import { publish } from './commands/publish.js';
 import { raw } from './commands/raw.js';
 import { sensor } from './commands/sensor.js';
 import { subscribe } from './commands/subscribe.js';
+import { token } from './commands/token.js';
 import { helpText, line, parseCommandArgs, UsageError, type Command, type Io } from './options.js';
 
-export const COMMANDS: readonly Command[] = [sensor, monitor, publish, subscribe, raw];
+export const COMMANDS: readonly Command[] = [sensor, monitor, publish, subscribe, raw, token];
 
 export function mainHelp(): string {
   return [

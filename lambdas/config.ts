@@ -20,6 +20,8 @@ export const POLICY_ENV: Record<keyof QosPolicy, string> = {
   expiryGraceMs: 'EXPIRY_GRACE_MS',
   releaseLeaseMs: 'RELEASE_LEASE_MS',
   maxDataBytes: 'MAX_DATA_BYTES',
+  rateLimitPerSecond: 'RATE_LIMIT_PER_SECOND',
+  rateLimitBurst: 'RATE_LIMIT_BURST',
 };
 
 /** The resend sweep's own settings. */
@@ -49,6 +51,26 @@ export const DEFAULT_SWEEP: SweepConfig = { shards: 4, intervalMs: 5000, windowM
 
 /** The stage's callback URL (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
 export const CALLBACK_URL_ENV = 'CALLBACK_URL';
+
+/**
+ * How the `$connect` authorizer verifies tokens (set by the stack on the Authorizer function):
+ * RS256 against a JWKS when JWKS_URL is set, else HS256 with the secret JWT_SECRET_ARN names.
+ * Without either (the local runtime, which has no Secrets Manager), the HS256 key is the host's
+ * QOSGATE_JWT_SECRET; `qosgate token` signs with the same variable.
+ */
+export const AUTH_ENV = {
+  secretArn: 'JWT_SECRET_ARN',
+  jwksUrl: 'JWKS_URL',
+  issuer: 'JWT_ISSUER',
+  audience: 'JWT_AUDIENCE',
+  localSecret: 'QOSGATE_JWT_SECRET',
+} as const;
+
+/**
+ * The HS256 key `npm start -- --auth` uses when QOSGATE_JWT_SECRET is not set, and `qosgate token`
+ * signs with by default: public, so for a laptop only. The Lambdas never fall back to it.
+ */
+export const LOCAL_DEV_JWT_SECRET = 'qosgate-local-dev-secret-not-for-production-use-0001';
 
 type Env = Record<string, string | undefined>;
 

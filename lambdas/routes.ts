@@ -59,6 +59,18 @@ export const RESEND: Omit<RouteSpec, 'routeKey'> = {
   manageConnections: true,
 };
 
+/**
+ * The `$connect` Lambda REQUEST authorizer (when auth is on, `qosgate:authRequired`): verifies
+ * the JWT and returns the grants. No table and no connection: its only grant is reading the
+ * HS256 secret (secretsmanager:GetSecretValue on that one secret), which the stack adds.
+ */
+export const AUTHORIZER: Omit<RouteSpec, 'routeKey'> = {
+  id: 'Authorizer',
+  entry: 'lambdas/entry/authorizer.ts',
+  tables: {},
+  manageConnections: false,
+};
+
 /** The actions a JSON frame may name (the non-$ routes). */
 export const FRAME_ACTIONS = ROUTES.map((r) => r.routeKey).filter((k) => !k.startsWith('$'));
 

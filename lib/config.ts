@@ -20,10 +20,17 @@ export interface QosgateConfig {
   /** Where alarms are sent (an SNS topic with this e-mail subscribed); no topic when absent. */
   alarmEmail?: string;
   /**
-   * Reserved for the authorizer of a later issue: `true` fails the synth, since no authorizer
-   * exists yet and deploying an open endpoint that was asked to be closed would be worse.
+   * A `$connect` Lambda REQUEST authorizer verifying a JWT (PROTOCOL §1): on by default, so a
+   * deployed stage is closed unless asked otherwise. HS256 with a generated Secrets Manager
+   * secret, or RS256 against {@link jwksUrl} (e.g. a Cognito user pool).
    */
   authRequired: boolean;
+  /** RS256: the JWKS URL (Cognito: `https://cognito-idp.{region}.amazonaws.com/{poolId}/.well-known/jwks.json`). Without it, HS256. */
+  jwksUrl?: string;
+  /** The `iss` every token must carry (checked when set; Cognito: `https://cognito-idp.{region}.amazonaws.com/{poolId}`). */
+  jwtIssuer?: string;
+  /** The `aud` every token must carry (checked when set; Cognito ID tokens: the app client id). */
+  jwtAudience?: string;
   /**
    * Keep the tables (RETAIN, deletion protection) and the log groups when the stack is deleted
    * or a resource replaced. Defaults to true on a production stage (PRODUCTION_STAGES).
@@ -53,7 +60,7 @@ export const PRODUCTION_STAGES = ['prod', 'production'];
 export const DEFAULTS = {
   logLevel: 'INFO' as LogLevel,
   logRetentionDays: 30,
-  authRequired: false,
+  authRequired: true,
   resendAlarmThreshold: 100,
   throttle: { rateLimit: 1000, burstLimit: 500 } as ThrottleConfig,
 };
@@ -72,6 +79,9 @@ export const CONTEXT_KEYS = {
   logRetentionDays: 'qosgate:logRetentionDays',
   alarmEmail: 'qosgate:alarmEmail',
   authRequired: 'qosgate:authRequired',
+  jwksUrl: 'qosgate:jwksUrl',
+  jwtIssuer: 'qosgate:jwtIssuer',
+  jwtAudience: 'qosgate:jwtAudience',
   retainData: 'qosgate:retainData',
   resendAlarmThreshold: 'qosgate:resendAlarmThreshold',
   throttle: 'qosgate:throttle',
@@ -97,11 +107,10 @@ export function resolveConfig(partial: Partial<QosgateConfig> = {}): QosgateConf
   }
   if (partial.alarmEmail !== undefined && !EMAIL.test(partial.alarmEmail)) throw new Error(`qosgate: alarmEmail is not an e-mail address: "${partial.alarmEmail}"`);
   const authRequired = partial.authRequired ?? DEFAULTS.authRequired;
-  if (authRequired) {
-    throw new Error(
-      'qosgate: authRequired is true, but this version has no authorizer yet (it comes with the security issue); ' +
-        'refusing to synthesize an open endpoint that was asked to require auth. Leave qosgate:authRequired unset or false.',
-    );
+  if (partial.jwksUrl !== undefined && !/^https:\/\/[^\s/]+\/\S*$/.test(partial.jwksUrl)) throw new Error(`qosgate: jwksUrl must be an https:// URL, got "${partial.jwksUrl}"`);
+  for (const key of ['jwksUrl', 'jwtIssuer', 'jwtAudience'] as const) {
+    if (partial[key] !== undefined && !authRequired) throw new Error(`qosgate: ${key} is set but authRequired is false: nothing would check tokens`);
+    if (partial[key] === '') throw new Error(`qosgate: ${key} must not be empty`);
   }
   const resendAlarmThreshold = partial.resendAlarmThreshold ?? DEFAULTS.resendAlarmThreshold;
   positive('resendAlarmThreshold', resendAlarmThreshold);
@@ -114,6 +123,9 @@ export function resolveConfig(partial: Partial<QosgateConfig> = {}): QosgateConf
     logRetentionDays,
     ...(partial.alarmEmail !== undefined ? { alarmEmail: partial.alarmEmail } : {}),
     authRequired,
+    ...(partial.jwksUrl !== undefined ? { jwksUrl: partial.jwksUrl } : {}),
+    ...(partial.jwtIssuer !== undefined ? { jwtIssuer: partial.jwtIssuer } : {}),
+    ...(partial.jwtAudience !== undefined ? { jwtAudience: partial.jwtAudience } : {}),
     retainData: partial.retainData ?? PRODUCTION_STAGES.includes(stageName.toLowerCase()),
     resendAlarmThreshold,
     throttle,
@@ -140,6 +152,9 @@ export function configFromContext(node: Node): QosgateConfig {
     logRetentionDays: contextNumber(node, CONTEXT_KEYS.logRetentionDays),
     alarmEmail: contextString(node, CONTEXT_KEYS.alarmEmail) || undefined,
     authRequired: contextBoolean(node, CONTEXT_KEYS.authRequired),
+    jwksUrl: contextString(node, CONTEXT_KEYS.jwksUrl) || undefined,
+    jwtIssuer: contextString(node, CONTEXT_KEYS.jwtIssuer) || undefined,
+    jwtAudience: contextString(node, CONTEXT_KEYS.jwtAudience) || undefined,
     retainData: contextBoolean(node, CONTEXT_KEYS.retainData),
     resendAlarmThreshold: contextNumber(node, CONTEXT_KEYS.resendAlarmThreshold),
     throttle: contextObject(node, CONTEXT_KEYS.throttle),

@@ -6,8 +6,9 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { TABLES, type TableName } from '../lambdas/adapters/dynamodb/schema.js';
 import { CALLBACK_URL_ENV, SWEEP_ENV } from '../lambdas/config.js';
-import { RESEND, ROUTES, ROUTE_SELECTION_EXPRESSION, type Access, type RouteSpec } from '../lambdas/routes.js';
+import { AUTHORIZER, RESEND, ROUTES, ROUTE_SELECTION_EXPRESSION, type Access, type RouteSpec } from '../lambdas/routes.js';
 import { policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs, type QosgateConfig } from './config.js';
+import { ConnectAuthorizer } from './constructs/connect-authorizer.js';
 import { Monitoring } from './constructs/monitoring.js';
 import type { FunctionLogs } from './constructs/qos-function.js';
 import { ResendSchedule } from './constructs/resend-schedule.js';
@@ -45,6 +46,8 @@ export class QosgateStack extends Stack {
   readonly routeFunctions: RouteFunctions;
   readonly resend: ResendSchedule;
   readonly monitoring: Monitoring;
+  /** The `$connect` authorizer (absent with `qosgate:authRequired=false`). */
+  readonly connectAuthorizer?: ConnectAuthorizer;
 
   constructor(scope: Construct, id: string, props: QosgateStackProps = {}) {
     super(scope, id, props);
@@ -69,9 +72,20 @@ export class QosgateStack extends Stack {
     // each gets the callback URL; only the ManageConnections grant decides whether it may use it.
     const common = { [CALLBACK_URL_ENV]: this.webSocket.callbackUrl, ...policyEnvironment(config.policy) };
     this.routeFunctions = new RouteFunctions(this, 'RouteFunctions', { routes: ROUTES, environment: common, logs });
+    if (config.authRequired) {
+      this.connectAuthorizer = new ConnectAuthorizer(this, 'ConnectAuthorizer', {
+        spec: AUTHORIZER,
+        ...(config.jwksUrl !== undefined ? { jwksUrl: config.jwksUrl } : {}),
+        ...(config.jwtIssuer !== undefined ? { issuer: config.jwtIssuer } : {}),
+        ...(config.jwtAudience !== undefined ? { audience: config.jwtAudience } : {}),
+        logs,
+        secretRemovalPolicy: logs.removalPolicy,
+      });
+      this.grantAsSpecified(AUTHORIZER, this.connectAuthorizer.handler);
+    }
     for (const spec of ROUTES) {
       const fn = this.routeFunctions.functionFor(spec);
-      this.webSocket.addLambdaRoute(spec, fn);
+      this.webSocket.addLambdaRoute(spec, fn, spec.routeKey === '$connect' ? this.connectAuthorizer?.authorizer : undefined);
       this.grantAsSpecified(spec, fn);
     }
 
@@ -85,6 +99,8 @@ export class QosgateStack extends Stack {
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stageName: config.stageName,
+      // Not the authorizer: refusing a bad token is a Lambda error by API Gateway's contract
+      // (`Unauthorized`), so an errors alarm on it would fire on every bad handshake.
       functions: [...this.routeFunctions.all, { id: RESEND.id, fn: this.resend.handler }],
       apiId: this.webSocket.api.apiId,
       tables: this.storage.tables,
@@ -147,6 +163,9 @@ export class QosgateStack extends Stack {
     new CfnOutput(this, 'WebSocketUrl', { value: this.webSocket.url, description: 'What clients connect to' });
     new CfnOutput(this, 'CallbackUrl', { value: this.webSocket.callbackUrl, description: 'The @connections management endpoint' });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'The CloudWatch dashboard' });
+    if (this.connectAuthorizer?.secret) {
+      new CfnOutput(this, 'JwtSecretArn', { value: this.connectAuthorizer.secret.secretArn, description: 'The HS256 key tokens are signed with (qosgate token --secret)' });
+    }
     if (this.monitoring.topic) new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'Where alarms are sent' });
     for (const [name, table] of Object.entries(this.storage.tables) as Array<[TableName, TableV2]>) {
       new CfnOutput(this, `${tableConstructId(name)}TableName`, { value: table.tableName, description: `The ${name} table (${TABLES[name].envVar})` });

@@ -7,6 +7,7 @@
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { AUTH_ENV, LOCAL_DEV_JWT_SECRET } from '../lambdas/config.js';
 import type { Logger } from '../lambdas/ports/logger.js';
 import { consoleFrameLog, silentFrameLog } from './frame-log.js';
 import { startLocalRuntime } from './runtime.js';
@@ -24,6 +25,8 @@ Options:
   --sweep JSON           resend sweep overrides (CDK context qosgate:sweep), e.g. '{"intervalMs":1000}'
   --idle-timeout-ms N    close idle connections after N ms (API Gateway: 10 minutes)
   --max-connection-ms N  close connections after N ms (API Gateway: 2 hours)
+  --auth                 require a token on connect, as a deployed stage does (HS256 with
+                         QOSGATE_JWT_SECRET, default a fixed dev key; mint: npm run qosgate -- token)
   --quiet                do not print the In/Out frame log
   --help                 this text`;
 
@@ -58,6 +61,7 @@ async function main(): Promise<void> {
       'idle-timeout-ms': { type: 'string' },
       'max-connection-ms': { type: 'string' },
       quiet: { type: 'boolean' },
+      auth: { type: 'boolean' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -72,6 +76,11 @@ async function main(): Promise<void> {
   if (policy) context['qosgate:policy'] = policy;
   const sweep = jsonOption('sweep', values.sweep);
   if (sweep) context['qosgate:sweep'] = sweep;
+  if (values.auth) {
+    context['qosgate:authRequired'] = true;
+    // The Authorizer reads the host's QOSGATE_JWT_SECRET locally (no Secrets Manager here).
+    process.env[AUTH_ENV.localSecret] ||= LOCAL_DEV_JWT_SECRET;
+  }
 
   const frameLog = values.quiet ? silentFrameLog : consoleFrameLog();
   // The handlers' own info lines repeat what the In/Out log shows; their warnings and errors matter.
@@ -107,6 +116,12 @@ async function main(): Promise<void> {
       `  Management API  ${runtime.callbackUrl}/@connections/{connectionId}`,
       `  DynamoDB Local  ${runtime.dynamodbEndpoint} (${values['in-memory'] ? 'in memory' : `data in ${dataDir}`})`,
       `  Schedules       ${schedules}`,
+      ...(values.auth
+        ? [
+            `  Auth            on: HS256 key ${process.env[AUTH_ENV.localSecret] === LOCAL_DEV_JWT_SECRET ? `${LOCAL_DEV_JWT_SECRET} (the dev default)` : `from ${AUTH_ENV.localSecret}`}`,
+            `                  token: npm run -s qosgate -- token --client-id dev-7 --controllers monitor,sensor`,
+          ]
+        : []),
       '',
       'Try the seed demo in three terminals:',
       `  npx wscat -c '${runtime.url}?controllers=monitor&qos=1'   then type  monitor|msgack|<id>`,

@@ -26,6 +26,10 @@ export interface QosPolicy {
   releaseLeaseMs: number;
   /** Largest `data`, serialized, that a publish may carry (PROTOCOL §7, default 64 KB). */
   maxDataBytes: number;
+  /** Frames per second one connection may send, steadily (PROTOCOL §3 RATE_LIMITED; default 50). */
+  rateLimitPerSecond: number;
+  /** Frames one connection may send at once after being quiet (the token bucket's size; default 100). */
+  rateLimitBurst: number;
 }
 
 const SECOND = 1000;
@@ -45,6 +49,8 @@ export const DEFAULT_POLICY: QosPolicy = {
   expiryGraceMs: DAY,
   releaseLeaseMs: 30 * SECOND,
   maxDataBytes: 64 * 1024,
+  rateLimitPerSecond: 50,
+  rateLimitBurst: 100,
 };
 
 /**

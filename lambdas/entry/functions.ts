@@ -9,8 +9,9 @@ import type { Action } from '../core/types.js';
 import type { AppDeps } from '../app/deps.js';
 import type { Logger } from '../ports/logger.js';
 import type { Metrics } from '../ports/metrics.js';
-import { RESEND, ROUTES, type RouteSpec } from '../routes.js';
-import { productionDeps, type WiringOverrides } from './wiring.js';
+import { createAuthorizeHandler } from '../handlers/authorize.js';
+import { AUTHORIZER, RESEND, ROUTES, type RouteSpec } from '../routes.js';
+import { authorizerDeps, productionDeps, type WiringOverrides } from './wiring.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -27,6 +28,10 @@ export function createFunction(id: string, env: Env, overrides: WiringOverrides 
   if (id === RESEND.id) {
     const deps = productionDeps(RESEND, env, overrides);
     return flushingMetrics(createResendHandler(deps, readSweep(env)) as LambdaHandler, deps.metrics, deps.log);
+  }
+  if (id === AUTHORIZER.id) {
+    const deps = authorizerDeps(env, overrides);
+    return flushingMetrics(createAuthorizeHandler(deps) as LambdaHandler, deps.metrics, deps.log);
   }
   const route = ROUTES.find((r) => r.id === id);
   if (!route) throw new Error(`qosgate: no function with id ${id}`);

@@ -1,4 +1,5 @@
 import type { AppDeps } from '../app/deps.js';
+import { checkConnect, grantsFromContext } from '../core/auth/grants.js';
 import { HandshakeError } from '../core/errors.js';
 import { parseConnectParams } from '../core/frames/connect-params.js';
 import type { ConnectionRecord, SessionRecord } from '../core/types.js';
@@ -22,6 +23,10 @@ export function createConnectHandler(deps: AppDeps): (event: WebSocketEvent) => 
       const params = parseConnectParams(event.queryStringParameters, event.headers);
       const unknown = params.controllers.filter((c) => !deps.controllers.has(c));
       if (unknown.length > 0) throw new HandshakeError(400, `unknown controller: ${unknown.join(', ')}`);
+      // The authorizer already checked this; checked again so $connect never relies on it alone.
+      const grants = grantsFromContext(event.requestContext.authorizer);
+      const decision = grants ? checkConnect(grants, params) : { allowed: true as const };
+      if (!decision.allowed) throw new HandshakeError(403, decision.reason);
 
       const { policy, stores } = deps;
       const sessionId = params.clientId ?? connectionId;

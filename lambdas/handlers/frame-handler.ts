@@ -1,6 +1,8 @@
 import { ConnectionCache } from '../app/connection-cache.js';
+import { RateLimiter } from '../app/rate-limiter.js';
 import type { AppDeps } from '../app/deps.js';
 import { frameSummary, sendFrame } from '../app/sender.js';
+import { checkCommand, grantsFromContext } from '../core/auth/grants.js';
 import { ProtocolError } from '../core/errors.js';
 import { parseFrame } from '../core/frames/parse-frame.js';
 import type { Action, Command, ServerFrame } from '../core/types.js';
@@ -17,6 +19,7 @@ export function createFrameHandler(
   deps: AppDeps,
   handlers: CommandHandlers,
   cache: ConnectionCache = new ConnectionCache(deps.stores.connections),
+  limiter: RateLimiter = new RateLimiter({ perSecond: deps.policy.rateLimitPerSecond, burst: deps.policy.rateLimitBurst }),
 ): (event: WebSocketEvent) => Promise<WebSocketResult> {
   return async (event) => {
     const now = deps.clock.now();
@@ -34,9 +37,16 @@ export function createFrameHandler(
         cache,
         reply: (frame: ServerFrame) => sendFrame(deps, { connectionId, format }, frame),
       };
+      // PROTOCOL §3 RATE_LIMITED: every frame takes a token, even one that fails to parse.
+      const allowed = limiter.allow(connectionId, now);
       command = parseFrame(raw, { maxDataBytes: deps.policy.maxDataBytes });
       deps.log.info('In', { connectionId, ...frameSummary(command) });
+      if (!allowed) {
+        throw new ProtocolError('RATE_LIMITED', `over ${deps.policy.rateLimitPerSecond} frames a second (burst ${deps.policy.rateLimitBurst}): this frame was not handled; send it again later`);
+      }
       if (!connection) throw new ProtocolError('BAD_REQUEST', 'this connection is not registered (it may have expired): reconnect');
+      // PROTOCOL §3 FORBIDDEN: the grants the $connect authorizer gave this connection (none with auth off).
+      checkCommand(grantsFromContext(event.requestContext.authorizer), command);
       const handler = handlers[command.action] as CommandHandler<Action> | undefined;
       if (!handler) throw new ProtocolError('UNKNOWN_ACTION', `action "${command.action}" is not served on route ${event.requestContext.routeKey}`);
       await handler(command as never, context, deps);

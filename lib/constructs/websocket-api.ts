@@ -1,6 +1,6 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
-import { LogGroupLogDestination, WebSocketApi, WebSocketStage, type WebSocketRoute } from 'aws-cdk-lib/aws-apigatewayv2';
+import { LogGroupLogDestination, WebSocketApi, WebSocketStage, type IWebSocketRouteAuthorizer, type WebSocketRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { ManagedPolicy, Role, ServicePrincipal, type Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -80,20 +80,29 @@ export class QosWebSocketApi extends Construct {
     return this.stage.callbackUrl;
   }
 
-  /** Routes `spec.routeKey` to `handler` (which API Gateway may then invoke for that route only). */
-  addLambdaRoute(spec: Pick<RouteSpec, 'routeKey' | 'id'>, handler: IFunction): WebSocketRoute {
+  /**
+   * Routes `spec.routeKey` to `handler` (which API Gateway may then invoke for that route only),
+   * behind `authorizer` where given (API Gateway allows one on `$connect` only).
+   */
+  addLambdaRoute(spec: Pick<RouteSpec, 'routeKey' | 'id'>, handler: IFunction, authorizer?: IWebSocketRouteAuthorizer): WebSocketRoute {
     const route = this.api.addRoute(spec.routeKey, {
       integration: new WebSocketLambdaIntegration(`${spec.id}Integration`, handler),
+      ...(authorizer ? { authorizer } : {}),
     });
     // API Gateway refuses to deploy a WebSocket API without routes; make the auto-deployed
     // stage wait for them so its first deployment already has them.
     this.stage.node.addDependency(route);
-    Validations.of(route).acknowledge({
-      id: 'AwsSolutions-APIG4',
-      reason:
-        'No route authorizer yet: it is a later (security) issue, and qosgate:authRequired=true refuses to synthesize until then. ' +
-        '$connect validates every handshake parameter and refuses with 400, and every frame route acts only within the caller\'s own session (keys are (sessionId, id)).',
-    });
+    if (!authorizer) {
+      Validations.of(route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          spec.routeKey === '$connect'
+            ? 'qosgate:authRequired=false was chosen for this stage: $connect validates every handshake parameter and refuses with 400, ' +
+              "and every frame route acts only within the caller's own session (keys are (sessionId, id))."
+            : 'API Gateway allows an authorizer on $connect only; a WebSocket connection is authorized once, there, and the authorizer\'s ' +
+              'grants reach every frame of the connection (requestContext.authorizer), which the frame routes enforce (FORBIDDEN).',
+      });
+    }
     return route;
   }
 

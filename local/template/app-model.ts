@@ -51,6 +51,12 @@ export interface FunctionModel {
   handler: string;
   runtime: string;
   environment: Record<string, EnvValue>;
+  /**
+   * Variables that name a Secrets Manager secret (a Ref to one). There is no Secrets Manager
+   * locally: {@link resolveEnvironment} leaves them out, and the function falls back to its
+   * local setting (the Authorizer: the host's QOSGATE_JWT_SECRET).
+   */
+  secretVariables?: string[];
 }
 
 export interface KeyElement {
@@ -176,6 +182,7 @@ export function readAppModel(template: CfnTemplate): AppModel {
 export function resolveEnvironment(fn: FunctionModel, local: { tableNames: Record<string, string>; callbackUrl: string }): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(fn.environment)) {
+    if (fn.secretVariables?.includes(name)) continue;
     const kind = classifyEnvValue(value);
     switch (kind?.kind) {
       case 'literal':
@@ -244,6 +251,12 @@ function readFunctions(resources: Record<string, CfnResource>): Record<string, F
     const existing = functions[functionId];
     if (existing) throw new AppModelError(`two functions have the id ${functionId}: ${existing.cdkPath} and ${cdkPath}`);
     const variables = (fn.Properties?.Environment as { Variables?: Record<string, EnvValue> } | undefined)?.Variables ?? {};
+    const secretVariables = Object.entries(variables)
+      .filter(([, value]) => {
+        const ref = typeof value === 'string' ? undefined : refOf(value);
+        return ref !== undefined && resources[ref]?.Type === 'AWS::SecretsManager::Secret';
+      })
+      .map(([name]) => name);
     functions[functionId] = {
       logicalId,
       functionId,
@@ -253,6 +266,7 @@ function readFunctions(resources: Record<string, CfnResource>): Record<string, F
       handler: str(fn, 'Handler', logicalId),
       runtime: str(fn, 'Runtime', logicalId),
       environment: { ...variables },
+      ...(secretVariables.length > 0 ? { secretVariables } : {}),
     };
   }
   return functions;
@@ -267,6 +281,7 @@ function checkEnvironments(
 ): Record<string, FunctionModel> {
   for (const fn of Object.values(functions)) {
     for (const [name, value] of Object.entries(fn.environment)) {
+      if (fn.secretVariables?.includes(name)) continue;
       const kind = classifyEnvValue(value);
       const problem =
         kind === undefined

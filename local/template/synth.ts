@@ -33,7 +33,10 @@ export function synthTemplate(options: SynthOptions = {}): CfnTemplate {
   // A fresh folder per call: tests synthesize in parallel, and `npm start` may run beside them.
   const outdir = options.outdir ?? mkdtempSync(join(LOCAL_STATE_DIR, 'synth-'));
   try {
-    const { app, stack } = createApp({ outdir, context: { ...options.context, 'aws:cdk:bundling-stacks': [] }, validate: false });
+    // A deployed stage requires auth by default; on a laptop it is opt-in (`npm start -- --auth`,
+    // or `'qosgate:authRequired': true` in the context), so the demos work without a token.
+    const context = { 'qosgate:authRequired': false, ...options.context, 'aws:cdk:bundling-stacks': [] };
+    const { app, stack } = createApp({ outdir, context, validate: false });
     return app.synth().getStackArtifact(stack.artifactId).template as CfnTemplate;
   } finally {
     if (options.outdir === undefined) rmSync(outdir, { recursive: true, force: true });

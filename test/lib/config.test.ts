@@ -11,7 +11,7 @@ describe('resolveConfig', () => {
       sweep: {},
       logLevel: 'INFO',
       logRetentionDays: 30,
-      authRequired: false,
+      authRequired: true,
       retainData: false,
       resendAlarmThreshold: 100,
       throttle: { rateLimit: 1000, burstLimit: 500 },
@@ -78,9 +78,13 @@ describe('deployment settings', () => {
     expect(resolveConfig({ stageName: 'dev', retainData: true }).retainData).toBe(true);
   });
 
-  it('refuses authRequired=true while there is no authorizer, saying why', () => {
-    expect(() => resolveConfig({ authRequired: true })).toThrow(/authRequired is true, but this version has no authorizer yet/);
+  it('requires auth by default; the JWT settings need it, and a JWKS URL must be https', () => {
+    expect(resolveConfig().authRequired).toBe(true);
     expect(resolveConfig({ authRequired: false }).authRequired).toBe(false);
+    const jwksUrl = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc/.well-known/jwks.json';
+    expect(resolveConfig({ jwksUrl, jwtIssuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc', jwtAudience: 'app' })).toMatchObject({ jwksUrl, jwtAudience: 'app' });
+    expect(() => resolveConfig({ authRequired: false, jwksUrl })).toThrow(/jwksUrl is set but authRequired is false/);
+    expect(() => resolveConfig({ jwksUrl: 'http://example.com/jwks.json' })).toThrow(/jwksUrl must be an https:\/\/ URL/);
   });
 
   it.each([
@@ -101,7 +105,10 @@ describe('deployment settings', () => {
         [CONTEXT_KEYS.logLevel]: 'debug',
         [CONTEXT_KEYS.logRetentionDays]: '90',
         [CONTEXT_KEYS.alarmEmail]: 'ops@example.com',
-        [CONTEXT_KEYS.authRequired]: 'false',
+        [CONTEXT_KEYS.authRequired]: 'true',
+        [CONTEXT_KEYS.jwksUrl]: 'https://example.com/.well-known/jwks.json',
+        [CONTEXT_KEYS.jwtIssuer]: 'https://example.com',
+        [CONTEXT_KEYS.jwtAudience]: 'qosgate',
         [CONTEXT_KEYS.retainData]: 'true',
         [CONTEXT_KEYS.resendAlarmThreshold]: 250,
         [CONTEXT_KEYS.throttle]: '{"rateLimit":50}',
@@ -111,7 +118,10 @@ describe('deployment settings', () => {
       logLevel: 'DEBUG',
       logRetentionDays: 90,
       alarmEmail: 'ops@example.com',
-      authRequired: false,
+      authRequired: true,
+      jwksUrl: 'https://example.com/.well-known/jwks.json',
+      jwtIssuer: 'https://example.com',
+      jwtAudience: 'qosgate',
       retainData: true,
       resendAlarmThreshold: 250,
       throttle: { rateLimit: 50, burstLimit: DEFAULTS.throttle.burstLimit },

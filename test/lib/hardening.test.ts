@@ -4,7 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLES, type TableName } from '../../lambdas/adapters/dynamodb/schema.js';
-import { RESEND, ROUTES } from '../../lambdas/routes.js';
+import { AUTHORIZER, RESEND, ROUTES } from '../../lambdas/routes.js';
 import { ACCESS_LOG_FORMAT } from '../../lib/constructs/websocket-api.js';
 import type { QosgateConfig } from '../../lib/config.js';
 import { QosgateStack } from '../../lib/qosgate-stack.js';
@@ -19,7 +19,7 @@ type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?
 
 const CDK_CONTEXT = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context as Record<string, unknown>;
 const TABLE_NAMES = Object.keys(TABLES) as TableName[];
-const ALL_FUNCTIONS = [...ROUTES.map((r) => r.id), RESEND.id];
+const ALL_FUNCTIONS = [...ROUTES.map((r) => r.id), RESEND.id, AUTHORIZER.id];
 
 function build(config: Partial<QosgateConfig>) {
   const app = new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
@@ -27,7 +27,8 @@ function build(config: Partial<QosgateConfig>) {
   const template = Template.fromStack(stack);
   const resources = template.toJSON().Resources as Record<string, Resource>;
   const logicalId = (c: IConstruct) => stack.getLogicalId(c.node.defaultChild as CfnElement);
-  const fnOf = (id: string) => (id === RESEND.id ? stack.resend.handler : stack.routeFunctions.all.find((f) => f.id === id)!.fn);
+  const fnOf = (id: string) =>
+    id === RESEND.id ? stack.resend.handler : id === AUTHORIZER.id ? stack.connectAuthorizer!.handler : stack.routeFunctions.all.find((f) => f.id === id)!.fn;
   return { stack, template, resources, logicalId, fnOf };
 }
 

@@ -39,6 +39,8 @@ describe('cdk-nag AwsSolutions', () => {
   it.each([
     ['the default (dev) stage', {}],
     ['a prod stage with alarm e-mail', { 'qosgate:stageName': 'prod', 'qosgate:alarmEmail': 'ops@example.com' }],
+    ['a stage with auth off (APIG4 acknowledged on $connect)', { 'qosgate:authRequired': false }],
+    ['a stage verifying RS256 against a JWKS (Cognito)', { 'qosgate:jwksUrl': 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x/.well-known/jwks.json' }],
   ])('passes on %s with no unacknowledged finding', (_name, context) => {
     const dir = outdir();
     // Bundling off: the checks read the template, not the code assets.

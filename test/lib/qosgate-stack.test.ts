@@ -100,8 +100,8 @@ describe('WebSocket API', () => {
 });
 
 describe('functions', () => {
-  it('has one function per route plus the resend function', () => {
-    template.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 1);
+  it('has one function per route plus the resend function and the $connect authorizer', () => {
+    template.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 2);
   });
 
   it.each(ALL_FUNCTIONS)('$id runs Node.js 22 on arm64 with 256 MB and the bundled handler', (spec) => {

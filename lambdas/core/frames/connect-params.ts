@@ -112,6 +112,18 @@ function parseFormat(value: string | undefined): FrameFormat {
 /** RFC 6750 §2.1: `Bearer` is case-insensitive, the token follows one or more spaces. */
 const BEARER = /^bearer[ \t]+(\S+)[ \t]*$/i;
 
+/**
+ * The handshake's bearer token, from `token` (any case) in the query or `Authorization: Bearer`
+ * (the authorizer reads it with this, so it finds the token exactly where `$connect` does).
+ * Throws {@link HandshakeError} 400 when both are given and disagree.
+ */
+export function connectToken(
+  query: Record<string, string | undefined> | null | undefined,
+  headers: Record<string, string | undefined> | null | undefined,
+): string | undefined {
+  return parseToken(pick(byLowerCaseName(query), 'token'), pick(byLowerCaseName(headers), 'authorization'));
+}
+
 function parseToken(fromQuery: string | undefined, authorization: string | undefined): string | undefined {
   const fromHeader = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
   if (fromQuery !== undefined && fromHeader !== undefined && fromQuery !== fromHeader) {

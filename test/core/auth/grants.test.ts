@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { checkCommand, checkConnect, grantsFromClaims, grantsFromContext, grantsToContext } from '../../../lambdas/core/auth/grants.js';
+import { ProtocolError } from '../../../lambdas/core/errors.js';
+import type { Command } from '../../../lambdas/core/types.js';
+
+const grants = { clientId: 'dev-7', controllers: ['monitor'], actions: ['subscribe' as const] };
+const publish = (controller: string): Command => ({ action: 'publish', controller, topic: 'temp', data: 1, qos: 1, id: 'c-1', retain: false, dup: false });
+
+describe('grants from verified claims', () => {
+  it('reads clientId, controllers and actions (arrays or comma/space lists; Cognito custom attributes)', () => {
+    expect(grantsFromClaims({ clientId: 'dev-7', controllers: ['monitor', 'sensor'], actions: ['publish'] })).toEqual({ clientId: 'dev-7', controllers: ['monitor', 'sensor'], actions: ['publish'] });
+    expect(grantsFromClaims({ sub: 'u-1', 'custom:controllers': 'monitor, sensor', 'custom:actions': 'publish subscribe' })).toEqual({ clientId: 'u-1', controllers: ['monitor', 'sensor'], actions: ['publish', 'subscribe'] });
+    expect(grantsFromClaims({ client_id: 'app-1', sub: 'x', controllers: '*', actions: 'subscribe' })).toMatchObject({ clientId: 'app-1', controllers: ['*'] });
+  });
+
+  it.each([
+    [{ controllers: ['m'], actions: ['publish'] }, /names no client/],
+    [{ clientId: 'a', actions: ['publish'] }, /lists no controllers/],
+    [{ clientId: 'a', controllers: ['m'] }, /lists no actions/],
+    [{ clientId: 'a', controllers: ['m'], actions: ['publish', 'admin'] }, /unknown actions: admin/],
+    [{ clientId: 'a', controllers: [1], actions: ['publish'] }, /lists no controllers/],
+  ])('refuses claims it cannot read: %j', (claims, reason) => {
+    expect(grantsFromClaims(claims)).toEqual({ invalid: expect.stringMatching(reason) });
+  });
+});
+
+describe('the handshake check (403)', () => {
+  it("allows the token's own clientId or none, and only listed controllers", () => {
+    expect(checkConnect(grants, { clientId: 'dev-7', controllers: ['monitor'] })).toEqual({ allowed: true });
+    expect(checkConnect(grants, { controllers: [] })).toEqual({ allowed: true });
+    expect(checkConnect(grants, { clientId: 'dev-8', controllers: [] })).toMatchObject({ allowed: false, reason: expect.stringMatching(/dev-8 is not the token's/) });
+    expect(checkConnect(grants, { clientId: 'dev-7', controllers: ['monitor', 'sensor'] })).toMatchObject({ allowed: false, reason: expect.stringMatching(/controller sensor/) });
+    expect(checkConnect({ ...grants, controllers: ['*'] }, { controllers: ['sensor'] })).toEqual({ allowed: true });
+  });
+});
+
+describe('the frame check (FORBIDDEN)', () => {
+  const forbidden = (g: Parameters<typeof checkCommand>[0], command: Command) => {
+    try {
+      checkCommand(g, command);
+      return undefined;
+    } catch (error) {
+      expect(error).toBeInstanceOf(ProtocolError);
+      return (error as ProtocolError).code;
+    }
+  };
+
+  it('enforces the action and the controller of publish, subscribe and unsubscribe', () => {
+    expect(forbidden(grants, publish('monitor'))).toBe('FORBIDDEN'); // no publish action
+    expect(forbidden({ ...grants, actions: ['publish'] }, publish('sensor'))).toBe('FORBIDDEN'); // no sensor
+    expect(forbidden({ ...grants, actions: ['publish'] }, publish('monitor'))).toBeUndefined();
+    expect(forbidden(grants, { action: 'subscribe', controller: 'monitor', topic: 't', qos: 1 })).toBeUndefined();
+    expect(forbidden(grants, { action: 'unsubscribe', controller: 'sensor', topic: 't' })).toBe('FORBIDDEN');
+  });
+
+  it('never blocks the QoS steps, resume or ping; enforces nothing without grants (auth off)', () => {
+    const none = { clientId: 'x', controllers: [], actions: [] };
+    for (const command of [{ action: 'msgack', ids: ['m1'] }, { action: 'pubrec', id: 'm1' }, { action: 'pubrel', id: 'c1' }, { action: 'resume' }, { action: 'ping' }] as Command[]) {
+      expect(forbidden(none, command)).toBeUndefined();
+    }
+    expect(forbidden(undefined, publish('sensor'))).toBeUndefined();
+  });
+
+  it('round-trips through the string-only authorizer context, and fails closed on a context without grants', () => {
+    const full = { clientId: 'dev-7', controllers: ['monitor', 'sensor'], actions: ['publish' as const, 'subscribe' as const] };
+    expect(grantsToContext(full)).toEqual({ clientId: 'dev-7', controllers: 'monitor,sensor', actions: 'publish,subscribe' });
+    expect(grantsFromContext({ ...grantsToContext(full), principalId: 'dev-7', integrationLatency: 3 })).toEqual(full);
+    expect(grantsFromContext(undefined)).toBeUndefined();
+    expect(grantsFromContext({ principalId: 'x' })).toEqual({ clientId: '', controllers: [], actions: [] });
+  });
+});
