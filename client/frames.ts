@@ -1,24 +1,18 @@
 /**
  * The wire frames as the client sees them (shared/PROTOCOL.md §2, §3). The server's frame
  * types come from the server's vocabulary as *types only* (`import type` is erased, so no
- * server code ever reaches a device or a browser bundle); the client's outgoing frames are
- * declared here because the wire shape (`id` or `ids`, optional flags) is not the server's
- * parsed `Command`.
+ * server code ever reaches a device or a browser bundle). The client's outgoing frames are the
+ * server's parsed `Command`, except that a publish's `retain` and `dup` may be left out on the
+ * wire (the server reads them as false).
  */
-import type { ErrorCode, Qos, ServerFrame } from '../lambdas/core/types.js';
+import type { Command, ErrorCode, Qos, ServerFrame } from '../lambdas/core/types.js';
 
 export type { ErrorCode, Qos, ServerFrame };
 
 /** Frames this client writes (PROTOCOL §2). */
 export type ClientFrame =
-  | { action: 'publish'; controller: string; topic: string; data: unknown; qos: Qos; id?: string; retain?: boolean; dup?: boolean }
-  | { action: 'msgack'; ids: string[] }
-  | { action: 'pubrec'; id: string }
-  | { action: 'pubrel'; id: string }
-  | { action: 'subscribe'; controller: string; topic: string; qos: Qos }
-  | { action: 'unsubscribe'; controller: string; topic: string }
-  | { action: 'resume' }
-  | { action: 'ping' };
+  | Exclude<Command, { action: 'publish' }>
+  | (Omit<Extract<Command, { action: 'publish' }>, 'retain' | 'dup'> & { retain?: boolean; dup?: boolean });
 
 /** A server frame of one `type`. */
 export type ServerFrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
