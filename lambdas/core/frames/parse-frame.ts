@@ -295,12 +295,22 @@ function optionalBoolean(value: unknown, name: 'retain' | 'dup'): boolean {
   return value;
 }
 
-/** PROTOCOL §7: `data` serialized as JSON may take at most `maxDataBytes` UTF-8 bytes. */
+/** A number JSON parses but cannot write back (`1e999` is Infinity; it would be stored as null). */
+const NOT_FINITE = new ProtocolError('BAD_REQUEST', 'data holds a number too large for JSON (such as 1e999)');
+
+/**
+ * PROTOCOL §7: `data` serialized as JSON may take at most `maxDataBytes` UTF-8 bytes. The same
+ * pass refuses numbers that would not survive the trip (they would silently become null).
+ */
 function checkDataSize(data: unknown, maxDataBytes: number): void {
   let serialized: string | undefined;
   try {
-    serialized = JSON.stringify(data);
-  } catch {
+    serialized = JSON.stringify(data, (_key, value: unknown) => {
+      if (typeof value === 'number' && !Number.isFinite(value)) throw NOT_FINITE;
+      return value;
+    });
+  } catch (error) {
+    if (error === NOT_FINITE) throw new ProtocolError(NOT_FINITE.code, NOT_FINITE.message);
     // Only nesting deep enough to exhaust the stack gets here: parsed JSON always serializes.
     throw new ProtocolError('BAD_FRAME', 'frame is nested too deeply');
   }

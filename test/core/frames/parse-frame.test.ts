@@ -582,3 +582,16 @@ describe('parseFrame: text frames (PROTOCOL §6)', () => {
     });
   });
 });
+
+describe('numbers JSON cannot carry', () => {
+  it('refuses data holding 1e999 (Infinity) instead of storing it as null', () => {
+    const frame = '{"action":"publish","controller":"monitor","topic":"t","data":{"x":[1,1e999]},"qos":0}';
+    expect(() => parseFrame(frame, { maxDataBytes: 65536 })).toThrow(expect.objectContaining({ code: 'BAD_REQUEST', message: expect.stringMatching(/1e999/) }));
+    expect(() => parseFrame('{"action":"publish","controller":"monitor","topic":"t","data":-1e400}', { maxDataBytes: 65536 })).toThrow(/too large for JSON/);
+  });
+
+  it('still takes ordinary large and small numbers', () => {
+    const command = parseFrame('{"action":"publish","controller":"monitor","topic":"t","data":[1e308,-1e-300,0]}', { maxDataBytes: 65536 });
+    expect(command).toMatchObject({ data: [1e308, -1e-300, 0] });
+  });
+});
