@@ -22,6 +22,7 @@ export const POLICY_ENV: Record<keyof QosPolicy, string> = {
   maxDataBytes: 'MAX_DATA_BYTES',
   rateLimitPerSecond: 'RATE_LIMIT_PER_SECOND',
   rateLimitBurst: 'RATE_LIMIT_BURST',
+  maxInflight: 'MAX_INFLIGHT',
 };
 
 /** The resend sweep's own settings. */

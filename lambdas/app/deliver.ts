@@ -2,6 +2,7 @@ import { planDelivery, type Delivery, type PlannedSend } from '../core/delivery.
 import { park } from '../core/pending.js';
 import type { Recipient } from '../core/types.js';
 import type { AppDeps } from './deps.js';
+import { applyFlowControl } from './flow-control.js';
 import { endConnection } from './janitor.js';
 import { mapLimit } from './map-limit.js';
 import { sendFrame } from './sender.js';
@@ -49,6 +50,7 @@ export async function deliverTo(
   stats: DeliveryStats = emptyStats(),
 ): Promise<DeliveryStats> {
   const plan = planDelivery(recipients, delivery, messageId, now, deps.policy);
+  await applyFlowControl(deps, plan, now);
   stats.recipients += recipients.length;
   stats.dropped += plan.dropped;
   if (plan.entries.length > 0) {

@@ -84,6 +84,8 @@ export function decideResend(entry: PendingEntry, now: number, policy: QosPolicy
   // A parked entry is due only at its deadline; if it was found earlier (a policy change),
   // it goes back to waiting for its session rather than being sent to no connection.
   if (entry.parked || entry.connectionId === undefined) return { kind: 'repark', next: park(entry) };
+  // A held entry waits for room (flow control), not for a timer: msgack sends it.
+  if (entry.held) return { kind: 'repark', next: { ...entry, dueAt: entry.deadlineAt } };
   if (entry.attempts >= policy.attemptLimit) return { kind: 'dead-letter', reason: 'attempts' };
   const attempts = entry.attempts + 1;
   const next = { ...entry, attempts, dueAt: Math.min(now + resendDelay(policy, attempts), entry.deadlineAt) };
@@ -102,8 +104,9 @@ export function park(entry: PendingEntry): PendingEntry {
  * starts the step's attempts afresh: the limit is about one unresponsive connection.
  */
 export function resumeEntry(entry: PendingEntry, connectionId: string, now: number, policy: QosPolicy): PendingEntry {
+  const { held: _held, ...rest } = entry;
   return {
-    ...entry,
+    ...rest,
     connectionId,
     parked: false,
     attempts: 1,
@@ -114,6 +117,35 @@ export function resumeEntry(entry: PendingEntry, connectionId: string, now: numb
 /** The dueAt a QoS 2 entry gets when `pubrec` releases it and `pubrel` is sent (attempt 1 of the new step). */
 export function releasedDueAt(entry: Pick<PendingEntry, 'deadlineAt'>, now: number, policy: QosPolicy): number {
   return Math.min(now + resendDelay(policy, 1), entry.deadlineAt);
+}
+
+/**
+ * Flow control: the entry is stored but not sent, because its client already has `maxInflight`
+ * messages unacknowledged. It is due only at its deadline (to be dead-lettered if it never
+ * gets its turn); `releaseHeld` sends it when acks free room.
+ */
+export function hold(entry: PendingEntry): PendingEntry {
+  return { ...entry, held: true, attempts: 0, dueAt: entry.deadlineAt };
+}
+
+/** A held entry's turn has come: it is sent now (attempt 1) and resent as any other. */
+export function releaseHeld(entry: PendingEntry, now: number, policy: QosPolicy): PendingEntry {
+  const { held: _held, ...rest } = entry;
+  return { ...rest, attempts: 1, dueAt: Math.min(now + resendDelay(policy, 1), entry.deadlineAt) };
+}
+
+/**
+ * Which held entries may be sent now: the oldest first, as many as there is room for under
+ * the cap, given the session's entries (PROTOCOL §4 order: a client gets its messages in the
+ * order they were handed on).
+ */
+export function entriesToRelease(entries: PendingEntry[], maxInflight: number): PendingEntry[] {
+  const inflight = entries.filter((e) => !e.held && !e.parked).length;
+  const room = Math.max(0, maxInflight - inflight);
+  return entries
+    .filter((e) => e.held)
+    .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .slice(0, room);
 }
 
 /**

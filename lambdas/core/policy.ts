@@ -30,6 +30,12 @@ export interface QosPolicy {
   rateLimitPerSecond: number;
   /** Frames one connection may send at once after being quiet (the token bucket's size; default 100). */
   rateLimitBurst: number;
+  /**
+   * Flow control: at most this many QoS 1/2 messages sent and not yet acknowledged per client;
+   * beyond it they are stored `held` and sent as acks free room. 0 turns the cap off (the
+   * default: each check costs a read per recipient per delivery, see docs/reliability-security.md).
+   */
+  maxInflight: number;
 }
 
 const SECOND = 1000;
@@ -51,6 +57,7 @@ export const DEFAULT_POLICY: QosPolicy = {
   maxDataBytes: 64 * 1024,
   rateLimitPerSecond: 50,
   rateLimitBurst: 100,
+  maxInflight: 0,
 };
 
 /**

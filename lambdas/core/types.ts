@@ -103,6 +103,12 @@ export interface PendingEntry {
   retained?: boolean;
   state: 'sent' | 'released';
   parked: boolean;
+  /**
+   * Flow control: stored but not sent, because the client has its cap of unacknowledged
+   * messages; sent as its acks free room (oldest first). Like a parked entry, it is due only at
+   * its deadline.
+   */
+  held?: boolean;
   /** Sends of the current step so far (the attempt limit counts these). */
   attempts: number;
   createdAt: number;

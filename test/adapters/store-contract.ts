@@ -306,7 +306,7 @@ export function describeStoreContract(
       });
 
       it('round-trips optional fields when present and keeps them absent when not', async () => {
-        const full = pending('s1', 'full', { connectionId: 'c1', retained: true, state: 'released', qos: 2, parked: false });
+        const full = pending('s1', 'full', { connectionId: 'c1', retained: true, state: 'released', qos: 2, parked: false, held: true });
         const parked = pending('s1', 'parked', { parked: true });
         delete parked.connectionId;
         await stores.pending.putMany([full, parked]);

@@ -233,6 +233,7 @@ function fromItem(item: Item): PendingEntry {
     retained: item.retained,
     state: item.state,
     parked: item.parked,
+    held: item.held,
     attempts: item.attempts,
     createdAt: item.createdAt,
     deadlineAt: item.deadlineAt,

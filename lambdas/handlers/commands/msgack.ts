@@ -1,3 +1,4 @@
+import { sendHeld } from '../../app/flow-control.js';
 import { ProtocolError } from '../../core/errors.js';
 import { decideAcks } from '../../core/pending.js';
 import type { CommandHandler } from '../frame-context.js';
@@ -20,6 +21,8 @@ export const msgack: CommandHandler<'msgack'> = async (command, context, deps) =
       // The entries were read for decideAcks anyway, so the latency costs no extra request.
       deps.metrics?.latency('AckLatency', Math.max(0, context.now - entry.createdAt), entry.qos);
     }
+    // Flow control: the acks freed room, so the oldest held messages go now.
+    await sendHeld(deps, sessionId, context.connection.connectionId, context.reply, context.now);
   }
   if (outOfOrder.length > 0) {
     throw new ProtocolError(

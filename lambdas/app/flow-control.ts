@@ -1,0 +1,57 @@
+import type { DeliveryPlan } from '../core/delivery.js';
+import { entriesToRelease, hold, releaseHeld, stepFrame } from '../core/pending.js';
+import type { PendingEntry, ServerFrame } from '../core/types.js';
+import type { AppDeps } from './deps.js';
+import { mapLimit } from './map-limit.js';
+import type { SendResult } from './sender.js';
+
+/**
+ * Flow control (a cap on unacknowledged messages per client, `maxInflight`): beyond the cap a
+ * QoS 1/2 message is stored `held` instead of sent, and sent as the client's acks free room,
+ * oldest first. Nothing is dropped. The count is read from the session's own pending entries
+ * (one Query per recipient per delivery), so there is no counter to drift after a crash; two
+ * deliveries racing for the last slot may both get it, so the cap is exact up to concurrency.
+ */
+
+const key = (e: Pick<PendingEntry, 'sessionId' | 'id'>) => `${e.sessionId}\u0000${e.id}`;
+
+/** Holds, in the plan, the entries whose client is at its cap (or already has older ones held). */
+export async function applyFlowControl(deps: AppDeps, plan: DeliveryPlan, now: number): Promise<void> {
+  const max = deps.policy.maxInflight;
+  const candidates = plan.sends.filter((s) => s.entry !== undefined);
+  if (max <= 0 || candidates.length === 0) return;
+  const held = new Set<string>();
+  await mapLimit(candidates, 16, async (send) => {
+    const entries = await deps.stores.pending.ofSession(send.sessionId, now);
+    const inflight = entries.filter((e) => !e.held && !e.parked).length;
+    // Older held messages go first: a new one waits behind them, to keep the order.
+    if (inflight >= max || entries.some((e) => e.held)) held.add(key(send.entry as PendingEntry));
+  });
+  if (held.size === 0) return;
+  plan.entries = plan.entries.map((e) => (held.has(key(e)) ? hold(e) : e));
+  plan.sends = plan.sends.filter((s) => !(s.entry && held.has(key(s.entry))));
+}
+
+/**
+ * After acks freed room: sends the session's oldest held entries, as many as the cap allows,
+ * over `connectionId` (each claimed by a conditional write, so a concurrent ack sends it once).
+ */
+export async function sendHeld(
+  deps: AppDeps,
+  sessionId: string,
+  connectionId: string,
+  send: (frame: ServerFrame) => Promise<SendResult>,
+  now: number,
+): Promise<number> {
+  const max = deps.policy.maxInflight;
+  if (max <= 0) return 0;
+  let sent = 0;
+  for (const entry of entriesToRelease(await deps.stores.pending.ofSession(sessionId, now), max)) {
+    const next = { ...releaseHeld(entry, now, deps.policy), connectionId, parked: false };
+    if (await deps.stores.pending.replaceIf(next, entry.dueAt)) {
+      await send(stepFrame(next, false));
+      sent += 1;
+    }
+  }
+  return sent;
+}
