@@ -81,11 +81,16 @@ export function requireEnv(env: Env, name: string): string {
   return value;
 }
 
+/** What every numeric setting must be (the CDK config refuses anything else at synth). */
+export function isPositiveInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0;
+}
+
 function positiveInt(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`qosgate: ${name} must be a positive integer, got "${raw}"`);
+  if (!isPositiveInteger(value)) throw new Error(`qosgate: ${name} must be a positive integer, got "${raw}"`);
   return value;
 }
 

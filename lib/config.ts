@@ -1,5 +1,5 @@
 import type { Node } from 'constructs';
-import { DEFAULT_SWEEP, POLICY_ENV, SWEEP_ENV, type SweepConfig } from '../lambdas/config.js';
+import { DEFAULT_SWEEP, isPositiveInteger, POLICY_ENV, SWEEP_ENV, type SweepConfig } from '../lambdas/config.js';
 import type { QosPolicy } from '../lambdas/core/policy.js';
 
 /**
@@ -136,7 +136,7 @@ export function resolveConfig(partial: Partial<QosgateConfig> = {}): QosgateConf
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 function positive(what: string, value: unknown): void {
-  if (!(typeof value === 'number' && Number.isInteger(value) && value > 0)) throw new Error(`qosgate: ${what} must be a positive integer, got ${JSON.stringify(value)}`);
+  if (!isPositiveInteger(value)) throw new Error(`qosgate: ${what} must be a positive integer, got ${JSON.stringify(value)}`);
 }
 
 /**
@@ -215,9 +215,7 @@ function checkedNumbers<T extends object>(what: string, values: T, known: string
   for (const [key, value] of Object.entries(values)) {
     if (!known.includes(key)) throw new Error(`qosgate: unknown ${what} setting "${key}" (known: ${known.join(', ')})`);
     // The Lambdas accept only positive integers (lambdas/config.ts); refuse anything else here.
-    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
-      throw new Error(`qosgate: ${what}.${key} must be a positive integer, got ${JSON.stringify(value)}`);
-    }
+    if (value !== undefined) positive(`${what}.${key}`, value);
   }
   return values;
 }
