@@ -86,18 +86,28 @@ export function isPositiveInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value > 0;
 }
 
-function positiveInt(env: Env, name: string, fallback: number): number {
+/** Settings where 0 means "off" rather than nonsense (flow control's cap). */
+export const ZERO_TURNS_OFF: ReadonlySet<string> = new Set<keyof QosPolicy>(['maxInflight']);
+
+/** The check for one setting, and its wording in an error. */
+export function settingRule(key: string): { valid: (value: unknown) => boolean; wanted: string } {
+  if (!ZERO_TURNS_OFF.has(key)) return { valid: isPositiveInteger, wanted: 'a positive integer' };
+  return { valid: (value) => value === 0 || isPositiveInteger(value), wanted: 'a positive integer or 0 (off)' };
+}
+
+function integerSetting(env: Env, key: string, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!isPositiveInteger(value)) throw new Error(`qosgate: ${name} must be a positive integer, got "${raw}"`);
+  const rule = settingRule(key);
+  if (!rule.valid(value)) throw new Error(`qosgate: ${name} must be ${rule.wanted}, got "${raw}"`);
   return value;
 }
 
 export function readPolicy(env: Env): QosPolicy {
   const policy = { ...DEFAULT_POLICY };
   for (const key of Object.keys(POLICY_ENV) as Array<keyof QosPolicy>) {
-    policy[key] = positiveInt(env, POLICY_ENV[key], DEFAULT_POLICY[key]);
+    policy[key] = integerSetting(env, key, POLICY_ENV[key], DEFAULT_POLICY[key]);
   }
   return policy;
 }
@@ -105,7 +115,7 @@ export function readPolicy(env: Env): QosPolicy {
 export function readSweep(env: Env): SweepConfig {
   const sweep = { ...DEFAULT_SWEEP };
   for (const key of Object.keys(SWEEP_ENV) as Array<keyof SweepConfig>) {
-    sweep[key] = positiveInt(env, SWEEP_ENV[key], DEFAULT_SWEEP[key]);
+    sweep[key] = integerSetting(env, key, SWEEP_ENV[key], DEFAULT_SWEEP[key]);
   }
   return sweep;
 }

@@ -1,5 +1,5 @@
 import type { Node } from 'constructs';
-import { DEFAULT_SWEEP, isPositiveInteger, POLICY_ENV, SWEEP_ENV, type SweepConfig } from '../lambdas/config.js';
+import { DEFAULT_SWEEP, isPositiveInteger, POLICY_ENV, settingRule, SWEEP_ENV, type SweepConfig } from '../lambdas/config.js';
 import type { QosPolicy } from '../lambdas/core/policy.js';
 
 /**
@@ -214,8 +214,11 @@ function toEnvironment<K extends string>(values: Partial<Record<K, number>>, nam
 function checkedNumbers<T extends object>(what: string, values: T, known: string[]): T {
   for (const [key, value] of Object.entries(values)) {
     if (!known.includes(key)) throw new Error(`qosgate: unknown ${what} setting "${key}" (known: ${known.join(', ')})`);
-    // The Lambdas accept only positive integers (lambdas/config.ts); refuse anything else here.
-    if (value !== undefined) positive(`${what}.${key}`, value);
+    // Refuse here what the Lambdas would refuse at cold start (lambdas/config.ts).
+    const rule = settingRule(key);
+    if (value !== undefined && !rule.valid(value)) {
+      throw new Error(`qosgate: ${what}.${key} must be ${rule.wanted}, got ${JSON.stringify(value)}`);
+    }
   }
   return values;
 }

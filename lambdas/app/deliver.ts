@@ -2,7 +2,7 @@ import { planDelivery, type Delivery, type PlannedSend } from '../core/delivery.
 import { park } from '../core/pending.js';
 import type { Recipient } from '../core/types.js';
 import type { AppDeps } from './deps.js';
-import { applyFlowControl } from './flow-control.js';
+import { applyFlowControl, recheckHeld } from './flow-control.js';
 import { endConnection } from './janitor.js';
 import { mapLimit } from './map-limit.js';
 import { sendFrame } from './sender.js';
@@ -50,7 +50,7 @@ export async function deliverTo(
   stats: DeliveryStats = emptyStats(),
 ): Promise<DeliveryStats> {
   const plan = planDelivery(recipients, delivery, messageId, now, deps.policy);
-  await applyFlowControl(deps, plan, now);
+  const held = await applyFlowControl(deps, plan, now);
   stats.recipients += recipients.length;
   stats.dropped += plan.dropped;
   if (plan.entries.length > 0) {
@@ -72,6 +72,7 @@ export async function deliverTo(
     }
   });
   for (const send of gone.values()) await connectionGone(deps, send, now);
+  if (held.length > 0) await recheckHeld(deps, held, now);
   return stats;
 }
 

@@ -1,9 +1,9 @@
-import type { DeliveryPlan } from '../core/delivery.js';
+import type { DeliveryPlan, PlannedSend } from '../core/delivery.js';
 import { entriesToRelease, hold, releaseHeld, stepFrame } from '../core/pending.js';
 import type { PendingEntry, ServerFrame } from '../core/types.js';
 import type { AppDeps } from './deps.js';
 import { mapLimit } from './map-limit.js';
-import type { SendResult } from './sender.js';
+import { sendFrame, type SendResult } from './sender.js';
 
 /**
  * Flow control (a cap on unacknowledged messages per client, `maxInflight`): beyond the cap a
@@ -11,15 +11,22 @@ import type { SendResult } from './sender.js';
  * oldest first. Nothing is dropped. The count is read from the session's own pending entries
  * (one Query per recipient per delivery), so there is no counter to drift after a crash; two
  * deliveries racing for the last slot may both get it, so the cap is exact up to concurrency.
+ *
+ * No held entry can wait for an ack that already came: an ack deletes, then reads the session
+ * (sendHeld); a delivery that holds stores, then reads the session (recheckHeld). Whichever of
+ * the two reads second sees the other's write and sends the held entry.
  */
 
 const key = (e: Pick<PendingEntry, 'sessionId' | 'id'>) => `${e.sessionId}\u0000${e.id}`;
 
-/** Holds, in the plan, the entries whose client is at its cap (or already has older ones held). */
-export async function applyFlowControl(deps: AppDeps, plan: DeliveryPlan, now: number): Promise<void> {
+/**
+ * Holds, in the plan, the entries whose client is at its cap (or already has older ones held).
+ * Returns the sends it took out, for recheckHeld once their entries are stored.
+ */
+export async function applyFlowControl(deps: AppDeps, plan: DeliveryPlan, now: number): Promise<PlannedSend[]> {
   const max = deps.policy.maxInflight;
   const candidates = plan.sends.filter((s) => s.entry !== undefined);
-  if (max <= 0 || candidates.length === 0) return;
+  if (max <= 0 || candidates.length === 0) return [];
   const held = new Set<string>();
   await mapLimit(candidates, 16, async (send) => {
     const entries = await deps.stores.pending.ofSession(send.sessionId, now);
@@ -27,9 +34,23 @@ export async function applyFlowControl(deps: AppDeps, plan: DeliveryPlan, now: n
     // Older held messages go first: a new one waits behind them, to keep the order.
     if (inflight >= max || entries.some((e) => e.held)) held.add(key(send.entry as PendingEntry));
   });
-  if (held.size === 0) return;
+  if (held.size === 0) return [];
+  const isHeld = (s: PlannedSend) => s.entry !== undefined && held.has(key(s.entry));
+  const heldSends = plan.sends.filter(isHeld);
   plan.entries = plan.entries.map((e) => (held.has(key(e)) ? hold(e) : e));
-  plan.sends = plan.sends.filter((s) => !(s.entry && held.has(key(s.entry))));
+  plan.sends = plan.sends.filter((s) => !isHeld(s));
+  return heldSends;
+}
+
+/**
+ * After the held entries are stored: reads each of their sessions again and sends what there is
+ * room for now, because an ack may have freed room between applyFlowControl's read and the store.
+ */
+export async function recheckHeld(deps: AppDeps, heldSends: PlannedSend[], now: number): Promise<void> {
+  const bySession = new Map(heldSends.map((s) => [s.sessionId, s]));
+  await mapLimit([...bySession.values()], 16, (s) =>
+    sendHeld(deps, s.sessionId, s.connectionId, (frame) => sendFrame(deps, s, frame), now),
+  );
 }
 
 /**

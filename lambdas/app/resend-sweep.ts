@@ -4,6 +4,7 @@ import type { SweepConfig } from '../config.js';
 import { deadLetter } from './dead-letter.js';
 import type { AppDeps } from './deps.js';
 import { connectionGone } from './deliver.js';
+import { sendHeld } from './flow-control.js';
 import { mapLimit } from './map-limit.js';
 import { sendFrame } from './sender.js';
 
@@ -51,8 +52,17 @@ export async function sweepOnce(deps: AppDeps, config: Pick<SweepConfig, 'batchS
 async function resendOne(deps: AppDeps, entry: PendingEntry, now: number, stats: SweepStats): Promise<void> {
   const decision = decideResend(entry, now, deps.policy);
   if (decision.kind === 'dead-letter') {
-    if (await deadLetter(deps, entry, decision.reason, now)) stats.deadLettered += 1;
-    else stats.skipped += 1;
+    if (!(await deadLetter(deps, entry, decision.reason, now))) {
+      stats.skipped += 1;
+      return;
+    }
+    stats.deadLettered += 1;
+    // Flow control: a message that was in flight made room, so the client's oldest held one goes
+    // (else a client that stopped acking for a while and came back would get nothing more).
+    const connectionId = entry.connectionId;
+    if (!entry.held && !entry.parked && connectionId !== undefined) {
+      await sendHeld(deps, entry.sessionId, connectionId, (frame) => sendFrame(deps, { connectionId, format: entry.format }, frame), now);
+    }
     return;
   }
   const claimed = await deps.stores.pending.replaceIf(decision.next, entry.dueAt);

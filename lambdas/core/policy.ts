@@ -32,8 +32,9 @@ export interface QosPolicy {
   rateLimitBurst: number;
   /**
    * Flow control: at most this many QoS 1/2 messages sent and not yet acknowledged per client;
-   * beyond it they are stored `held` and sent as acks free room. 0 turns the cap off (the
-   * default: each check costs a read per recipient per delivery, see docs/reliability-security.md).
+   * beyond it they are stored `held` and sent as acks free room (default 100, AWS IoT Core's
+   * limit). 0 turns the cap off: each check costs a read per recipient per delivery, see
+   * docs/reliability-security.md.
    */
   maxInflight: number;
 }
@@ -57,7 +58,7 @@ export const DEFAULT_POLICY: QosPolicy = {
   maxDataBytes: 64 * 1024,
   rateLimitPerSecond: 50,
   rateLimitBurst: 100,
-  maxInflight: 0,
+  maxInflight: 100,
 };
 
 /**

@@ -68,13 +68,90 @@ describe('a cap on unacknowledged messages per client', () => {
     expect(h.messages(back).slice(-2).map((m) => m.data)).toEqual([4, 5]);
   });
 
-  it('is off by default: every message is sent at once', async () => {
-    const free = await Harness.start();
+  it('holds a message whose room was freed by an ack racing with its delivery', async () => {
+    const sensor = await h.client();
+    const monitor = await h.client({ controllers: 'monitor', qos: '1' });
+    for (let t = 1; t <= 3; t += 1) await h.send(sensor, `sensor|temp|${t}`);
+    const inflight = h.messages(monitor).map((m) => m.id as string);
+    expect(inflight).toHaveLength(3);
+
+    // The ack runs after the delivery read the session (3 in flight: hold) and before it stored
+    // the held entry, so the ack's own read finds nothing held to send.
+    const pending = h.deps.stores.pending;
+    const store = pending.putMany.bind(pending);
+    let acked = false;
+    pending.putMany = async (entries) => {
+      if (!acked && entries.some((e) => e.held)) {
+        acked = true;
+        await h.send(monitor, { action: 'msgack', ids: inflight });
+      }
+      await store(entries);
+    };
+    try {
+      await h.send(sensor, 'sensor|temp|4');
+    } finally {
+      pending.putMany = store;
+    }
+    expect(acked).toBe(true);
+    // The delivery reads the session again once the held entry is stored: there is room, so it goes.
+    expect(h.messages(monitor).map((m) => m.data)).toEqual([1, 2, 3, 4]);
+    expect((await h.pendingOf(monitor)).map((e) => [e.data, Boolean(e.held)])).toEqual([[4, false]]);
+  });
+
+  it('a dead-lettered message in flight makes room: the oldest held one goes', async () => {
+    const capped = await Harness.start({ policy: { maxInflight: 1, attemptLimit: 2 } });
+    try {
+      const sensor = await capped.client();
+      const monitor = await capped.client({ controllers: 'monitor', qos: '1' });
+      await capped.send(sensor, 'sensor|temp|1');
+      capped.clock.advance(1);
+      await capped.send(sensor, 'sensor|temp|2');
+      expect(capped.messages(monitor).map((m) => m.data)).toEqual([1]);
+
+      // The client stops answering: 1 is sent twice (the attempt limit), then dead-lettered.
+      capped.clock.advance(10_000);
+      expect((await capped.sweep()).resent).toBe(1);
+      capped.clock.advance(20_000);
+      expect((await capped.sweep()).deadLettered).toBe(1);
+      // Without this, 2 would wait for an ack that can never come, until its TTL.
+      expect(capped.messages(monitor).map((m) => [m.data, m.dup])).toEqual([
+        [1, false],
+        [1, true],
+        [2, false],
+      ]);
+      const left = await capped.pendingOf(monitor);
+      expect(left.map((e) => [e.data, Boolean(e.held)])).toEqual([[2, false]]);
+    } finally {
+      await capped.close();
+    }
+  });
+});
+
+describe('the default cap', () => {
+  it('is on: 100 unacknowledged messages per client, as AWS IoT Core allows', async () => {
+    // The sensor sends 101 frames at once: more than the rate limit's burst allows.
+    const h = await Harness.start({ policy: { rateLimitBurst: 200 } });
+    try {
+      expect(h.deps.policy.maxInflight).toBe(100);
+      const sensor = await h.client();
+      const monitor = await h.client({ controllers: 'monitor', qos: '1' });
+      for (let t = 1; t <= 101; t += 1) await h.send(sensor, `sensor|temp|${t}`);
+      expect(h.messages(monitor)).toHaveLength(100);
+      const held = (await h.pendingOf(monitor)).filter((e) => e.held);
+      expect(held.map((e) => e.data)).toEqual([101]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('maxInflight 0 turns it off: every message is sent at once', async () => {
+    const free = await Harness.start({ policy: { maxInflight: 0, rateLimitBurst: 200 } });
     try {
       const sensor = await free.client();
       const monitor = await free.client({ controllers: 'monitor', qos: '1' });
-      for (let t = 1; t <= 10; t += 1) await free.send(sensor, `sensor|temp|${t}`);
-      expect(free.messages(monitor)).toHaveLength(10);
+      for (let t = 1; t <= 101; t += 1) await free.send(sensor, `sensor|temp|${t}`);
+      expect(free.messages(monitor)).toHaveLength(101);
+      expect((await free.pendingOf(monitor)).some((e) => e.held)).toBe(false);
     } finally {
       await free.close();
     }

@@ -36,6 +36,11 @@ describe('resolveConfig', () => {
   it.each([0, -1, 1.5, '10', Number.NaN])('refuses %j where the Lambdas need a positive integer', (value) => {
     expect(() => resolveConfig({ policy: { attemptLimit: value as number } })).toThrow(/positive integer/);
   });
+
+  it('takes maxInflight 0 (flow control off), and nothing below it', () => {
+    expect(resolveConfig({ policy: { maxInflight: 0 } }).policy).toEqual({ maxInflight: 0 });
+    expect(() => resolveConfig({ policy: { maxInflight: -1 } })).toThrow(/maxInflight must be a positive integer or 0 \(off\)/);
+  });
 });
 
 describe('configFromContext', () => {
