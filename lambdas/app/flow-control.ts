@@ -1,5 +1,14 @@
 import type { DeliveryPlan, PlannedSend } from '../core/delivery.js';
-import { entriesToRelease, hold, releaseHeld, stepFrame } from '../core/pending.js';
+import {
+  addToFlowView,
+  emptyFlowView,
+  entriesToRelease,
+  hold,
+  mustHold,
+  releaseHeld,
+  stepFrame,
+  type FlowView,
+} from '../core/pending.js';
 import type { PendingEntry, ServerFrame } from '../core/types.js';
 import type { AppDeps } from './deps.js';
 import { mapLimit } from './map-limit.js';
@@ -11,6 +20,8 @@ import { sendFrame, type SendResult } from './sender.js';
  * oldest first. Nothing is dropped. The count is read from the session's own pending entries
  * (one Query per recipient per delivery), so there is no counter to drift after a crash; two
  * deliveries racing for the last slot may both get it, so the cap is exact up to concurrency.
+ * The read walks the session oldest first and stops once the answer is known: a client with a
+ * backlog of thousands held costs a read of about `maxInflight` entries, not of its backlog.
  *
  * No held entry can wait for an ack that already came: an ack deletes, then reads the session
  * (sendHeld); a delivery that holds stores, then reads the session (recheckHeld). Whichever of
@@ -29,10 +40,8 @@ export async function applyFlowControl(deps: AppDeps, plan: DeliveryPlan, now: n
   if (max <= 0 || candidates.length === 0) return [];
   const held = new Set<string>();
   await mapLimit(candidates, 16, async (send) => {
-    const entries = await deps.stores.pending.ofSession(send.sessionId, now);
-    const inflight = entries.filter((e) => !e.held && !e.parked).length;
-    // Older held messages go first: a new one waits behind them, to keep the order.
-    if (inflight >= max || entries.some((e) => e.held)) held.add(key(send.entry as PendingEntry));
+    // One held entry is enough to know: a new message waits behind older held ones, to keep the order.
+    if (mustHold(await readFlowView(deps, send.sessionId, now, 1), max)) held.add(key(send.entry as PendingEntry));
   });
   if (held.size === 0) return [];
   const isHeld = (s: PlannedSend) => s.entry !== undefined && held.has(key(s.entry));
@@ -67,7 +76,7 @@ export async function sendHeld(
   const max = deps.policy.maxInflight;
   if (max <= 0) return 0;
   let sent = 0;
-  for (const entry of entriesToRelease(await deps.stores.pending.ofSession(sessionId, now), max)) {
+  for (const entry of entriesToRelease(await readFlowView(deps, sessionId, now, max), max)) {
     const next = { ...releaseHeld(entry, now, deps.policy), connectionId, parked: false };
     if (await deps.stores.pending.replaceIf(next, entry.dueAt)) {
       await send(stepFrame(next, false));
@@ -75,4 +84,14 @@ export async function sendHeld(
     }
   }
   return sent;
+}
+
+/** Reads a session oldest first, no further than the decision needs (see addToFlowView). */
+async function readFlowView(deps: AppDeps, sessionId: string, now: number, heldWanted: number): Promise<FlowView> {
+  const max = deps.policy.maxInflight;
+  const view = emptyFlowView();
+  for await (const page of deps.stores.pending.pagesOfSession(sessionId, now, max + 1)) {
+    for (const entry of page) if (addToFlowView(view, entry, max, heldWanted)) return view;
+  }
+  return view;
 }

@@ -135,15 +135,41 @@ export function releaseHeld(entry: PendingEntry, now: number, policy: QosPolicy)
 }
 
 /**
- * Which held entries may be sent now: the oldest first, as many as there is room for under
- * the cap, given the session's entries (PROTOCOL §4 order: a client gets its messages in the
- * order they were handed on).
+ * Flow control's view of one session, read entry by entry in age order: how many of its messages
+ * are in flight (sent, not acknowledged, neither held nor parked) and its held ones.
  */
-export function entriesToRelease(entries: PendingEntry[], maxInflight: number): PendingEntry[] {
-  const inflight = entries.filter((e) => !e.held && !e.parked).length;
-  const room = Math.max(0, maxInflight - inflight);
-  return entries
-    .filter((e) => e.held)
+export interface FlowView {
+  inflight: number;
+  held: PendingEntry[];
+}
+
+export function emptyFlowView(): FlowView {
+  return { inflight: 0, held: [] };
+}
+
+/**
+ * Adds the next entry (in age order) to the view. Returns true once reading further cannot change
+ * what the caller decides: the client is at the cap, or `heldWanted` held entries are found (or as
+ * many as there is room for). So a client with a long backlog costs a read of about the cap.
+ */
+export function addToFlowView(view: FlowView, entry: PendingEntry, maxInflight: number, heldWanted: number): boolean {
+  if (entry.held) view.held.push(entry);
+  else if (!entry.parked) view.inflight += 1;
+  return view.inflight >= maxInflight || view.held.length >= Math.min(heldWanted, maxInflight - view.inflight);
+}
+
+/** A new message for this client waits: it is at the cap, or older ones already wait (their order comes first). */
+export function mustHold(view: FlowView, maxInflight: number): boolean {
+  return view.inflight >= maxInflight || view.held.length > 0;
+}
+
+/**
+ * Which held entries may be sent now: the oldest first, as many as there is room for under the
+ * cap (PROTOCOL §4 order: a client gets its messages in the order they were handed on).
+ */
+export function entriesToRelease(view: FlowView, maxInflight: number): PendingEntry[] {
+  const room = Math.max(0, maxInflight - view.inflight);
+  return [...view.held]
     .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .slice(0, room);
 }

@@ -13,8 +13,15 @@ export interface PendingStore {
   getMany(keys: PendingKey[], now: number): Promise<PendingEntry[]>;
   /** Deletes (DynamoDB: BatchWriteItem). Unknown keys are fine. */
   deleteMany(keys: PendingKey[]): Promise<void>;
-  /** Every entry of one session (Query). */
+  /** Every entry of one session (Query), in id order. */
   ofSession(sessionId: string, now: number): Promise<PendingEntry[]>;
+  /**
+   * The same entries a page at a time (Query with Limit; a page may hold fewer than `pageSize`
+   * after expired ones are left out), read strongly consistent. Ids order entries by age
+   * (server ids begin with the time), so this walks a session oldest first; stopping the
+   * iteration stops the reading, which keeps flow control's read bounded by the cap.
+   */
+  pagesOfSession(sessionId: string, now: number, pageSize: number): AsyncIterable<PendingEntry[]>;
   /** Deletes every entry of one session. */
   deleteSession(sessionId: string, now: number): Promise<void>;
 

@@ -355,6 +355,23 @@ export function describeStoreContract(
         expect(await stores.pending.ofSession('none', T0)).toEqual([]);
       });
 
+      it('pagesOfSession walks the same live entries in id order, a page at a time, and stops when told', async () => {
+        const entries = Array.from({ length: 7 }, (_, i) => pending('s1', `m${i}`));
+        await stores.pending.putMany([...entries, pending('s1', 'm3x', { expiresAt: T0 - 1 }), pending('s2', 'm0')]);
+        const pages: PendingEntry[][] = [];
+        for await (const page of stores.pending.pagesOfSession('s1', T0, 3)) pages.push(page);
+        expect(pages.every((page) => page.length <= 3)).toBe(true);
+        expect(pages.flat()).toEqual(await stores.pending.ofSession('s1', T0));
+        expect(pages.flat().map((e) => e.id)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+
+        const first: PendingEntry[] = [];
+        for await (const page of stores.pending.pagesOfSession('s1', T0, 2)) {
+          first.push(...page);
+          break;
+        }
+        expect(first.map((e) => e.id)).toEqual(['m0', 'm1']);
+      });
+
       it('deleteSession deletes only that session’s entries, the same ids elsewhere stay', async () => {
         await stores.pending.putMany([pending('s1', 'm1'), pending('s1', 'm2'), pending('s2', 'm1')]);
         await stores.pending.deleteSession('s1', T0);

@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { decideAcks, decideResend, newPendingEntry, park, resumeEntry, stepFrame } from '../../lambdas/core/pending.js';
+import {
+  addToFlowView,
+  decideAcks,
+  decideResend,
+  emptyFlowView,
+  entriesToRelease,
+  hold,
+  mustHold,
+  newPendingEntry,
+  park,
+  resumeEntry,
+  stepFrame,
+  type FlowView,
+} from '../../lambdas/core/pending.js';
 import { DEFAULT_POLICY } from '../../lambdas/core/policy.js';
 import type { PendingEntry, Recipient } from '../../lambdas/core/types.js';
 
@@ -94,5 +107,47 @@ describe('msgack decisions (PROTOCOL §2)', () => {
     const decision = decideAcks(['a', 'b', 'c', 'zzz'], [q1, q2sent, q2released]);
     expect(decision.complete.map((e) => e.id)).toEqual(['a', 'c']);
     expect(decision.outOfOrder).toEqual(['b']);
+  });
+});
+
+describe('flow control’s view of a session (read oldest first, stopped once the answer is known)', () => {
+  const sent = (id: string, at = t0) => newPendingEntry(connected, message, id, 1, at, policy);
+  const held = (id: string, at = t0) => hold(sent(id, at));
+
+  /** Feeds entries until addToFlowView says stop; returns the view and how many were read. */
+  function walk(entries: PendingEntry[], max: number, heldWanted: number): { view: FlowView; read: number } {
+    const view = emptyFlowView();
+    let read = 0;
+    for (const entry of entries) {
+      read += 1;
+      if (addToFlowView(view, entry, max, heldWanted)) break;
+    }
+    return { view, read };
+  }
+
+  it('a delivery stops at the cap or at the first held entry, whatever the backlog behind it', () => {
+    const backlog = [sent('a'), sent('b'), held('c'), ...Array.from({ length: 500 }, (_, i) => held(`d${i}`))];
+    const { view, read } = walk(backlog, 100, 1);
+    expect(read).toBe(3);
+    expect(mustHold(view, 100)).toBe(true);
+
+    const full = walk([sent('a'), sent('b'), sent('c'), sent('d')], 3, 1);
+    expect(full.read).toBe(3);
+    expect(mustHold(full.view, 3)).toBe(true);
+  });
+
+  it('parked entries (a persistent session away) are not in flight; below the cap with none held, send', () => {
+    const { view } = walk([park(sent('a')), park(sent('b')), sent('c')], 2, 1);
+    expect(view.inflight).toBe(1);
+    expect(mustHold(view, 2)).toBe(false);
+  });
+
+  it('an ack reads only as many held entries as there is room for, and releases the oldest first', () => {
+    const entries = [sent('a'), held('b', t0 + 2), held('c', t0 + 1), held('d', t0 + 3), held('e', t0 + 4)];
+    const { view, read } = walk(entries, 3, 3);
+    expect(read).toBe(3);
+    expect(entriesToRelease(view, 3).map((e) => e.id)).toEqual(['c', 'b']);
+    // At the cap, nothing goes.
+    expect(entriesToRelease({ inflight: 3, held: [held('x')] }, 3)).toEqual([]);
   });
 });

@@ -107,7 +107,7 @@ describe('fuzzing the handlers with random frames', () => {
       // One attacker sends 10,000 frames on a clock that never moves: no rate limit here.
       policy: { ...DEFAULT_POLICY, rateLimitBurst: 1_000_000 },
       controllers: sampleControllers,
-      newId: () => `m${++n}`,
+      newId: () => `m${String(++n).padStart(6, '0')}`,
       log: silentLogger,
     };
     const connect = createConnectHandler(deps);

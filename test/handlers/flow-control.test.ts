@@ -127,6 +127,54 @@ describe('a cap on unacknowledged messages per client', () => {
   });
 });
 
+describe('the cost of the cap with a long backlog', () => {
+  it('reads about the cap, not the backlog: a client with 1,000 held messages', async () => {
+    const h = await Harness.start({ policy: { maxInflight: 3 } });
+    try {
+      const sensor = await h.client();
+      const monitor = await h.client({ controllers: 'monitor', qos: '1' });
+      for (let t = 1; t <= 4; t += 1) await h.send(sensor, `sensor|temp|${t}`);
+      const [held] = (await h.pendingOf(monitor)).filter((e) => e.held);
+      if (!held) throw new Error('expected the 4th message held');
+      // 1,000 more held after it (ids sort by age, as server ids do).
+      await h.deps.stores.pending.putMany(
+        Array.from({ length: 1000 }, (_, i) => ({ ...held, id: `${held.id}-${String(i).padStart(4, '0')}`, data: 100 + i, createdAt: held.createdAt + 1 + i })),
+      );
+      h.clock.advance(2000);
+
+      // Items DynamoDB read for this session's Queries on the pending table.
+      let scanned = 0;
+      h.doc.middlewareStack.add(
+        (next, context) => async (args) => {
+          const result = await next(args);
+          const input = args.input as { TableName?: string; ExpressionAttributeValues?: Record<string, unknown> };
+          if (context.commandName === 'QueryCommand' && input.TableName === h.tableNames.pending && input.ExpressionAttributeValues?.[':s'] === monitor) {
+            scanned += (result.output as { ScannedCount?: number }).ScannedCount ?? 0;
+          }
+          return result;
+        },
+        { step: 'initialize', name: 'countSessionReads' },
+      );
+      try {
+        await h.send(sensor, 'sensor|temp|5');
+        // The delivery's read and its recheck once stored: each stops within a page of cap + 1.
+        expect(scanned).toBeLessThanOrEqual(2 * 4);
+        expect(h.messages(monitor).map((m) => m.data)).toEqual([1, 2, 3]);
+
+        scanned = 0;
+        await h.send(monitor, { action: 'msgack', ids: h.messages(monitor).map((m) => m.id as string) });
+        expect(scanned).toBeLessThanOrEqual(2 * 4);
+        expect(h.messages(monitor).map((m) => m.data)).toEqual([1, 2, 3, 4, 100, 101]);
+      } finally {
+        h.doc.middlewareStack.remove('countSessionReads');
+      }
+      expect(await h.pendingOf(monitor)).toHaveLength(1002);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('the default cap', () => {
   it('is on: 100 unacknowledged messages per client, as AWS IoT Core allows', async () => {
     // The sensor sends 101 frames at once: more than the rate limit's burst allows.

@@ -116,7 +116,8 @@ export class Harness {
       clock,
       policy: { ...DEFAULT_POLICY, ...options.policy },
       controllers: options.controllers ?? sampleControllers,
-      newId: () => `m${++harness.nextMessage}`,
+      // Zero-padded like the time at the start of production ids, so ids sort by age (flow control reads in id order).
+      newId: () => `m${String(++harness.nextMessage).padStart(6, '0')}`,
       log,
       ...(options.metrics ? { metrics: options.metrics } : {}),
     };

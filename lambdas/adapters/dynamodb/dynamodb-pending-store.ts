@@ -11,6 +11,7 @@ import {
   itemOfFailedCondition,
   LIVE_FILTER,
   queryAll,
+  queryPages,
   toJson,
   type Item,
 } from './items.js';
@@ -75,6 +76,18 @@ export class DynamoDbPendingStore implements PendingStore {
       ConsistentRead: true,
     });
     return items.map(fromItem);
+  }
+
+  async *pagesOfSession(sessionId: string, now: number, pageSize: number): AsyncIterable<PendingEntry[]> {
+    const pages = queryPages(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'sessionId = :s',
+      FilterExpression: LIVE_FILTER,
+      ExpressionAttributeValues: { ':s': sessionId, ':now': now },
+      ConsistentRead: true,
+      Limit: pageSize,
+    });
+    for await (const items of pages) yield items.map(fromItem);
   }
 
   async deleteSession(sessionId: string, _now: number): Promise<void> {

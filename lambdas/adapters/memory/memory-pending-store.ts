@@ -39,6 +39,11 @@ export class MemoryPendingStore implements PendingStore {
       .map((entry) => copy(entry));
   }
 
+  async *pagesOfSession(sessionId: string, now: number, pageSize: number): AsyncIterable<PendingEntry[]> {
+    const entries = await this.ofSession(sessionId, now);
+    for (let start = 0; start < entries.length; start += pageSize) yield entries.slice(start, start + pageSize);
+  }
+
   async deleteSession(sessionId: string, _now: number): Promise<void> {
     this.sessions.delete(sessionId);
   }
