@@ -1,6 +1,6 @@
 import { PRICES, type PerDelivery } from './cost.js';
 import type { MemorySample } from './host-protocol.js';
-import type { FanoutResult, SweepResult, ThroughputResult } from './scenarios.js';
+import { runLabel, type FanoutResult, type SweepResult, type ThroughputResult } from './scenarios.js';
 
 export interface Target {
   name: string;
@@ -14,7 +14,7 @@ export interface BenchReport {
   generatedAt: string;
   mode: 'full' | 'quick';
   machine: { node: string; cpus: number; cpuModel: string; memoryGb: number; openFilesLimit: string };
-  options: { subscribers: number; messages: number; window: number; fanout: number[]; sweepEntries: number; ackBatch: { maxIds: number; maxDelayMs: number } };
+  options: { subscribers: number; messages: number; window: number; fanout: number[]; sweepEntries: number; ackBatch: { maxIds: number; maxDelayMs: number }; maxInflight: number };
   throughput: ThroughputResult[];
   fanout: FanoutResult[];
   sweep: SweepResult | null;
@@ -60,8 +60,8 @@ export function markdownTables(report: BenchReport): string {
   out.push('');
   out.push(
     table(
-      ['QoS', 'deliveries', 'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'dup', 'missing', 'ids per msgack'],
-      report.throughput.map((t) => [String(t.qos), String(t.deliveries), String(t.deliveriesPerSecond), fmt(t.latencyMs.p50, 1), fmt(t.latencyMs.p99, 1), fmt(t.latencyMs.max, 1), String(t.duplicates), String(t.missing), t.ackFrames > 0 ? fmt(t.idsPerAck, 1) : '-']),
+      ['run', 'deliveries', 'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'dup', 'missing', 'ids per msgack'],
+      report.throughput.map((t) => [runLabel(t, o.maxInflight), String(t.deliveries), String(t.deliveriesPerSecond), fmt(t.latencyMs.p50, 1), fmt(t.latencyMs.p99, 1), fmt(t.latencyMs.max, 1), String(t.duplicates), String(t.missing), t.ackFrames > 0 ? fmt(t.idsPerAck, 1) : '-']),
     ),
   );
   out.push('');
@@ -76,7 +76,7 @@ export function markdownTables(report: BenchReport): string {
   out.push('');
   out.push('### Per delivery, and AWS cost per million deliveries');
   out.push('');
-  const rows = report.throughput.map((t) => costRow(`QoS ${t.qos}, K=${t.subscribers}`, t.perDelivery));
+  const rows = report.throughput.map((t) => costRow(`${runLabel(t, o.maxInflight)}, K=${t.subscribers}`, t.perDelivery));
   for (const f of report.fanout) rows.push(costRow(`fan-out QoS 1, K=${f.subscribers}`, f.perDelivery));
   out.push(
     table(['run', 'DynamoDB req', 'WRU (table+index)', 'RRU', 'APIGW in', 'APIGW out', 'Lambda inv', 'Lambda ms CPU / wall', 'APIGW $/M', 'Lambda $/M (wall-clock bound)', 'DynamoDB $/M', 'total $/M'], rows),
@@ -173,7 +173,7 @@ export function chartSvg(report: BenchReport): string {
       rect(bx, y(t.deliveriesPerSecond), bw, bottom - y(t.deliveriesPerSecond), ['#6a9f58', '#d4a13a', '#b5523b'][t.qos] as string);
       text(bx + bw / 2, y(t.deliveriesPerSecond) - 20, `${t.deliveriesPerSecond}/s`, 'text-anchor="middle" font-size="12"');
       text(bx + bw / 2, y(t.deliveriesPerSecond) - 6, `p50 ${fmt(t.latencyMs.p50, 0)} / p99 ${fmt(t.latencyMs.p99, 0)} ms`, 'text-anchor="middle" font-size="9"');
-      text(bx + bw / 2, bottom + 16, `QoS ${t.qos}`, 'text-anchor="middle" font-size="11"');
+      text(bx + bw / 2, bottom + 16, runLabel(t, o.maxInflight), 'text-anchor="middle" font-size="11"');
     });
   }
 
@@ -182,7 +182,7 @@ export function chartSvg(report: BenchReport): string {
     const x0 = 900;
     const w = 260;
     text(x0 - 20, 40, 'AWS $ per million deliveries', 'font-weight="bold"');
-    const runs = report.throughput.map((t) => ({ label: `QoS ${t.qos}`, c: t.perDelivery.costPerMillion }));
+    const runs = report.throughput.map((t) => ({ label: runLabel(t, report.options.maxInflight), c: t.perDelivery.costPerMillion }));
     const max = Math.max(0.01, ...runs.map((r) => r.c.total)) * 1.15;
     const y = (v: number) => (v / max) * plotH;
     line(x0, bottom, x0 + w, bottom, '#999');

@@ -46,6 +46,8 @@ async function subscribe(socket: BenchSocket, topic: string, qos: Qos): Promise<
 
 export interface ThroughputResult {
   qos: Qos;
+  /** Flow control's cap the runtime ran with (0: off); the default unless the run says otherwise. */
+  maxInflight: number;
   subscribers: number;
   messages: number;
   window: number;
@@ -68,7 +70,7 @@ export interface ThroughputResult {
  * `pubrec` (one id per frame, as the protocol has it) and batch the final `msgack`s.
  * Latency: from the publish frame sent to each subscriber's first receipt (one clock: same process).
  */
-export async function throughput(host: RuntimeHost, qos: Qos, k: number, m: number, window: number): Promise<ThroughputResult> {
+export async function throughput(host: RuntimeHost, qos: Qos, k: number, m: number, window: number, maxInflight: number): Promise<ThroughputResult> {
   const url = host.ready.url;
   const topic = `tp-q${qos}-${Date.now()}`;
   const { sockets: subs, errors } = await connectMany(url, { qos: '2', controllers: 'monitor' }, k, 50, (s) => subscribe(s, topic, 2));
@@ -149,6 +151,7 @@ export async function throughput(host: RuntimeHost, qos: Qos, k: number, m: numb
   await host.settle(200);
   return {
     qos,
+    maxInflight,
     subscribers: k,
     messages: m,
     window,
@@ -363,4 +366,10 @@ export async function sweep(host: RuntimeHost, entries: number, log: (line: stri
     itemsRead: d.itemsScanned + (d.byOperation.BatchGetItem ? d.itemsReturned : 0),
     readUnits: round(d.readUnitsTable + d.readUnitsIndex, 2),
   };
+}
+
+/** How a throughput run is named in tables and charts: its QoS, and the cap where it is not the default. */
+export function runLabel(t: Pick<ThroughputResult, 'qos' | 'maxInflight'>, defaultMaxInflight: number): string {
+  if (t.qos === 0 || t.maxInflight === defaultMaxInflight) return `QoS ${t.qos}`;
+  return `QoS ${t.qos}, ${t.maxInflight === 0 ? 'cap off' : `cap ${t.maxInflight}`}`;
 }

@@ -22,7 +22,8 @@ describe('npm run bench --quick (tiny sizes)', () => {
     const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Record<string, any>;
     const finite = (n: unknown) => typeof n === 'number' && Number.isFinite(n);
 
-    expect(report.throughput.map((t: any) => t.qos)).toEqual([0, 1, 2]);
+    // QoS 0, 1, 2 with flow control as it ships, then QoS 1 with it off (what the cap costs).
+    expect(report.throughput.map((t: any) => [t.qos, t.maxInflight])).toEqual([[0, 100], [1, 100], [2, 100], [1, 0]]);
     for (const t of report.throughput) {
       expect(t.deliveries).toBe(6);
       for (const n of [t.deliveriesPerSecond, t.latencyMs.p50, t.latencyMs.p99]) expect(finite(n)).toBe(true);
