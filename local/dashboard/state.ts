@@ -34,9 +34,11 @@ export interface PendingView {
   qos: number;
   state: string;
   parked: boolean;
+  /** Flow control: stored, not sent yet; it goes when the client's acks free room. */
+  held: boolean;
   attempts: number;
   createdAt: number;
-  /** When the sweep sends it again (or, parked, dead-letters it). */
+  /** When the sweep sends it again (or, parked or held, dead-letters it). */
   dueAt: number;
 }
 
@@ -120,6 +122,7 @@ function pendingView(e: PendingEntry): PendingView {
     qos: e.qos,
     state: e.state,
     parked: e.parked,
+    held: e.held === true,
     attempts: e.attempts,
     createdAt: e.createdAt,
     dueAt: e.dueAt,

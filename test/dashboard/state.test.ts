@@ -53,9 +53,9 @@ describe('the dashboard state (read by key and by Query, never by Scan)', () => 
       { connectionId: 'c2', connectedAt: NOW - 1, sourceIp: '127.0.0.1' },
     ]);
     // Only sessions seen through a connection: 'other' is nobody's here.
-    expect(state.pending.map((p) => [p.sessionId, p.id, p.attempts, p.dueAt])).toEqual([
-      ['dev-7', 'm2', 1, NOW + 500],
-      ['dev-7', 'm1', 3, NOW + 500],
+    expect(state.pending.map((p) => [p.sessionId, p.id, p.attempts, p.dueAt, p.held])).toEqual([
+      ['dev-7', 'm2', 1, NOW + 500, false],
+      ['dev-7', 'm1', 3, NOW + 500, false],
     ]);
     expect(state.deadLetters).toEqual([expect.objectContaining({ sessionId: 'dev-7', id: 'm0', attempts: 20, reason: 'attempts', deadAt: NOW - 10 })]);
 

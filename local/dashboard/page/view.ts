@@ -39,7 +39,13 @@ export function pendingRows(pending: PendingView[], now: number, canAck: (sessio
   return pending
     .map((p) => {
       const inMs = p.dueAt - now;
-      const due = p.parked ? `parked (dead-letter in ${Math.round(inMs / 1000)} s)` : inMs > 0 ? `in ${(inMs / 1000).toFixed(1)} s` : 'due now';
+      const due = p.parked
+        ? `parked (dead-letter in ${Math.round(inMs / 1000)} s)`
+        : p.held
+          ? 'held: sent when acks free room (flow control)'
+          : inMs > 0
+            ? `in ${(inMs / 1000).toFixed(1)} s`
+            : 'due now';
       const button = canAck(p.sessionId, p.id) ? `<button class="ack" data-action="ack" data-client="${esc(p.sessionId)}" data-id="${esc(p.id)}">ack</button>` : '';
       const step = p.qos === 2 ? (p.state === 'sent' ? 'awaiting pubrec' : 'pubrel, awaiting msgack') : 'awaiting msgack';
       return `<tr class="${inMs <= 0 ? 'overdue' : ''}" data-pending="${esc(p.id)}" data-attempts="${p.attempts}"><td>${esc(p.sessionId)}</td><td>${esc(p.id)}</td><td>${p.qos}</td><td>${step}</td><td class="attempts">${p.attempts}</td><td class="due">${due}</td><td>${esc(p.data)}</td><td>${button}</td></tr>`;
