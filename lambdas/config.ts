@@ -87,7 +87,7 @@ export function isPositiveInteger(value: unknown): value is number {
 }
 
 /** Settings where 0 means "off" rather than nonsense (flow control's cap). */
-export const ZERO_TURNS_OFF: ReadonlySet<string> = new Set<keyof QosPolicy>(['maxInflight']);
+const ZERO_TURNS_OFF: ReadonlySet<string> = new Set<keyof QosPolicy>(['maxInflight']);
 
 /** The check for one setting, and its wording in an error. */
 export function settingRule(key: string): { valid: (value: unknown) => boolean; wanted: string } {

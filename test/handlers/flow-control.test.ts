@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { QosPolicy } from '../../lambdas/core/policy.js';
 import { Harness } from '../support/harness.js';
 
 /**
@@ -176,14 +177,19 @@ describe('the cost of the cap with a long backlog', () => {
 });
 
 describe('the default cap', () => {
+  /** A sensor sends 101 readings at once to one QoS 1 monitor that never acks (burst raised for them). */
+  async function hundredAndOne(policy: Partial<QosPolicy>): Promise<{ h: Harness; monitor: string }> {
+    const h = await Harness.start({ policy: { rateLimitBurst: 200, ...policy } });
+    const sensor = await h.client();
+    const monitor = await h.client({ controllers: 'monitor', qos: '1' });
+    for (let t = 1; t <= 101; t += 1) await h.send(sensor, `sensor|temp|${t}`);
+    return { h, monitor };
+  }
+
   it('is on: 100 unacknowledged messages per client, as AWS IoT Core allows', async () => {
-    // The sensor sends 101 frames at once: more than the rate limit's burst allows.
-    const h = await Harness.start({ policy: { rateLimitBurst: 200 } });
+    const { h, monitor } = await hundredAndOne({});
     try {
       expect(h.deps.policy.maxInflight).toBe(100);
-      const sensor = await h.client();
-      const monitor = await h.client({ controllers: 'monitor', qos: '1' });
-      for (let t = 1; t <= 101; t += 1) await h.send(sensor, `sensor|temp|${t}`);
       expect(h.messages(monitor)).toHaveLength(100);
       const held = (await h.pendingOf(monitor)).filter((e) => e.held);
       expect(held.map((e) => e.data)).toEqual([101]);
@@ -193,15 +199,12 @@ describe('the default cap', () => {
   });
 
   it('maxInflight 0 turns it off: every message is sent at once', async () => {
-    const free = await Harness.start({ policy: { maxInflight: 0, rateLimitBurst: 200 } });
+    const { h, monitor } = await hundredAndOne({ maxInflight: 0 });
     try {
-      const sensor = await free.client();
-      const monitor = await free.client({ controllers: 'monitor', qos: '1' });
-      for (let t = 1; t <= 101; t += 1) await free.send(sensor, `sensor|temp|${t}`);
-      expect(free.messages(monitor)).toHaveLength(101);
-      expect((await free.pendingOf(monitor)).some((e) => e.held)).toBe(false);
+      expect(h.messages(monitor)).toHaveLength(101);
+      expect((await h.pendingOf(monitor)).some((e) => e.held)).toBe(false);
     } finally {
-      await free.close();
+      await h.close();
     }
   });
 });

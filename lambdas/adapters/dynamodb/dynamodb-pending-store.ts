@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { PendingEntry, PendingKey } from '../../core/types.js';
 import type { PendingStore } from '../../ports/pending-store.js';
 import { batchGet, batchWrite, runLimited, type BatchOptions } from './batch.js';
@@ -68,26 +68,22 @@ export class DynamoDbPendingStore implements PendingStore {
   }
 
   async ofSession(sessionId: string, now: number): Promise<PendingEntry[]> {
-    const items = await queryAll(this.doc, {
-      TableName: this.tableName,
-      KeyConditionExpression: 'sessionId = :s',
-      FilterExpression: LIVE_FILTER,
-      ExpressionAttributeValues: { ':s': sessionId, ':now': now },
-      ConsistentRead: true,
-    });
-    return items.map(fromItem);
+    return (await queryAll(this.doc, this.liveOfSession(sessionId, now))).map(fromItem);
   }
 
   async *pagesOfSession(sessionId: string, now: number, pageSize: number): AsyncIterable<PendingEntry[]> {
-    const pages = queryPages(this.doc, {
+    for await (const items of queryPages(this.doc, { ...this.liveOfSession(sessionId, now), Limit: pageSize })) yield items.map(fromItem);
+  }
+
+  /** The Query for a session's live entries, in id order, strongly consistent. */
+  private liveOfSession(sessionId: string, now: number): QueryCommandInput {
+    return {
       TableName: this.tableName,
       KeyConditionExpression: 'sessionId = :s',
       FilterExpression: LIVE_FILTER,
       ExpressionAttributeValues: { ':s': sessionId, ':now': now },
       ConsistentRead: true,
-      Limit: pageSize,
-    });
-    for await (const items of pages) yield items.map(fromItem);
+    };
   }
 
   async deleteSession(sessionId: string, _now: number): Promise<void> {
