@@ -14,9 +14,13 @@ export interface EndingConnection {
  * Ends a connection that closed ($disconnect) or turned out gone on a send (PROTOCOL §4):
  * - a clean session goes with it: its connection, memberships, subscriptions, pending
  *   entries and inbound QoS 2 records;
- * - a persistent session stays: its subscriptions point at no connection and its pending
- *   entries are parked for `resume` (until the session TTL / message deadline).
+ * - a persistent session stays: its subscriptions and controller memberships point at no
+ *   connection and its pending entries are parked for `resume` (until the session TTL /
+ *   message deadline).
  * If a newer connection has taken the session over (same clientId), the session is left alone.
+ * And because that can happen while this runs ($disconnect is late, Lambdas race), every
+ * write made here for the session is conditional on the item still belonging to the ending
+ * connection (issue 12 C): what a newer connection re-pointed or made is never undone.
  */
 export async function endConnection(deps: Pick<AppDeps, 'stores' | 'policy'>, ending: EndingConnection, now: number): Promise<void> {
   const { connections, subscriptions, pending, inbound } = deps.stores;
@@ -28,17 +32,34 @@ export async function endConnection(deps: Pick<AppDeps, 'stores' | 'policy'>, en
 
   if (ending.sessionKind === 'clean') {
     await Promise.all([
-      subscriptions.deleteSession(ending.sessionId, now),
-      pending.deleteSession(ending.sessionId, now),
+      subscriptions.deleteOfConnection(ending.sessionId, ending.connectionId, now),
+      deletePendingOf(deps, ending, now),
       inbound.deleteSession(ending.sessionId, now),
     ]);
     return;
   }
   const sessionExpiresAt = now + deps.policy.sessionTtlMs;
-  await subscriptions.attach(ending.sessionId, undefined, sessionExpiresAt, now);
+  await Promise.all([
+    subscriptions.detach(ending.sessionId, ending.connectionId, sessionExpiresAt, now),
+    connections.detachSessionControllers(ending.sessionId, ending.connectionId, sessionExpiresAt, now),
+  ]);
   for (const entry of await pending.ofSession(ending.sessionId, now)) {
-    // Conditional on dueAt: if a sweep or an ack touched it meanwhile, theirs stands.
-    if (!entry.parked) await pending.replaceIf(park(entry), entry.dueAt);
+    // Only this connection's entries, conditional on dueAt: if a sweep, an ack or a newer
+    // connection's resume touched one meanwhile, theirs stands.
+    if (!entry.parked && entry.connectionId === ending.connectionId) await pending.replaceIf(park(entry), entry.dueAt);
+  }
+}
+
+/**
+ * A clean session's pending entries. Keyed by the connection itself, the session is nobody
+ * else's; with a clientId, a fast reconnect may already have entries of its own, so only the
+ * ending connection's go, each conditional on the dueAt seen.
+ */
+async function deletePendingOf(deps: Pick<AppDeps, 'stores'>, ending: EndingConnection, now: number): Promise<void> {
+  const { pending } = deps.stores;
+  if (ending.sessionId === ending.connectionId) return pending.deleteSession(ending.sessionId, now);
+  for (const entry of await pending.ofSession(ending.sessionId, now)) {
+    if (entry.connectionId === ending.connectionId) await pending.deleteIf(entry, entry.dueAt);
   }
 }
 

@@ -40,8 +40,8 @@ export function createConnectHandler(deps: AppDeps): (event: WebSocketEvent) => 
         connectedAt: now,
         expiresAt: now + policy.connectionTtlMs,
       };
-      if (params.clientId !== undefined) await takeOverSession(deps, connection, now);
-      await stores.connections.put(connection);
+      const stored = params.clientId !== undefined ? await takeOverSession(deps, connection, now) : connection;
+      await stores.connections.put(stored);
       deps.log.info('Connected', { connectionId, sessionId, sessionKind: connection.sessionKind, qos: connection.claimedQos, controllers: connection.controllers });
       return { statusCode: 200 };
     } catch (error) {
@@ -55,7 +55,15 @@ export function createConnectHandler(deps: AppDeps): (event: WebSocketEvent) => 
   };
 }
 
-async function takeOverSession(deps: AppDeps, connection: ConnectionRecord, now: number): Promise<void> {
+/**
+ * Takes the clientId's session for this connection and returns the connection record to
+ * store: a persistent session's controllers (the ones it inherits and the ones asked for)
+ * are the session's, so invokeToAll reaches it while it is away too (PROTOCOL §4).
+ *
+ * The session record is written first: from then on every conditional write of the previous
+ * connection's cleanup fails, so nothing it does lands on what this connection takes over.
+ */
+async function takeOverSession(deps: AppDeps, connection: ConnectionRecord, now: number): Promise<ConnectionRecord> {
   const { stores, policy } = deps;
   const { sessionId, connectionId } = connection;
   const previous = await stores.connections.getSession(sessionId, now);
@@ -66,13 +74,6 @@ async function takeOverSession(deps: AppDeps, connection: ConnectionRecord, now:
     });
   }
   const persistent = connection.sessionKind === 'persistent';
-  if (previous && (!persistent || previous.sessionKind === 'clean')) {
-    await Promise.all([
-      stores.subscriptions.deleteSession(sessionId, now),
-      stores.pending.deleteSession(sessionId, now),
-      stores.inbound.deleteSession(sessionId, now),
-    ]);
-  }
   const session: SessionRecord = {
     sessionId,
     sessionKind: connection.sessionKind,
@@ -82,16 +83,25 @@ async function takeOverSession(deps: AppDeps, connection: ConnectionRecord, now:
     expiresAt: now + policy.connectionTtlMs + (persistent ? policy.sessionTtlMs : 0),
   };
   await stores.connections.putSession(session);
-  if (persistent && previous?.sessionKind === 'persistent') {
-    // Subscriptions carry what fan-out needs, so they learn the new connection and claim.
-    for (const subscription of await stores.subscriptions.ofSession(sessionId, now)) {
-      await stores.subscriptions.put({
-        ...subscription,
-        connectionId,
-        claimedQos: connection.claimedQos,
-        format: connection.format,
-        expiresAt: session.expiresAt,
-      });
-    }
+  if (previous && (!persistent || previous.sessionKind === 'clean')) {
+    await Promise.all([
+      stores.subscriptions.deleteSession(sessionId, now),
+      stores.pending.deleteSession(sessionId, now),
+      stores.inbound.deleteSession(sessionId, now),
+      stores.connections.deleteSessionControllers(sessionId, now),
+    ]);
   }
+  if (!persistent) return connection;
+
+  // Subscriptions and memberships carry what fan-out needs, so they learn the new connection and claim.
+  const member = { sessionId, connectionId, sessionKind: connection.sessionKind, claimedQos: connection.claimedQos, format: connection.format, expiresAt: session.expiresAt };
+  let inherited: string[] = [];
+  if (previous?.sessionKind === 'persistent') {
+    for (const subscription of await stores.subscriptions.ofSession(sessionId, now)) {
+      await stores.subscriptions.put({ ...subscription, connectionId, claimedQos: connection.claimedQos, format: connection.format, expiresAt: session.expiresAt });
+    }
+    inherited = await stores.connections.attachSessionControllers(member, now);
+  }
+  await stores.connections.openSessionControllers(member, connection.controllers);
+  return { ...connection, controllers: [...new Set([...connection.controllers, ...inherited])] };
 }

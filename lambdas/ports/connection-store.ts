@@ -1,24 +1,68 @@
 import type { ConnectionRecord, Recipient, SessionRecord } from '../core/types.js';
 
 /**
+ * A persistent session's membership of one controller (PROTOCOL §4): it outlives the
+ * connection as the session's subscriptions do, pointing at the connection that serves the
+ * session, or at none while the session is away (fan-out then parks QoS 1/2 and drops QoS 0).
+ */
+export interface SessionMembership extends Recipient {
+  controller: string;
+  expiresAt: number;
+}
+
+/** Who a persistent session's memberships point at when a connection serves it, and until when they live. */
+export type SessionMember = Omit<Recipient, 'connectionId' | 'subscriptionQos'> & { connectionId: string; expiresAt: number };
+
+/**
  * Live connections, the controllers each has open, and the sessions that have a clientId.
+ *
+ * Two kinds of controller membership, both found by the one Query of `membersOf`:
+ * - a clean session's are its connection's and go with it (`put`, `openControllers`, `delete`);
+ * - a persistent session's are the session's (`openSessionControllers` and the other
+ *   `...SessionControllers` methods): they outlive the connection for the session TTL.
  *
  * Reads ignore items whose `expiresAt` has passed (storage deletes them late).
  * `now` is passed in so the store never reads a clock of its own.
  */
 export interface ConnectionStore {
-  /** Stores the connection and one membership per open controller. */
+  /** Stores the connection and, for a clean session, one membership per open controller. */
   put(connection: ConnectionRecord): Promise<void>;
   get(connectionId: string, now: number): Promise<ConnectionRecord | undefined>;
-  /** Adds controllers to an existing connection (a frame to a controller opens it). Idempotent. */
+  /**
+   * Adds controllers to an existing connection's list (a frame to a controller opens it) and,
+   * for a clean session, makes the connection a member. Idempotent. A persistent session's
+   * memberships are opened with {@link openSessionControllers}.
+   */
   openControllers(connection: ConnectionRecord, controllers: string[]): Promise<void>;
-  /** Removes the connection and all its memberships. Idempotent. */
+  /** Removes the connection and its own memberships; a persistent session's stay. Idempotent. */
   delete(connection: Pick<ConnectionRecord, 'connectionId' | 'controllers'>): Promise<void>;
   /**
-   * Every connection with the controller open, found by Query on the controller's
-   * memberships (never Scan), in pages.
+   * Every connection with the controller open and every persistent session that has it open
+   * (connected or away), found by Query on the controller's memberships (never Scan), in pages.
    */
   membersOf(controller: string, now: number): AsyncIterable<Recipient[]>;
+
+  /**
+   * Opens controllers for a persistent session, pointing at `member.connectionId`, but only
+   * while that connection serves the session (a newer one may have taken it over: then
+   * nothing is written). Idempotent. Returns whether it wrote.
+   */
+  openSessionControllers(member: SessionMember, controllers: string[]): Promise<boolean>;
+  /**
+   * Points every live membership of the session at the connection that now serves it (a
+   * takeover), with its claim and format and the new expiry, only while it serves the
+   * session. Returns the controllers re-pointed.
+   */
+  attachSessionControllers(member: SessionMember, now: number): Promise<string[]>;
+  /**
+   * The session went away: its memberships that still point at `connectionId` point at none
+   * and live until `expiresAt`. Those a newer connection re-pointed are left alone.
+   */
+  detachSessionControllers(sessionId: string, connectionId: string, expiresAt: number, now: number): Promise<void>;
+  /** Deletes every membership of the session (it starts clean). */
+  deleteSessionControllers(sessionId: string, now: number): Promise<void>;
+  /** The session's live memberships, by a strongly consistent read keyed by the session. */
+  sessionControllers(sessionId: string, now: number): Promise<SessionMembership[]>;
 
   putSession(session: SessionRecord): Promise<void>;
   getSession(sessionId: string, now: number): Promise<SessionRecord | undefined>;

@@ -12,9 +12,21 @@ export interface SubscriptionStore {
   ofSession(sessionId: string, now: number): Promise<Subscription[]>;
   /**
    * Points every subscription of the session at a connection (a persistent session came
-   * back) or at none (`undefined`: it went away), and extends their expiry.
+   * back) or at none (`undefined`: it went away), and extends their expiry. Unconditional:
+   * a connection's cleanup uses {@link detach}, which leaves a newer connection's alone.
    */
   attach(sessionId: string, connectionId: string | undefined, expiresAt: number, now: number): Promise<void>;
+  /**
+   * A persistent session went away: its live subscriptions that still point at `connectionId`
+   * point at none and live until `expiresAt`. Each write is conditional on the subscription
+   * pointing at that connection, so one a newer connection took over is left alone.
+   */
+  detach(sessionId: string, connectionId: string, expiresAt: number, now: number): Promise<void>;
   /** Deletes every subscription of the session. */
   deleteSession(sessionId: string, now: number): Promise<void>;
+  /**
+   * A clean session ended: deletes the session's subscriptions that point at `connectionId`
+   * (conditionally, item by item), so what a newer connection of the clientId made stays.
+   */
+  deleteOfConnection(sessionId: string, connectionId: string, now: number): Promise<void>;
 }

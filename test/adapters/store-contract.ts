@@ -8,6 +8,7 @@ import type {
   SessionRecord,
   Subscription,
 } from '../../lambdas/core/types.js';
+import type { SessionMember } from '../../lambdas/ports/connection-store.js';
 import type { Stores } from '../../lambdas/ports/index.js';
 
 /**
@@ -78,14 +79,14 @@ export function describeStoreContract(
       it('membersOf finds the connections with the controller open, as Recipients, and no others', async () => {
         await stores.connections.put(connection('c1', { sessionId: 's1', controllers: ['monitor'] }));
         await stores.connections.put(
-          connection('c2', { sessionId: 'dev-7', sessionKind: 'persistent', claimedQos: 2, format: 'text', controllers: ['monitor', 'sensor'] }),
+          connection('c2', { sessionId: 'dev-7', claimedQos: 2, format: 'text', controllers: ['monitor', 'sensor'] }),
         );
         await stores.connections.put(connection('c3', { controllers: ['sensor'] }));
 
         const members = sortBy(await flatten(stores.connections.membersOf('monitor', T0)), 'connectionId');
         expect(members).toStrictEqual([
           { sessionId: 's1', connectionId: 'c1', sessionKind: 'clean', claimedQos: 1, format: 'json' },
-          { sessionId: 'dev-7', connectionId: 'c2', sessionKind: 'persistent', claimedQos: 2, format: 'text' },
+          { sessionId: 'dev-7', connectionId: 'c2', sessionKind: 'clean', claimedQos: 2, format: 'text' },
         ]);
         expect(await flatten(stores.connections.membersOf('nobody', T0))).toEqual([]);
       });
@@ -198,6 +199,118 @@ export function describeStoreContract(
       });
     });
 
+    describe('ConnectionStore: a persistent session’s controller memberships', () => {
+      const member = (sessionId: string, connectionId: string, overrides: Partial<SessionMember> = {}): SessionMember => ({
+        sessionId,
+        connectionId,
+        sessionKind: 'persistent',
+        claimedQos: 1,
+        format: 'json',
+        expiresAt: LATER,
+        ...overrides,
+      });
+      const serving = async (sessionId: string, connectionId: string) =>
+        stores.connections.putSession(session(sessionId, { connectionId }));
+
+      it('openSessionControllers makes the session a member, found by membersOf next to connections; idempotent', async () => {
+        await serving('dev-7', 'c1');
+        await stores.connections.put(connection('c9'));
+        expect(await stores.connections.openSessionControllers(member('dev-7', 'c1'), ['monitor', 'sensor', 'monitor'])).toBe(true);
+        expect(await stores.connections.openSessionControllers(member('dev-7', 'c1'), ['monitor'])).toBe(true);
+
+        const members = sortBy(await flatten(stores.connections.membersOf('monitor', T0)), 'sessionId');
+        expect(members).toStrictEqual([
+          { sessionId: 'c9', connectionId: 'c9', sessionKind: 'clean', claimedQos: 1, format: 'json' },
+          { sessionId: 'dev-7', connectionId: 'c1', sessionKind: 'persistent', claimedQos: 1, format: 'json' },
+        ]);
+        expect(await stores.connections.sessionControllers('dev-7', T0)).toStrictEqual([
+          { sessionId: 'dev-7', connectionId: 'c1', sessionKind: 'persistent', claimedQos: 1, format: 'json', controller: 'monitor', expiresAt: LATER },
+          { sessionId: 'dev-7', connectionId: 'c1', sessionKind: 'persistent', claimedQos: 1, format: 'json', controller: 'sensor', expiresAt: LATER },
+        ]);
+      });
+
+      it('openSessionControllers writes nothing unless the connection serves the session', async () => {
+        await serving('dev-7', 'c2');
+        expect(await stores.connections.openSessionControllers(member('dev-7', 'c1'), ['monitor'])).toBe(false);
+        expect(await stores.connections.openSessionControllers(member('nobody', 'c1'), ['monitor'])).toBe(false);
+        expect(await flatten(stores.connections.membersOf('monitor', T0))).toEqual([]);
+        expect(await stores.connections.sessionControllers('dev-7', T0)).toEqual([]);
+      });
+
+      it('a persistent connection’s put and delete leave the session’s memberships alone', async () => {
+        await serving('dev-7', 'c1');
+        const persistent = connection('c1', { sessionId: 'dev-7', sessionKind: 'persistent' });
+        await stores.connections.put(persistent);
+        // Its own list is kept, but the memberships are the session's: none until opened for the session.
+        expect(await stores.connections.get('c1', T0)).toEqual(persistent);
+        expect(await flatten(stores.connections.membersOf('monitor', T0))).toEqual([]);
+        await stores.connections.openControllers(persistent, ['sensor']);
+        expect(await flatten(stores.connections.membersOf('sensor', T0))).toEqual([]);
+
+        await stores.connections.openSessionControllers(member('dev-7', 'c1'), ['monitor']);
+        await stores.connections.delete(persistent);
+        expect(await stores.connections.get('c1', T0)).toBeUndefined();
+        expect((await flatten(stores.connections.membersOf('monitor', T0))).map((r) => r.sessionId)).toEqual(['dev-7']);
+      });
+
+      it('detachSessionControllers points at none only what still points at the ending connection', async () => {
+        await serving('dev-7', 'c1');
+        await stores.connections.openSessionControllers(member('dev-7', 'c1'), ['monitor', 'sensor']);
+        await serving('other', 'c1');
+        await stores.connections.openSessionControllers(member('other', 'c1'), ['monitor']);
+
+        await stores.connections.detachSessionControllers('dev-7', 'c0', T0 + 5 * HOUR, T0);
+        expect((await stores.connections.sessionControllers('dev-7', T0)).map((m) => m.connectionId)).toEqual(['c1', 'c1']);
+
+        await stores.connections.detachSessionControllers('dev-7', 'c1', T0 + 5 * HOUR, T0);
+        const away = await stores.connections.sessionControllers('dev-7', T0 + 4 * HOUR);
+        expect(away.map((m) => [m.controller, 'connectionId' in m, m.expiresAt])).toEqual([
+          ['monitor', false, T0 + 5 * HOUR],
+          ['sensor', false, T0 + 5 * HOUR],
+        ]);
+        // Away: still a member, a Recipient without connectionId (fan-out parks QoS 1/2, drops QoS 0).
+        expect(sortBy(await flatten(stores.connections.membersOf('monitor', T0)), 'sessionId')).toStrictEqual([
+          { sessionId: 'dev-7', sessionKind: 'persistent', claimedQos: 1, format: 'json' },
+          { sessionId: 'other', connectionId: 'c1', sessionKind: 'persistent', claimedQos: 1, format: 'json' },
+        ]);
+        // Until the session TTL, like its subscriptions.
+        expect(await flatten(stores.connections.membersOf('sensor', T0 + 5 * HOUR + 1))).toEqual([]);
+      });
+
+      it('attachSessionControllers re-points the live memberships at the new connection, only while it serves the session', async () => {
+        await serving('dev-7', 'c1');
+        await stores.connections.openSessionControllers(member('dev-7', 'c1'), ['monitor']);
+        await stores.connections.openSessionControllers(member('dev-7', 'c1', { expiresAt: T0 - 1 }), ['old']);
+        await stores.connections.detachSessionControllers('dev-7', 'c1', T0 + 2 * HOUR, T0);
+
+        expect(await stores.connections.attachSessionControllers(member('dev-7', 'c2', { claimedQos: 2, format: 'text' }), T0)).toEqual([]);
+        await serving('dev-7', 'c2');
+        expect(await stores.connections.attachSessionControllers(member('dev-7', 'c2', { claimedQos: 2, format: 'text', expiresAt: T0 + 6 * HOUR }), T0)).toEqual(['monitor']);
+        expect(await flatten(stores.connections.membersOf('monitor', T0 + 5 * HOUR))).toStrictEqual([
+          { sessionId: 'dev-7', connectionId: 'c2', sessionKind: 'persistent', claimedQos: 2, format: 'text' },
+        ]);
+        // The expired one was not brought back to life.
+        expect(await flatten(stores.connections.membersOf('old', T0))).toEqual([]);
+
+        // The old connection's late cleanup changes nothing now.
+        await stores.connections.detachSessionControllers('dev-7', 'c1', T0 + 2 * HOUR, T0);
+        expect((await stores.connections.sessionControllers('dev-7', T0)).map((m) => m.connectionId)).toEqual(['c2']);
+      });
+
+      it('deleteSessionControllers removes every membership of the session and nothing else', async () => {
+        await serving('dev-7', 'c1');
+        await serving('other', 'c3');
+        await stores.connections.openSessionControllers(member('dev-7', 'c1'), ['monitor', 'sensor']);
+        await stores.connections.openSessionControllers(member('other', 'c3'), ['monitor']);
+        await stores.connections.deleteSessionControllers('dev-7', T0);
+        expect(await stores.connections.sessionControllers('dev-7', T0)).toEqual([]);
+        expect(await flatten(stores.connections.membersOf('sensor', T0))).toEqual([]);
+        expect((await flatten(stores.connections.membersOf('monitor', T0))).map((r) => r.sessionId)).toEqual(['other']);
+        // The session record itself is not a membership and stays.
+        expect(await stores.connections.getSession('dev-7', T0)).toBeDefined();
+      });
+    });
+
     describe('SubscriptionStore', () => {
       it('put then ofSession round-trips; put on the same key replaces', async () => {
         const first = subscription('monitor', 'temp', 's1', { subscriptionQos: 1 });
@@ -294,6 +407,33 @@ export function describeStoreContract(
         expect(await stores.subscriptions.ofSession('s1', T0)).toEqual([]);
         expect(await flatten(stores.subscriptions.subscribersOf('sensor', 'temp', T0))).toEqual([]);
         expect((await flatten(stores.subscriptions.subscribersOf('monitor', 'temp', T0))).map((r) => r.sessionId)).toEqual(['s2']);
+      });
+    });
+
+    describe('SubscriptionStore: a connection’s cleanup leaves a newer connection’s alone', () => {
+      it('detach points at none only the subscriptions that still point at the ending connection', async () => {
+        await stores.subscriptions.put(subscription('monitor', 'temp', 'dev-7', { connectionId: 'c1', sessionKind: 'persistent' }));
+        await stores.subscriptions.put(subscription('monitor', 'taken', 'dev-7', { connectionId: 'c2', sessionKind: 'persistent' }));
+        await stores.subscriptions.put(subscription('monitor', 'temp', 'other', { connectionId: 'c1' }));
+
+        await stores.subscriptions.detach('dev-7', 'c1', T0 + 5 * HOUR, T0);
+        const byTopic = sortBy(await stores.subscriptions.ofSession('dev-7', T0), 'topic');
+        expect(byTopic.map((s) => [s.topic, s.connectionId, s.expiresAt])).toEqual([
+          ['taken', 'c2', LATER],
+          ['temp', undefined, T0 + 5 * HOUR],
+        ]);
+        expect(await stores.subscriptions.ofSession('other', T0)).toEqual([subscription('monitor', 'temp', 'other', { connectionId: 'c1' })]);
+      });
+
+      it('deleteOfConnection deletes only the session’s subscriptions of that connection', async () => {
+        await stores.subscriptions.put(subscription('monitor', 'old', 'dev-7', { connectionId: 'c1' }));
+        await stores.subscriptions.put(subscription('monitor', 'gone', 'dev-7', { connectionId: 'c1', expiresAt: T0 - 1 }));
+        await stores.subscriptions.put(subscription('monitor', 'new', 'dev-7', { connectionId: 'c2' }));
+        await stores.subscriptions.put(subscription('monitor', 'old', 'other', { connectionId: 'c1' }));
+
+        await stores.subscriptions.deleteOfConnection('dev-7', 'c1', T0);
+        expect(await stores.subscriptions.ofSession('dev-7', T0 - 2)).toEqual([subscription('monitor', 'new', 'dev-7', { connectionId: 'c2' })]);
+        expect(await stores.subscriptions.ofSession('other', T0)).toHaveLength(1);
       });
     });
 

@@ -1,7 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ConnectionRecord, Recipient, SessionRecord } from '../../core/types.js';
-import type { ConnectionStore } from '../../ports/connection-store.js';
-import { batchWrite, type BatchOptions, type WriteRequest } from './batch.js';
+import type { ConnectionStore, SessionMember, SessionMembership } from '../../ports/connection-store.js';
+import { batchGet, batchWrite, chunk, runLimited, type BatchOptions, type WriteRequest } from './batch.js';
 import {
   compact,
   expiry,
@@ -9,9 +9,11 @@ import {
   isLive,
   itemOfFailedCondition,
   LIVE_FILTER,
+  queryAll,
   queryPages,
   type Item,
 } from './items.js';
+import { transactWrite, type TransactItem } from './transact.js';
 
 export interface DynamoDbConnectionStoreOptions {
   /** Most memberships per Query page (default: DynamoDB's 1 MB page). */
@@ -22,14 +24,28 @@ export interface DynamoDbConnectionStoreOptions {
 /** Tries of openControllers' optimistic list update before giving up under contention. */
 const OPEN_TRIES = 5;
 
+/** Controllers per transaction: each takes two items besides the session's ConditionCheck (limit 100). */
+const CONTROLLERS_PER_TRANSACTION = 40;
+
+/** Transactions in flight at once when a session's memberships are detached. */
+const DETACH_CONCURRENCY = 8;
+
 /**
  * Connections, memberships and sessions in the one `connections` table (see schema.ts):
  *
- *   pk = conn#<connectionId>   sk = conn            the ConnectionRecord
- *   pk = ctrl#<controller>     sk = <connectionId>  membership, carrying what a Recipient needs
- *   pk = session#<sessionId>   sk = session         the SessionRecord
+ *   pk = conn#<connectionId>   sk = conn                 the ConnectionRecord
+ *   pk = ctrl#<controller>     sk = <connectionId>       a clean connection's membership, carrying what a Recipient needs
+ *   pk = ctrl#<controller>     sk = session#<sessionId>  a persistent session's membership: the same, with the
+ *                                                        connectionId only while connected; lives as long as the session
+ *   pk = session#<sessionId>   sk = session              the SessionRecord
+ *   pk = session#<sessionId>   sk = ctrl#<controller>    the session's list of its memberships (same expiry as each)
  *
- * invokeToAll Queries one controller's memberships and reads nothing more.
+ * invokeToAll Queries one controller's memberships and reads nothing more. A takeover or a
+ * cleanup finds a session's memberships by a strongly consistent Query of the session's
+ * partition (no index to lag behind). Every write of a session membership is conditional:
+ * opening and re-pointing ride in a transaction with a ConditionCheck that the connection
+ * serves the session; detaching only changes a membership that still points at the ending
+ * connection (issue 12 C). Connection ids never contain `#`, so the sort keys cannot clash.
  */
 export class DynamoDbConnectionStore implements ConnectionStore {
   constructor(
@@ -39,9 +55,10 @@ export class DynamoDbConnectionStore implements ConnectionStore {
   ) {}
 
   async put(connection: ConnectionRecord): Promise<void> {
+    const own = connection.sessionKind === 'clean' ? distinct(connection.controllers) : [];
     const requests: WriteRequest[] = [
       { PutRequest: { Item: connectionItem(connection) } },
-      ...distinct(connection.controllers).map((controller) => ({
+      ...own.map((controller) => ({
         PutRequest: { Item: membershipItem(connection, controller) },
       })),
     ];
@@ -65,7 +82,9 @@ export class DynamoDbConnectionStore implements ConnectionStore {
   async openControllers(connection: ConnectionRecord, controllers: string[]): Promise<void> {
     const wanted = distinct(controllers);
     if (wanted.every((controller) => connection.controllers.includes(controller))) return;
-    const memberships = wanted.map((controller) => ({ PutRequest: { Item: membershipItem(connection, controller) } }));
+    // A persistent session's memberships are the session's (openSessionControllers), not the connection's.
+    const own = connection.sessionKind === 'clean' ? wanted : [];
+    const memberships = own.map((controller) => ({ PutRequest: { Item: membershipItem(connection, controller) } }));
     await batchWrite(this.doc, this.tableName, memberships, this.options.batch);
 
     let known = connection.controllers;
@@ -88,7 +107,7 @@ export class DynamoDbConnectionStore implements ConnectionStore {
         const current = itemOfFailedCondition(error);
         if (current === undefined) {
           // The connection is gone ($disconnect got there first): take back what was just written.
-          const deletes = wanted.map((controller) => ({ DeleteRequest: { Key: membershipKey(controller, connection.connectionId) } }));
+          const deletes = own.map((controller) => ({ DeleteRequest: { Key: membershipKey(controller, connection.connectionId) } }));
           await batchWrite(this.doc, this.tableName, deletes, this.options.batch);
           return;
         }
@@ -123,6 +142,65 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     for await (const items of pages) {
       if (items.length > 0) yield items.map(recipientFromMembership);
     }
+  }
+
+  async openSessionControllers(member: SessionMember, controllers: string[]): Promise<boolean> {
+    return this.writeSessionMemberships(member, distinct(controllers));
+  }
+
+  async attachSessionControllers(member: SessionMember, now: number): Promise<string[]> {
+    const controllers = (await this.sessionListItems(member.sessionId, now)).map((item) => item.controller as string);
+    return (await this.writeSessionMemberships(member, controllers)) ? controllers : [];
+  }
+
+  async detachSessionControllers(sessionId: string, connectionId: string, expiresAt: number, now: number): Promise<void> {
+    const ttl = expiry(expiresAt);
+    const values = { ':ttl': ttl.expiresAt, ':ms': ttl.expiresAtMs };
+    const controllers = (await this.sessionListItems(sessionId, now)).map((item) => item.controller as string);
+    await runLimited(controllers, DETACH_CONCURRENCY, async (controller) => {
+      // Both or neither: the list item keeps the membership's expiry.
+      await transactWrite(this.doc, [
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: sessionMembershipKey(controller, sessionId),
+            UpdateExpression: 'REMOVE connectionId SET expiresAt = :ttl, expiresAtMs = :ms',
+            // Only if it still points at the ending connection: a takeover's re-pointing stands.
+            ConditionExpression: 'connectionId = :c',
+            ExpressionAttributeValues: { ...values, ':c': connectionId },
+          },
+        },
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: sessionListKey(sessionId, controller),
+            UpdateExpression: 'SET expiresAt = :ttl, expiresAtMs = :ms',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: values,
+          },
+        },
+      ]);
+    });
+  }
+
+  async deleteSessionControllers(sessionId: string, _now: number): Promise<void> {
+    // Expired ones go too: nothing of the session should outlive it.
+    const controllers = (await this.sessionListItems(sessionId)).map((item) => item.controller as string);
+    const requests = controllers.flatMap((controller) => [
+      { DeleteRequest: { Key: sessionMembershipKey(controller, sessionId) } },
+      { DeleteRequest: { Key: sessionListKey(sessionId, controller) } },
+    ]);
+    await batchWrite(this.doc, this.tableName, requests, this.options.batch);
+  }
+
+  async sessionControllers(sessionId: string, now: number): Promise<SessionMembership[]> {
+    const controllers = (await this.sessionListItems(sessionId, now)).map((item) => item.controller as string);
+    const keys = controllers.map((controller) => sessionMembershipKey(controller, sessionId));
+    const items = await batchGet(this.doc, this.tableName, keys, { ...this.options.batch, consistentRead: true });
+    return items
+      .filter((item) => isLive(item, now))
+      .map((item) => compact<SessionMembership>({ ...recipientFromMembership(item), controller: item.controller, expiresAt: item.expiresAtMs }))
+      .sort((a, b) => (a.controller < b.controller ? -1 : a.controller > b.controller ? 1 : 0));
   }
 
   async putSession(session: SessionRecord): Promise<void> {
@@ -163,6 +241,46 @@ export class DynamoDbConnectionStore implements ConnectionStore {
         }),
       ),
     );
+  }
+
+  /**
+   * The session's list items, by a strongly consistent Query of its partition (never the
+   * eventually consistent path an index would be); live ones only when `now` is given.
+   */
+  private sessionListItems(sessionId: string, now?: number): Promise<Item[]> {
+    return queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ctrl)',
+      ExpressionAttributeValues: { ':pk': `session#${sessionId}`, ':ctrl': 'ctrl#', ...(now === undefined ? {} : { ':now': now }) },
+      ...(now === undefined ? {} : { FilterExpression: LIVE_FILTER }),
+      ConsistentRead: true,
+    });
+  }
+
+  /**
+   * Writes the session's memberships of `controllers` (and their list items) pointing at the
+   * member's connection, each transaction conditional on that connection serving the
+   * session. False if it does not (a newer connection took the session over).
+   */
+  private async writeSessionMemberships(member: SessionMember, controllers: string[]): Promise<boolean> {
+    for (const part of chunk(controllers, CONTROLLERS_PER_TRANSACTION)) {
+      const items: TransactItem[] = [
+        {
+          ConditionCheck: {
+            TableName: this.tableName,
+            Key: sessionKey(member.sessionId),
+            ConditionExpression: 'connectionId = :c',
+            ExpressionAttributeValues: { ':c': member.connectionId },
+          },
+        },
+        ...part.flatMap((controller): TransactItem[] => [
+          { Put: { TableName: this.tableName, Item: sessionMembershipItem(member, controller) } },
+          { Put: { TableName: this.tableName, Item: sessionListItem(member, controller) } },
+        ]),
+      ];
+      if (!(await transactWrite(this.doc, items))) return false;
+    }
+    return true;
   }
 }
 
@@ -219,14 +337,41 @@ function membershipItem(connection: ConnectionRecord, controller: string): Item 
   };
 }
 
+/** Without connectionId where a persistent session is away: fan-out then parks or drops. */
 function recipientFromMembership(item: Item): Recipient {
-  return {
+  return compact<Recipient>({
     sessionId: item.sessionId,
     connectionId: item.connectionId,
     sessionKind: item.sessionKind,
     claimedQos: item.claimedQos,
     format: item.format,
+  });
+}
+
+function sessionMembershipKey(controller: string, sessionId: string): Item {
+  return { pk: `ctrl#${controller}`, sk: `session#${sessionId}` };
+}
+
+function sessionListKey(sessionId: string, controller: string): Item {
+  return { pk: `session#${sessionId}`, sk: `ctrl#${controller}` };
+}
+
+/** A persistent session's membership, pointing at the connection serving it now. */
+function sessionMembershipItem(member: SessionMember, controller: string): Item {
+  return {
+    ...sessionMembershipKey(controller, member.sessionId),
+    sessionId: member.sessionId,
+    connectionId: member.connectionId,
+    sessionKind: member.sessionKind,
+    claimedQos: member.claimedQos,
+    format: member.format,
+    controller,
+    ...expiry(member.expiresAt),
   };
+}
+
+function sessionListItem(member: SessionMember, controller: string): Item {
+  return { ...sessionListKey(member.sessionId, controller), controller, ...expiry(member.expiresAt) };
 }
 
 function sessionItem(session: SessionRecord): Item {

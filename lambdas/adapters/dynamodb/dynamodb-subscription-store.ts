@@ -66,32 +66,18 @@ export class DynamoDbSubscriptionStore implements SubscriptionStore {
   }
 
   async attach(sessionId: string, connectionId: string | undefined, expiresAt: number, now: number): Promise<void> {
-    const ttl = expiry(expiresAt);
     const update =
       connectionId === undefined
         ? 'REMOVE connectionId SET expiresAt = :ttl, expiresAtMs = :ms'
         : 'SET connectionId = :c, expiresAt = :ttl, expiresAtMs = :ms';
-    const subscriptions = await this.ofSession(sessionId, now);
-    await runLimited(subscriptions, ATTACH_CONCURRENCY, async (subscription) => {
-      try {
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { topicKey: topicKey(subscription.controller, subscription.topic), sessionId },
-            UpdateExpression: update,
-            // An unsubscribe since the index was read must not be undone by this update.
-            ConditionExpression: 'attribute_exists(topicKey)',
-            ExpressionAttributeValues: {
-              ':ttl': ttl.expiresAt,
-              ':ms': ttl.expiresAtMs,
-              ...(connectionId === undefined ? {} : { ':c': connectionId }),
-            },
-          }),
-        );
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-      }
-    });
+    // An unsubscribe since the index was read must not be undone by this update.
+    await this.updateEach(await this.ofSession(sessionId, now), update, 'attribute_exists(topicKey)', expiresAt, connectionId === undefined ? {} : { ':c': connectionId });
+  }
+
+  async detach(sessionId: string, connectionId: string, expiresAt: number, now: number): Promise<void> {
+    const theirs = (await this.ofSession(sessionId, now)).filter((subscription) => subscription.connectionId === connectionId);
+    // Conditional on the connection: a takeover that re-pointed it since the read keeps it (issue 12 C).
+    await this.updateEach(theirs, 'REMOVE connectionId SET expiresAt = :ttl, expiresAtMs = :ms', 'connectionId = :c', expiresAt, { ':c': connectionId });
   }
 
   async deleteSession(sessionId: string, _now: number): Promise<void> {
@@ -105,6 +91,64 @@ export class DynamoDbSubscriptionStore implements SubscriptionStore {
     });
     const requests = keys.map((key) => ({ DeleteRequest: { Key: { topicKey: key.topicKey, sessionId: key.sessionId } } }));
     await batchWrite(this.doc, this.tableName, requests, this.options.batch);
+  }
+
+  async deleteOfConnection(sessionId: string, connectionId: string, _now: number): Promise<void> {
+    // Expired ones go too, as in deleteSession; each delete is conditional, so a subscription a
+    // newer connection of the clientId made since the read stays.
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: 'bySession',
+      KeyConditionExpression: 'sessionId = :s',
+      ProjectionExpression: 'topicKey, sessionId, connectionId',
+      ExpressionAttributeValues: { ':s': sessionId },
+    });
+    const theirs = items.filter((item) => item.connectionId === connectionId);
+    await runLimited(theirs, ATTACH_CONCURRENCY, (item) =>
+      unlessChanged(() =>
+        this.doc.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: { topicKey: item.topicKey, sessionId },
+            ConditionExpression: 'connectionId = :c',
+            ExpressionAttributeValues: { ':c': connectionId },
+          }),
+        ),
+      ),
+    );
+  }
+
+  /** One conditional UpdateItem per subscription, a few at a time; a failed condition skips it. */
+  private async updateEach(
+    subscriptions: Subscription[],
+    update: string,
+    condition: string,
+    expiresAt: number,
+    values: Item,
+  ): Promise<void> {
+    const ttl = expiry(expiresAt);
+    await runLimited(subscriptions, ATTACH_CONCURRENCY, (subscription) =>
+      unlessChanged(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { topicKey: topicKey(subscription.controller, subscription.topic), sessionId: subscription.sessionId },
+            UpdateExpression: update,
+            ConditionExpression: condition,
+            ExpressionAttributeValues: { ':ttl': ttl.expiresAt, ':ms': ttl.expiresAtMs, ...values },
+          }),
+        ),
+      ),
+    );
+  }
+}
+
+/** Whether a conditional write happened: a failed condition means someone else's write stands. */
+async function unlessChanged(write: () => Promise<unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
   }
 }
 

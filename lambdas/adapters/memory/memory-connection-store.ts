@@ -1,16 +1,17 @@
 import type { ConnectionRecord, Recipient, SessionRecord } from '../../core/types.js';
-import type { ConnectionStore } from '../../ports/connection-store.js';
-import { compareStrings, copy, DEFAULT_PAGE_SIZE, isLive, pages } from './records.js';
+import type { ConnectionStore, SessionMember, SessionMembership } from '../../ports/connection-store.js';
+import { compact, compareStrings, copy, DEFAULT_PAGE_SIZE, isLive, pages } from './records.js';
 
 type Membership = Recipient & { expiresAt: number };
 
 /**
- * Connections, memberships and sessions in Maps, laid out as the DynamoDB table is: a
- * membership per (controller, connection) carrying what a Recipient needs.
+ * Connections, memberships and sessions in Maps, laid out as the DynamoDB table is: the
+ * memberships of one controller keyed by connectionId (a clean connection's) or by
+ * `session#<sessionId>` (a persistent session's), each carrying what a Recipient needs.
  */
 export class MemoryConnectionStore implements ConnectionStore {
   private readonly connections = new Map<string, ConnectionRecord>();
-  /** controller -> connectionId -> membership */
+  /** controller -> connectionId | session#<sessionId> -> membership */
   private readonly memberships = new Map<string, Map<string, Membership>>();
   private readonly sessions = new Map<string, SessionRecord>();
 
@@ -18,7 +19,9 @@ export class MemoryConnectionStore implements ConnectionStore {
 
   async put(connection: ConnectionRecord): Promise<void> {
     this.connections.set(connection.connectionId, copy(connection));
-    for (const controller of connection.controllers) this.addMembership(connection, controller);
+    if (connection.sessionKind === 'clean') {
+      for (const controller of connection.controllers) this.addMembership(connection, controller);
+    }
   }
 
   async get(connectionId: string, now: number): Promise<ConnectionRecord | undefined> {
@@ -32,7 +35,7 @@ export class MemoryConnectionStore implements ConnectionStore {
     if (stored === undefined || controllers.every((controller) => connection.controllers.includes(controller))) return;
     for (const controller of controllers) {
       if (!stored.controllers.includes(controller)) stored.controllers.push(controller);
-      this.addMembership(connection, controller);
+      if (connection.sessionKind === 'clean') this.addMembership(connection, controller);
     }
   }
 
@@ -45,11 +48,47 @@ export class MemoryConnectionStore implements ConnectionStore {
   }
 
   async *membersOf(controller: string, now: number): AsyncIterable<Recipient[]> {
-    const members = [...(this.memberships.get(controller)?.values() ?? [])]
-      .filter((membership) => isLive(membership, now))
-      .sort((a, b) => compareStrings(a.connectionId ?? '', b.connectionId ?? ''))
-      .map(({ expiresAt: _expiresAt, ...recipient }) => copy(recipient));
+    const members = [...(this.memberships.get(controller)?.entries() ?? [])]
+      .filter(([, membership]) => isLive(membership, now))
+      .sort(([a], [b]) => compareStrings(a, b))
+      .map(([, { expiresAt: _expiresAt, ...recipient }]) => copy(recipient));
     yield* pages(members, this.options.pageSize ?? DEFAULT_PAGE_SIZE);
+  }
+
+  async openSessionControllers(member: SessionMember, controllers: string[]): Promise<boolean> {
+    if (!this.serves(member)) return false;
+    for (const controller of new Set(controllers)) this.membershipsOf(controller).set(sessionKey(member.sessionId), copy(member));
+    return true;
+  }
+
+  /** Only live memberships are re-pointed, as the DynamoDB store finds them by a filtered Query. */
+  async attachSessionControllers(member: SessionMember, now: number): Promise<string[]> {
+    if (!this.serves(member)) return [];
+    const controllers = (await this.sessionControllers(member.sessionId, now)).map((membership) => membership.controller);
+    for (const controller of controllers) this.membershipsOf(controller).set(sessionKey(member.sessionId), copy(member));
+    return controllers;
+  }
+
+  async detachSessionControllers(sessionId: string, connectionId: string, expiresAt: number, now: number): Promise<void> {
+    for (const members of this.memberships.values()) {
+      const membership = members.get(sessionKey(sessionId));
+      if (membership === undefined || !isLive(membership, now) || membership.connectionId !== connectionId) continue;
+      delete membership.connectionId;
+      membership.expiresAt = expiresAt;
+    }
+  }
+
+  async deleteSessionControllers(sessionId: string, _now: number): Promise<void> {
+    for (const members of this.memberships.values()) members.delete(sessionKey(sessionId));
+  }
+
+  async sessionControllers(sessionId: string, now: number): Promise<SessionMembership[]> {
+    return [...this.memberships.entries()]
+      .sort(([a], [b]) => compareStrings(a, b))
+      .flatMap(([controller, members]) => {
+        const membership = members.get(sessionKey(sessionId));
+        return membership && isLive(membership, now) ? [compact({ ...copy(membership), controller })] : [];
+      });
   }
 
   async putSession(session: SessionRecord): Promise<void> {
@@ -74,10 +113,19 @@ export class MemoryConnectionStore implements ConnectionStore {
     return this.sessions.delete(sessionId);
   }
 
-  private addMembership(connection: ConnectionRecord, controller: string): void {
+  /** Whether the member's connection serves its session now (as DynamoDB's ConditionCheck asks). */
+  private serves(member: SessionMember): boolean {
+    return this.sessions.get(member.sessionId)?.connectionId === member.connectionId;
+  }
+
+  private membershipsOf(controller: string): Map<string, Membership> {
     let members = this.memberships.get(controller);
     if (members === undefined) this.memberships.set(controller, (members = new Map()));
-    members.set(connection.connectionId, {
+    return members;
+  }
+
+  private addMembership(connection: ConnectionRecord, controller: string): void {
+    this.membershipsOf(controller).set(connection.connectionId, {
       sessionId: connection.sessionId,
       connectionId: connection.connectionId,
       sessionKind: connection.sessionKind,
@@ -86,4 +134,9 @@ export class MemoryConnectionStore implements ConnectionStore {
       expiresAt: connection.expiresAt,
     });
   }
+}
+
+/** The same key as the DynamoDB store's session membership sort key (connection ids never hold `#`). */
+function sessionKey(sessionId: string): string {
+  return `session#${sessionId}`;
 }

@@ -43,8 +43,23 @@ export class MemorySubscriptionStore implements SubscriptionStore {
     }
   }
 
+  async detach(sessionId: string, connectionId: string, expiresAt: number, now: number): Promise<void> {
+    for (const subscription of this.allOfSession(sessionId)) {
+      if (!isLive(subscription, now) || subscription.connectionId !== connectionId) continue;
+      delete subscription.connectionId;
+      subscription.expiresAt = expiresAt;
+    }
+  }
+
   async deleteSession(sessionId: string, _now: number): Promise<void> {
     for (const subscribers of this.byTopic.values()) subscribers.delete(sessionId);
+  }
+
+  /** Expired ones of the connection go too, as deleteSession's do. */
+  async deleteOfConnection(sessionId: string, connectionId: string, _now: number): Promise<void> {
+    for (const subscribers of this.byTopic.values()) {
+      if (subscribers.get(sessionId)?.connectionId === connectionId) subscribers.delete(sessionId);
+    }
   }
 
   /** In topic-key order, as the bySession index sorts them. */
