@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Harness } from '../support/harness.js';
+import { holdAfter } from '../support/store-hooks.js';
+
+/**
+ * Issue 12 C and "a clean session's slow cleanup": the old connection's cleanup racing a
+ * takeover by the same clientId, on DynamoDB Local, with the order forced by holding one store
+ * call of the cleanup until the new connection is in. Every write the cleanup makes for the
+ * session must be conditional on it still belonging to the ending connection.
+ */
+describe('the old connection’s cleanup racing a takeover', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await Harness.start();
+  });
+  afterAll(() => h.close());
+
+  it('persistent: A’s $disconnect detaching after B took over leaves B’s subscriptions and controllers pointing at B', async () => {
+    const query = { clientId: 'race-c', session: 'persistent', qos: '1', controllers: 'monitor' };
+    const a = await h.client(query);
+    await h.send(a, { action: 'subscribe', controller: 'monitor', topic: 'cmd', qos: 1 });
+
+    // A's detachSession runs (A still owns the session), then A waits before its other writes.
+    const held = holdAfter(h.deps.stores.connections, 'detachSession', (sessionId) => sessionId === 'race-c');
+    const cleanup = h.disconnect(a);
+    await held.reached;
+    // B's takeover: putSession, then subscriptions and memberships re-pointed at B.
+    const b = await h.client(query);
+    held.release();
+    await cleanup;
+    held.restore();
+
+    const now = h.clock.now();
+    expect((await h.deps.stores.connections.getSession('race-c', now))?.connectionId).toBe(b);
+    expect((await h.deps.stores.subscriptions.ofSession('race-c', now)).map((s) => s.connectionId)).toEqual([b]);
+    expect((await h.deps.stores.connections.sessionControllers('race-c', now)).map((m) => m.connectionId)).toEqual([b]);
+
+    // So B, connected, gets both kinds of message sent, not parked.
+    const publisher = await h.client();
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'reboot', qos: 1, id: 'p1' });
+    await h.send(publisher, 'sensor|temp|21');
+    expect(h.messages(b).map((m) => m.data)).toEqual(['reboot', 21]);
+    expect((await h.pendingOf('race-c')).map((e) => e.parked)).toEqual([false, false]);
+  });
+
+  it('persistent: A’s late cleanup does not park the entries B is being sent', async () => {
+    const query = { clientId: 'race-p', session: 'persistent', qos: '1', controllers: 'monitor' };
+    const a = await h.client(query);
+    const held = holdAfter(h.deps.stores.connections, 'detachSession', (sessionId) => sessionId === 'race-p');
+    const cleanup = h.disconnect(a);
+    await held.reached;
+    const b = await h.client(query);
+    const sensor = await h.client({ controllers: 'sensor' });
+    await h.send(sensor, 'sensor|temp|22');
+    expect(h.messages(b).map((m) => m.data)).toEqual([22]);
+    held.release();
+    await cleanup;
+    held.restore();
+
+    expect(await h.pendingOf('race-p')).toMatchObject([{ connectionId: b, parked: false, data: 22 }]);
+  });
+
+  it('clean: A’s slow cleanup does not delete what B, reconnecting with the clientId, has just made', async () => {
+    const query = { clientId: 'race-k', qos: '1' };
+    const a = await h.client(query);
+    await h.send(a, { action: 'subscribe', controller: 'monitor', topic: 'old', qos: 1 });
+
+    // A releases the session record (deleteSession), then waits before deleting what it had.
+    const held = holdAfter(h.deps.stores.connections, 'deleteSession', (sessionId) => sessionId === 'race-k');
+    const cleanup = h.disconnect(a);
+    await held.reached;
+    const b = await h.client(query);
+    await h.send(b, { action: 'subscribe', controller: 'monitor', topic: 'new', qos: 1 });
+    const publisher = await h.client();
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'new', data: 'for-b', qos: 1, id: 'p2' });
+    held.release();
+    await cleanup;
+    held.restore();
+
+    const now = h.clock.now();
+    expect((await h.deps.stores.subscriptions.ofSession('race-k', now)).map((s) => [s.topic, s.connectionId])).toEqual([['new', b]]);
+    expect(await h.pendingOf('race-k')).toMatchObject([{ connectionId: b, data: 'for-b' }]);
+  });
+});
