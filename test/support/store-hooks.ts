@@ -29,7 +29,7 @@ export function holdAfter<T extends object, K extends keyof T>(
   let held = false;
   const wrapper = async (...args: never[]): Promise<unknown> => {
     const result = await original.apply(target, args);
-    if (!held && (when as (...a: never[]) => boolean)(...args)) {
+    if (!held && (when as unknown as (...a: never[]) => boolean)(...args)) {
       held = true;
       reached();
       await released;

@@ -1,8 +1,8 @@
-import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Recipient, Subscription } from '../../core/types.js';
 import type { SubscriptionStore } from '../../ports/subscription-store.js';
-import { batchWrite, runLimited, type BatchOptions } from './batch.js';
-import { compact, expiry, isConditionalCheckFailed, LIVE_FILTER, queryAll, queryPages, type Item } from './items.js';
+import { batchGet, batchWrite, runLimited, type BatchOptions } from './batch.js';
+import { compact, expiry, isConditionalCheckFailed, isLive, LIVE_FILTER, queryAll, queryPages, type Item } from './items.js';
 import { topicKey } from './schema.js';
 
 export interface DynamoDbSubscriptionStoreOptions {
@@ -17,8 +17,16 @@ const ATTACH_CONCURRENCY = 8;
 /**
  * Subscriptions in the `subscriptions` table: pk topicKey (`<controller>|<topic>`), sk sessionId,
  * the subscription's fields and the TTL pair. A subscription without `connectionId` belongs to
- * a persistent session that is away. The bySession index (projection ALL) serves the
- * per-session operations; it is eventually consistent, as every GSI.
+ * a persistent session that is away.
+ *
+ * Each session also has one list item, pk `session#<sessionId>` (never a topic key: names
+ * cannot hold `#`), sk sessionId, with the string set `topicKeys` of its subscriptions. What a
+ * takeover or a cleanup needs (ofSession, attach, detach, deleteOfConnection) is read from it
+ * and the subscriptions themselves by strongly consistent reads of the base table: the
+ * bySession index is eventually consistent, and could miss a subscription made just before.
+ * The set only grows before a subscription is written and shrinks after one is deleted, so it
+ * never misses one; a key it lists that has no subscription is skipped. deleteSession also
+ * reads the index, to catch anything older than the list.
  */
 export class DynamoDbSubscriptionStore implements SubscriptionStore {
   constructor(
@@ -28,16 +36,17 @@ export class DynamoDbSubscriptionStore implements SubscriptionStore {
   ) {}
 
   async put(subscription: Subscription): Promise<void> {
-    const item = compact({
-      ...subscription,
-      topicKey: topicKey(subscription.controller, subscription.topic),
-      ...expiry(subscription.expiresAt),
-    });
+    const key = topicKey(subscription.controller, subscription.topic);
+    const ttl = expiry(subscription.expiresAt);
+    await this.remember(subscription.sessionId, key, subscription.expiresAt);
+    const item = compact({ ...subscription, topicKey: key, ...ttl });
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: item }));
   }
 
   async delete(controller: string, topic: string, sessionId: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { topicKey: topicKey(controller, topic), sessionId } }));
+    const key = topicKey(controller, topic);
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { topicKey: key, sessionId } }));
+    await this.forget(sessionId, [key]);
   }
 
   async *subscribersOf(controller: string, topic: string, now: number): AsyncIterable<Recipient[]> {
@@ -55,14 +64,7 @@ export class DynamoDbSubscriptionStore implements SubscriptionStore {
   }
 
   async ofSession(sessionId: string, now: number): Promise<Subscription[]> {
-    const items = await queryAll(this.doc, {
-      TableName: this.tableName,
-      IndexName: 'bySession',
-      KeyConditionExpression: 'sessionId = :s',
-      FilterExpression: LIVE_FILTER,
-      ExpressionAttributeValues: { ':s': sessionId, ':now': now },
-    });
-    return items.map(subscriptionFromItem);
+    return (await this.itemsOfSession(sessionId)).filter((item) => isLive(item, now)).map(subscriptionFromItem);
   }
 
   async attach(sessionId: string, connectionId: string | undefined, expiresAt: number, now: number): Promise<void> {
@@ -70,42 +72,45 @@ export class DynamoDbSubscriptionStore implements SubscriptionStore {
       connectionId === undefined
         ? 'REMOVE connectionId SET expiresAt = :ttl, expiresAtMs = :ms'
         : 'SET connectionId = :c, expiresAt = :ttl, expiresAtMs = :ms';
-    // An unsubscribe since the index was read must not be undone by this update.
+    await this.extendList(sessionId, expiresAt);
+    // An unsubscribe since the read must not be undone by this update.
     await this.updateEach(await this.ofSession(sessionId, now), update, 'attribute_exists(topicKey)', expiresAt, connectionId === undefined ? {} : { ':c': connectionId });
   }
 
   async detach(sessionId: string, connectionId: string, expiresAt: number, now: number): Promise<void> {
     const theirs = (await this.ofSession(sessionId, now)).filter((subscription) => subscription.connectionId === connectionId);
+    if (theirs.length === 0) return;
+    await this.extendList(sessionId, expiresAt);
     // Conditional on the connection: a takeover that re-pointed it since the read keeps it (issue 12 C).
     await this.updateEach(theirs, 'REMOVE connectionId SET expiresAt = :ttl, expiresAtMs = :ms', 'connectionId = :c', expiresAt, { ':c': connectionId });
   }
 
   async deleteSession(sessionId: string, _now: number): Promise<void> {
-    // Expired subscriptions go too: nothing of the session should outlive it.
-    const keys = await queryAll(this.doc, {
-      TableName: this.tableName,
-      IndexName: 'bySession',
-      KeyConditionExpression: 'sessionId = :s',
-      ProjectionExpression: 'topicKey, sessionId',
-      ExpressionAttributeValues: { ':s': sessionId },
-    });
-    const requests = keys.map((key) => ({ DeleteRequest: { Key: { topicKey: key.topicKey, sessionId: key.sessionId } } }));
+    // Expired subscriptions go too: nothing of the session should outlive it. The index finds
+    // anything the list does not know, the list what the index has not caught up with yet;
+    // the index also holds the list item itself (its sk is the sessionId), and so does `keys`.
+    const [indexed, listed] = await Promise.all([
+      queryAll(this.doc, {
+        TableName: this.tableName,
+        IndexName: 'bySession',
+        KeyConditionExpression: 'sessionId = :s',
+        ProjectionExpression: 'topicKey, sessionId',
+        ExpressionAttributeValues: { ':s': sessionId },
+      }),
+      this.listedKeys(sessionId),
+    ]);
+    const keys = new Set([...indexed.map((item) => item.topicKey as string), ...listed, listKey(sessionId).topicKey]);
+    const requests = [...keys].map((key) => ({ DeleteRequest: { Key: { topicKey: key, sessionId } } }));
     await batchWrite(this.doc, this.tableName, requests, this.options.batch);
   }
 
   async deleteOfConnection(sessionId: string, connectionId: string, _now: number): Promise<void> {
-    // Expired ones go too, as in deleteSession; each delete is conditional, so a subscription a
-    // newer connection of the clientId made since the read stays.
-    const items = await queryAll(this.doc, {
-      TableName: this.tableName,
-      IndexName: 'bySession',
-      KeyConditionExpression: 'sessionId = :s',
-      ProjectionExpression: 'topicKey, sessionId, connectionId',
-      ExpressionAttributeValues: { ':s': sessionId },
-    });
-    const theirs = items.filter((item) => item.connectionId === connectionId);
-    await runLimited(theirs, ATTACH_CONCURRENCY, (item) =>
-      unlessChanged(() =>
+    // Expired ones of the connection go too, as in deleteSession; each delete is conditional,
+    // so a subscription a newer connection of the clientId made since the read stays.
+    const theirs = (await this.itemsOfSession(sessionId)).filter((item) => item.connectionId === connectionId);
+    const deleted: string[] = [];
+    await runLimited(theirs, ATTACH_CONCURRENCY, async (item) => {
+      const done = await unlessChanged(() =>
         this.doc.send(
           new DeleteCommand({
             TableName: this.tableName,
@@ -114,6 +119,94 @@ export class DynamoDbSubscriptionStore implements SubscriptionStore {
             ExpressionAttributeValues: { ':c': connectionId },
           }),
         ),
+      );
+      if (done) deleted.push(item.topicKey as string);
+    });
+    await this.forget(sessionId, deleted);
+  }
+
+  /** The session's subscription items (expired ones too), by consistent reads of the base table, in topic-key order. */
+  private async itemsOfSession(sessionId: string): Promise<Item[]> {
+    const keys = await this.listedKeys(sessionId);
+    const items = await batchGet(
+      this.doc,
+      this.tableName,
+      keys.map((key) => ({ topicKey: key, sessionId })),
+      { ...this.options.batch, consistentRead: true },
+    );
+    return items.sort((a, b) => (a.topicKey < b.topicKey ? -1 : a.topicKey > b.topicKey ? 1 : 0));
+  }
+
+  /** The topic keys in the session's list item (strongly consistent). */
+  private async listedKeys(sessionId: string): Promise<string[]> {
+    const { Item: list } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: listKey(sessionId), ConsistentRead: true }));
+    const keys = list?.topicKeys as Set<string> | undefined;
+    return keys ? [...keys] : [];
+  }
+
+  /**
+   * Adds a topic key to the session's list, before its subscription is written. A session's
+   * subscriptions all get their lifetime from the same formula and `now`, so the latest put's
+   * expiry is the furthest; attach and detach only ever extend it (extendList). Each write is
+   * conditional (no update creates an item unawares): update the list if it exists, else
+   * create it, else (created meanwhile) update it.
+   */
+  private async remember(sessionId: string, key: string, expiresAt: number): Promise<void> {
+    const ttl = expiry(expiresAt);
+    const add = () =>
+      unlessChanged(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: listKey(sessionId),
+            UpdateExpression: 'ADD topicKeys :tk SET expiresAt = :ttl, expiresAtMs = :ms',
+            ConditionExpression: 'attribute_exists(topicKey)',
+            ExpressionAttributeValues: { ':tk': new Set([key]), ':ttl': ttl.expiresAt, ':ms': ttl.expiresAtMs },
+          }),
+        ),
+      );
+    if (await add()) return;
+    const created = await unlessChanged(() =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...listKey(sessionId), topicKeys: new Set([key]), ...ttl },
+          ConditionExpression: 'attribute_not_exists(topicKey)',
+        }),
+      ),
+    );
+    if (!created && !(await add())) throw new Error(`qosgate: could not record the subscription ${key} of session ${sessionId}`);
+  }
+
+  /** Takes topic keys out of the session's list, after their subscriptions were deleted. */
+  private async forget(sessionId: string, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await unlessChanged(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: listKey(sessionId),
+          UpdateExpression: 'DELETE topicKeys :tk',
+          // No list, nothing to take out (and no empty item created).
+          ConditionExpression: 'attribute_exists(topicKey)',
+          ExpressionAttributeValues: { ':tk': new Set(keys) },
+        }),
+      ),
+    );
+  }
+
+  /** The list must live as long as the longest-lived of its subscriptions: only ever extended. */
+  private async extendList(sessionId: string, expiresAt: number): Promise<void> {
+    const ttl = expiry(expiresAt);
+    await unlessChanged(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: listKey(sessionId),
+          UpdateExpression: 'SET expiresAt = :ttl, expiresAtMs = :ms',
+          ConditionExpression: 'attribute_exists(topicKey) AND expiresAtMs < :ms',
+          ExpressionAttributeValues: { ':ttl': ttl.expiresAt, ':ms': ttl.expiresAtMs },
+        }),
       ),
     );
   }
@@ -127,8 +220,8 @@ export class DynamoDbSubscriptionStore implements SubscriptionStore {
     values: Item,
   ): Promise<void> {
     const ttl = expiry(expiresAt);
-    await runLimited(subscriptions, ATTACH_CONCURRENCY, (subscription) =>
-      unlessChanged(() =>
+    await runLimited(subscriptions, ATTACH_CONCURRENCY, async (subscription) => {
+      await unlessChanged(() =>
         this.doc.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -138,17 +231,24 @@ export class DynamoDbSubscriptionStore implements SubscriptionStore {
             ExpressionAttributeValues: { ':ttl': ttl.expiresAt, ':ms': ttl.expiresAtMs, ...values },
           }),
         ),
-      ),
-    );
+      );
+    });
   }
 }
 
+/** The session's list item: `session#` cannot begin a topic key (names cannot hold `#`, PROTOCOL §7). */
+function listKey(sessionId: string): { topicKey: string; sessionId: string } {
+  return { topicKey: `session#${sessionId}`, sessionId };
+}
+
 /** Whether a conditional write happened: a failed condition means someone else's write stands. */
-async function unlessChanged(write: () => Promise<unknown>): Promise<void> {
+async function unlessChanged(write: () => Promise<unknown>): Promise<boolean> {
   try {
     await write();
+    return true;
   } catch (error) {
     if (!isConditionalCheckFailed(error)) throw error;
+    return false;
   }
 }
 
