@@ -33,10 +33,14 @@ export const TTL_ATTRIBUTE = 'expiresAt';
 
 export const TABLES: Record<TableName, TableSchema> = {
   /**
-   * One table, three kinds of item:
-   *   pk = conn#<connectionId>   sk = conn            the connection
-   *   pk = ctrl#<controller>     sk = <connectionId>  membership: invokeToAll Queries these
-   *   pk = session#<sessionId>   sk = session         which connection serves a clientId now
+   * One table, five kinds of item (see dynamodb-connection-store.ts):
+   *   pk = conn#<connectionId>   sk = conn                 the connection
+   *   pk = ctrl#<controller>     sk = <connectionId>       a clean connection's membership: invokeToAll Queries these
+   *   pk = ctrl#<controller>     sk = session#<sessionId>  a persistent session's membership, in the same partition;
+   *                                                        connectionId only while connected, lives for the session TTL
+   *   pk = session#<sessionId>   sk = session              which connection serves a clientId now
+   *   pk = session#<sessionId>   sk = ctrl#<controller>    the session's memberships, for takeover and cleanup to find
+   *                                                        by a strongly consistent Query (no index)
    */
   connections: {
     envVar: 'CONNECTIONS_TABLE',
@@ -45,7 +49,12 @@ export const TABLES: Record<TableName, TableSchema> = {
     indexes: [],
     ttlAttribute: TTL_ATTRIBUTE,
   },
-  /** pk = <controller>|<topic> (names cannot hold `|`), sk = sessionId; bySession finds a session's subscriptions. */
+  /**
+   * pk = <controller>|<topic> (names cannot hold `|`), sk = sessionId: a subscription. Per
+   * session also pk = session#<sessionId> (names cannot hold `#`), sk = sessionId, with the set
+   * `topicKeys` of its subscriptions: what takeover and cleanup read, strongly consistent.
+   * bySession (eventually consistent) only lets deleteSession catch anything older than the list.
+   */
   subscriptions: {
     envVar: 'SUBSCRIPTIONS_TABLE',
     partitionKey: { name: 'topicKey', type: 'S' },
