@@ -21,15 +21,26 @@ export interface EndingConnection {
  * And because that can happen while this runs ($disconnect is late, Lambdas race), every
  * write made here for the session is conditional on the item still belonging to the ending
  * connection (issue 12 C): what a newer connection re-pointed or made is never undone.
+ * A connection of a clientId that has no record (still in its $connect, or ended already)
+ * leaves the session alone.
  */
 export async function endConnection(deps: Pick<AppDeps, 'stores' | 'policy'>, ending: EndingConnection, now: number): Promise<void> {
-  const { connections, subscriptions, pending, inbound } = deps.stores;
+  const { connections } = deps.stores;
   const stored: Pick<ConnectionRecord, 'connectionId' | 'controllers'> | undefined =
     ending.controllers !== undefined ? { connectionId: ending.connectionId, controllers: ending.controllers } : await connections.get(ending.connectionId, now);
+  // A clientId's session without this connection's record: its $connect has not returned
+  // yet (API Gateway answers 410 until then, and the takeover already pointed the session
+  // at it), or it was ended already. Neither is ours to end. (Keyed by the connection, a
+  // session cannot be reached before its record is written: nothing to wait for.)
+  if (stored === undefined && ending.sessionId !== ending.connectionId) return;
+  if (await ownsSession(deps, ending, now)) await endSession(deps, ending, now);
+  // The record goes last: a cleanup that fails half way leaves it, so a later Gone finishes it.
   await connections.delete(stored ?? { connectionId: ending.connectionId, controllers: [] });
+}
 
-  if (!(await ownsSession(deps, ending, now))) return;
-
+/** What goes with, or stays for, the session of a connection that served it to the end. */
+async function endSession(deps: Pick<AppDeps, 'stores' | 'policy'>, ending: EndingConnection, now: number): Promise<void> {
+  const { connections, subscriptions, pending, inbound } = deps.stores;
   if (ending.sessionKind === 'clean') {
     await Promise.all([
       subscriptions.deleteOfConnection(ending.sessionId, ending.connectionId, now),

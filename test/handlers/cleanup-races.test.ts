@@ -82,3 +82,43 @@ describe('the old connection’s cleanup racing a takeover', () => {
     expect(await h.pendingOf('race-k')).toMatchObject([{ connectionId: b, data: 'for-b' }]);
   });
 });
+
+describe('a send that meets 410 while the new connection’s $connect still runs', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await Harness.start();
+  });
+  afterAll(() => h.close());
+
+  it('does not end the session that connection is taking over (API Gateway answers 410 until $connect returns)', async () => {
+    const query = { clientId: 'race-g', session: 'persistent', qos: '1', controllers: 'monitor' };
+    const a = await h.client(query);
+    await h.disconnect(a);
+
+    // B's takeover has pointed the session's memberships at B; its $connect has not returned.
+    let b = '';
+    const held = holdAfter(h.deps.stores.connections, 'openSessionControllers', (member) => {
+      if (member.sessionId !== 'race-g') return false;
+      b = member.connectionId;
+      return true;
+    });
+    const connecting = h.client(query);
+    await held.reached;
+    h.endpoint.failNext(b, 410);
+    const sensor = await h.client({ controllers: 'sensor' });
+    await h.send(sensor, 'sensor|temp|23');
+    held.release();
+    expect(await connecting).toBe(b);
+    held.restore();
+
+    const now = h.clock.now();
+    expect((await h.deps.stores.connections.getSession('race-g', now))?.connectionId).toBe(b);
+    expect((await h.deps.stores.connections.sessionControllers('race-g', now)).map((m) => m.connectionId)).toEqual([b]);
+    // The next temp is sent to B at once, and resume brings the one that met the 410 (and,
+    // as resume does, the unacknowledged 24 again).
+    await h.send(sensor, 'sensor|temp|24');
+    expect(h.messages(b).map((m) => m.data)).toEqual([24]);
+    await h.send(b, { action: 'resume' });
+    expect(h.messages(b).map((m) => [m.data, m.dup])).toEqual([[24, false], [23, true], [24, true]]);
+  });
+});
