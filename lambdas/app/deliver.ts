@@ -25,9 +25,9 @@ export function emptyStats(): DeliveryStats {
 }
 
 /**
- * Hands one message on to everybody it is for (PROTOCOL §5): connections with the
- * controller open (Query on memberships) or the topic's subscribers (Query on the topic),
- * page by page. Resolves once every pending entry is stored and every send attempted, which
+ * Hands one message on to everybody it is for (PROTOCOL §5): connections and persistent
+ * sessions (connected or away) with the controller open (Query on memberships) or the
+ * topic's subscribers (Query on the topic), page by page. Resolves once every pending entry is stored and every send attempted, which
  * is when a QoS 1 publish may be acked (PROTOCOL §4, client to server).
  */
 export async function deliver(deps: AppDeps, delivery: Delivery, messageId: string, now: number): Promise<DeliveryStats> {
