@@ -120,7 +120,7 @@ describe('flow control’s view of a session (read oldest first, stopped once th
     let read = 0;
     for (const entry of entries) {
       read += 1;
-      if (addToFlowView(view, entry, max, heldWanted)) break;
+      if (addToFlowView(view, entry, connected.connectionId as string, max, heldWanted)) break;
     }
     return { view, read };
   }
