@@ -239,7 +239,8 @@ export class DynamoDbPendingStore implements PendingStore {
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       const old = itemOfFailedCondition(error);
-      if (old === undefined || !isLive(old, now)) return { result: 'missing' };
+      // A tombstone is a completed entry: as good as missing.
+      if (old === undefined || !isLive(old, now) || old.done === true) return { result: 'missing' };
       if (old.qos !== 2) return { result: 'not-qos2' };
       // A repeated pubrec: the entry stays as the first one left it.
       return { result: 'already-released', entry: fromItem(old) };
