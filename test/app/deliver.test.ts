@@ -2,14 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { PendingStore } from '../../lambdas/ports/pending-store.js';
 import { Harness } from '../support/harness.js';
 
-/** Runs `before` once, the first time `method` of the store is called, ahead of the real call. */
-function beforeFirst<K extends 'putMany' | 'ofSession'>(store: PendingStore, method: K, before: () => Promise<void>): void {
-  const real = store[method].bind(store) as PendingStore[K];
-  store[method] = (async (...args: Parameters<PendingStore[K]>) => {
-    store[method] = real;
+/** Runs `before` once, ahead of the first `putMany` (the fan-out's store, after its lookup). */
+function beforeFirstPut(store: PendingStore, before: () => Promise<void>): void {
+  const real = store.putMany.bind(store);
+  store.putMany = async (entries) => {
+    store.putMany = real;
     await before();
-    return (real as (...a: Parameters<PendingStore[K]>) => ReturnType<PendingStore[K]>)(...args);
-  }) as PendingStore[K];
+    return real(entries);
+  };
 }
 
 /** Runs `after` once, after the first call of `ofSession` has read and before its caller goes on. */
@@ -71,7 +71,7 @@ describe('a send that finds its connection gone while a newer one serves the ses
     // Forced order: the fan-out has read A as the subscriber; before it stores the entry, the
     // client takes its session over as B and resumes (nothing pending yet).
     let b = '';
-    beforeFirst(h.deps.stores.pending, 'putMany', async () => {
+    beforeFirstPut(h.deps.stores.pending, async () => {
       b = await h.client(persistent);
       await h.send(b, { action: 'resume' });
     });
