@@ -46,4 +46,21 @@ describe('flow control and a persistent session that comes back (issue 12)', () 
     await h.send(b, { action: 'msgack', ids: [h.messages(b)[2]?.id] });
     expect(await h.pendingOf('dev-5')).toEqual([]);
   });
+
+  it('with the old connection’s $disconnect late, its in-flight and held entries do not take the new connection’s room', async () => {
+    h = await Harness.start({ policy: { maxInflight: 1 } });
+    const publisher = await h.client();
+    const a = await h.client(persistent);
+    await h.send(a, { action: 'subscribe', controller: 'monitor', topic: 'cmd', qos: 1 });
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'one', qos: 1, id: 'p1' });
+    h.clock.advance(1);
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'two', qos: 1, id: 'p2' });
+    // A's socket drops; its $disconnect has not come yet. The client takes the session over as B.
+    h.endpoint.markGone(a);
+    const b = await h.client(persistent);
+    h.clock.advance(1);
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'three', qos: 1, id: 'p3' });
+    // B has nothing in flight, so its message goes at once (it used to wait: B had nothing to ack).
+    expect(h.messages(b)).toEqual([expect.objectContaining({ data: 'three', dup: false })]);
+  });
 });
