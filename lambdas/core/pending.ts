@@ -6,7 +6,7 @@ import type { DeadLetterReason, PendingEntry, Recipient, ServerFrame } from './t
  * PendingEntry. The shell stores what these return, and sends only after storing.
  *
  *   QoS 1:  [sent] --msgack--> (deleted)
- *   QoS 2:  [sent] --pubrec--> [released] --msgack--> (deleted)
+ *   QoS 2:  [sent] --pubrec--> [released] --msgack--> (completed: a tombstone until its deadline)
  *
  * "The last unanswered step" is the message while `sent` and `pubrel` once `released`;
  * it is sent again after the ack timeout, then with doubling backoff up to the cap, until

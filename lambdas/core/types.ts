@@ -82,7 +82,7 @@ export interface Subscription extends Recipient {
  * A QoS 1 or 2 message on its way to one recipient session (PROTOCOL §4, server to client).
  *
  *   QoS 1:  sent --msgack--> (deleted)
- *   QoS 2:  sent --pubrec--> released --msgack--> (deleted)
+ *   QoS 2:  sent --pubrec--> released --msgack--> (completed: a tombstone until its deadline)
  *
  * `dueAt` is when the last unanswered step is to be sent again (the resend index's sort key).
  * A parked entry (persistent session away) is not sent by the sweep: its `dueAt` is its
