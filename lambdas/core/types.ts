@@ -225,7 +225,7 @@ export type ServerFrame =
       id: string;
       controller?: string;
       /**
-       * Optional, JSON only (docs/protocol.md §2): how many recipients a client's QoS 1/2 publish
+       * Optional, JSON only (docs/protocol.md §3): how many recipients a client's QoS 1/2 publish
        * was handed to (0: nobody received it). Absent where the server does not know.
        */
       recipients?: number;

@@ -59,7 +59,7 @@ function encodeJson(frame: ServerFrame): string {
       // PROTOCOL §3 shows no controller on the QoS steps: the id alone names the message.
       return JSON.stringify({ type: frame.type, id: frame.id });
     case 'msgack':
-      // `recipients` is optional (docs/protocol.md §2): clients that do not know it ignore it.
+      // `recipients` is optional (docs/protocol.md §3): clients that do not know it ignore it.
       return JSON.stringify({ type: 'msgack', id: frame.id, ...(frame.recipients !== undefined ? { recipients: frame.recipients } : {}) });
     case 'suback':
       return JSON.stringify({ type: 'suback', controller: frame.controller, topic: frame.topic, qos: frame.qos });
