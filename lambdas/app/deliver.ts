@@ -1,10 +1,10 @@
 import { planDelivery, type Delivery, type PlannedSend } from '../core/delivery.js';
-import { decideResend, handOver, park } from '../core/pending.js';
-import type { PendingEntry, Recipient } from '../core/types.js';
+import type { Recipient } from '../core/types.js';
+import { connectionGone } from './connection-gone.js';
 import type { AppDeps } from './deps.js';
 import { applyFlowControl, recheckHeld } from './flow-control.js';
-import { endConnection } from './janitor.js';
 import { mapLimit } from './map-limit.js';
+import { storeRerun } from './rerun-store.js';
 import { sendFrame } from './sender.js';
 
 /** Posts in flight at once during a fan-out. */
@@ -84,67 +84,4 @@ export async function deliverTo(
   for (const send of gone.values()) await connectionGone(deps, send, now);
   if (held.length > 0) await recheckHeld(deps, held, now);
   return stats;
-}
-
-const entryKey = (e: Pick<PendingEntry, 'sessionId' | 'id'>) => `${e.sessionId}\u0000${e.id}`;
-
-/**
- * A re-run's store (PROTOCOL §4: once pubrec is in, the message is never sent again): entries
- * are written only where the recipient has none (PendingStore.putAbsent), so an entry a
- * recipient released stays released and one it completed stays completed. Only what was stored
- * now is sent as new; an entry the earlier run stored and that is still unanswered (its run may
- * have died before posting it) is sent again now as the sweep would (dup if it was sent).
- */
-async function storeRerun(deps: AppDeps, plan: ReturnType<typeof planDelivery>, now: number): Promise<void> {
-  const { stored, existing } = await deps.stores.pending.putAbsent(plan.entries, now);
-  const storedKeys = new Set(stored.map(entryKey));
-  const resends: PlannedSend[] = [];
-  for (const entry of existing) {
-    if (entry.state !== 'sent') continue;
-    const decision = decideResend(entry, now, deps.policy);
-    if (decision.kind !== 'resend') continue; // parked, held or at its end: the sweep's to handle
-    if (!(await deps.stores.pending.replaceIf(decision.next, entry.dueAt))) continue;
-    resends.push({
-      connectionId: decision.next.connectionId as string,
-      sessionId: entry.sessionId,
-      sessionKind: entry.sessionKind,
-      format: entry.format,
-      frame: decision.frame,
-      entry: decision.next,
-    });
-  }
-  plan.sends = [...plan.sends.filter((s) => s.entry === undefined || storedKeys.has(entryKey(s.entry))), ...resends];
-}
-
-/**
- * A send found the connection gone (GoneException). A persistent session keeps the entry for
- * `resume`, parked; but if a newer connection serves the session now (a takeover raced the
- * send: its `resume` may have read the session before this send claimed the entry), the
- * entry is handed to that connection and stays in flight instead. A clean session is removed
- * with everything it had.
- */
-export async function connectionGone(deps: AppDeps, send: PlannedSend, now: number): Promise<void> {
-  deps.metrics?.count('GoneConnections');
-  if (send.sessionKind === 'persistent' && send.entry && !(await handToNewerConnection(deps, send, send.entry, now))) {
-    await deps.stores.pending.replaceIf(park(send.entry), send.entry.dueAt);
-  }
-  await endConnection(deps, send, now);
-}
-
-/**
- * Sends the entry (the same frame) to the connection that serves the session now, if that is
- * another one. Returns false if there is none, so the caller parks. Claimed by a conditional
- * write on the dueAt the gone send left: if a resume or an ack got there first, theirs stands.
- */
-async function handToNewerConnection(deps: AppDeps, send: PlannedSend, entry: PendingEntry, now: number): Promise<boolean> {
-  const session = await deps.stores.connections.getSession(send.sessionId, now);
-  const connectionId = session?.connectionId;
-  if (session === undefined || connectionId === undefined || connectionId === send.connectionId) return false;
-  const next = handOver(entry, connectionId, session.format, now, deps.policy);
-  if (!(await deps.stores.pending.replaceIf(next, entry.dueAt))) return true;
-  // Gone as well: parked for the resume of whichever connection comes next.
-  if ((await sendFrame(deps, { connectionId, format: session.format }, send.frame)) === 'gone') {
-    await deps.stores.pending.replaceIf(park(next), next.dueAt);
-  }
-  return true;
 }

@@ -3,7 +3,7 @@ import type { PendingEntry } from '../core/types.js';
 import type { SweepConfig } from '../config.js';
 import { deadLetter } from './dead-letter.js';
 import type { AppDeps } from './deps.js';
-import { connectionGone } from './deliver.js';
+import { connectionGone } from './connection-gone.js';
 import { sendHeld } from './flow-control.js';
 import { mapLimit } from './map-limit.js';
 import { sendFrame } from './sender.js';
