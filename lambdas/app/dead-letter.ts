@@ -28,7 +28,8 @@ export async function deadLetter(deps: AppDeps, entry: PendingEntry, reason: Dea
   if (!(await pending.replaceIf(lease, entry.dueAt))) return false;
   const { deadLettering: _mark, ...letterEntry } = entry;
   await deadLetters.put({ entry: letterEntry, reason: mark.reason, deadAt: mark.deadAt, expiresAt: mark.deadAt + deps.policy.deadLetterTtlMs });
-  await pending.deleteIf({ sessionId: entry.sessionId, id: entry.id }, lease.dueAt);
+  // QoS 2 leaves a tombstone: a re-run of its hand-on must not send the message again.
+  await pending.deleteIf({ sessionId: entry.sessionId, id: entry.id }, lease.dueAt, entry.qos === 2 ? entry.deadlineAt : undefined);
   deps.metrics?.count('DeadLettered');
   deps.log.warn('Dead letter', { sessionId: entry.sessionId, id: entry.id, qos: entry.qos, reason: mark.reason, attempts: entry.attempts });
   return true;

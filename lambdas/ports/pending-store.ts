@@ -80,6 +80,11 @@ export interface PendingStore {
     now: number,
   ): Promise<{ result: 'released' | 'already-released'; entry: PendingEntry } | { result: 'missing' | 'not-qos2' }>;
 
-  /** Deletes an entry only if it still has the `dueAt` the caller saw (dead-lettering). */
-  deleteIf(key: PendingKey, expectedDueAt: number): Promise<boolean>;
+  /**
+   * Deletes an entry only if it still has the `dueAt` the caller saw (dead-lettering). With
+   * `tombstoneUntil`, a tombstone (as `complete` leaves) takes its place until then: a QoS 2
+   * message that was dead-lettered must not be brought back by a re-run of its hand-on either
+   * (a replay of the letter, putMany, replaces the tombstone).
+   */
+  deleteIf(key: PendingKey, expectedDueAt: number, tombstoneUntil?: number): Promise<boolean>;
 }

@@ -560,6 +560,18 @@ export function describeStoreContract(
         expect((await stores.pending.putAbsent([two], T0)).stored).toStrictEqual([two]);
       });
 
+      it('deleteIf with tombstoneUntil leaves a tombstone a re-run cannot overwrite, and a replay (putMany) can', async () => {
+        const two = pending('s1', 'q2', { qos: 2, dueAt: T0 });
+        await stores.pending.putMany([two]);
+        expect(await stores.pending.deleteIf(keyOf(two), T0 - 1, two.deadlineAt)).toBe(false);
+        expect(await stores.pending.deleteIf(keyOf(two), T0, two.deadlineAt)).toBe(true);
+        expect(await stores.pending.getMany([keyOf(two)], T0)).toEqual([]);
+        expect(await stores.pending.due(LATER, 10)).toEqual([]);
+        expect(await stores.pending.putAbsent([two], T0)).toStrictEqual({ stored: [], existing: [] });
+        await stores.pending.putMany([two]);
+        expect(await stores.pending.getMany([keyOf(two)], T0)).toStrictEqual([two]);
+      });
+
       it('deleteExpired deletes expired entries only, and says how many', async () => {
         const old = pending('s1', 'old', { dueAt: T0 - 10, expiresAt: T0 - 1 });
         const live = pending('s1', 'live', { dueAt: T0 - 10 });

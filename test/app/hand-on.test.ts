@@ -80,6 +80,32 @@ describe('a QoS 2 hand-on run again after it died part way (issue 12 A, PROTOCOL
     expect(h.frames(publisher).filter((f) => f.type === 'msgack')).toEqual([{ type: 'msgack', id: 'q', recipients: 3 }]);
   });
 
+  it('nor brings back a recipient’s entry that was dead-lettered meanwhile (after its pubrec)', async () => {
+    h = await Harness.start({ policy: { attemptLimit: 1 } });
+    const real = h.deps.gateway;
+    const a = await h.client({ qos: '2' });
+    const c = await h.client({ qos: '2' });
+    for (const s of [a, c]) await h.send(s, { action: 'subscribe', controller: 'monitor', topic: 'vault', qos: 2 });
+    const publisher = await h.client({ qos: '2', clientId: 'bank' });
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'vault', data: 'gold', qos: 2, id: 'q' });
+    const dying = gatewayDyingAt(real, c);
+    h.deps.gateway = dying;
+    void h.send(publisher, { action: 'pubrel', id: 'q' }).catch(() => {});
+    await dying.died;
+    h.deps.gateway = real;
+    const [toA] = h.messages(a);
+    await h.send(a, { action: 'pubrec', id: toA?.id });
+    // a never answers the pubrel: at the attempt limit its entry becomes a dead letter.
+    h.clock.advance(h.deps.policy.ackTimeoutMs);
+    await h.sweep();
+    expect(await h.deps.stores.deadLetters.ofSession(a, h.clock.now())).toMatchObject([{ entry: { state: 'released' } }]);
+
+    h.clock.advance(h.deps.policy.releaseLeaseMs);
+    await h.send(publisher, { action: 'pubrel', id: 'q' });
+    expect(h.messages(a)).toHaveLength(1);
+    expect(await h.pendingOf(a)).toEqual([]);
+  });
+
   it('a re-run leaves an unanswered QoS 1 entry of the same hand-on as it was in flight, attempts counted on', async () => {
     h = await Harness.start();
     const real = h.deps.gateway;

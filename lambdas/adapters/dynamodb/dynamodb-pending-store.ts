@@ -84,7 +84,7 @@ export class DynamoDbPendingStore implements PendingStore {
   async complete(entries: PendingEntry[]): Promise<void> {
     const requests = [...new Map(entries.map((entry) => [keyString(entry), entry])).values()].map((entry) =>
       entry.qos === 2
-        ? { PutRequest: { Item: { ...keyOf(entry), done: true, ...expiry(entry.deadlineAt) } } }
+        ? { PutRequest: { Item: tombstone(entry, entry.deadlineAt) } }
         : { DeleteRequest: { Key: keyOf(entry) } },
     );
     await batchWrite(this.doc, this.tableName, requests, this.options.batch);
@@ -247,16 +247,11 @@ export class DynamoDbPendingStore implements PendingStore {
     }
   }
 
-  async deleteIf(key: PendingKey, expectedDueAt: number): Promise<boolean> {
+  async deleteIf(key: PendingKey, expectedDueAt: number, tombstoneUntil?: number): Promise<boolean> {
+    const condition = { ConditionExpression: 'dueAt = :expected', ExpressionAttributeValues: { ':expected': expectedDueAt } };
     try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: keyOf(key),
-          ConditionExpression: 'dueAt = :expected',
-          ExpressionAttributeValues: { ':expected': expectedDueAt },
-        }),
-      );
+      if (tombstoneUntil === undefined) await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: keyOf(key), ...condition }));
+      else await this.doc.send(new PutCommand({ TableName: this.tableName, Item: tombstone(key, tombstoneUntil), ...condition }));
       return true;
     } catch (error) {
       if (isConditionalCheckFailed(error)) return false;
@@ -312,6 +307,11 @@ function fromItem(item: Item): PendingEntry {
     dueAt: item.dueAt,
     expiresAt: item.expiresAtMs,
   });
+}
+
+/** What is left of a completed (or dead-lettered) QoS 2 entry: out of the byDue index, ignored by reads. */
+function tombstone(key: PendingKey, until: number): Item {
+  return { ...keyOf(key), done: true, ...expiry(until) };
 }
 
 function keyOf(key: PendingKey): Item {

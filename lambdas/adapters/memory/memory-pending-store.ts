@@ -38,11 +38,14 @@ export class MemoryPendingStore implements PendingStore {
   async complete(entries: PendingEntry[]): Promise<void> {
     for (const entry of entries) {
       this.sessions.get(entry.sessionId)?.delete(entry.id);
-      if (entry.qos !== 2) continue;
-      let ids = this.tombstones.get(entry.sessionId);
-      if (ids === undefined) this.tombstones.set(entry.sessionId, (ids = new Map()));
-      ids.set(entry.id, entry.deadlineAt);
+      if (entry.qos === 2) this.bury(entry, entry.deadlineAt);
     }
+  }
+
+  private bury(key: PendingKey, until: number): void {
+    let ids = this.tombstones.get(key.sessionId);
+    if (ids === undefined) this.tombstones.set(key.sessionId, (ids = new Map()));
+    ids.set(key.id, until);
   }
 
   async getMany(keys: PendingKey[], now: number): Promise<PendingEntry[]> {
@@ -127,9 +130,11 @@ export class MemoryPendingStore implements PendingStore {
     return { result: 'released', entry: copy(entry) };
   }
 
-  async deleteIf(key: PendingKey, expectedDueAt: number): Promise<boolean> {
+  async deleteIf(key: PendingKey, expectedDueAt: number, tombstoneUntil?: number): Promise<boolean> {
     if (this.find(key)?.dueAt !== expectedDueAt) return false;
-    return this.sessions.get(key.sessionId)?.delete(key.id) ?? false;
+    this.sessions.get(key.sessionId)?.delete(key.id);
+    if (tombstoneUntil !== undefined) this.bury(key, tombstoneUntil);
+    return true;
   }
 
   private find(key: PendingKey): PendingEntry | undefined {
