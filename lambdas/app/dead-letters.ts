@@ -1,4 +1,4 @@
-import { park, stepFrame } from '../core/pending.js';
+import { park, stepFrame, wasSent } from '../core/pending.js';
 import type { DeadLetter, PendingEntry } from '../core/types.js';
 import type { AppDeps } from './deps.js';
 
@@ -6,7 +6,7 @@ import type { AppDeps } from './deps.js';
  * Dead letters for the operator (PROTOCOL §4: kept for inspection): list a session's, and
  * replay them, i.e. put each back as a pending entry that is due now with fresh attempts and
  * a fresh deadline, then delete the letter. The resend sweep sends it within its next pass
- * (`dup: true`, the step the entry was at: the message, or pubrel once released), to the
+ * (the step the entry was at: the message, `dup: true` if it was ever sent, or pubrel once released), to the
  * connection that serves the session now; a session nobody serves parks it for `resume`.
  *
  * Order: the entry is stored before the letter is deleted, so a crash in between leaves the
@@ -23,8 +23,17 @@ export function listDeadLetters(deps: Pick<AppDeps, 'stores'>, sessionId: string
 /** The entry a letter becomes when replayed at `now`, sent to `connectionId` (parked if none). */
 export function replayedEntry(letter: DeadLetter, connectionId: string | undefined, now: number, policy: AppDeps['policy']): PendingEntry {
   const deadlineAt = now + policy.messageTtlMs;
-  const { connectionId: _old, ...rest } = letter.entry;
-  const fresh: PendingEntry = { ...rest, parked: false, attempts: 0, deadlineAt, dueAt: now, expiresAt: deadlineAt + policy.expiryGraceMs };
+  // Not held any more (the sweep sends it); `sent` kept, so a message never sent is no dup.
+  const { connectionId: _old, held: _held, sent: _sent, ...rest } = letter.entry;
+  const fresh: PendingEntry = {
+    ...rest,
+    parked: false,
+    ...(wasSent(letter.entry) ? { sent: true } : {}),
+    attempts: 0,
+    deadlineAt,
+    dueAt: now,
+    expiresAt: deadlineAt + policy.expiryGraceMs,
+  };
   // Nobody to send to: parked as a gone connection would park it, for the session's `resume`.
   return connectionId === undefined ? park(fresh) : { ...fresh, connectionId };
 }
@@ -54,5 +63,5 @@ export async function replayDeadLetters(deps: Replayable, sessionId: string, now
 
 /** The frame a replayed entry will be sent as (for a dry run's output). */
 export function replayFrame(entry: PendingEntry) {
-  return stepFrame(entry, true);
+  return stepFrame(entry, wasSent(entry));
 }

@@ -1,10 +1,10 @@
 import { planDelivery, type Delivery, type PlannedSend } from '../core/delivery.js';
-import { park } from '../core/pending.js';
 import type { Recipient } from '../core/types.js';
+import { connectionGone } from './connection-gone.js';
 import type { AppDeps } from './deps.js';
 import { applyFlowControl, recheckHeld } from './flow-control.js';
-import { endConnection } from './janitor.js';
 import { mapLimit } from './map-limit.js';
+import { storeRerun } from './rerun-store.js';
 import { sendFrame } from './sender.js';
 
 /** Posts in flight at once during a fan-out. */
@@ -25,10 +25,20 @@ export function emptyStats(): DeliveryStats {
 }
 
 /**
+ * How many recipients a message was handed to: every one found, but the away sessions a QoS 0
+ * message was dropped for. A QoS 1/2 entry kept for an away or gone session counts: it is
+ * stored for it and delivered on `resume`. The `recipients` of a client's msgack.
+ */
+export function handedTo(stats: DeliveryStats): number {
+  return stats.recipients - stats.dropped;
+}
+
+/**
  * Hands one message on to everybody it is for (PROTOCOL §5): connections and persistent
  * sessions (connected or away) with the controller open (Query on memberships) or the
- * topic's subscribers (Query on the topic), page by page. Resolves once every pending entry is stored and every send attempted, which
- * is when a QoS 1 publish may be acked (PROTOCOL §4, client to server).
+ * topic's subscribers (Query on the topic), page by page. Resolves once every pending entry
+ * is stored and every send attempted, which is when a QoS 1 publish may be acked (PROTOCOL §4,
+ * client to server).
  */
 export async function deliver(deps: AppDeps, delivery: Delivery, messageId: string, now: number): Promise<DeliveryStats> {
   const stats = emptyStats();
@@ -54,7 +64,8 @@ export async function deliverTo(
   stats.recipients += recipients.length;
   stats.dropped += plan.dropped;
   if (plan.entries.length > 0) {
-    await deps.stores.pending.putMany(plan.entries);
+    if (delivery.rerun) await storeRerun(deps, plan, now);
+    else await deps.stores.pending.putMany(plan.entries);
     stats.stored += plan.entries.length;
     deps.metrics?.count('PendingStored', plan.entries.length);
   }
@@ -74,17 +85,4 @@ export async function deliverTo(
   for (const send of gone.values()) await connectionGone(deps, send, now);
   if (held.length > 0) await recheckHeld(deps, held, now);
   return stats;
-}
-
-/**
- * A send found the connection gone (GoneException). A persistent session keeps the entry
- * parked for `resume`; a clean session is removed with everything it had.
- */
-export async function connectionGone(deps: AppDeps, send: Omit<PlannedSend, 'frame'>, now: number): Promise<void> {
-  deps.metrics?.count('GoneConnections');
-  if (send.sessionKind === 'persistent' && send.entry) {
-    // Parked even if a newer connection serves the session now: its `resume` sends it.
-    await deps.stores.pending.replaceIf(park(send.entry), send.entry.dueAt);
-  }
-  await endConnection(deps, send, now);
 }

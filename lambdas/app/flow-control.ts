@@ -3,10 +3,11 @@ import {
   addToFlowView,
   emptyFlowView,
   entriesToRelease,
-  hold,
+  holdNew,
   mustHold,
   releaseHeld,
   stepFrame,
+  wasSent,
   type FlowView,
 } from '../core/pending.js';
 import type { PendingEntry, ServerFrame } from '../core/types.js';
@@ -26,6 +27,10 @@ import { sendFrame, type SendResult } from './sender.js';
  * No held entry can wait for an ack that already came: an ack deletes, then reads the session
  * (sendHeld); a delivery that holds stores, then reads the session (recheckHeld). Whichever of
  * the two reads second sees the other's write and sends the held entry.
+ *
+ * The cap is per connection: only entries in flight on, or held for, the connection being
+ * sent to count. A persistent session's parked backlog (and entries of an older connection
+ * whose $disconnect is late) wait for `resume` and make no new message wait behind them.
  */
 
 const key = (e: Pick<PendingEntry, 'sessionId' | 'id'>) => `${e.sessionId}\u0000${e.id}`;
@@ -41,12 +46,12 @@ export async function applyFlowControl(deps: AppDeps, plan: DeliveryPlan, now: n
   const held = new Set<string>();
   await mapLimit(candidates, 16, async (send) => {
     // One held entry is enough to know: a new message waits behind older held ones, to keep the order.
-    if (mustHold(await readFlowView(deps, send.sessionId, now, 1), max)) held.add(key(send.entry as PendingEntry));
+    if (mustHold(await readFlowView(deps, send.sessionId, send.connectionId, now, 1), max)) held.add(key(send.entry as PendingEntry));
   });
   if (held.size === 0) return [];
   const isHeld = (s: PlannedSend) => s.entry !== undefined && held.has(key(s.entry));
   const heldSends = plan.sends.filter(isHeld);
-  plan.entries = plan.entries.map((e) => (held.has(key(e)) ? hold(e) : e));
+  plan.entries = plan.entries.map((e) => (held.has(key(e)) ? holdNew(e) : e));
   plan.sends = plan.sends.filter((s) => !isHeld(s));
   return heldSends;
 }
@@ -76,10 +81,11 @@ export async function sendHeld(
   const max = deps.policy.maxInflight;
   if (max <= 0) return 0;
   let sent = 0;
-  for (const entry of entriesToRelease(await readFlowView(deps, sessionId, now, max), max)) {
+  for (const entry of entriesToRelease(await readFlowView(deps, sessionId, connectionId, now, max), max)) {
     const next = { ...releaseHeld(entry, now, deps.policy), connectionId, parked: false };
     if (await deps.stores.pending.replaceIf(next, entry.dueAt)) {
-      await send(stepFrame(next, false));
+      // A dup only if it was sent before it was held (resume holds what did not fit).
+      await send(stepFrame(next, wasSent(entry)));
       sent += 1;
     }
   }
@@ -87,11 +93,11 @@ export async function sendHeld(
 }
 
 /** Reads a session oldest first, no further than the decision needs (see addToFlowView). */
-async function readFlowView(deps: AppDeps, sessionId: string, now: number, heldWanted: number): Promise<FlowView> {
+async function readFlowView(deps: AppDeps, sessionId: string, connectionId: string, now: number, heldWanted: number): Promise<FlowView> {
   const max = deps.policy.maxInflight;
   const view = emptyFlowView();
   for await (const page of deps.stores.pending.pagesOfSession(sessionId, now, max + 1)) {
-    for (const entry of page) if (addToFlowView(view, entry, max, heldWanted)) return view;
+    for (const entry of page) if (addToFlowView(view, entry, connectionId, max, heldWanted)) return view;
   }
   return view;
 }

@@ -22,6 +22,13 @@ function isEmpty(data: unknown): boolean {
  * Hands a client's publish on: runs the controller's method for the topic (or, with none,
  * publishes to the topic's subscribers), keeps it as the topic's last value if asked, and
  * delivers what the method asked for. `messageId` is the server id recipients see.
+ *
+ * `rerun`: a QoS 2 release claimed again after an earlier claim's lease ran out, with the same
+ * `messageId`. The earlier run may have stored entries and its recipients answered them since,
+ * so this run stores only where nothing is (PROTOCOL §4: once pubrec is in, the message is
+ * never sent again; see deliver.ts storeRerun). A first run can write in batches: nobody has
+ * an entry with its id yet, and no other run holds the release while its lease runs (the
+ * pubrel Lambda's timeout is shorter than the lease).
  */
 export async function handOn(
   deps: AppDeps,
@@ -29,6 +36,7 @@ export async function handOn(
   sender: { sessionId: string; connectionId: string },
   messageId: string,
   now: number,
+  rerun = false,
 ): Promise<DeliveryStats> {
   const controller = deps.controllers.get(publication.controller);
   // The method runs first: if it refuses the message (a ProtocolError), nothing is retained.
@@ -48,7 +56,7 @@ export async function handOn(
   }
   const total = emptyStats();
   for (const [index, delivery] of deliveries.entries()) {
-    const stats = await deliver(deps, delivery, deliveryMessageId(messageId, index), now);
+    const stats = await deliver(deps, rerun ? { ...delivery, rerun: true } : delivery, deliveryMessageId(messageId, index), now);
     for (const key of Object.keys(total) as Array<keyof DeliveryStats>) total[key] += stats[key];
   }
   return total;

@@ -3,7 +3,7 @@ import type { PendingEntry } from '../core/types.js';
 import type { SweepConfig } from '../config.js';
 import { deadLetter } from './dead-letter.js';
 import type { AppDeps } from './deps.js';
-import { connectionGone } from './deliver.js';
+import { connectionGone } from './connection-gone.js';
 import { sendHeld } from './flow-control.js';
 import { mapLimit } from './map-limit.js';
 import { sendFrame } from './sender.js';
@@ -18,10 +18,12 @@ export interface SweepStats {
   /** Due entries another sweep, an ack or a resume got to first. */
   skipped: number;
   gone: number;
+  /** Entries past their expiry that the resend index still listed, deleted on the way. */
+  expired: number;
 }
 
 function emptySweep(): SweepStats {
-  return { due: 0, resent: 0, deadLettered: 0, skipped: 0, gone: 0 };
+  return { due: 0, resent: 0, deadLettered: 0, skipped: 0, gone: 0, expired: 0 };
 }
 
 /**
@@ -37,7 +39,13 @@ export async function sweepOnce(deps: AppDeps, config: Pick<SweepConfig, 'batchS
   if (keys.length === 0) return stats;
   const seenDueAt = new Map(keys.map((k) => [`${k.sessionId}\u0000${k.id}`, k.dueAt]));
   const entries = await deps.stores.pending.getMany(keys, now);
-  stats.skipped += keys.length - entries.length;
+  // What getMany left out is gone (acked meanwhile) or expired: storage deletes expired items
+  // up to days late, and while the index lists them they would be the oldest due, batch after
+  // batch, and stop the sweep before it reaches live entries. Deleting them is progress.
+  const found = new Set(entries.map((e) => `${e.sessionId}\u0000${e.id}`));
+  const missing = keys.filter((k) => !found.has(`${k.sessionId}\u0000${k.id}`));
+  stats.expired = missing.length > 0 ? await deps.stores.pending.deleteExpired(missing, now) : 0;
+  stats.skipped += missing.length - stats.expired;
   await mapLimit(entries, SWEEP_CONCURRENCY, async (entry) => {
     // The index is eventually consistent: act only on the entry as the index saw it.
     if (seenDueAt.get(`${entry.sessionId}\u0000${entry.id}`) !== entry.dueAt) {
@@ -75,7 +83,8 @@ async function resendOne(deps: AppDeps, entry: PendingEntry, now: number, stats:
   const result = await sendFrame(deps, { connectionId, format: entry.format }, decision.frame);
   if (result === 'gone') {
     stats.gone += 1;
-    await connectionGone(deps, { connectionId, sessionId: entry.sessionId, sessionKind: entry.sessionKind, format: entry.format, entry: decision.next }, now);
+    const send = { connectionId, sessionId: entry.sessionId, sessionKind: entry.sessionKind, format: entry.format, frame: decision.frame, entry: decision.next };
+    await connectionGone(deps, send, now);
   } else if (result === 'ok') {
     stats.resent += 1;
     deps.metrics?.count('Resent');

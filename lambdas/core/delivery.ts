@@ -15,6 +15,12 @@ export interface Delivery {
   /** What the sender asked; each recipient gets min(this, its claim, its subscription). */
   qos: Qos;
   retained?: boolean;
+  /**
+   * The server id may have been used for this delivery before: a QoS 2 hand-on run again after
+   * an earlier run died part way (app/hand-on.ts). Recipients' entries are then stored only
+   * where none is (PendingStore.putAbsent): nobody's entry is reset or brought back.
+   */
+  rerun?: boolean;
 }
 
 /** A frame to post to one connection. */
@@ -39,7 +45,7 @@ export interface DeliveryPlan {
 /**
  * Plans one page of recipients. Every recipient of one delivery gets the same server id
  * (`messageId`): unique per recipient session, and the same again if a QoS 2 release is
- * replayed, so the replay overwrites rather than duplicates.
+ * replayed, so the replay finds the entries the first run stored rather than doubling them.
  */
 export function planDelivery(
   recipients: Recipient[],

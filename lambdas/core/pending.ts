@@ -6,7 +6,7 @@ import type { DeadLetterReason, PendingEntry, Recipient, ServerFrame } from './t
  * PendingEntry. The shell stores what these return, and sends only after storing.
  *
  *   QoS 1:  [sent] --msgack--> (deleted)
- *   QoS 2:  [sent] --pubrec--> [released] --msgack--> (deleted)
+ *   QoS 2:  [sent] --pubrec--> [released] --msgack--> (completed: a tombstone until its deadline)
  *
  * "The last unanswered step" is the message while `sent` and `pubrel` once `released`;
  * it is sent again after the ack timeout, then with doubling backoff up to the cap, until
@@ -49,12 +49,23 @@ export function newPendingEntry(
     ...(message.retained ? { retained: true } : {}),
     state: 'sent',
     parked: !connected,
+    ...(connected ? { sent: true } : {}),
     attempts: connected ? 1 : 0,
     createdAt: now,
     deadlineAt,
     dueAt: connected ? Math.min(now + resendDelay(policy, 1), deadlineAt) : deadlineAt,
     expiresAt: deadlineAt + policy.expiryGraceMs,
   };
+}
+
+/**
+ * Whether the message has been posted before, so that sending it now is a repeat (`dup: true`).
+ * MQTT sends DUP=0 on a message's first sending, also when it was queued a long time (held by
+ * flow control, parked for an away session): only a real repeat is a dup. Entries stored
+ * before `sent` existed fall back to their attempts (a sent entry has at least one).
+ */
+export function wasSent(entry: Pick<PendingEntry, 'sent' | 'attempts'>): boolean {
+  return entry.sent ?? entry.attempts > 0;
 }
 
 /** The frame for the entry's last unanswered step. */
@@ -80,6 +91,8 @@ export type ResendDecision =
 
 /** The sweep's decision for a due entry at `now`. */
 export function decideResend(entry: PendingEntry, now: number, policy: QosPolicy): ResendDecision {
+  // Found again after its dead-letter lease ran out (a crash part way): finish that first.
+  if (entry.deadLettering) return { kind: 'dead-letter', reason: entry.deadLettering.reason };
   if (now >= entry.deadlineAt) return { kind: 'dead-letter', reason: 'ttl' };
   // A parked entry is due only at its deadline; if it was found earlier (a policy change),
   // it goes back to waiting for its session rather than being sent to no connection.
@@ -88,8 +101,8 @@ export function decideResend(entry: PendingEntry, now: number, policy: QosPolicy
   if (entry.held) return { kind: 'repark', next: { ...entry, dueAt: entry.deadlineAt } };
   if (entry.attempts >= policy.attemptLimit) return { kind: 'dead-letter', reason: 'attempts' };
   const attempts = entry.attempts + 1;
-  const next = { ...entry, attempts, dueAt: Math.min(now + resendDelay(policy, attempts), entry.deadlineAt) };
-  return { kind: 'resend', next, frame: stepFrame(next, true) };
+  const next = { ...entry, sent: true, attempts, dueAt: Math.min(now + resendDelay(policy, attempts), entry.deadlineAt) };
+  return { kind: 'resend', next, frame: stepFrame(next, wasSent(entry)) };
 }
 
 /** The entry once its persistent session has gone away: kept, not sent, until resume or deadline. */
@@ -100,8 +113,9 @@ export function park(entry: PendingEntry): PendingEntry {
 
 /**
  * The entry sent again on `resume` over the session's new connection (PROTOCOL §4
- * "Persistent sessions": every pending message again, `dup: true`). A new connection
- * starts the step's attempts afresh: the limit is about one unresponsive connection.
+ * "Persistent sessions": every pending message again, `dup: true` if it was sent before).
+ * A new connection starts the step's attempts afresh: the limit is about one unresponsive
+ * connection.
  */
 export function resumeEntry(entry: PendingEntry, connectionId: string, now: number, policy: QosPolicy): PendingEntry {
   const { held: _held, ...rest } = entry;
@@ -109,9 +123,21 @@ export function resumeEntry(entry: PendingEntry, connectionId: string, now: numb
     ...rest,
     connectionId,
     parked: false,
+    sent: true,
     attempts: 1,
     dueAt: Math.min(now + resendDelay(policy, 1), entry.deadlineAt),
   };
+}
+
+/**
+ * The entry handed to the connection that serves its session now, because the one it was just
+ * posted to is gone (a takeover raced the send). It stays in flight, its attempts as they were.
+ * The dueAt must differ from the one it had, since that is what claims it (PendingStore.replaceIf).
+ */
+export function handOver(entry: PendingEntry, connectionId: string, format: PendingEntry['format'], now: number, policy: QosPolicy): PendingEntry {
+  const { held: _held, ...rest } = entry;
+  const dueAt = Math.min(now + resendDelay(policy, Math.max(1, entry.attempts)), entry.deadlineAt);
+  return { ...rest, connectionId, format, parked: false, sent: true, dueAt: dueAt === entry.dueAt ? dueAt + 1 : dueAt };
 }
 
 /** The dueAt a QoS 2 entry gets when `pubrec` releases it and `pubrel` is sent (attempt 1 of the new step). */
@@ -128,15 +154,24 @@ export function hold(entry: PendingEntry): PendingEntry {
   return { ...entry, held: true, attempts: 0, dueAt: entry.deadlineAt };
 }
 
+/** A new entry held before its first sending: it was never posted, so its first sending is no dup. */
+export function holdNew(entry: PendingEntry): PendingEntry {
+  const { sent: _notYet, ...rest } = entry;
+  return hold(rest);
+}
+
 /** A held entry's turn has come: it is sent now (attempt 1) and resent as any other. */
 export function releaseHeld(entry: PendingEntry, now: number, policy: QosPolicy): PendingEntry {
   const { held: _held, ...rest } = entry;
-  return { ...rest, attempts: 1, dueAt: Math.min(now + resendDelay(policy, 1), entry.deadlineAt) };
+  return { ...rest, sent: true, attempts: 1, dueAt: Math.min(now + resendDelay(policy, 1), entry.deadlineAt) };
 }
 
 /**
- * Flow control's view of one session, read entry by entry in age order: how many of its messages
- * are in flight (sent, not acknowledged, neither held nor parked) and its held ones.
+ * Flow control's view of one connection's share of its session, read entry by entry in age
+ * order: how many messages are in flight on it (sent, not acknowledged, neither held nor parked)
+ * and the ones held for it. Entries of an older connection of the session, or parked ones, are
+ * the backlog `resume` sends: they neither take room nor make new messages wait, so a client that
+ * reconnects and never resumes still gets its new messages (docs/protocol.md "Flow control").
  */
 export interface FlowView {
   inflight: number;
@@ -152,9 +187,16 @@ export function emptyFlowView(): FlowView {
  * what the caller decides: the client is at the cap, or `heldWanted` held entries are found (or as
  * many as there is room for). So a client with a long backlog costs a read of about the cap.
  */
-export function addToFlowView(view: FlowView, entry: PendingEntry, maxInflight: number, heldWanted: number): boolean {
+export function addToFlowView(
+  view: FlowView,
+  entry: PendingEntry,
+  connectionId: string,
+  maxInflight: number,
+  heldWanted: number,
+): boolean {
+  if (entry.parked || entry.connectionId !== connectionId) return false;
   if (entry.held) view.held.push(entry);
-  else if (!entry.parked) view.inflight += 1;
+  else view.inflight += 1;
   return view.inflight >= maxInflight || view.held.length >= Math.min(heldWanted, maxInflight - view.inflight);
 }
 

@@ -82,7 +82,7 @@ export interface Subscription extends Recipient {
  * A QoS 1 or 2 message on its way to one recipient session (PROTOCOL §4, server to client).
  *
  *   QoS 1:  sent --msgack--> (deleted)
- *   QoS 2:  sent --pubrec--> released --msgack--> (deleted)
+ *   QoS 2:  sent --pubrec--> released --msgack--> (completed: a tombstone until its deadline)
  *
  * `dueAt` is when the last unanswered step is to be sent again (the resend index's sort key).
  * A parked entry (persistent session away) is not sent by the sweep: its `dueAt` is its
@@ -109,6 +109,18 @@ export interface PendingEntry {
    * its deadline.
    */
   held?: boolean;
+  /**
+   * The message itself has been posted at least once (to any connection). Its next sending is
+   * then a repeat (`dup: true`); until then every sending is a first one (`dup: false`, as MQTT's
+   * DUP=0). Absent on entries stored before this field existed: see `wasSent` in core/pending.ts.
+   */
+  sent?: boolean;
+  /**
+   * Set while the entry is being moved to the dead letters (a lease, see app/dead-letter.ts):
+   * why and when, so a retry after a crash writes the same letter. No replaceIf but another
+   * dead-letter lease can win against it (PendingStore.replaceIf).
+   */
+  deadLettering?: { reason: DeadLetterReason; deadAt: number };
   /** Sends of the current step so far (the attempt limit counts these). */
   attempts: number;
   createdAt: number;
@@ -139,6 +151,11 @@ export interface InboundRecord {
   receivedAt: number;
   /** While a pubrel is handing it on, other pubrels keep off until this time. */
   releasingUntil?: number;
+  /**
+   * How many pubrels have claimed it so far: more than 1 means an earlier hand-on may have stored
+   * recipients' entries under the same server id already (a re-run, see app/hand-on.ts).
+   */
+  releases?: number;
   expiresAt: number;
 }
 
@@ -203,7 +220,16 @@ export type ServerFrame =
     }
   | { type: 'pubrel'; id: string; controller?: string }
   | { type: 'pubrec'; id: string; controller?: string }
-  | { type: 'msgack'; id: string; controller?: string }
+  | {
+      type: 'msgack';
+      id: string;
+      controller?: string;
+      /**
+       * Optional, JSON only (docs/protocol.md §3): how many recipients a client's QoS 1/2 publish
+       * was handed to (0: nobody received it). Absent where the server does not know.
+       */
+      recipients?: number;
+    }
   | { type: 'suback'; controller: string; topic: string; qos: Qos }
   | { type: 'unsuback'; controller: string; topic: string }
   | { type: 'pong' }

@@ -9,7 +9,8 @@ export interface InboundStore {
   putIfAbsent(record: InboundRecord, now: number): Promise<{ result: 'stored' | 'exists'; record: InboundRecord }>;
   /**
    * Claims the record for handing on: succeeds only if no other pubrel holds it
-   * (`releasingUntil` absent or past). `missing` means it was completed already.
+   * (`releasingUntil` absent or past), and counts the claim in `releases` (1 on the first).
+   * `missing` means it was completed already.
    */
   claim(
     sessionId: string,

@@ -2,14 +2,33 @@ import type { PendingEntry, PendingKey } from '../core/types.js';
 
 /**
  * Unacknowledged QoS 1 and 2 messages toward clients, keyed by (sessionId, id), so a client
- * can only ever touch its own. Reads ignore entries whose `expiresAt` has passed.
+ * can only ever touch its own. Reads ignore entries whose `expiresAt` has passed, and the
+ * tombstones `complete` leaves (a completed QoS 2 entry is no entry to any read).
  *
  * Every conditional method returns a domain result instead of throwing when its condition
  * does not hold (another sweep or an ack got there first).
  */
 export interface PendingStore {
-  /** Writes many entries before their sends (DynamoDB: BatchWriteItem, retrying unprocessed items). */
+  /**
+   * Writes many entries before their sends (DynamoDB: BatchWriteItem, retrying unprocessed items).
+   * Unconditional: it replaces what has the same key, so it is only for ids nobody has used yet
+   * (a hand-on's first run, a replay); a re-run uses putAbsent.
+   */
   putMany(entries: PendingEntry[]): Promise<void>;
+  /**
+   * Stores each entry only where its key holds nothing live: no entry and no tombstone of a
+   * completed one. A re-run of a hand-on (same server id) so never resets a recipient's entry
+   * nor brings back one the recipient completed (PROTOCOL §4: once pubrec is in, the message is
+   * never sent again). Returns what it stored and the live entries that were there already.
+   */
+  putAbsent(entries: PendingEntry[], now: number): Promise<{ stored: PendingEntry[]; existing: PendingEntry[] }>;
+  /**
+   * Ends entries their client acknowledged (msgack): a QoS 1 entry is deleted; a QoS 2 entry
+   * leaves a tombstone until its deadline (which is past the inbound record's TTL, so past any
+   * re-run of its hand-on), out of the resend index and ignored by every read, that putAbsent
+   * will not overwrite.
+   */
+  complete(entries: PendingEntry[]): Promise<void>;
   getMany(keys: PendingKey[], now: number): Promise<PendingEntry[]>;
   /** Deletes (DynamoDB: BatchWriteItem). Unknown keys are fine. */
   deleteMany(keys: PendingKey[]): Promise<void>;
@@ -28,13 +47,26 @@ export interface PendingStore {
   /**
    * Keys of entries due at or before `now`, read from the resend index (a sharded
    * index keyed by due time) and never by Scan: entries not yet due are not read at all.
+   * The index cannot see expiry: it may list expired entries (storage deletes them up to days
+   * late), which getMany leaves out and deleteExpired removes.
    */
   due(now: number, limit: number): Promise<Array<PendingKey & { dueAt: number }>>;
+  /**
+   * Deletes the given entries that have expired (`expiresAt < now`), and nothing live. Returns
+   * how many it deleted: the sweep uses it to get past expired entries the index still lists.
+   */
+  deleteExpired(keys: PendingKey[], now: number): Promise<number>;
 
   /**
    * Replaces an entry only if it still has the `dueAt` the caller saw: the claim that keeps
    * two sweeps (or a sweep and a resume) from both sending it. Returns the stored entry on
    * success, `undefined` if the entry is gone or was claimed or changed by someone else.
+   *
+   * The caller MUST give the replacement a `dueAt` other than `expectedDueAt`: the claim is
+   * the change of dueAt, so two callers writing the same dueAt would both win.
+   *
+   * An entry under a dead-letter lease (`deadLettering` set) can only be replaced by another
+   * dead-letter lease: a resume, a sweep or flow control never wins against dead-lettering.
    */
   replaceIf(entry: PendingEntry, expectedDueAt: number): Promise<PendingEntry | undefined>;
 
@@ -48,6 +80,11 @@ export interface PendingStore {
     now: number,
   ): Promise<{ result: 'released' | 'already-released'; entry: PendingEntry } | { result: 'missing' | 'not-qos2' }>;
 
-  /** Deletes an entry only if it still has the `dueAt` the caller saw (dead-lettering). */
-  deleteIf(key: PendingKey, expectedDueAt: number): Promise<boolean>;
+  /**
+   * Deletes an entry only if it still has the `dueAt` the caller saw (dead-lettering). With
+   * `tombstoneUntil`, a tombstone (as `complete` leaves) takes its place until then: a QoS 2
+   * message that was dead-lettered must not be brought back by a re-run of its hand-on either
+   * (a replay of the letter, putMany, replaces the tombstone).
+   */
+  deleteIf(key: PendingKey, expectedDueAt: number, tombstoneUntil?: number): Promise<boolean>;
 }

@@ -645,6 +645,105 @@ export function describeStoreContract(
       });
     });
 
+    describe('PendingStore: re-runs, completion, expiry, the dead-letter lease', () => {
+      it('round-trips sent and deadLettering', async () => {
+        const entry = pending('s1', 'm1', { sent: true, deadLettering: { reason: 'attempts', deadAt: T0 } });
+        await stores.pending.putMany([entry]);
+        expect(await stores.pending.getMany([keyOf(entry)], T0)).toStrictEqual([entry]);
+      });
+
+      it('putAbsent stores only where nothing is, and gives back the entries that were there untouched', async () => {
+        const released = pending('s1', 'm1', { qos: 2, state: 'released', attempts: 1, dueAt: T0 + 7 });
+        await stores.pending.putMany([released]);
+        const again = pending('s1', 'm1', { qos: 2, attempts: 1 });
+        const fresh = pending('s2', 'm1', { qos: 2 });
+        const result = await stores.pending.putAbsent([again, fresh], T0);
+        expect(result).toStrictEqual({ stored: [fresh], existing: [released] });
+        expect(await stores.pending.getMany([keyOf(released), keyOf(fresh)], T0)).toStrictEqual([released, fresh]);
+      });
+
+      it('putAbsent treats an expired entry as absent', async () => {
+        await stores.pending.putMany([pending('s1', 'm1', { data: 'old', expiresAt: T0 - 1 })]);
+        const fresh = pending('s1', 'm1', { data: 'new' });
+        expect(await stores.pending.putAbsent([fresh], T0)).toStrictEqual({ stored: [fresh], existing: [] });
+        expect(await stores.pending.getMany([keyOf(fresh)], T0)).toStrictEqual([fresh]);
+      });
+
+      it('complete deletes a QoS 1 entry and leaves a QoS 2 one a tombstone no read sees and putAbsent keeps', async () => {
+        const one = pending('s1', 'q1', { qos: 1 });
+        const two = pending('s1', 'q2', { qos: 2, state: 'released', dueAt: T0 - 5 });
+        await stores.pending.putMany([one, two]);
+        await stores.pending.complete([one, two]);
+
+        expect(await stores.pending.getMany([keyOf(one), keyOf(two)], T0)).toEqual([]);
+        expect(await stores.pending.ofSession('s1', T0)).toEqual([]);
+        expect(await flatten(stores.pending.pagesOfSession('s1', T0, 5))).toEqual([]);
+        expect(await stores.pending.due(LATER, 10)).toEqual([]);
+        expect(await stores.pending.release(keyOf(two), T0 + 10 * SECOND, T0)).toEqual({ result: 'missing' });
+        expect(await stores.pending.replaceIf({ ...two, dueAt: T0 + 1 }, T0 - 5)).toBeUndefined();
+
+        // A re-run of the hand-on brings back the QoS 1 entry (a duplicate QoS 1 allows) but never the QoS 2 one.
+        const rerun = await stores.pending.putAbsent([pending('s1', 'q1'), pending('s1', 'q2', { qos: 2 })], T0);
+        expect(rerun).toStrictEqual({ stored: [pending('s1', 'q1')], existing: [] });
+        expect((await stores.pending.ofSession('s1', T0)).map((e) => e.id)).toEqual(['q1']);
+      });
+
+      it('a tombstone lasts until the entry’s deadline, and deleteSession removes it', async () => {
+        const two = pending('s1', 'q2', { qos: 2, state: 'released' });
+        await stores.pending.putMany([two]);
+        await stores.pending.complete([two]);
+        expect((await stores.pending.putAbsent([two], two.deadlineAt)).stored).toEqual([]);
+        expect((await stores.pending.putAbsent([two], two.deadlineAt + 1)).stored).toStrictEqual([two]);
+
+        await stores.pending.complete([two]);
+        await stores.pending.deleteSession('s1', T0);
+        expect((await stores.pending.putAbsent([two], T0)).stored).toStrictEqual([two]);
+      });
+
+      it('deleteIf with tombstoneUntil leaves a tombstone a re-run cannot overwrite, and a replay (putMany) can', async () => {
+        const two = pending('s1', 'q2', { qos: 2, dueAt: T0 });
+        await stores.pending.putMany([two]);
+        expect(await stores.pending.deleteIf(keyOf(two), T0 - 1, two.deadlineAt)).toBe(false);
+        expect(await stores.pending.deleteIf(keyOf(two), T0, two.deadlineAt)).toBe(true);
+        expect(await stores.pending.getMany([keyOf(two)], T0)).toEqual([]);
+        expect(await stores.pending.due(LATER, 10)).toEqual([]);
+        expect(await stores.pending.putAbsent([two], T0)).toStrictEqual({ stored: [], existing: [] });
+        await stores.pending.putMany([two]);
+        expect(await stores.pending.getMany([keyOf(two)], T0)).toStrictEqual([two]);
+      });
+
+      it('deleteExpired deletes expired entries only, and says how many', async () => {
+        const old = pending('s1', 'old', { dueAt: T0 - 10, expiresAt: T0 - 1 });
+        const live = pending('s1', 'live', { dueAt: T0 - 10 });
+        await stores.pending.putMany([old, live]);
+        expect(await stores.pending.deleteExpired([keyOf(old), keyOf(live), { sessionId: 's1', id: 'none' }], T0)).toBe(1);
+        expect(await stores.pending.due(T0, 10)).toEqual([{ sessionId: 's1', id: 'live', dueAt: T0 - 10 }]);
+        expect(await stores.pending.deleteExpired([keyOf(old)], T0)).toBe(0);
+      });
+
+      it('replaceIf: the claim is the change of dueAt, so a caller that saw the old one loses after it', async () => {
+        const entry = pending('s1', 'm1', { dueAt: T0 });
+        await stores.pending.putMany([entry]);
+        expect(await stores.pending.replaceIf({ ...entry, attempts: 2, dueAt: T0 + SECOND }, T0)).toBeDefined();
+        // The second caller saw dueAt T0 as well: whatever it writes, it is too late.
+        expect(await stores.pending.replaceIf({ ...entry, attempts: 5, dueAt: T0 + 2 * SECOND }, T0)).toBeUndefined();
+        expect((await stores.pending.getMany([keyOf(entry)], T0))[0]?.attempts).toBe(2);
+      });
+
+      it('replaceIf cannot win against a dead-letter lease; another lease can', async () => {
+        const entry = pending('s1', 'm1', { dueAt: T0 });
+        await stores.pending.putMany([entry]);
+        const lease = { ...entry, dueAt: T0 + 30 * SECOND, deadLettering: { reason: 'attempts' as const, deadAt: T0 } };
+        expect(await stores.pending.replaceIf(lease, T0)).toStrictEqual(lease);
+
+        expect(await stores.pending.replaceIf({ ...entry, attempts: 1, dueAt: T0 + 40 * SECOND }, lease.dueAt)).toBeUndefined();
+        expect(await stores.pending.getMany([keyOf(entry)], T0)).toStrictEqual([lease]);
+
+        const again = { ...lease, dueAt: T0 + 60 * SECOND };
+        expect(await stores.pending.replaceIf(again, lease.dueAt)).toStrictEqual(again);
+      });
+    });
+
     describe('InboundStore', () => {
       it('putIfAbsent stores once; a repeat is exists with the ORIGINAL record, which stays', async () => {
         const original = inbound('s1', 'c-1', { data: { v: 1 }, messageId: 'm-orig' });
@@ -654,7 +753,7 @@ export function describeStoreContract(
         expect(await stores.inbound.putIfAbsent(repeat, T0 + 5)).toStrictEqual({ result: 'exists', record: original });
 
         const claimed = await stores.inbound.claim('s1', 'c-1', T0 + 30 * SECOND, T0 + 6);
-        expect(claimed).toStrictEqual({ result: 'claimed', record: { ...original, releasingUntil: T0 + 30 * SECOND } });
+        expect(claimed).toStrictEqual({ result: 'claimed', record: { ...original, releasingUntil: T0 + 30 * SECOND, releases: 1 } });
       });
 
       it('putIfAbsent round-trips every kind of data', async () => {
@@ -680,20 +779,20 @@ export function describeStoreContract(
         expect(results.find((r) => r.result === 'exists')?.record).toStrictEqual(stored);
       });
 
-      it('claim: missing, claimed, busy while the lease runs, claimed again after it passed', async () => {
+      it('claim: missing, claimed, busy while the lease runs, claimed again after it passed (counted in releases)', async () => {
         expect(await stores.inbound.claim('s1', 'c-1', T0 + 30 * SECOND, T0)).toEqual({ result: 'missing' });
         const record = inbound('s1', 'c-1');
         await stores.inbound.putIfAbsent(record, T0);
 
         expect(await stores.inbound.claim('s1', 'c-1', T0 + 30 * SECOND, T0)).toStrictEqual({
           result: 'claimed',
-          record: { ...record, releasingUntil: T0 + 30 * SECOND },
+          record: { ...record, releasingUntil: T0 + 30 * SECOND, releases: 1 },
         });
         expect(await stores.inbound.claim('s1', 'c-1', T0 + 40 * SECOND, T0 + 10 * SECOND)).toEqual({ result: 'busy' });
         expect(await stores.inbound.claim('s1', 'c-1', T0 + 60 * SECOND, T0 + 30 * SECOND)).toEqual({ result: 'busy' });
         expect(await stores.inbound.claim('s1', 'c-1', T0 + 61 * SECOND, T0 + 30 * SECOND + 1)).toStrictEqual({
           result: 'claimed',
-          record: { ...record, releasingUntil: T0 + 61 * SECOND },
+          record: { ...record, releasingUntil: T0 + 61 * SECOND, releases: 2 },
         });
       });
 

@@ -5,12 +5,16 @@ import {
   decideResend,
   emptyFlowView,
   entriesToRelease,
+  handOver,
   hold,
+  holdNew,
   mustHold,
   newPendingEntry,
   park,
+  releaseHeld,
   resumeEntry,
   stepFrame,
+  wasSent,
   type FlowView,
 } from '../../lambdas/core/pending.js';
 import { DEFAULT_POLICY } from '../../lambdas/core/policy.js';
@@ -120,7 +124,7 @@ describe('flow control’s view of a session (read oldest first, stopped once th
     let read = 0;
     for (const entry of entries) {
       read += 1;
-      if (addToFlowView(view, entry, max, heldWanted)) break;
+      if (addToFlowView(view, entry, connected.connectionId as string, max, heldWanted)) break;
     }
     return { view, read };
   }
@@ -149,5 +153,58 @@ describe('flow control’s view of a session (read oldest first, stopped once th
     expect(entriesToRelease(view, 3).map((e) => e.id)).toEqual(['c', 'b']);
     // At the cap, nothing goes.
     expect(entriesToRelease({ inflight: 3, held: [held('x')] }, 3)).toEqual([]);
+  });
+});
+
+describe('dup only on a real repeat (MQTT DUP=0 on a first sending)', () => {
+  const away: Recipient = { ...connected, sessionKind: 'persistent', connectionId: undefined };
+
+  it('a connected entry was sent; a parked or newly held one was not, until its first sending', () => {
+    const sent = newPendingEntry(connected, message, 'm1', 1, t0, policy);
+    expect(wasSent(sent)).toBe(true);
+    expect(wasSent(newPendingEntry(away, message, 'm2', 1, t0, policy))).toBe(false);
+    const held = holdNew(sent);
+    expect(wasSent(held)).toBe(false);
+    expect(wasSent(releaseHeld(held, t0 + 1, policy))).toBe(true);
+    // resume holds what does not fit: a message sent before stays a repeat.
+    expect(wasSent(hold(sent))).toBe(true);
+  });
+
+  it('the sweep and resume send a never-sent entry as a first sending, then as repeats', () => {
+    const parked = newPendingEntry(away, message, 'm1', 1, t0, policy);
+    const resumed = resumeEntry(parked, 'c2', t0 + 5, policy);
+    expect(wasSent(parked)).toBe(false);
+    expect(wasSent(resumed)).toBe(true);
+    const decision = decideResend(resumed, resumed.dueAt, policy);
+    expect(decision).toMatchObject({ kind: 'resend', frame: { dup: true } });
+    // An entry stored before `sent` existed falls back to its attempts.
+    const { sent: _sent, ...legacy } = newPendingEntry(connected, message, 'm3', 1, t0, policy);
+    expect(wasSent(legacy)).toBe(true);
+  });
+});
+
+describe('a dead-letter lease and a hand-over', () => {
+  it('an entry found under an expired dead-letter lease is dead-lettered with the reason it was given', () => {
+    const entry = { ...newPendingEntry(connected, message, 'm1', 1, t0, policy), deadLettering: { reason: 'attempts' as const, deadAt: t0 } };
+    expect(decideResend(entry, t0 + 1, policy)).toEqual({ kind: 'dead-letter', reason: 'attempts' });
+  });
+
+  it('hand-over points at the newer connection, keeps the attempts, and always changes dueAt (the claim)', () => {
+    const entry = { ...newPendingEntry(connected, message, 'm1', 1, t0, policy), attempts: 3, dueAt: t0 + policy.ackTimeoutMs * 4 };
+    const next = handOver(entry, 'c2', 'text', t0, policy);
+    expect(next).toMatchObject({ connectionId: 'c2', format: 'text', parked: false, attempts: 3 });
+    expect(next.dueAt).not.toBe(entry.dueAt);
+  });
+});
+
+describe('flow control counts one connection only', () => {
+  it('entries of an older connection of the session, held or in flight, neither take room nor hold new ones back', () => {
+    const old = { ...connected, connectionId: 'old' };
+    const view = emptyFlowView();
+    for (const entry of [newPendingEntry(old, message, 'a', 1, t0, policy), holdNew(newPendingEntry(old, message, 'b', 1, t0, policy))]) {
+      expect(addToFlowView(view, entry, 'c1', 1, 1)).toBe(false);
+    }
+    expect(view).toEqual({ inflight: 0, held: [] });
+    expect(mustHold(view, 1)).toBe(false);
   });
 });

@@ -47,7 +47,7 @@ describe('fault injection', () => {
     // No msgack reached the sensor, so (PROTOCOL §4) it sends the publish again.
     expect(h.frames(sensor)).toEqual([]);
     await h.send(sensor, { action: 'publish', controller: 'sensor', topic: 'temp', data: 21, qos: 1, id: 'c-1', dup: true });
-    expect(h.frames(sensor)).toEqual([{ type: 'msgack', id: 'c-1' }]);
+    expect(h.frames(sensor)).toEqual([{ type: 'msgack', id: 'c-1', recipients: 5 }]);
 
     // Every entry of the dead invocation was stored before its sends: the sweep delivers them.
     h.clock.advance(10_000);
@@ -80,7 +80,7 @@ describe('fault injection', () => {
     // After the lease, the release is replayed with the same server id, and completes.
     h.clock.advance(h.deps.policy.releaseLeaseMs + 1);
     await h.send(publisher, { action: 'pubrel', id: 'q' });
-    expect(h.frames(publisher).at(-1)).toEqual({ type: 'msgack', id: 'q' });
+    expect(h.frames(publisher).at(-1)).toEqual({ type: 'msgack', id: 'q', recipients: 5 });
 
     for (const s of subscribers) {
       const pending = await h.pendingOf(s);
@@ -125,7 +125,7 @@ describe('fault injection', () => {
     await h.send(sensor, { action: 'pubrel', id: 'b' });
 
     expect(throttled).toBeGreaterThan(5);
-    expect(h.frames(sensor)).toEqual([{ type: 'msgack', id: 'a' }, { type: 'pubrec', id: 'b' }, { type: 'msgack', id: 'b' }]);
+    expect(h.frames(sensor)).toEqual([{ type: 'msgack', id: 'a', recipients: 2 }, { type: 'pubrec', id: 'b' }, { type: 'msgack', id: 'b', recipients: 1 }]);
     expect(h.messages(monitor)).toMatchObject([{ data: 22, qos: 1 }]);
     expect(h.messages(subscriber).filter((m) => m.topic === 'vault')).toMatchObject([{ data: 'x', qos: 2 }]);
     expect(await h.pendingOf(monitor)).toHaveLength(1);

@@ -41,7 +41,7 @@ describe('limits on the handlers (DynamoDB Local)', () => {
     // After a second the bucket has refilled: the refused frame, sent again, is handled.
     h.clock.advance(1000);
     await h.send(sensor, { action: 'publish', controller: 'sensor', topic: 'temp', data: 5, qos: 1, id: 's-5' });
-    expect(h.frames(sensor).at(-1)).toEqual({ type: 'msgack', id: 's-5' });
+    expect(h.frames(sensor).at(-1)).toEqual({ type: 'msgack', id: 's-5', recipients: 1 });
     expect(h.messages(monitor).map((m) => m.data)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 

@@ -76,7 +76,7 @@ describe('QoS 1 from clients', () => {
     const sensor = await h.client({ qos: '1' });
     const monitor = await h.client({ controllers: 'monitor', qos: '2' });
     await h.send(sensor, { action: 'publish', controller: 'sensor', topic: 'temp', data: 21.5, qos: 1, id: 'c-1' });
-    expect(h.frames(sensor)).toEqual([{ type: 'msgack', id: 'c-1' }]);
+    expect(h.frames(sensor)).toEqual([{ type: 'msgack', id: 'c-1', recipients: 1 }]);
     // The monitor claimed 2 but the controller asked AtLeastOnce: min is 1.
     expect(h.messages(monitor)).toEqual([expect.objectContaining({ data: 21.5, qos: 1, id: 'm000001' })]);
     expect(await h.pendingOf(monitor)).toHaveLength(1);

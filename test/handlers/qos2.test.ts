@@ -32,7 +32,7 @@ describe('QoS 2 from clients: exactly once (PROTOCOL §4, method A)', () => {
   it('hands it on exactly once at pubrel, with the first data, and answers msgack', async () => {
     await h.send(publisher, { action: 'pubrel', id: 'c-1' });
     expect(h.messages(subscriber)).toEqual([expect.objectContaining({ data: { cents: 995 }, qos: 2, dup: false })]);
-    expect(h.frames(publisher).at(-1)).toEqual({ type: 'msgack', id: 'c-1' });
+    expect(h.frames(publisher).at(-1)).toEqual({ type: 'msgack', id: 'c-1', recipients: 1 });
   });
 
   it('answers a repeated pubrel with msgack and hands nothing on', async () => {

@@ -94,7 +94,8 @@ describe('persistent sessions (PROTOCOL §4)', () => {
 
     const back = await h.client({ qos: '1', clientId: 'dev-8', session: 'persistent' });
     await h.send(back, { action: 'resume' });
-    expect(h.messages(back)).toEqual([expect.objectContaining({ data: 'reboot', dup: true, qos: 1 })]);
+    // Never sent before (the session was away when it came): a first sending, dup false (MQTT DUP=0).
+    expect(h.messages(back)).toEqual([expect.objectContaining({ data: 'reboot', dup: false, qos: 1 })]);
     // The subscription outlived the connection and now points at the new one.
     await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'live', qos: 0 });
     expect(h.messages(back).at(-1)).toMatchObject({ data: 'live', qos: 0 });

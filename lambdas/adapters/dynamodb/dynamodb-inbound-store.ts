@@ -60,10 +60,10 @@ export class DynamoDbInboundStore implements InboundStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { sessionId, id },
-          UpdateExpression: 'SET releasingUntil = :until',
+          UpdateExpression: 'SET releasingUntil = :until ADD releases :one',
           ConditionExpression:
             'attribute_exists(sessionId) AND expiresAtMs >= :now AND (attribute_not_exists(releasingUntil) OR releasingUntil < :now)',
-          ExpressionAttributeValues: { ':until': releasingUntil, ':now': now },
+          ExpressionAttributeValues: { ':until': releasingUntil, ':now': now, ':one': 1 },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -108,6 +108,7 @@ function fromItem(item: Item): InboundRecord {
     messageId: item.messageId,
     receivedAt: item.receivedAt,
     releasingUntil: item.releasingUntil,
+    releases: item.releases,
     expiresAt: item.expiresAtMs,
   });
 }

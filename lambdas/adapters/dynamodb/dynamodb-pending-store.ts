@@ -29,6 +29,10 @@ export interface DynamoDbPendingStoreOptions {
  * `expiresAtMs`), and `dueShard` (a stable hash of the key, as a string) so the entry sits in
  * the byDue index (dueShard, dueAt). The sweep reads that index per shard with
  * `dueAt <= :now`, so entries not yet due are never read.
+ *
+ * A completed QoS 2 entry leaves a tombstone: only the key, `done`, and the TTL pair (no dueAt,
+ * no dueShard, so it is out of the byDue index). Reads filter it out; putAbsent's condition
+ * keeps it; replaceIf, release and deleteIf fail on it as on a missing entry.
  */
 export class DynamoDbPendingStore implements PendingStore {
   private readonly shards: number;
@@ -51,10 +55,45 @@ export class DynamoDbPendingStore implements PendingStore {
     await batchWrite(this.doc, this.tableName, requests, this.options.batch);
   }
 
+  async putAbsent(entries: PendingEntry[], now: number): Promise<{ stored: PendingEntry[]; existing: PendingEntry[] }> {
+    const stored: PendingEntry[] = [];
+    const existing: PendingEntry[] = [];
+    // One conditional PutItem each (BatchWriteItem takes no conditions); only a re-run pays this.
+    await runLimited(distinctEntries(entries), PUT_CONCURRENCY, async (entry) => {
+      try {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: this.toItem(entry),
+            // An expired item storage has not deleted yet counts as absent; a live tombstone does not.
+            ConditionExpression: 'attribute_not_exists(sessionId) OR expiresAtMs < :now',
+            ExpressionAttributeValues: { ':now': now },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        stored.push(entry);
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+        const old = itemOfFailedCondition(error);
+        if (old !== undefined && old.done !== true) existing.push(fromItem(old));
+      }
+    });
+    return { stored, existing };
+  }
+
+  async complete(entries: PendingEntry[]): Promise<void> {
+    const requests = [...new Map(entries.map((entry) => [keyString(entry), entry])).values()].map((entry) =>
+      entry.qos === 2
+        ? { PutRequest: { Item: tombstone(entry, entry.deadlineAt) } }
+        : { DeleteRequest: { Key: keyOf(entry) } },
+    );
+    await batchWrite(this.doc, this.tableName, requests, this.options.batch);
+  }
+
   async getMany(keys: PendingKey[], now: number): Promise<PendingEntry[]> {
     const distinct = distinctKeys(keys);
     const items = await batchGet(this.doc, this.tableName, distinct.map(keyOf), this.options.batch);
-    const found = new Map(items.filter((item) => isLive(item, now)).map((item) => [keyString(item as PendingKey), item]));
+    const found = new Map(items.filter((item) => isLive(item, now) && item.done !== true).map((item) => [keyString(item as PendingKey), item]));
     // BatchGetItem answers in any order; give entries back in the order they were asked for.
     return distinct.flatMap((key) => {
       const item = found.get(keyString(key));
@@ -80,7 +119,7 @@ export class DynamoDbPendingStore implements PendingStore {
     return {
       TableName: this.tableName,
       KeyConditionExpression: 'sessionId = :s',
-      FilterExpression: LIVE_FILTER,
+      FilterExpression: `${LIVE_FILTER} AND attribute_not_exists(done)`,
       ExpressionAttributeValues: { ':s': sessionId, ':now': now },
       ConsistentRead: true,
     };
@@ -131,14 +170,35 @@ export class DynamoDbPendingStore implements PendingStore {
     return found.sort(byDueThenKey).slice(0, limit);
   }
 
+  async deleteExpired(keys: PendingKey[], now: number): Promise<number> {
+    let deleted = 0;
+    await runLimited(distinctKeys(keys), PUT_CONCURRENCY, async (key) => {
+      try {
+        await this.doc.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: keyOf(key),
+            ConditionExpression: 'expiresAtMs < :now',
+            ExpressionAttributeValues: { ':now': now },
+          }),
+        );
+        deleted += 1;
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+    });
+    return deleted;
+  }
+
   async replaceIf(entry: PendingEntry, expectedDueAt: number): Promise<PendingEntry | undefined> {
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: this.toItem(entry),
-          // A missing item has no dueAt, so this also keeps replaceIf from recreating it.
-          ConditionExpression: 'dueAt = :expected',
+          // A missing item (or a tombstone) has no dueAt, so this also keeps replaceIf from
+          // recreating it; only a dead-letter lease may replace a dead-letter lease.
+          ConditionExpression: entry.deadLettering ? 'dueAt = :expected' : 'dueAt = :expected AND attribute_not_exists(deadLettering)',
           ExpressionAttributeValues: { ':expected': expectedDueAt },
         }),
       );
@@ -179,23 +239,19 @@ export class DynamoDbPendingStore implements PendingStore {
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       const old = itemOfFailedCondition(error);
-      if (old === undefined || !isLive(old, now)) return { result: 'missing' };
+      // A tombstone is a completed entry: as good as missing.
+      if (old === undefined || !isLive(old, now) || old.done === true) return { result: 'missing' };
       if (old.qos !== 2) return { result: 'not-qos2' };
       // A repeated pubrec: the entry stays as the first one left it.
       return { result: 'already-released', entry: fromItem(old) };
     }
   }
 
-  async deleteIf(key: PendingKey, expectedDueAt: number): Promise<boolean> {
+  async deleteIf(key: PendingKey, expectedDueAt: number, tombstoneUntil?: number): Promise<boolean> {
+    const condition = { ConditionExpression: 'dueAt = :expected', ExpressionAttributeValues: { ':expected': expectedDueAt } };
     try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: keyOf(key),
-          ConditionExpression: 'dueAt = :expected',
-          ExpressionAttributeValues: { ':expected': expectedDueAt },
-        }),
-      );
+      if (tombstoneUntil === undefined) await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: keyOf(key), ...condition }));
+      else await this.doc.send(new PutCommand({ TableName: this.tableName, Item: tombstone(key, tombstoneUntil), ...condition }));
       return true;
     } catch (error) {
       if (isConditionalCheckFailed(error)) return false;
@@ -243,6 +299,8 @@ function fromItem(item: Item): PendingEntry {
     state: item.state,
     parked: item.parked,
     held: item.held,
+    sent: item.sent,
+    deadLettering: item.deadLettering,
     attempts: item.attempts,
     createdAt: item.createdAt,
     deadlineAt: item.deadlineAt,
@@ -251,12 +309,25 @@ function fromItem(item: Item): PendingEntry {
   });
 }
 
+/** What is left of a completed (or dead-lettered) QoS 2 entry: out of the byDue index, ignored by reads. */
+function tombstone(key: PendingKey, until: number): Item {
+  return { ...keyOf(key), done: true, ...expiry(until) };
+}
+
 function keyOf(key: PendingKey): Item {
   return { sessionId: key.sessionId, id: key.id };
 }
 
 function keyString(key: PendingKey): string {
   return `${key.sessionId}\u0000${key.id}`;
+}
+
+/** Conditional writes in flight at once (putAbsent, deleteExpired). */
+const PUT_CONCURRENCY = 16;
+
+/** The last entry for each key, as putMany keeps it. */
+function distinctEntries(entries: PendingEntry[]): PendingEntry[] {
+  return [...new Map(entries.map((entry) => [keyString(entry), entry])).values()];
 }
 
 function distinctKeys(keys: PendingKey[]): PendingKey[] {

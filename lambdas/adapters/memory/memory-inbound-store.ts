@@ -27,6 +27,7 @@ export class MemoryInboundStore implements InboundStore {
     if (record === undefined || !isLive(record, now)) return { result: 'missing' };
     if (record.releasingUntil !== undefined && record.releasingUntil >= now) return { result: 'busy' };
     record.releasingUntil = releasingUntil;
+    record.releases = (record.releases ?? 0) + 1;
     return { result: 'claimed', record: copy(record) };
   }
 

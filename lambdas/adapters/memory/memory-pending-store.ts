@@ -5,14 +5,47 @@ import { compareStrings, copy, isLive } from './records.js';
 /**
  * Pending entries in a Map per session. It keeps the DynamoDB store's semantics, including
  * that due() looks at due times only (the resend index cannot see expiry) and that the
- * conditional methods compare `dueAt` alone.
+ * conditional methods compare `dueAt` (and the dead-letter lease) alone. Tombstones of completed
+ * QoS 2 entries live in a Map of their own: no read sees them, putAbsent respects them.
  */
 export class MemoryPendingStore implements PendingStore {
   /** sessionId -> id -> entry */
   private readonly sessions = new Map<string, Map<string, PendingEntry>>();
+  /** sessionId -> id -> until when the tombstone of a completed QoS 2 entry is kept */
+  private readonly tombstones = new Map<string, Map<string, number>>();
 
   async putMany(entries: PendingEntry[]): Promise<void> {
     for (const entry of entries) this.set(entry);
+  }
+
+  async putAbsent(entries: PendingEntry[], now: number): Promise<{ stored: PendingEntry[]; existing: PendingEntry[] }> {
+    const stored: PendingEntry[] = [];
+    const existing: PendingEntry[] = [];
+    for (const entry of entries) {
+      const tombstone = this.tombstones.get(entry.sessionId)?.get(entry.id);
+      if (tombstone !== undefined && tombstone >= now) continue;
+      const current = this.find(entry);
+      if (current && isLive(current, now)) {
+        existing.push(copy(current));
+        continue;
+      }
+      this.set(entry);
+      stored.push(copy(entry));
+    }
+    return { stored, existing };
+  }
+
+  async complete(entries: PendingEntry[]): Promise<void> {
+    for (const entry of entries) {
+      this.sessions.get(entry.sessionId)?.delete(entry.id);
+      if (entry.qos === 2) this.bury(entry, entry.deadlineAt);
+    }
+  }
+
+  private bury(key: PendingKey, until: number): void {
+    let ids = this.tombstones.get(key.sessionId);
+    if (ids === undefined) this.tombstones.set(key.sessionId, (ids = new Map()));
+    ids.set(key.id, until);
   }
 
   async getMany(keys: PendingKey[], now: number): Promise<PendingEntry[]> {
@@ -29,7 +62,10 @@ export class MemoryPendingStore implements PendingStore {
   }
 
   async deleteMany(keys: PendingKey[]): Promise<void> {
-    for (const key of keys) this.sessions.get(key.sessionId)?.delete(key.id);
+    for (const key of keys) {
+      this.sessions.get(key.sessionId)?.delete(key.id);
+      this.tombstones.get(key.sessionId)?.delete(key.id);
+    }
   }
 
   async ofSession(sessionId: string, now: number): Promise<PendingEntry[]> {
@@ -46,6 +82,16 @@ export class MemoryPendingStore implements PendingStore {
 
   async deleteSession(sessionId: string, _now: number): Promise<void> {
     this.sessions.delete(sessionId);
+    this.tombstones.delete(sessionId);
+  }
+
+  async deleteExpired(keys: PendingKey[], now: number): Promise<number> {
+    let deleted = 0;
+    for (const key of keys) {
+      const entry = this.find(key);
+      if (entry && !isLive(entry, now) && this.sessions.get(key.sessionId)?.delete(key.id)) deleted += 1;
+    }
+    return deleted;
   }
 
   async due(now: number, limit: number): Promise<Array<PendingKey & { dueAt: number }>> {
@@ -62,7 +108,9 @@ export class MemoryPendingStore implements PendingStore {
   }
 
   async replaceIf(entry: PendingEntry, expectedDueAt: number): Promise<PendingEntry | undefined> {
-    if (this.find(entry)?.dueAt !== expectedDueAt) return undefined;
+    const current = this.find(entry);
+    if (current?.dueAt !== expectedDueAt) return undefined;
+    if (current.deadLettering && !entry.deadLettering) return undefined;
     this.set(entry);
     return copy(entry);
   }
@@ -82,9 +130,11 @@ export class MemoryPendingStore implements PendingStore {
     return { result: 'released', entry: copy(entry) };
   }
 
-  async deleteIf(key: PendingKey, expectedDueAt: number): Promise<boolean> {
+  async deleteIf(key: PendingKey, expectedDueAt: number, tombstoneUntil?: number): Promise<boolean> {
     if (this.find(key)?.dueAt !== expectedDueAt) return false;
-    return this.sessions.get(key.sessionId)?.delete(key.id) ?? false;
+    this.sessions.get(key.sessionId)?.delete(key.id);
+    if (tombstoneUntil !== undefined) this.bury(key, tombstoneUntil);
+    return true;
   }
 
   private find(key: PendingKey): PendingEntry | undefined {
@@ -92,6 +142,7 @@ export class MemoryPendingStore implements PendingStore {
   }
 
   private set(entry: PendingEntry): void {
+    this.tombstones.get(entry.sessionId)?.delete(entry.id);
     let entries = this.sessions.get(entry.sessionId);
     if (entries === undefined) this.sessions.set(entry.sessionId, (entries = new Map()));
     entries.set(entry.id, copy(entry));

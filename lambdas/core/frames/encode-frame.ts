@@ -27,7 +27,8 @@ import type { FrameFormat, ServerFrame } from '../types.js';
  * - A QoS step with no controller, and pong, use {@link SERVER_CONTROLLER}, so every line keeps
  *   the `controller|topic|...` shape and a person can answer a step by echoing it with the
  *   step word changed (`qosgate|pubrel|m1` -> `qosgate|msgack|m1`).
- * - Error lines carry only code and message (§6 shape): `action` and `id` are JSON-only.
+ * - Error lines carry only code and message (§6 shape): `action` and `id` are JSON-only, as is
+ *   the msgack's optional `recipients` count (a text line keeps §6's three fields).
  */
 export function encodeFrame(frame: ServerFrame, format: FrameFormat): string {
   return format === 'text' ? encodeText(frame) : encodeJson(frame);
@@ -55,9 +56,11 @@ function encodeJson(frame: ServerFrame): string {
     }
     case 'pubrel':
     case 'pubrec':
-    case 'msgack':
       // PROTOCOL §3 shows no controller on the QoS steps: the id alone names the message.
       return JSON.stringify({ type: frame.type, id: frame.id });
+    case 'msgack':
+      // `recipients` is optional (docs/protocol.md §3): clients that do not know it ignore it.
+      return JSON.stringify({ type: 'msgack', id: frame.id, ...(frame.recipients !== undefined ? { recipients: frame.recipients } : {}) });
     case 'suback':
       return JSON.stringify({ type: 'suback', controller: frame.controller, topic: frame.topic, qos: frame.qos });
     case 'unsuback':

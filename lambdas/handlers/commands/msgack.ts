@@ -15,7 +15,8 @@ export const msgack: CommandHandler<'msgack'> = async (command, context, deps) =
   );
   const { complete, outOfOrder } = decideAcks(command.ids, found);
   if (complete.length > 0) {
-    await deps.stores.pending.deleteMany(complete.map((e) => ({ sessionId, id: e.id })));
+    // QoS 2 leaves a tombstone: a re-run of its hand-on must not send it again (PROTOCOL §4).
+    await deps.stores.pending.complete(complete);
     for (const entry of complete) {
       deps.metrics?.count('Acked', 1, entry.qos);
       // The entries were read for decideAcks anyway, so the latency costs no extra request.

@@ -1,3 +1,4 @@
+import { handedTo } from '../../app/deliver.js';
 import { handOn } from '../../app/hand-on.js';
 import type { CommandHandler } from '../frame-context.js';
 import { openController } from './open-controller.js';
@@ -28,7 +29,8 @@ export const publish: CommandHandler<'publish'> = async (command, context, deps)
     return;
   }
 
-  await handOn(deps, publication, sender, deps.newId(), now);
+  const stats = await handOn(deps, publication, sender, deps.newId(), now);
   deps.metrics?.count('Published', 1, command.qos);
-  if (command.qos === 1) await context.reply({ type: 'msgack', id: command.id as string, controller: command.controller });
+  // The count tells a publisher whether anybody got it (docs/protocol.md §2 msgack `recipients`).
+  if (command.qos === 1) await context.reply({ type: 'msgack', id: command.id as string, controller: command.controller, recipients: handedTo(stats) });
 };

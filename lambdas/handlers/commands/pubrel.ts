@@ -1,3 +1,4 @@
+import { handedTo, type DeliveryStats } from '../../app/deliver.js';
 import { handOn } from '../../app/hand-on.js';
 import type { CommandHandler } from '../frame-context.js';
 
@@ -20,10 +21,14 @@ export const pubrel: CommandHandler<'pubrel'> = async (command, context, deps) =
   if (claim.result === 'claimed') {
     const { record } = claim;
     const sender = { sessionId: connection.sessionId, connectionId: connection.connectionId };
+    let stats: DeliveryStats;
     try {
       // The record's messageId, fixed at publish: a replay after a crash reuses the same
-      // server id, so recipients' pending entries are overwritten, not doubled.
-      await handOn(deps, { controller: record.controller, topic: record.topic, data: record.data, qos: 2, retain: record.retain }, sender, record.messageId, now);
+      // server id, and (claimed before: a re-run) stores only entries recipients do not have,
+      // so nobody's is reset, brought back after completion, or doubled.
+      const rerun = (record.releases ?? 1) > 1;
+      const publication = { controller: record.controller, topic: record.topic, data: record.data, qos: 2 as const, retain: record.retain };
+      stats = await handOn(deps, publication, sender, record.messageId, now, rerun);
     } catch (error) {
       // A controller that refuses the message will refuse it every time: drop the record so
       // the client is not stuck resending a pubrel that can never succeed.
@@ -31,6 +36,9 @@ export const pubrel: CommandHandler<'pubrel'> = async (command, context, deps) =
       throw error;
     }
     await deps.stores.inbound.delete(connection.sessionId, command.id);
+    await context.reply({ type: 'msgack', id: command.id, recipients: handedTo(stats) });
+    return;
   }
+  // Completed before: the count is not known any more, so the msgack carries none.
   await context.reply({ type: 'msgack', id: command.id });
 };

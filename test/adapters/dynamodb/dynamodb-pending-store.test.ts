@@ -161,7 +161,7 @@ describe('DynamoDbPendingStore conditional writes', () => {
     await store.replaceIf(entry('s1', 'm1', NOW + 1), NOW);
     await store.deleteIf({ sessionId: 's1', id: 'm1' }, NOW + 1);
     expect(recorded.map((r) => [r.command, r.input.ConditionExpression, r.error])).toEqual([
-      ['PutItemCommand', 'dueAt = :expected', undefined],
+      ['PutItemCommand', 'dueAt = :expected AND attribute_not_exists(deadLettering)', undefined],
       ['DeleteItemCommand', 'dueAt = :expected', undefined],
     ]);
   });

@@ -60,6 +60,11 @@ describe('encodeFrame: JSON (PROTOCOL §3)', () => {
     expect(encode({ type: 'pubrec', id: 'c-1' })).toBe('{"type":"pubrec","id":"c-1"}');
   });
 
+  it('writes a msgack’s optional recipients count, 0 included, after the id', () => {
+    expect(encode({ type: 'msgack', id: 'c-1', controller: 'sensor', recipients: 0 })).toBe('{"type":"msgack","id":"c-1","recipients":0}');
+    expect(encode({ type: 'msgack', id: 'c-1', recipients: 12 })).toBe('{"type":"msgack","id":"c-1","recipients":12}');
+  });
+
   it('writes suback, unsuback and pong', () => {
     expect(encode({ type: 'suback', controller: 'monitor', topic: 'temp', qos: 1 })).toBe('{"type":"suback","controller":"monitor","topic":"temp","qos":1}');
     expect(encode({ type: 'unsuback', controller: 'monitor', topic: 'temp' })).toBe('{"type":"unsuback","controller":"monitor","topic":"temp"}');
@@ -124,6 +129,8 @@ describe('encodeFrame: text (PROTOCOL §6)', () => {
     expect(encode({ type: 'pubrel', id: 'm1', controller: 'monitor' })).toBe('monitor|pubrel|m1');
     expect(encode({ type: 'pubrec', id: 'c-1', controller: 'sensor' })).toBe('sensor|pubrec|c-1');
     expect(encode({ type: 'msgack', id: 'c-1', controller: 'sensor' })).toBe('sensor|msgack|c-1');
+    // The recipients count is JSON-only: the line keeps §6's three fields.
+    expect(encode({ type: 'msgack', id: 'c-1', controller: 'sensor', recipients: 3 })).toBe('sensor|msgack|c-1');
     expect(encode({ type: 'pubrel', id: 'm1' })).toBe(`${SERVER_CONTROLLER}|pubrel|m1`);
     expect(SERVER_CONTROLLER).toBe('qosgate');
   });

@@ -1,0 +1,39 @@
+import type { PlannedSend } from '../core/delivery.js';
+import { handOver, park } from '../core/pending.js';
+import type { PendingEntry } from '../core/types.js';
+import type { AppDeps } from './deps.js';
+import { endConnection } from './janitor.js';
+import { sendFrame } from './sender.js';
+
+/**
+ * A send found the connection gone (GoneException). A persistent session keeps the entry for
+ * `resume`, parked; but if a newer connection serves the session now (a takeover raced the
+ * send: its `resume` may have read the session before this send claimed the entry), the
+ * entry is handed to that connection and stays in flight instead. A clean session is removed
+ * with everything it had.
+ */
+export async function connectionGone(deps: AppDeps, send: PlannedSend, now: number): Promise<void> {
+  deps.metrics?.count('GoneConnections');
+  if (send.sessionKind === 'persistent' && send.entry && !(await handToNewerConnection(deps, send, send.entry, now))) {
+    await deps.stores.pending.replaceIf(park(send.entry), send.entry.dueAt);
+  }
+  await endConnection(deps, send, now);
+}
+
+/**
+ * Sends the entry (the same frame) to the connection that serves the session now, if that is
+ * another one. Returns false if there is none, so the caller parks. Claimed by a conditional
+ * write on the dueAt the gone send left: if a resume or an ack got there first, theirs stands.
+ */
+async function handToNewerConnection(deps: AppDeps, send: PlannedSend, entry: PendingEntry, now: number): Promise<boolean> {
+  const session = await deps.stores.connections.getSession(send.sessionId, now);
+  const connectionId = session?.connectionId;
+  if (session === undefined || connectionId === undefined || connectionId === send.connectionId) return false;
+  const next = handOver(entry, connectionId, session.format, now, deps.policy);
+  if (!(await deps.stores.pending.replaceIf(next, entry.dueAt))) return true;
+  // Gone as well: parked for the resume of whichever connection comes next.
+  if ((await sendFrame(deps, { connectionId, format: session.format }, send.frame)) === 'gone') {
+    await deps.stores.pending.replaceIf(park(next), next.dueAt);
+  }
+  return true;
+}

@@ -1,0 +1,95 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PendingStore } from '../../lambdas/ports/pending-store.js';
+import { Harness } from '../support/harness.js';
+
+/** Runs `before` once, ahead of the first `putMany` (the fan-out's store, after its lookup). */
+function beforeFirstPut(store: PendingStore, before: () => Promise<void>): void {
+  const real = store.putMany.bind(store);
+  store.putMany = async (entries) => {
+    store.putMany = real;
+    await before();
+    return real(entries);
+  };
+}
+
+/** Runs `after` once, after the first call of `ofSession` has read and before its caller goes on. */
+function afterFirstRead(store: PendingStore, after: () => Promise<void>): void {
+  const real = store.ofSession.bind(store);
+  store.ofSession = async (sessionId, now) => {
+    store.ofSession = real;
+    const read = await real(sessionId, now);
+    await after();
+    return read;
+  };
+}
+
+const persistent = { qos: '1', clientId: 'dev-7', session: 'persistent' } as const;
+
+describe('a send that finds its connection gone while a newer one serves the session (issue 12 B)', () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  it('a resend sweep racing resume hands the entry to the resumed connection instead of parking it', async () => {
+    h = await Harness.start();
+    const publisher = await h.client();
+    const a = await h.client(persistent);
+    await h.send(a, { action: 'subscribe', controller: 'monitor', topic: 'cmd', qos: 1 });
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'reboot', qos: 1, id: 'p1' });
+    const [sent] = h.messages(a);
+    expect(sent).toMatchObject({ data: 'reboot', dup: false });
+
+    // A's socket drops without an ack ($disconnect late); the client is back as B, the message due.
+    h.endpoint.markGone(a);
+    const b = await h.client(persistent);
+    h.clock.advance(h.deps.policy.ackTimeoutMs);
+    // Forced order: B's resume reads the session; a sweep claims the entry, posts to A, meets 410;
+    // then resume's conditional write fails on the changed dueAt and it skips the entry.
+    afterFirstRead(h.deps.stores.pending, async () => {
+      const swept = await h.sweep();
+      expect(swept.gone).toBe(1);
+    });
+    await h.send(b, { action: 'resume' });
+
+    expect(h.messages(b)).toEqual([expect.objectContaining({ id: sent?.id, data: 'reboot', dup: true })]);
+    expect(await h.pendingOf('dev-7')).toMatchObject([{ id: sent?.id, connectionId: b, parked: false }]);
+    // Still in flight on B: unanswered, the sweep sends it again there, not in 24 h.
+    h.clock.advance(h.deps.policy.backoffCapMs);
+    await h.sweep();
+    expect(h.messages(b).map((m) => m.id)).toEqual([sent?.id, sent?.id]);
+    await h.send(b, { action: 'msgack', ids: [sent?.id] });
+    expect(await h.pendingOf('dev-7')).toEqual([]);
+  });
+
+  it('a fan-out that looked up A before the takeover hands the new entry to B instead of parking it', async () => {
+    h = await Harness.start();
+    const publisher = await h.client();
+    const a = await h.client(persistent);
+    await h.send(a, { action: 'subscribe', controller: 'monitor', topic: 'cmd', qos: 1 });
+
+    // Forced order: the fan-out has read A as the subscriber; before it stores the entry, the
+    // client takes its session over as B and resumes (nothing pending yet).
+    let b = '';
+    beforeFirstPut(h.deps.stores.pending, async () => {
+      b = await h.client(persistent);
+      await h.send(b, { action: 'resume' });
+    });
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'reboot', qos: 1, id: 'p1' });
+
+    expect(h.messages(a)).toEqual([]);
+    expect(h.messages(b)).toEqual([expect.objectContaining({ data: 'reboot', qos: 1, dup: false })]);
+    expect(await h.pendingOf('dev-7')).toMatchObject([{ connectionId: b, parked: false }]);
+  });
+
+  it('with no newer connection the entry is parked for resume, as before', async () => {
+    h = await Harness.start();
+    const publisher = await h.client();
+    const a = await h.client(persistent);
+    await h.send(a, { action: 'subscribe', controller: 'monitor', topic: 'cmd', qos: 1 });
+    h.endpoint.markGone(a);
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'reboot', qos: 1, id: 'p1' });
+    expect(await h.pendingOf('dev-7')).toMatchObject([{ parked: true }]);
+    expect((await h.pendingOf('dev-7'))[0]?.connectionId).toBeUndefined();
+  });
+});
