@@ -107,16 +107,19 @@ export class QosgateClient {
     // A listener that throws is reported as an `error` event, unless it was an error listener (no loop).
     this.events = new TypedEmitter<ClientEvents>((error) => !this.reportingError && this.reportError(error));
 
+    const outbox = options.outbox ?? new MemoryOutbox();
     this.acks = new AckBatcher(this.timers, options.ackBatchMs ?? DEFAULTS.ackBatchMs, (ids) => this.send({ action: 'msgack', ids }));
     this.inbound = new Inbound(
       {
         handlers: this.handlers,
         acks: this.acks,
+        store: outbox,
         sendPubrec: (id) => this.send({ action: 'pubrec', id }),
         clock: this.clock,
         delivered: (message) => this.events.emit('message', message),
         handlerFailed: (error, message) =>
           this.reportError(new QosgateClientError('HANDLER_FAILED', `handler failed${message ? ` for ${message.controller}/${message.topic} ${message.id ?? ''}` : ''}: ${String(error)}`, { cause: error })),
+        reportError: (error) => this.reportError(error),
       },
       {
         autoAck: options.autoAck ?? true,
@@ -126,7 +129,7 @@ export class QosgateClient {
     );
     this.outbound = new Outbound(
       {
-        outbox: options.outbox ?? new MemoryOutbox(),
+        outbox,
         ids: options.ids ?? createIdProvider(this.random),
         clock: this.clock,
         timers: this.timers,
@@ -155,9 +158,9 @@ export class QosgateClient {
     const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
     this.firstOpen = { promise, resolve, reject };
     promise.catch(() => undefined); // settled through the returned promise; no unhandled rejection here
-    // Publishes an earlier run left in a persistent outbox are sent with the first open.
-    this.outbound
-      .restore()
+    // Publishes an earlier run left in a persistent outbox are sent with the first open, and
+    // the QoS 2 ids it handled are known before any message can come again.
+    Promise.all([this.outbound.restore(), this.inbound.restore()])
       .then(() => {
         if (this.state === 'connecting' && !this.socket) this.dial();
       })

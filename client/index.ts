@@ -17,7 +17,7 @@ export type { ConnectParams } from './url.js';
 export { buildConnectUrl } from './url.js';
 export type { InboundMessage, MessageHandler } from './handlers.js';
 export { ANY } from './handlers.js';
-export type { OutboxEntry, OutboxStep, OutboxStore } from './outbox.js';
+export type { IncomingEntry, OutboxEntry, OutboxStep, OutboxStore } from './outbox.js';
 export { MemoryOutbox } from './memory-outbox.js';
 export type { WebSocketConstructor, WebSocketLike } from './transport.js';
 export type { Clock, Timers, TimerHandle } from './timers.js';
