@@ -38,7 +38,7 @@ export class FileOutbox implements OutboxStore {
   }
 
   async get(id: string): Promise<OutboxEntry | undefined> {
-    const entry = (await this.load()).entries.get(id);
+    const entry = (await this.settled()).entries.get(id);
     return entry && structuredClone(entry);
   }
 
@@ -47,7 +47,7 @@ export class FileOutbox implements OutboxStore {
   }
 
   async list(): Promise<OutboxEntry[]> {
-    return [...(await this.load()).entries.values()].map((e) => structuredClone(e));
+    return [...(await this.settled()).entries.values()].map((e) => structuredClone(e));
   }
 
   putIncoming(entry: IncomingEntry): Promise<void> {
@@ -55,7 +55,7 @@ export class FileOutbox implements OutboxStore {
   }
 
   async getIncoming(id: string): Promise<IncomingEntry | undefined> {
-    const entry = (await this.load()).incoming.get(id);
+    const entry = (await this.settled()).incoming.get(id);
     return entry && { ...entry };
   }
 
@@ -64,7 +64,7 @@ export class FileOutbox implements OutboxStore {
   }
 
   async listIncoming(): Promise<IncomingEntry[]> {
-    return [...(await this.load()).incoming.values()].map((e) => ({ ...e }));
+    return [...(await this.settled()).incoming.values()].map((e) => ({ ...e }));
   }
 
   private change(apply: (contents: Contents) => unknown): Promise<void> {
@@ -76,6 +76,12 @@ export class FileOutbox implements OutboxStore {
     // A failed write fails its caller, not every later change.
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** What reads see: the contents after every change asked for so far (read your writes). */
+  private async settled(): Promise<Contents> {
+    await this.queue;
+    return this.load();
   }
 
   private load(): Promise<Contents> {

@@ -6,6 +6,7 @@ import { FileOutbox } from '../../client/file-outbox.js';
 import type { InboundMessage } from '../../client/handlers.js';
 import { MemoryOutbox } from '../../client/memory-outbox.js';
 import { openFakeClient } from './support/client-fixture.js';
+import { waitUntil } from './support/controlled-ws.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -114,23 +115,25 @@ describe('the client receiving (PROTOCOL §4, server to client)', () => {
     const first = await openFakeClient({ outbox: new FileOutbox(path), session: 'persistent', clientId: 'dev-7' });
     first.client.on('monitor', 'temp', (m) => void runs.push(['first', m.data, m.dup]));
     first.socket().deliver(message({ qos: 2, id: 'q1', data: 'bill' }));
-    await first.time.advance(1);
+    await waitUntil(() => first.socket().actions().includes('pubrec'), 'the pubrec (written once the id is on disk)');
     expect(runs).toEqual([['first', 'bill', false]]);
     // The process dies here: the pubrec it wrote never reached the server (the connection is
     // simply dropped, nothing closed or flushed), so the server sends the message again.
 
-    const second = await openFakeClient({ outbox: new FileOutbox(path), session: 'persistent', clientId: 'dev-7' });
+    const store = new FileOutbox(path);
+    const second = await openFakeClient({ outbox: store, session: 'persistent', clientId: 'dev-7' });
     second.client.on('monitor', 'temp', (m) => void runs.push(['second', m.data, m.dup]));
     second.socket().deliver(message({ qos: 2, id: 'q1', data: 'bill', dup: true }));
-    await second.time.advance(1);
+    await waitUntil(() => second.socket().actions().includes('pubrec'), 'the pubrec');
     expect(runs).toEqual([['first', 'bill', false]]);
     expect(second.socket().frames()).toContainEqual({ action: 'pubrec', id: 'q1' });
 
     // pubrel completes it: answered, and the id leaves the store (the server never sends the message again).
     second.socket().deliver({ type: 'pubrel', id: 'q1' });
     await second.time.advance(100);
+    await waitUntil(() => second.socket().actions().includes('msgack'), 'the msgack');
     expect(second.socket().frames()).toContainEqual({ action: 'msgack', ids: ['q1'] });
-    expect(await new FileOutbox(path).listIncoming()).toEqual([]);
+    expect(await store.listIncoming()).toEqual([]);
     await second.client.close();
   });
 
