@@ -24,7 +24,7 @@ const MAX_REFUSAL_REASON_CHARS = 300;
  * otherwise turns into "Unexpected server response: 400" and drops the body), sets `refusal`,
  * and ends the attempt, so the client can say why: `refused (400): unknown controller: nope`.
  */
-class RefusalReadingWebSocket extends WebSocket {
+export class RefusalReadingWebSocket extends WebSocket {
   refusal: HandshakeRefusal | undefined;
 
   constructor(url: string) {
