@@ -46,8 +46,9 @@ export interface QosPolicy {
 /**
  * API Gateway closes the connection (1009) on an inbound frame over 32 KB (32,768 bytes; local/gateway/limits.ts).
  * The largest compact publish envelope around `data` (two 128-character names, a 64-character id
- * of 4-byte characters, `qos`, `retain`, `dup`) is 608 bytes, so 31 KB of data always leaves
- * room for it, with 416 bytes to spare, in one frame. A larger limit could never be reached.
+ * of 4-byte characters, `"qos":2`, `"retain":true`, `"dup":false`) is 609 bytes, so 31 KB of data
+ * always leaves room for it, with 415 bytes to spare, in one frame. A larger limit could never be
+ * reached (docs/protocol.md §7).
  */
 export const DEFAULT_MAX_DATA_BYTES = 31 * 1024;
 

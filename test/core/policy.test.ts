@@ -24,7 +24,7 @@ describe('resend policy', () => {
 describe('the data limit (PROTOCOL §7) against API Gateway\'s 32 KB frame limit', () => {
   /** The largest publish a client can write compactly: longest names, an id of 64 four-byte characters, every flag. */
   const largestFrame = (dataBytes: number): string =>
-    JSON.stringify({ action: 'publish', controller: 'c'.repeat(128), topic: 't'.repeat(128), data: 'x'.repeat(dataBytes - 2), qos: 2, id: '😀'.repeat(64), retain: true, dup: true });
+    JSON.stringify({ action: 'publish', controller: 'c'.repeat(128), topic: 't'.repeat(128), data: 'x'.repeat(dataBytes - 2), qos: 2, id: '😀'.repeat(64), retain: true, dup: false });
 
   it('data of the default limit, in the largest envelope, fits in one frame that API Gateway takes, and the server accepts it', () => {
     const frame = largestFrame(DEFAULT_POLICY.maxDataBytes);
