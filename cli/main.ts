@@ -8,6 +8,7 @@ import { raw } from './commands/raw.js';
 import { sensor } from './commands/sensor.js';
 import { subscribe } from './commands/subscribe.js';
 import { token } from './commands/token.js';
+import { redactUrl } from '../client/url.js';
 import { helpText, line, parseCommandArgs, UsageError, type Command, type Io } from './options.js';
 
 export const COMMANDS: readonly Command[] = [sensor, monitor, publish, subscribe, raw, token];
@@ -52,8 +53,23 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.stderr.write(helpText(command));
       return 2;
     }
-    const cause = (error as { cause?: unknown }).cause;
-    line(io.stderr, `qosgate ${command.name}: ${(error as Error).message ?? String(error)}${cause instanceof Error ? ` (${cause.message})` : ''}`);
+    line(io.stderr, errorLine(command.name, error));
     return 1;
   }
+}
+
+/**
+ * `qosgate <command>: <message> (<cause>)`, once: messages from the server's own code start
+ * with `qosgate: ` too (lambdas/config.ts), and would read `qosgate token: qosgate: ...`.
+ * A token in a URL in the message is elided (the user may paste this line anywhere).
+ */
+export function errorLine(commandName: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  const text = `${withoutPrefix(message)}${cause instanceof Error ? ` (${withoutPrefix(cause.message)})` : ''}`;
+  return `qosgate ${commandName}: ${redactUrl(text)}`;
+}
+
+function withoutPrefix(message: string): string {
+  return message.replace(/^(qosgate(?: [a-z-]+)?: )+/, '');
 }

@@ -16,9 +16,10 @@
  * drive everything with fakes (test/client/support/).
  */
 import { AckBatcher } from './ack-batcher.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, takeoverDelay } from './backoff.js';
 import { TypedEmitter } from './emitter.js';
-import { ClientClosedError, ConnectError, QosgateClientError, ServerRefusedError } from './errors.js';
+import { ClientClosedError, ConnectError, ConnectionRefusedError, isFinalRefusal, QosgateClientError, ServerRefusedError, SessionTakenOverError } from './errors.js';
+import { oversizeFrame } from './frame-size.js';
 import { decodeServerFrame, encodeClientFrame, type ClientFrame, type Qos, type ServerFrame } from './frames.js';
 import { HandlerRegistry, type InboundMessage, type MessageHandler } from './handlers.js';
 import { createIdProvider } from './ids.js';
@@ -29,7 +30,7 @@ import { Outbound } from './outbound.js';
 import { Subscriptions } from './subscriptions.js';
 import { systemClock, systemTimers, type Clock, type TimerHandle, type Timers } from './timers.js';
 import { messageText, READY_STATE, type WebSocketConstructor, type WebSocketLike } from './transport.js';
-import { buildConnectUrl } from './url.js';
+import { buildConnectUrl, redactUrl } from './url.js';
 
 /** The client's events (`client.events.on('open', ...)`). */
 export interface ClientEvents extends Record<string, unknown> {
@@ -39,6 +40,12 @@ export interface ClientEvents extends Record<string, unknown> {
   close: { code: number; reason: string; reconnecting: boolean };
   /** A reconnect is scheduled after `delayMs`. */
   reconnecting: { attempt: number; delayMs: number };
+  /**
+   * Another connection with this clientId took the session (the server closed this one right
+   * after it opened); `count` in a row. The reconnect waits `delayMs`, longer each time in a row.
+   * An `error` event (SessionTakenOverError) says the same, for apps that only log errors.
+   */
+  takeover: { clientId: string; count: number; delayMs: number };
   /** Every message handed to the application (whether or not a handler matched). */
   message: InboundMessage;
   /** Something went wrong that no promise reports: a handler threw, an unreadable frame, a server error about no pending request. */
@@ -58,8 +65,13 @@ export interface PublishOptions {
 
 type State = 'idle' | 'connecting' | 'open' | 'waiting' | 'closed';
 
+/** RFC 6455 "message too big": API Gateway's close for a frame over 32 KB or a message over 128 KB. */
+const CLOSE_TOO_LARGE = 1009;
+/** RFC 6455 "normal closure": what API Gateway closes with when the server deletes a connection (a takeover). */
+const CLOSE_NORMAL = 1000;
+
 export class QosgateClient {
-  /** Typed events: open, close, reconnecting, message, error, frameIn, frameOut. */
+  /** Typed events: open, close, reconnecting, takeover, message, error, frameIn, frameOut. */
   readonly events: TypedEmitter<ClientEvents>;
   /** The URL connected to, with the PROTOCOL §1 parameters. */
   readonly url: string;
@@ -81,6 +93,12 @@ export class QosgateClient {
   private next: WebSocketLike | undefined;
   private readonly retired = new WeakSet<WebSocketLike>();
   private attempt = 0;
+  /** When the current connection opened (for telling a takeover from other losses). */
+  private openedAt: number | undefined;
+  /** Takeovers in a row (see `takenOver`). */
+  private takeovers = 0;
+  /** Sockets this client closed itself: their close 1000 is no takeover. */
+  private readonly closedByUs = new WeakSet<WebSocketLike>();
   private opens = 0;
   private reopening = false;
   private reportingError = false;
@@ -107,16 +125,19 @@ export class QosgateClient {
     // A listener that throws is reported as an `error` event, unless it was an error listener (no loop).
     this.events = new TypedEmitter<ClientEvents>((error) => !this.reportingError && this.reportError(error));
 
+    const outbox = options.outbox ?? new MemoryOutbox();
     this.acks = new AckBatcher(this.timers, options.ackBatchMs ?? DEFAULTS.ackBatchMs, (ids) => this.send({ action: 'msgack', ids }));
     this.inbound = new Inbound(
       {
         handlers: this.handlers,
         acks: this.acks,
+        store: outbox,
         sendPubrec: (id) => this.send({ action: 'pubrec', id }),
         clock: this.clock,
         delivered: (message) => this.events.emit('message', message),
         handlerFailed: (error, message) =>
           this.reportError(new QosgateClientError('HANDLER_FAILED', `handler failed${message ? ` for ${message.controller}/${message.topic} ${message.id ?? ''}` : ''}: ${String(error)}`, { cause: error })),
+        reportError: (error) => this.reportError(error),
       },
       {
         autoAck: options.autoAck ?? true,
@@ -126,7 +147,7 @@ export class QosgateClient {
     );
     this.outbound = new Outbound(
       {
-        outbox: options.outbox ?? new MemoryOutbox(),
+        outbox,
         ids: options.ids ?? createIdProvider(this.random),
         clock: this.clock,
         timers: this.timers,
@@ -155,9 +176,9 @@ export class QosgateClient {
     const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
     this.firstOpen = { promise, resolve, reject };
     promise.catch(() => undefined); // settled through the returned promise; no unhandled rejection here
-    // Publishes an earlier run left in a persistent outbox are sent with the first open.
-    this.outbound
-      .restore()
+    // Publishes an earlier run left in a persistent outbox are sent with the first open, and
+    // the QoS 2 ids it handled are known before any message can come again.
+    Promise.all([this.outbound.restore(), this.inbound.restore()])
       .then(() => {
         if (this.state === 'connecting' && !this.socket) this.dial();
       })
@@ -169,7 +190,10 @@ export class QosgateClient {
   /**
    * Publishes `data` to `controller`/`topic` (PROTOCOL §2). QoS 0 resolves once written (or
    * queued in memory while disconnected, and written on the next open); QoS 1 on `msgack`;
-   * QoS 2 on completion. Rejects with ServerRefusedError if the server refuses the frame.
+   * QoS 2 on completion. Rejects with ServerRefusedError if the server refuses the frame, and
+   * with FrameTooLargeError, before sending anything, if the frame would be over API Gateway's
+   * 32 KB (the connection would be closed with 1009), or if the server closed the connection
+   * with 1009 after it was sent (it is then not sent again).
    */
   publish(controller: string, topic: string, data: unknown, options: PublishOptions = {}): Promise<void> {
     if (this.state === 'closed') return Promise.reject(new ClientClosedError());
@@ -177,6 +201,8 @@ export class QosgateClient {
     const retain = options.retain === true;
     if (qos !== 0) return this.outbound.publish(controller, topic, data, qos, retain);
     const frame: ClientFrame = { action: 'publish', controller, topic, data, qos: 0, ...(retain ? { retain: true } : {}) };
+    const oversize = oversizeFrame(encodeClientFrame(frame));
+    if (oversize) return Promise.reject(oversize);
     if (this.send(frame)) return Promise.resolve();
     return new Promise((resolve, reject) => this.qos0Waiting.push({ frame, resolve, reject }));
   }
@@ -184,12 +210,16 @@ export class QosgateClient {
   /** Subscribes (PROTOCOL §2); resolves with the granted QoS from `suback`. */
   subscribe(controller: string, topic: string, options: { qos?: Qos } = {}): Promise<Qos> {
     if (this.state === 'closed') return Promise.reject(new ClientClosedError());
+    const oversize = oversizeFrame(encodeClientFrame({ action: 'subscribe', controller, topic, qos: options.qos ?? 0 }));
+    if (oversize) return Promise.reject(oversize);
     return this.subscriptions.subscribe(controller, topic, options.qos ?? 0);
   }
 
   /** Unsubscribes; resolves on `unsuback`. */
   unsubscribe(controller: string, topic: string): Promise<void> {
     if (this.state === 'closed') return Promise.reject(new ClientClosedError());
+    const oversize = oversizeFrame(encodeClientFrame({ action: 'unsubscribe', controller, topic }));
+    if (oversize) return Promise.reject(oversize);
     return this.subscriptions.unsubscribe(controller, topic);
   }
 
@@ -264,7 +294,10 @@ export class QosgateClient {
     };
     socket.onclose = (event) => {
       this.timers.clearTimeout(connectTimer);
-      this.lost(socket, event.code, event.reason || (lastError !== undefined ? String(lastError) : ''));
+      // A refused handshake: the transport read why (client/node.ts); a browser only says 1006.
+      const refusal = socket.refusal;
+      const why = refusal ? new ConnectionRefusedError(refusal.status, refusal.body, redactUrl(this.options.url)) : undefined;
+      this.lost(socket, event.code, event.reason || (why ? why.message : lastError !== undefined ? String(lastError) : ''), why);
     };
   }
 
@@ -280,6 +313,7 @@ export class QosgateClient {
     this.socket = socket;
     this.state = 'open';
     this.attempt = 0;
+    this.openedAt = this.clock.now();
     this.clearTimer('reconnect');
     this.reopening = false;
     this.clearTimer('drain');
@@ -305,7 +339,7 @@ export class QosgateClient {
     this.firstOpen?.resolve();
   }
 
-  private lost(socket: WebSocketLike, code: number, reason: string): void {
+  private lost(socket: WebSocketLike, code: number, reason: string, refused?: ConnectionRefusedError): void {
     if (this.retired.has(socket)) return;
     if (socket === this.next) {
       // A failed re-open: the old connection carries on, unless it is gone already.
@@ -316,6 +350,13 @@ export class QosgateClient {
     } else {
       this.socket = undefined;
       for (const name of ['ping', 'pong', 'reopen', 'drain'] as const) this.clearTimer(name);
+      // 1009: API Gateway closed it for a frame too large. The publish that did it is failed
+      // (picked at once, before suspend forgets what went out on this connection), never resent.
+      if (code === CLOSE_TOO_LARGE) {
+        void this.outbound.frameRefused(reason).then((failed) => {
+          if (!failed) this.reportError(new QosgateClientError('FRAME_TOO_LARGE', `the server closed the connection with ${code} (${reason || 'no reason'}): a frame this client sent was too large`));
+        });
+      }
       this.outbound.suspend();
       if (this.next && this.state !== 'closed') {
         // The server closed the old connection on taking the session over before the new
@@ -327,8 +368,16 @@ export class QosgateClient {
     }
     if (this.state === 'closed') return;
     if (this.opens === 0) {
-      this.fail(new ConnectError(`could not connect to ${this.options.url}${reason ? `: ${reason}` : ''} (close ${code})`));
+      this.fail(refused ?? new ConnectError(`could not connect to ${redactUrl(this.options.url)}${reason ? `: ${reason}` : ''} (close ${code})`));
       this.events.emit('close', { code, reason, reconnecting: false });
+      return;
+    }
+    if (refused && isFinalRefusal(refused.status)) {
+      // The same handshake would be refused again (a bad parameter, a token expired or revoked):
+      // retrying forever helps nobody. The app hears it and decides (a new token, a fix).
+      this.stop(refused);
+      this.events.emit('close', { code, reason, reconnecting: false });
+      this.reportError(refused);
       return;
     }
     if (this.options.reconnect === false) {
@@ -337,11 +386,24 @@ export class QosgateClient {
       return;
     }
     this.events.emit('close', { code, reason, reconnecting: true });
+    const takenOver = this.takenOver(socket, code);
+    this.takeovers = takenOver ? this.takeovers + 1 : 0;
     // A planned re-open goes at once; a loss waits, with full jitter, so a fleet that lost
-    // the same gateway does not come back in the same instant.
-    const delayMs = this.reopening ? 0 : backoffDelay(this.attempt, this.options.reconnect ?? {}, this.random);
+    // the same gateway does not come back in the same instant. A takeover waits longer each
+    // time in a row, and at least half its window: two clients with one clientId would
+    // otherwise take the session from each other several times a second, forever.
+    const delayMs = this.reopening
+      ? 0
+      : takenOver
+        ? takeoverDelay(this.takeovers, this.options.reconnect ?? {}, this.random)
+        : backoffDelay(this.attempt, this.options.reconnect ?? {}, this.random);
     this.attempt += 1;
     this.state = 'waiting';
+    if (takenOver) {
+      const clientId = this.options.clientId ?? '';
+      this.events.emit('takeover', { clientId, count: this.takeovers, delayMs });
+      this.reportError(new SessionTakenOverError(clientId, this.takeovers, delayMs));
+    }
     this.events.emit('reconnecting', { attempt: this.attempt, delayMs });
     this.setTimer('reconnect', () => this.dial(), delayMs);
   }
@@ -363,9 +425,21 @@ export class QosgateClient {
       if (this.state !== 'open') return;
       if (this.outbound.unanswered > 0 && this.clock.now() < deadline) return this.setTimer('drain', check, 50);
       this.acks.flush();
-      this.socket?.close(1000, 'reopening before the connection time limit');
+      if (this.socket) this.closedByUs.add(this.socket);
+      this.socket?.close(CLOSE_NORMAL, 'reopening before the connection time limit');
     };
     check();
+  }
+
+  /**
+   * Whether this loss was a takeover: the server closed the connection with 1000 (API Gateway's
+   * close for DeleteConnection, which $connect calls on the older connection of a clientId,
+   * PROTOCOL §1), this client did not ask for it, and it came within `takeoverWindowMs` of the
+   * open. Only a client with a clientId can be taken over.
+   */
+  private takenOver(socket: WebSocketLike, code: number): boolean {
+    if (code !== CLOSE_NORMAL || !this.options.clientId || this.closedByUs.has(socket) || this.openedAt === undefined) return false;
+    return this.clock.now() - this.openedAt < (this.options.takeoverWindowMs ?? DEFAULTS.takeoverWindowMs);
   }
 
   /** A connection that does not open in time, or stopped answering pings: dropped, and handled as lost. */

@@ -11,10 +11,15 @@
  * The handler runs at the first receipt of the message, not at pubrel (MQTT's "method B"
  * seen from the receiver): the application gets the data one round trip sooner, and the
  * remembered id keeps it to once however often the message arrives ("A client hands a QoS 2
- * message to its application exactly once, however often it arrives", PROTOCOL §4). The id
- * is kept from pubrec until pubrel and a while after, in memory: a process that restarts
- * between its pubrec and the pubrel cannot get the message again anyway (after pubrec the
- * server sends only pubrel), so nothing needs to survive a restart.
+ * message to its application exactly once, however often it arrives", PROTOCOL §4).
+ *
+ * The id is written to the store (the outbox's, OutboxStore.putIncoming) after the handler
+ * returned and before pubrec goes out, and deleted there when pubrel comes: a process that
+ * dies before the server has its pubrec gets the message again after a restart (the server
+ * resends it), and with a persistent store (FileOutbox) finds the id and answers pubrec
+ * without running the handler again. After pubrel the server sends only pubrel, so from then
+ * on the id is remembered in memory only (`rememberMs`). What is left: a crash after the
+ * handler returned and before the store write finished runs it again on the restart.
  *
  * Frames are handled one at a time, in arrival order: a pubrel waits for its message's
  * handler, and the application sees messages in the order the server sent them.
@@ -22,6 +27,7 @@
 import type { AckBatcher } from './ack-batcher.js';
 import type { ServerFrameOf } from './frames.js';
 import type { HandlerRegistry, InboundMessage } from './handlers.js';
+import type { OutboxStore } from './outbox.js';
 import type { Clock } from './timers.js';
 
 export interface InboundOptions {
@@ -36,12 +42,16 @@ export interface InboundOptions {
 export interface InboundDeps {
   handlers: HandlerRegistry;
   acks: AckBatcher;
+  /** Where the QoS 2 ids not yet released are kept (the client's outbox store). */
+  store: OutboxStore;
   sendPubrec(id: string): void;
   clock: Clock;
   /** Every message handed to the application (the client's `message` event). */
   delivered(message: InboundMessage): void;
   /** A handler threw (the message was not acknowledged). */
   handlerFailed(error: unknown, message: InboundMessage | undefined): void;
+  /** A store write failed (reported; the id is still remembered in memory). */
+  reportError(error: unknown): void;
 }
 
 export class Inbound {
@@ -61,6 +71,18 @@ export class Inbound {
       // Handler errors are caught where they happen; this keeps the queue alive whatever else fails.
       .catch((error: unknown) => this.deps.handlerFailed(error, undefined));
     return this.queue;
+  }
+
+  /**
+   * Loads the QoS 2 ids an earlier run left in the store (before the first connection opens:
+   * the messages they name may come again on it). Expired ones are dropped from the store.
+   */
+  async restore(): Promise<void> {
+    const now = this.deps.clock.now();
+    for (const entry of await this.deps.store.listIncoming()) {
+      if (entry.until <= now) await this.deps.store.deleteIncoming(entry.id);
+      else if (!this.qos2.has(entry.id)) this.qos2.set(entry.id, { released: false, until: entry.until });
+    }
   }
 
   /** The QoS 2 ids remembered now (for tests and diagnostics). */
@@ -87,10 +109,13 @@ export class Inbound {
       if (await this.handOver(message)) this.deps.acks.add(id);
       return;
     }
-    this.forgetExpired();
+    await this.forgetExpired();
     if (!this.qos2.has(id)) {
       if (!(await this.handOver(message))) return;
-      this.qos2.set(id, { released: false, until: this.deps.clock.now() + this.options.unreleasedMemoryMs });
+      const until = this.deps.clock.now() + this.options.unreleasedMemoryMs;
+      this.qos2.set(id, { released: false, until });
+      // Stored before pubrec: until the server has it, the message may come again, after a restart too.
+      await this.deps.store.putIncoming({ id, until }).catch((error: unknown) => this.deps.reportError(error));
     }
     // First sight or a repeat: either way the server is waiting for pubrec.
     this.deps.sendPubrec(id);
@@ -103,6 +128,8 @@ export class Inbound {
     this.deps.acks.add(frame.id);
     const known = this.qos2.get(frame.id);
     if (known) this.qos2.set(frame.id, { released: true, until: this.deps.clock.now() + this.options.rememberMs });
+    // The server has the pubrec: it never sends the message again, so a restart need not know the id.
+    await this.deps.store.deleteIncoming(frame.id).catch((error: unknown) => this.deps.reportError(error));
   }
 
   /** Runs every matching handler; true if none threw. */
@@ -120,8 +147,12 @@ export class Inbound {
     return ok;
   }
 
-  private forgetExpired(): void {
+  private async forgetExpired(): Promise<void> {
     const now = this.deps.clock.now();
-    for (const [id, memory] of this.qos2) if (memory.until <= now) this.qos2.delete(id);
+    for (const [id, memory] of this.qos2) {
+      if (memory.until > now) continue;
+      this.qos2.delete(id);
+      if (!memory.released) await this.deps.store.deleteIncoming(id).catch((error: unknown) => this.deps.reportError(error));
+    }
   }
 }

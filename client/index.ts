@@ -14,19 +14,20 @@ import type { ClientOptions } from './options.js';
 export { QosgateClient, type ClientEvents, type PublishOptions } from './client.js';
 export type { ClientOptions } from './options.js';
 export type { ConnectParams } from './url.js';
-export { buildConnectUrl } from './url.js';
+export { buildConnectUrl, redactUrl } from './url.js';
 export type { InboundMessage, MessageHandler } from './handlers.js';
 export { ANY } from './handlers.js';
-export type { OutboxEntry, OutboxStep, OutboxStore } from './outbox.js';
+export type { IncomingEntry, OutboxEntry, OutboxStep, OutboxStore } from './outbox.js';
 export { MemoryOutbox } from './memory-outbox.js';
-export type { WebSocketConstructor, WebSocketLike } from './transport.js';
+export type { HandshakeRefusal, WebSocketConstructor, WebSocketLike } from './transport.js';
 export type { Clock, Timers, TimerHandle } from './timers.js';
 export type { IdProvider } from './ids.js';
 export { createIdProvider } from './ids.js';
 export type { BackoffOptions } from './backoff.js';
-export { backoffDelay } from './backoff.js';
+export { backoffDelay, takeoverDelay } from './backoff.js';
 export type { ClientFrame, ErrorCode, Qos, ServerFrame } from './frames.js';
-export { ClientClosedError, ConnectError, QosgateClientError, ServerRefusedError, type ClientErrorCode } from './errors.js';
+export { frameBytes, MAX_FRAME_BYTES } from './frame-size.js';
+export { ClientClosedError, ConnectError, ConnectionRefusedError, FrameTooLargeError, isFinalRefusal, QosgateClientError, ServerRefusedError, SessionTakenOverError, type ClientErrorCode } from './errors.js';
 
 /** Creates a client without connecting (register handlers, then `await client.open()`). */
 export function createClient(options: ClientOptions): QosgateClient {

@@ -37,6 +37,8 @@ export interface ClientOptions extends ConnectParams {
   maxConnectionMs?: number;
   /** A clean session waits at most this long for its unanswered publishes before re-opening (default 10 s). */
   drainTimeoutMs?: number;
+  /** A server close 1000 this soon after the open is taken as a takeover by another client with this clientId (default 60 s). */
+  takeoverWindowMs?: number;
 
   /** Ports, for tests and special platforms. */
   timers?: Timers;
@@ -57,4 +59,5 @@ export const DEFAULTS = {
   pongTimeoutMs: 30_000,
   maxConnectionMs: (2 * 60 - 5) * 60 * 1000,
   drainTimeoutMs: 10_000,
+  takeoverWindowMs: 60_000,
 } as const;

@@ -11,9 +11,14 @@
  * After pubrec only pubrel is resent, never the publish: the server holds the message then,
  * and a pubrel hands it on exactly once. An `error` frame naming the id rejects the publish
  * (and drops it), except `INTERNAL` and `RATE_LIMITED`, after which it is simply resent.
+ *
+ * A publish whose frame API Gateway would close the connection for (over 32 KB) is refused
+ * before it is stored or sent; one the server answered by closing with 1009 all the same (a
+ * gateway with a lower limit) is failed, never resent: resending it could only loop.
  */
-import { isRetryable, ServerRefusedError } from './errors.js';
-import type { ClientFrame, Qos, ServerFrameOf } from './frames.js';
+import { FrameTooLargeError, isRetryable, ServerRefusedError } from './errors.js';
+import { frameBytes, MAX_FRAME_BYTES, oversizeFrame } from './frame-size.js';
+import { encodeClientFrame, type ClientFrame, type Qos, type ServerFrameOf } from './frames.js';
 import type { IdProvider } from './ids.js';
 import type { OutboxEntry, OutboxStore } from './outbox.js';
 import type { Clock, TimerHandle, Timers } from './timers.js';
@@ -48,6 +53,8 @@ interface Inflight {
 
 export class Outbound {
   private readonly inflight = new Map<string, Inflight>();
+  /** Publish frames written on the current connection: id -> bytes (the suspects of a close 1009). */
+  private readonly onWire = new Map<string, number>();
   private restoring: Promise<void> | undefined;
   private paused = false;
 
@@ -76,6 +83,9 @@ export class Outbound {
       awaiting: qos === 1 ? 'msgack' : 'pubrec',
       createdAt: this.deps.clock.now(),
     };
+    // Measured in its longest form on the wire (`"dup":false`, the first send).
+    const oversize = oversizeFrame(encodeClientFrame(publishFrame(entry, false)), entry.id);
+    if (oversize) throw oversize;
     // Stored before it is sent: an answer can only come for something the outbox holds.
     await this.deps.outbox.put(entry);
     return new Promise<void>((resolve, reject) => {
@@ -137,16 +147,27 @@ export class Outbound {
     const flight = frame.id === undefined ? undefined : this.inflight.get(frame.id);
     if (!flight || (frame.action !== undefined && frame.action !== 'publish' && frame.action !== 'pubrel')) return false;
     if (isRetryable(frame.code)) return true; // the resend timer sends it again
-    this.forget(flight);
-    await this.deps.outbox.delete(flight.entry.id).catch((error: unknown) => this.deps.reportError(error));
-    const error = new ServerRefusedError(frame.code, frame.message, frame.action, frame.id);
-    if (flight.settle) flight.settle.reject(error);
-    else this.deps.reportError(error);
+    await this.fail(flight, new ServerRefusedError(frame.code, frame.message, frame.action, frame.id));
+    return true;
+  }
+
+  /**
+   * The server closed the connection with 1009 (a frame too large for it): the largest publish
+   * written on that connection and not answered is failed with FrameTooLargeError and dropped,
+   * not resent. True if there was one (else the frame was not one of these publishes).
+   * Call before `suspend`.
+   */
+  async frameRefused(reason: string): Promise<boolean> {
+    const [id, bytes] = [...this.onWire].sort((a, b) => b[1] - a[1])[0] ?? [];
+    const flight = id === undefined ? undefined : this.inflight.get(id);
+    if (!flight || bytes === undefined) return false;
+    await this.fail(flight, new FrameTooLargeError(bytes, MAX_FRAME_BYTES, flight.entry.id, reason));
     return true;
   }
 
   /** The connection is gone: stop the resend timers (the entries wait for `resendAll`). */
   suspend(): void {
+    this.onWire.clear();
     for (const flight of this.inflight.values()) this.clearTimer(flight);
   }
 
@@ -162,20 +183,15 @@ export class Outbound {
   private transmit(flight: Inflight): void {
     this.clearTimer(flight);
     const { entry } = flight;
-    const frame: ClientFrame =
-      entry.awaiting === 'completion'
-        ? { action: 'pubrel', id: entry.id }
-        : {
-            action: 'publish',
-            controller: entry.controller,
-            topic: entry.topic,
-            data: entry.data,
-            qos: entry.qos,
-            id: entry.id,
-            ...(entry.retain ? { retain: true } : {}),
-            dup: flight.sends > 0 || flight.restored,
-          };
-    if (!this.deps.send(frame)) return; // resent on the next open
+    const frame: ClientFrame = entry.awaiting === 'completion' ? { action: 'pubrel', id: entry.id } : publishFrame(entry, flight.sends > 0 || flight.restored);
+    if (frame.action === 'publish') {
+      // An entry an earlier run (or an older version) stored may be too large to send at all.
+      const text = encodeClientFrame(frame);
+      const oversize = oversizeFrame(text, entry.id);
+      if (oversize) return void this.fail(flight, oversize);
+      if (!this.deps.send(frame)) return; // resent on the next open
+      this.onWire.set(entry.id, frameBytes(text));
+    } else if (!this.deps.send(frame)) return;
     flight.sends += 1;
     const { ackTimeoutMs, resendCapMs } = this.options;
     // A cap below the timeout would make the first resend come early: the timeout wins.
@@ -186,13 +202,36 @@ export class Outbound {
     }, delay);
   }
 
+  /** Drops a publish that can never succeed: out of the outbox, its promise rejected (or, restored, the error reported). */
+  private async fail(flight: Inflight, error: Error): Promise<void> {
+    this.forget(flight);
+    await this.deps.outbox.delete(flight.entry.id).catch((failure: unknown) => this.deps.reportError(failure));
+    if (flight.settle) flight.settle.reject(error);
+    else this.deps.reportError(error);
+  }
+
   private forget(flight: Inflight): void {
     this.clearTimer(flight);
     this.inflight.delete(flight.entry.id);
+    this.onWire.delete(flight.entry.id);
   }
 
   private clearTimer(flight: Inflight): void {
     if (flight.timer !== undefined) this.deps.timers.clearTimeout(flight.timer);
     flight.timer = undefined;
   }
+}
+
+/** The publish frame of an entry (PROTOCOL §2); `retain` only when set. */
+function publishFrame(entry: OutboxEntry, dup: boolean): ClientFrame {
+  return {
+    action: 'publish',
+    controller: entry.controller,
+    topic: entry.topic,
+    data: entry.data,
+    qos: entry.qos,
+    id: entry.id,
+    ...(entry.retain ? { retain: true } : {}),
+    dup,
+  };
 }

@@ -6,6 +6,13 @@
  *
  *   QoS 1:  publish ──(awaiting 'msgack')──▶ msgack: deleted
  *   QoS 2:  publish ──(awaiting 'pubrec')──▶ pubrec ─▶ pubrel ──(awaiting 'completion')──▶ msgack: deleted
+ *
+ * The same store keeps the other direction's QoS 2 ids (MQTT.js's "incoming store"): a
+ * message handed to the application is remembered before its `pubrec` goes out and forgotten
+ * when its `pubrel` comes, so a process that restarts in between, and gets the message again
+ * (`dup: true`, the server never saw the pubrec), does not run the handler a second time:
+ *
+ *   message ─▶ handler ─▶ putIncoming ─▶ pubrec ··· (restart: message again, id known: pubrec only) ··· pubrel ─▶ deleteIncoming
  */
 import type { Qos } from './frames.js';
 
@@ -25,8 +32,17 @@ export interface OutboxEntry {
   createdAt: number;
 }
 
+/** A QoS 2 message id handed to the application whose `pubrel` has not come yet (PROTOCOL §4). */
+export interface IncomingEntry {
+  /** The server's message id. */
+  id: string;
+  /** Remembered until then (ms since the epoch), even if its pubrel never comes: the server's message TTL. */
+  until: number;
+}
+
 /**
- * Where unanswered publishes are kept. Every implementation passes the contract suite in
+ * Where unanswered publishes, and the QoS 2 ids handed to the application and not yet
+ * released, are kept. Every implementation passes the contract suite in
  * test/client/outbox-contract.ts. Values are copied in and out: a caller changing an entry
  * it got does not change the store.
  */
@@ -38,4 +54,12 @@ export interface OutboxStore {
   delete(id: string): Promise<void>;
   /** Every entry, in the order first put (the order they are resent in). */
   list(): Promise<OutboxEntry[]>;
+
+  /** Remembers an inbound QoS 2 id (replaces one with the same id). */
+  putIncoming(entry: IncomingEntry): Promise<void>;
+  getIncoming(id: string): Promise<IncomingEntry | undefined>;
+  /** Forgets it; an absent id is not an error. */
+  deleteIncoming(id: string): Promise<void>;
+  /** Every remembered inbound id, in the order first put. */
+  listIncoming(): Promise<IncomingEntry[]>;
 }

@@ -47,3 +47,12 @@ export function buildConnectUrl(url: string, params: ConnectParams): string {
   set('token', params.token);
   return parsed.toString();
 }
+
+/**
+ * The URL as it may be shown or logged: a `token` parameter's value elided (`token=…`), so a
+ * bearer token never lands in a terminal's scrollback or a log. Works on any text that holds
+ * such a URL (an error message, a log line), not only on a URL alone.
+ */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/gi, (_match, name: string) => `${name}…`);
+}

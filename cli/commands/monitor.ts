@@ -1,4 +1,6 @@
 import { connect } from '../../client/node.js';
+import { redactUrl } from '../../client/url.js';
+import { logConnection, unlessEnded } from '../connection-log.js';
 import { formatMessage } from '../format.js';
 import { aborted, CONNECTION_OPTIONS, connectionOptions, countOption, line, qosOption, type Command } from '../options.js';
 
@@ -41,16 +43,14 @@ export const monitor: Command = {
         if (frame.includes('"type":"pubrel"')) line(io.stdout, `pubrel ${(JSON.parse(frame) as { id: string }).id}`);
       });
     }
-    client.events.on('open', (o) => o.reopened && line(io.stderr, 'reconnected'));
-    client.events.on('reconnecting', (r) => line(io.stderr, `reconnecting in ${r.delayMs} ms`));
-    client.events.on('error', (e) => line(io.stderr, `error: ${e.message}`));
+    const log = logConnection(client, io);
     try {
       for (const topic of (values.subscribe as string[] | undefined) ?? []) {
-        const granted = await client.subscribe(controller, topic, { qos });
+        const granted = await unlessEnded(client.subscribe(controller, topic, { qos }), log);
         line(io.stderr, `subscribed ${controller}/${topic} qos=${granted}`);
       }
-      line(io.stderr, `connected ${client.url}${noAck ? ' (not acking)' : ''}`);
-      await Promise.race([finished, aborted(io.signal)]);
+      line(io.stderr, `connected ${redactUrl(client.url)}${noAck ? ' (not acking)' : ''}`);
+      await unlessEnded(Promise.race([finished, aborted(io.signal)]), log);
     } finally {
       await client.close();
     }

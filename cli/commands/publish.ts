@@ -1,4 +1,5 @@
 import { connect } from '../../client/node.js';
+import { logConnection, unlessEnded } from '../connection-log.js';
 import { aborted, CONNECTION_OPTIONS, connectionOptions, line, parseData, qosOption, type Command } from '../options.js';
 
 /** One publish, waiting for its answer at QoS 1 (msgack) and 2 (completion). */
@@ -22,8 +23,9 @@ export const publish: Command = {
     const controller = typeof values.controller === 'string' ? values.controller : 'sensor';
     const topic = typeof values.topic === 'string' ? values.topic : 'temp';
     const client = await connect({ ...connectionOptions(values), qos });
+    const log = logConnection(client, io);
     try {
-      await Promise.race([client.publish(controller, topic, parseData(text), { qos, retain: values.retain === true }), aborted(io.signal)]);
+      await unlessEnded(Promise.race([client.publish(controller, topic, parseData(text), { qos, retain: values.retain === true }), aborted(io.signal)]), log);
       if (io.signal.aborted) return 130;
       line(io.stdout, `published ${controller}/${topic} qos=${qos}${qos === 0 ? '' : qos === 1 ? ' (msgack)' : ' (complete)'}`);
       return 0;

@@ -1,5 +1,8 @@
-import { createInterface } from 'node:readline';
+import { clearLine, createInterface, cursorTo } from 'node:readline';
 import WebSocket from 'ws';
+import { ConnectionRefusedError } from '../../client/errors.js';
+import { RefusalReadingWebSocket } from '../../client/node.js';
+import { redactUrl } from '../../client/url.js';
 import { aborted, CONNECTION_OPTIONS, DEFAULT_URL, line, parseDuration, qosOption, sessionOption, type Command } from '../options.js';
 
 /**
@@ -19,7 +22,7 @@ export const raw: Command = {
     linger: { type: 'string', description: 'when the input ends (a pipe), wait this long for answers, then close (default 1s)', valueName: 'duration' },
   },
   notes: [
-    'Frames to type (PROTOCOL §6): sensor|temp|25.3   monitor|msgack|<id>   monitor|pubrec|<id>   monitor|subscribe|temp   x|ping|',
+    'Frames to type (docs/protocol.md §6, text frames): sensor|temp|25.3   monitor|msgack|<id>   monitor|pubrec|<id>   monitor|subscribe|temp   x|ping|',
     'or JSON: {"action":"publish","controller":"sensor","topic":"temp","data":25.3,"qos":1,"id":"c-1"}',
     "Piped: printf 'x|ping|\\n' | qosgate raw",
   ].join('\n'),
@@ -36,23 +39,35 @@ export const raw: Command = {
     for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, value);
     const linger = parseDuration(typeof values.linger === 'string' ? values.linger : '1s');
 
-    const socket = new WebSocket(url.toString());
+    const shownUrl = redactUrl(url.toString());
+    const socket = new RefusalReadingWebSocket(url.toString());
     await new Promise<void>((resolve, reject) => {
+      let lastError: Error | undefined;
       socket.once('open', () => resolve());
-      socket.once('unexpected-response', (_request, response) => reject(new Error(`handshake refused: HTTP ${response.statusCode}`)));
-      socket.once('error', reject);
+      socket.on('error', (error) => (lastError = error));
+      // A refused handshake says why (`refused (400): unknown controller: nope`), not only "Unexpected server response: 400".
+      socket.once('close', () =>
+        reject(socket.refusal ? new ConnectionRefusedError(socket.refusal.status, socket.refusal.body, shownUrl) : new Error(`could not connect to ${shownUrl}${lastError ? `: ${lastError.message}` : ''}`)),
+      );
     });
-    line(io.stderr, `connected ${url.toString()} (press CTRL+C to quit)`);
+    line(io.stderr, `connected ${shownUrl} (press CTRL+C to quit)`);
     const closed = new Promise<void>((resolve) =>
       socket.on('close', (code, reason) => {
         line(io.stderr, `disconnected (${code}${reason.length > 0 ? ` ${reason.toString()}` : ''})`);
         resolve();
       }),
     );
-    socket.on('message', (data) => line(io.stdout, `< ${data.toString()}`));
-
     const interactive = io.stdin.isTTY === true;
     const input = createInterface({ input: io.stdin, ...(interactive ? { output: io.stdout, prompt: '> ' } : {}) });
+    socket.on('message', (data) => {
+      if (!interactive) return line(io.stdout, `< ${data.toString()}`);
+      // As wscat does: clear the prompt line, print the frame, then draw the prompt again with
+      // what was typed so far, so an incoming frame never lands in the middle of the prompt.
+      clearLine(io.stdout, 0);
+      cursorTo(io.stdout, 0);
+      line(io.stdout, `< ${data.toString()}`);
+      input.prompt(true);
+    });
     input.on('line', (text) => {
       const frame = text.replace(/\r$/, '');
       if (frame.trim() !== '' && socket.readyState === WebSocket.OPEN) {

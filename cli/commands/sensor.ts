@@ -1,4 +1,6 @@
 import { connect } from '../../client/node.js';
+import { redactUrl } from '../../client/url.js';
+import { logConnection, unlessEnded } from '../connection-log.js';
 import { aborted, CONNECTION_OPTIONS, connectionOptions, countOption, line, parseDuration, qosOption, type Command } from '../options.js';
 
 /**
@@ -29,17 +31,16 @@ export const sensor: Command = {
     if (!Number.isFinite(celsius)) throw new Error('--start must be a number');
 
     const client = await connect({ ...connectionOptions(values), qos, controllers: [controller] });
-    line(io.stderr, `connected ${client.url}`);
-    client.events.on('reconnecting', (r) => line(io.stderr, `reconnecting in ${r.delayMs} ms`));
-    client.events.on('error', (e) => line(io.stderr, `error: ${e.message}`));
+    line(io.stderr, `connected ${redactUrl(client.url)}`);
+    const log = logConnection(client, io);
     try {
       for (let sent = 0; count === undefined || sent < count; sent++) {
-        if (sent > 0) await Promise.race([new Promise((r) => setTimeout(r, every)), aborted(io.signal)]);
+        if (sent > 0) await unlessEnded(Promise.race([new Promise((r) => setTimeout(r, every)), aborted(io.signal)]), log);
         if (io.signal.aborted) break;
         // A small random walk, one decimal, as a real room would drift.
         celsius = Math.round((celsius + (Math.random() - 0.5)) * 10) / 10;
         const reading = celsius;
-        await Promise.race([client.publish(controller, topic, reading, { qos }), aborted(io.signal)]);
+        await unlessEnded(Promise.race([client.publish(controller, topic, reading, { qos }), aborted(io.signal)]), log);
         if (io.signal.aborted) break;
         line(io.stdout, `sent ${controller}/${topic} ${reading} qos=${qos}`);
       }

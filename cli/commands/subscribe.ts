@@ -1,4 +1,5 @@
 import { connect } from '../../client/node.js';
+import { logConnection, unlessEnded } from '../connection-log.js';
 import { formatMessage } from '../format.js';
 import { aborted, CONNECTION_OPTIONS, connectionOptions, countOption, line, qosOption, type Command } from '../options.js';
 
@@ -30,11 +31,11 @@ export const subscribe: Command = {
       line(io.stdout, values.json === true ? JSON.stringify(message) : formatMessage(message));
       if (count !== undefined && ++seen >= count) done();
     });
-    client.events.on('error', (e) => line(io.stderr, `error: ${e.message}`));
+    const log = logConnection(client, io);
     try {
-      const granted = await client.subscribe(controller, topic, { qos });
+      const granted = await unlessEnded(client.subscribe(controller, topic, { qos }), log);
       line(io.stderr, `subscribed ${controller}/${topic} qos=${granted}`);
-      await Promise.race([finished, aborted(io.signal)]);
+      await unlessEnded(Promise.race([finished, aborted(io.signal)]), log);
     } finally {
       await client.close();
     }

@@ -24,7 +24,11 @@ export interface QosPolicy {
   expiryGraceMs: number;
   /** How long a pubrel holds an inbound QoS 2 record while handing it on (default 30 s). */
   releaseLeaseMs: number;
-  /** Largest `data`, serialized, that a publish may carry (PROTOCOL §7, default 64 KB). */
+  /**
+   * Largest `data`, serialized, that a publish may carry (default 31 KB = 31,744 bytes). PROTOCOL §7
+   * says 64 KB, but API Gateway closes a connection (1009) that sends a frame over 32 KB, so
+   * no more than that can arrive in one frame; see DEFAULT_MAX_DATA_BYTES.
+   */
   maxDataBytes: number;
   /** Frames per second one connection may send, steadily (PROTOCOL §3 RATE_LIMITED; default 50). */
   rateLimitPerSecond: number;
@@ -38,6 +42,15 @@ export interface QosPolicy {
    */
   maxInflight: number;
 }
+
+/**
+ * API Gateway closes the connection (1009) on an inbound frame over 32 KB (32,768 bytes; local/gateway/limits.ts).
+ * The largest compact publish envelope around `data` (two 128-character names, a 64-character id
+ * of 4-byte characters, `"qos":2`, `"retain":true`, `"dup":false`) is 609 bytes, so 31 KB of data
+ * always leaves room for it, with 415 bytes to spare, in one frame. A larger limit could never be
+ * reached (docs/protocol.md §7).
+ */
+export const DEFAULT_MAX_DATA_BYTES = 31 * 1024;
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -55,7 +68,7 @@ export const DEFAULT_POLICY: QosPolicy = {
   deadLetterTtlMs: 14 * DAY,
   expiryGraceMs: DAY,
   releaseLeaseMs: 30 * SECOND,
-  maxDataBytes: 64 * 1024,
+  maxDataBytes: DEFAULT_MAX_DATA_BYTES,
   rateLimitPerSecond: 50,
   rateLimitBurst: 100,
   maxInflight: 100,

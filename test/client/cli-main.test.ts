@@ -1,7 +1,14 @@
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
-import { COMMANDS, main } from '../../cli/main.js';
-import { parseData, parseDuration } from '../../cli/options.js';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { COMMANDS, errorLine, main } from '../../cli/main.js';
+import { helpText, parseData, parseDuration } from '../../cli/options.js';
+import { waitUntil } from './support/controlled-ws.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 const io = () => {
   const stdout = new PassThrough();
@@ -49,5 +56,50 @@ describe('the qosgate CLI: help and usage', () => {
     const t = io();
     expect(await main(['publish', '--url', 'ws://127.0.0.1:9/dev', '1'], t.io)).toBe(1);
     expect(t.err()).toMatch(/could not connect/);
+  });
+
+  it('a connection error names the URL with its token elided', async () => {
+    const t = io();
+    expect(await main(['publish', '--url', 'ws://127.0.0.1:9/dev?token=eyJhbGciOi.secret.sig', '--token', 'eyJ.other.sig', '1'], t.io)).toBe(1);
+    expect(t.err()).toMatch(/could not connect to ws:\/\/127\.0\.0\.1:9\/dev\?token=…/);
+    expect(t.err()).not.toMatch(/eyJ/);
+  });
+
+  it('an error message that already starts with "qosgate:" (the server code\'s own) is not prefixed twice', () => {
+    expect(errorLine('token', new Error('qosgate: environment variable QOSGATE_JWT_SECRET is required'))).toBe('qosgate token: environment variable QOSGATE_JWT_SECRET is required');
+    expect(errorLine('publish', new Error('could not connect', { cause: new Error('qosgate: boom') }))).toBe('qosgate publish: could not connect (boom)');
+  });
+
+  it.each(COMMANDS.map((c) => c.name))('qosgate %s --help points only at files a clone has', (name) => {
+    const text = helpText(COMMANDS.find((c) => c.name === name)!);
+    for (const path of text.match(/\b[\w./-]+\.(?:md|ts|js|json)\b/g) ?? []) expect(existsSync(`${REPO}${path}`), path).toBe(true);
+    expect(text).not.toMatch(/PROTOCOL(\.md)? §/); // the spec's own file is not in the repository: docs/protocol.md is
+  });
+});
+
+describe('qosgate raw at a terminal', () => {
+  let server: WebSocketServer | undefined;
+  afterEach(async () => {
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    server = undefined;
+  });
+
+  it('an incoming frame clears the prompt line, is printed, and the prompt is drawn again after it', async () => {
+    server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => server!.once('listening', resolve));
+    server.on('connection', (ws) => ws.on('message', () => ws.send('{"type":"pong"}')));
+    const t = io();
+    const stdin = Object.assign(new PassThrough(), { isTTY: true });
+    const controller = new AbortController();
+    const running = main(['raw', '--url', `ws://127.0.0.1:${(server.address() as AddressInfo).port}/dev`], { ...t.io, stdin, signal: controller.signal });
+    await waitUntil(() => t.err().includes('connected'), 'raw to connect');
+    stdin.write('x|ping|\n');
+    await waitUntil(() => t.out().includes('< {"type":"pong"}'), 'the pong');
+    controller.abort();
+    expect(await running).toBe(0);
+    const out = t.out();
+    // Where the pong is printed: the line is cleared first (ESC [2K, cursor to column 1), and "> " follows it.
+    expect(out).toContain('\x1b[2K\x1b[1G< {"type":"pong"}\n> ');
+    expect(out).not.toMatch(/> < /);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { QosgateClient } from '../../client/client.js';
-import { ConnectError } from '../../client/errors.js';
+import { ConnectError, ConnectionRefusedError, SessionTakenOverError } from '../../client/errors.js';
 import { openFakeClient } from './support/client-fixture.js';
 import { fakeWebSocket, FakeTime, settle } from './support/fakes.js';
 
@@ -190,5 +190,91 @@ describe('the client connection: reconnect, resume, ping, re-open', () => {
 
   it('a persistent session needs a clientId', () => {
     expect(() => new QosgateClient({ url: 'ws://h/dev', WebSocket: fakeWebSocket().WebSocket, session: 'persistent' })).toThrow(/clientId/);
+  });
+
+  describe('a refused handshake (PROTOCOL §1: 400, 401, 403 ...)', () => {
+    it('the first connect rejects with the status and the server\'s reason, the token kept out of the message', async () => {
+      const time = new FakeTime();
+      const transport = fakeWebSocket();
+      const client = new QosgateClient({ url: 'ws://qosgate.test/dev?token=secret.jwt.value', controllers: ['nope'], WebSocket: transport.WebSocket, timers: time, clock: time });
+      const opened = client.open().catch((e: unknown) => e);
+      await settle();
+      transport.last().refuse(400, 'unknown controller: nope');
+      const error = await opened;
+      expect(error).toBeInstanceOf(ConnectionRefusedError);
+      expect(error).toBeInstanceOf(ConnectError);
+      expect(error).toMatchObject({ code: 'CONNECT_REFUSED', status: 400, reason: 'unknown controller: nope' });
+      expect((error as Error).message).toBe('could not connect to ws://qosgate.test/dev?token=…: refused (400): unknown controller: nope');
+    });
+
+    it('after a good connection, a refusal retrying cannot change (401) stops the client and says why; unanswered publishes reject with it', async () => {
+      const { client, time, transport, errors } = await openFakeClient();
+      const closes: unknown[] = [];
+      client.events.on('close', (c) => closes.push(c));
+      transport.last().serverClose(1006);
+      const publish = client.publish('sensor', 'temp', 1, { qos: 1 }).catch((e: unknown) => e);
+      await time.advance(1000);
+      transport.last().refuse(401, 'Unauthorized');
+      await time.advance(60_000);
+      expect(transport.sockets).toHaveLength(2); // no third attempt
+      expect(await publish).toBeInstanceOf(ConnectionRefusedError);
+      expect(errors.map((e) => e.message)).toEqual(['could not connect to ws://qosgate.test/dev: refused (401): Unauthorized']);
+      expect(closes.at(-1)).toMatchObject({ reconnecting: false, reason: expect.stringContaining('refused (401)') });
+    });
+
+    it('a refusal that may pass (429, 5xx) is retried with the usual backoff', async () => {
+      const { client, time, transport } = await openFakeClient();
+      const delays: number[] = [];
+      client.events.on('reconnecting', (r) => delays.push(r.delayMs));
+      transport.last().serverClose(1006);
+      for (const status of [503, 429, 500]) {
+        await time.advance(delays.at(-1) as number);
+        transport.last().refuse(status, 'Service Unavailable');
+      }
+      await time.advance(delays.at(-1) as number);
+      transport.last().accept();
+      await settle();
+      expect(client.connected).toBe(true);
+      expect(delays).toHaveLength(4);
+    });
+  });
+
+  describe('a takeover: another client with the same clientId (PROTOCOL §1)', () => {
+    it('closed by the server (1000) right after each open: reported as a takeover, and each reconnect waits longer', async () => {
+      const { client, time, transport, errors } = await openFakeClient({ clientId: 'dev-7', random: () => 0.5 });
+      const takeovers: unknown[] = [];
+      const delays: number[] = [];
+      client.events.on('takeover', (t) => takeovers.push(t));
+      client.events.on('reconnecting', (r) => delays.push(r.delayMs));
+      for (let i = 0; i < 4; i++) {
+        await time.advance(100);
+        transport.last().serverClose(1000, 'Connection Closed Normally');
+        await time.advance(delays.at(-1) as number);
+        transport.last().accept();
+        await settle();
+      }
+      // Equal jitter on a doubling window: 750 of 1000, 1500 of 2000 ... never at once.
+      expect(delays).toEqual([750, 1500, 3000, 6000]);
+      expect(takeovers).toEqual([1, 2, 3, 4].map((count, i) => ({ clientId: 'dev-7', count, delayMs: delays[i] })));
+      expect(errors.at(-1)).toBeInstanceOf(SessionTakenOverError);
+      expect(errors.at(-1)?.message).toMatch(/^session taken over: another connection with clientId dev-7 took the session .*4 times in a row.*reconnecting in 6000 ms/);
+    });
+
+    it('a close 1000 long after the open, one without a clientId, or the client\'s own re-open is no takeover', async () => {
+      const late = await openFakeClient({ clientId: 'dev-7', random: () => 0.5 });
+      const seen: unknown[] = [];
+      late.client.events.on('takeover', (t) => seen.push(t));
+      await late.time.advance(61_000);
+      late.socket().serverClose(1000);
+      const anonymous = await openFakeClient({ random: () => 0.5 });
+      anonymous.client.events.on('takeover', (t) => seen.push(t));
+      anonymous.socket().serverClose(1000);
+      const reopening = await openFakeClient({ clientId: 'dev-8', maxConnectionMs: 1000, random: () => 0.5 });
+      reopening.client.events.on('takeover', (t) => seen.push(t));
+      await reopening.time.advance(1000);
+      await settle();
+      expect(reopening.transport.sockets[0]?.closedWith).toMatchObject({ code: 1000 });
+      expect(seen).toEqual([]);
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,16 @@ describe('FileOutbox on disk', () => {
     await first.delete('c-2');
     const second = new FileOutbox(path);
     expect(await second.list()).toEqual([{ id: 'c-1', controller: 'sensor', topic: 'temp', data: 21, qos: 2, retain: true, awaiting: 'completion', createdAt: 5 }]);
+  });
+
+  it('keeps inbound QoS 2 ids across a restart, and reads a file an older client wrote (no incoming list)', async () => {
+    const path = join(await tempDir(), 'outbox.json');
+    await new FileOutbox(path).putIncoming({ id: 'm-1', until: 99 });
+    expect(await new FileOutbox(path).listIncoming()).toEqual([{ id: 'm-1', until: 99 }]);
+
+    const older = join(await tempDir(), 'outbox.json');
+    await writeFile(older, JSON.stringify({ version: 1, entries: [] }));
+    expect(await new FileOutbox(older).listIncoming()).toEqual([]);
   });
 
   it('writes through a temporary file and a rename: no temporary file is left, the file is whole JSON', async () => {

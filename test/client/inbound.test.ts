@@ -1,6 +1,22 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FileOutbox } from '../../client/file-outbox.js';
 import type { InboundMessage } from '../../client/handlers.js';
+import { MemoryOutbox } from '../../client/memory-outbox.js';
 import { openFakeClient } from './support/client-fixture.js';
+import { waitUntil } from './support/controlled-ws.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+const outboxPath = async (): Promise<string> => {
+  const dir = await mkdtemp(join(tmpdir(), 'qosgate-inbound-'));
+  dirs.push(dir);
+  return join(dir, 'outbox.json');
+};
 
 const message = (over: Record<string, unknown> = {}) => ({ type: 'message', controller: 'monitor', topic: 'temp', data: 21.5, qos: 1, id: 'm1', dup: false, ...over });
 
@@ -91,6 +107,51 @@ describe('the client receiving (PROTOCOL §4, server to client)', () => {
     socket().deliver(message({ qos: 2, id: 'q2' }));
     await time.advance(1);
     expect((client as unknown as { inbound: { remembered: number } }).inbound.remembered).toBe(1);
+  });
+
+  it('QoS 2 across a restart: a new client on the same file store does not run the handler again for an id it handled before the server had its pubrec', async () => {
+    const path = await outboxPath();
+    const runs: Array<[string, unknown, boolean]> = [];
+    const first = await openFakeClient({ outbox: new FileOutbox(path), session: 'persistent', clientId: 'dev-7' });
+    first.client.on('monitor', 'temp', (m) => void runs.push(['first', m.data, m.dup]));
+    first.socket().deliver(message({ qos: 2, id: 'q1', data: 'bill' }));
+    await waitUntil(() => first.socket().actions().includes('pubrec'), 'the pubrec (written once the id is on disk)');
+    expect(runs).toEqual([['first', 'bill', false]]);
+    // The process dies here: the pubrec it wrote never reached the server (the connection is
+    // simply dropped, nothing closed or flushed), so the server sends the message again.
+
+    const store = new FileOutbox(path);
+    const second = await openFakeClient({ outbox: store, session: 'persistent', clientId: 'dev-7' });
+    second.client.on('monitor', 'temp', (m) => void runs.push(['second', m.data, m.dup]));
+    second.socket().deliver(message({ qos: 2, id: 'q1', data: 'bill', dup: true }));
+    await waitUntil(() => second.socket().actions().includes('pubrec'), 'the pubrec');
+    expect(runs).toEqual([['first', 'bill', false]]);
+    expect(second.socket().frames()).toContainEqual({ action: 'pubrec', id: 'q1' });
+
+    // pubrel completes it: answered, and the id leaves the store (the server never sends the message again).
+    second.socket().deliver({ type: 'pubrel', id: 'q1' });
+    await second.time.advance(100);
+    await waitUntil(() => second.socket().actions().includes('msgack'), 'the msgack');
+    expect(second.socket().frames()).toContainEqual({ action: 'msgack', ids: ['q1'] });
+    expect(await store.listIncoming()).toEqual([]);
+    await second.client.close();
+  });
+
+  it('QoS 2: the id is in the store before its pubrec is written, and one whose pubrel never came is dropped from the store when it expires', async () => {
+    const store = new MemoryOutbox();
+    const { client, time, socket } = await openFakeClient({ outbox: store });
+    const storedAtPubrec: unknown[] = [];
+    client.events.on('frameOut', (frame) => {
+      if (frame.includes('"pubrec"')) void store.getIncoming('q1').then((e) => storedAtPubrec.push(e));
+    });
+    client.on('*', '*', () => undefined);
+    socket().deliver(message({ qos: 2, id: 'q1' }));
+    await time.advance(1);
+    expect(storedAtPubrec).toEqual([{ id: 'q1', until: time.now() - 1 + 24 * 60 * 60 * 1000 }]);
+    await time.advance(24 * 60 * 60 * 1000);
+    socket().deliver(message({ qos: 2, id: 'q2' }));
+    await time.advance(1);
+    expect((await store.listIncoming()).map((e) => e.id)).toEqual(['q2']);
   });
 
   it('QoS 0 is handed over and never answered; `*` handlers and the message event see everything', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ServerRefusedError } from '../../client/errors.js';
+import { FrameTooLargeError, ServerRefusedError } from '../../client/errors.js';
+import { frameBytes, MAX_FRAME_BYTES } from '../../client/frame-size.js';
 import { MemoryOutbox } from '../../client/memory-outbox.js';
 import { openFakeClient } from './support/client-fixture.js';
 import { settle } from './support/fakes.js';
@@ -155,5 +156,61 @@ describe('the client publishing (PROTOCOL §4, client to server)', () => {
     await expect(pending).rejects.toMatchObject({ name: 'ClientClosedError', code: 'CLIENT_CLOSED' });
     expect(await outbox.list()).toHaveLength(1);
     await expect(client.publish('sensor', 'temp', 1)).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+  });
+
+  describe('frames over API Gateway\'s 32 KB (a close 1009, not an error frame)', () => {
+    /** Data making a QoS 1 publish frame of exactly `bytes` bytes as first sent (`dup: false`; ids c-N). QoS 0 frames are shorter (no id, no dup). */
+    const dataFor = (bytes: number): string => {
+      const envelope = frameBytes(JSON.stringify({ action: 'publish', controller: 'sensor', topic: 'temp', data: '', qos: 1, id: 'c-1', dup: false }));
+      return 'x'.repeat(bytes - envelope);
+    };
+
+    it('refuses before sending or storing, at every QoS, with an error naming the limit; a frame of exactly 32,768 bytes goes', async () => {
+      const outbox = new MemoryOutbox();
+      const { client, socket } = await openFakeClient({ outbox });
+      for (const qos of [0, 1, 2] as const) {
+        const error = await client.publish('sensor', 'temp', dataFor(MAX_FRAME_BYTES + (qos === 0 ? 100 : 1)), { qos }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(FrameTooLargeError);
+        expect(error).toMatchObject({ code: 'FRAME_TOO_LARGE', limit: 32_768, message: expect.stringContaining('over 32768 bytes (32 KB)') });
+      }
+      expect(socket().sent).toEqual([]);
+      expect(await outbox.list()).toEqual([]);
+      const fits = track(client.publish('sensor', 'temp', dataFor(MAX_FRAME_BYTES), { qos: 1 }));
+      await settle();
+      expect(socket().sent.map(frameBytes)).toEqual([MAX_FRAME_BYTES]);
+      socket().deliver({ type: 'msgack', id: 'c-3' });
+      await settle();
+      expect(fits.settled).toBe('resolved');
+      expect(client.connected).toBe(true);
+    });
+
+    it('counts UTF-8 bytes, not characters', async () => {
+      const { client, socket } = await openFakeClient();
+      // 11,000 euro signs: 11,000 characters but 33,000 bytes.
+      await expect(client.publish('sensor', 'temp', '€'.repeat(11_000))).rejects.toBeInstanceOf(FrameTooLargeError);
+      expect(socket().sent).toEqual([]);
+      expect(frameBytes('€😀a')).toBe(3 + 4 + 1);
+    });
+
+    it('a publish answered by a close 1009 is failed, not resent after the reconnect', async () => {
+      const outbox = new MemoryOutbox();
+      const { client, time, socket, transport } = await openFakeClient({ outbox });
+      const small = track(client.publish('sensor', 'temp', 1, { qos: 1 }));
+      const big = track(client.publish('sensor', 'temp', 'x'.repeat(20_000), { qos: 1 }));
+      await settle();
+      expect(socket().frames().map((f) => f.id)).toEqual(['c-1', 'c-2']);
+      socket().serverClose(1009, 'Frame size exceeds 32 KB limit'); // a gateway with a lower limit than ours
+      await settle();
+      expect(big.settled).toBe('rejected');
+      expect(big.error).toBeInstanceOf(FrameTooLargeError);
+      expect((big.error as Error).message).toContain('closed the connection with 1009 (Frame size exceeds 32 KB limit)');
+      expect((await outbox.list()).map((e) => e.id)).toEqual(['c-1']);
+      await time.advance(1000);
+      transport.last().accept();
+      await settle();
+      expect(transport.sockets).toHaveLength(2);
+      expect(transport.last().frames().map((f) => f.id)).toEqual(['c-1']); // the small one again; the big one never
+      expect(small.settled).toBeUndefined();
+    });
   });
 });

@@ -61,11 +61,49 @@ export function outboxContract(name: string, create: () => Promise<OutboxStore> 
       expect((await store.get('c-1'))?.data).toEqual({ t: 21.5, tags: ['a'] });
     });
 
+    it('remembers inbound QoS 2 ids apart from the entries: put, get, replace, list in order, delete', async () => {
+      const store = await create();
+      await store.put(entry('q-1'));
+      for (const id of ['q-3', 'q-1', 'q-2']) await store.putIncoming({ id, until: 5000 });
+      await store.putIncoming({ id: 'q-3', until: 9000 });
+      expect(await store.getIncoming('q-3')).toEqual({ id: 'q-3', until: 9000 });
+      expect(await store.getIncoming('q-9')).toBeUndefined();
+      expect((await store.listIncoming()).map((e) => e.id)).toEqual(['q-3', 'q-1', 'q-2']);
+      await store.deleteIncoming('q-1');
+      await store.deleteIncoming('q-404');
+      expect(await store.listIncoming()).toEqual([{ id: 'q-3', until: 9000 }, { id: 'q-2', until: 5000 }]);
+      // The two kinds share ids without touching each other (a server id may look like a client's).
+      expect((await store.list()).map((e) => e.id)).toEqual(['q-1']);
+      await store.delete('q-2');
+      expect(await store.getIncoming('q-2')).toEqual({ id: 'q-2', until: 5000 });
+    });
+
+    it('copies inbound ids in and out', async () => {
+      const store = await create();
+      const original = { id: 'q-1', until: 5000 };
+      await store.putIncoming(original);
+      original.until = 1;
+      const got = (await store.getIncoming('q-1'))!;
+      got.until = 2;
+      expect(await store.getIncoming('q-1')).toEqual({ id: 'q-1', until: 5000 });
+    });
+
     it('takes many changes at once without losing one', async () => {
       const store = await create();
       await Promise.all(Array.from({ length: 30 }, (_, i) => store.put(entry(`c-${i}`))));
       await Promise.all(Array.from({ length: 15 }, (_, i) => store.delete(`c-${i * 2}`)));
       expect((await store.list()).map((e) => e.id)).toEqual(Array.from({ length: 15 }, (_, i) => `c-${i * 2 + 1}`));
+    });
+
+    it('takes many inbound and outbound changes at once without losing one', async () => {
+      const store = await create();
+      await Promise.all([
+        ...Array.from({ length: 20 }, (_, i) => store.putIncoming({ id: `q-${i}`, until: i })),
+        ...Array.from({ length: 20 }, (_, i) => store.put(entry(`c-${i}`))),
+      ]);
+      await Promise.all(Array.from({ length: 10 }, (_, i) => store.deleteIncoming(`q-${i * 2}`)));
+      expect((await store.listIncoming()).map((e) => e.id)).toEqual(Array.from({ length: 10 }, (_, i) => `q-${i * 2 + 1}`));
+      expect(await store.list()).toHaveLength(20);
     });
   });
 }

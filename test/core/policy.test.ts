@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, resendDelay } from '../../lambdas/core/policy.js';
+import { parseFrame } from '../../lambdas/core/frames/parse-frame.js';
+import { DEFAULT_MAX_DATA_BYTES, DEFAULT_POLICY, resendDelay } from '../../lambdas/core/policy.js';
+import { DEFAULT_LIMITS } from '../../local/gateway/limits.js';
 
 describe('resend policy', () => {
   it('defaults to PROTOCOL §4: 10 s ack timeout, 5 min cap, 20 attempts, 24 h TTL', () => {
@@ -16,5 +18,18 @@ describe('resend policy', () => {
 
   it('stays finite for absurd attempt counts', () => {
     expect(resendDelay(DEFAULT_POLICY, 10_000)).toBe(300_000);
+  });
+});
+
+describe('the data limit (PROTOCOL §7) against API Gateway\'s 32 KB frame limit', () => {
+  /** The largest publish a client can write compactly: longest names, an id of 64 four-byte characters, every flag. */
+  const largestFrame = (dataBytes: number): string =>
+    JSON.stringify({ action: 'publish', controller: 'c'.repeat(128), topic: 't'.repeat(128), data: 'x'.repeat(dataBytes - 2), qos: 2, id: '😀'.repeat(64), retain: true, dup: false });
+
+  it('data of the default limit, in the largest envelope, fits in one frame that API Gateway takes, and the server accepts it', () => {
+    const frame = largestFrame(DEFAULT_POLICY.maxDataBytes);
+    expect(Buffer.byteLength(frame, 'utf8')).toBeLessThanOrEqual(DEFAULT_LIMITS.maxFrameBytes);
+    expect(parseFrame(frame, { maxDataBytes: DEFAULT_POLICY.maxDataBytes })).toMatchObject({ action: 'publish', qos: 2 });
+    expect(DEFAULT_POLICY.maxDataBytes).toBe(DEFAULT_MAX_DATA_BYTES);
   });
 });

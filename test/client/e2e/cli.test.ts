@@ -96,4 +96,41 @@ describe('the qosgate CLI against the local runtime', { timeout: 60_000 }, () =>
     expect(await refused.exited).toBe(1);
     expect(refused.stderr).toContain('temp must be a number');
   });
+
+  it('a refused connection says why, in the library commands and in raw, and exits 1', async () => {
+    const monitor = run('monitor', '--url', runtime.url, '--controller', 'nope');
+    expect(await monitor.exited).toBe(1);
+    expect(monitor.stderr).toBe(`qosgate monitor: could not connect to ${runtime.url}: refused (400): unknown controller: nope\n`);
+    const raw = run('raw', '--url', runtime.url, '--controllers', 'nope');
+    expect(await raw.exited).toBe(1);
+    expect(raw.stderr).toContain('refused (400): unknown controller: nope');
+    expect(raw.stderr).not.toContain('Unexpected server response');
+  });
+
+  it('a publish too large for one frame fails at every QoS with an error naming the limit; nothing is printed as published', async () => {
+    for (const qos of ['0', '1']) {
+      const publisher = run('publish', '--url', runtime.url, '--qos', qos, '--controller', 'monitor', '--topic', 'big', 'x'.repeat(40_000));
+      expect(await publisher.exited).toBe(1);
+      expect(publisher.stdout).toBe('');
+      expect(publisher.stderr).toMatch(/^qosgate publish: frame too large: \d+ bytes, and API Gateway closes the connection \(1009\) on a frame over 32768 bytes/);
+    }
+  });
+
+  it('the token is never printed whole: the connected line shows token=…', async () => {
+    const secret = 'eyJhbGciOiJIUzI1NiJ9.not-checked-here.signature';
+    const monitor = run('monitor', '--url', runtime.url, '--token', secret);
+    await monitor.waitForOutput(/connected/, 'the monitor to connect');
+    expect(monitor.stderr).toMatch(/connected ws:\/\/\S+token=…/);
+    expect(`${monitor.stdout}${monitor.stderr}`).not.toContain('not-checked-here');
+  });
+
+  it('two monitors with one client id: each prints the takeover and backs off', async () => {
+    const first = run('monitor', '--url', runtime.url, '--client-id', 'cli-twin');
+    await first.waitForOutput(/connected/, 'the first monitor');
+    const second = run('monitor', '--url', runtime.url, '--client-id', 'cli-twin');
+    await first.waitForOutput(/error: session taken over: another connection with clientId cli-twin took the session/, 'the first monitor to report the takeover');
+    await second.waitForOutput(/session taken over/, 'the second monitor to report one');
+    expect(first.stderr).toMatch(/session taken over: .*1 time in a row\); reconnecting in \d+ ms/);
+  });
+
 });

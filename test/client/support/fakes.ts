@@ -56,6 +56,7 @@ export class FakeSocket implements WebSocketLike {
   onclose: ((event: { code: number; reason: string }) => void) | null = null;
   onerror: ((event: unknown) => void) | null = null;
   closedWith: { code?: number; reason?: string } | undefined;
+  refusal: { status: number; body: string } | undefined;
 
   constructor(readonly url: string) {}
 
@@ -79,6 +80,12 @@ export class FakeSocket implements WebSocketLike {
 
   deliver(frame: object): void {
     this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+
+  /** Refuses the handshake with an HTTP error, as the Node transport reports it (a refusal, then close 1006). */
+  refuse(status: number, body: string): void {
+    this.refusal = { status, body };
+    this.serverClose(1006, '');
   }
 
   serverClose(code = 1006, reason = ''): void {
