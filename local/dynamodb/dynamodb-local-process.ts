@@ -39,6 +39,8 @@ export interface DynamoDbLocalOptions {
   corsOrigins?: string[];
   /** DynamoDB Local's output, line by line, and what this module does (stale process killed). */
   log?: (line: string) => void;
+  /** Only what this module does (a stale process killed), without DynamoDB Local's own output. */
+  notes?: (line: string) => void;
   /** The java executable. Default: `java` on the PATH. */
   java?: string;
   /** How long to wait for it to answer; the JVM usually needs 1-3 s. Default 60 s. */
@@ -82,10 +84,14 @@ const STOP_GRACE_MS = 5000;
 /** Starts DynamoDB Local and resolves once it answers ListTables. */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const log = options.log ?? (() => {});
+  const note = (line: string) => {
+    log(line);
+    options.notes?.(line);
+  };
   const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
   if (dataDir !== undefined) {
     mkdirSync(dataDir, { recursive: true });
-    await killStaleProcess(dataDir, log);
+    await killStaleProcess(dataDir, note);
   }
   const port = options.port ?? (await freePort());
   const endpoint = `http://${DYNAMODB_LOCAL_HOST}:${port}`;
