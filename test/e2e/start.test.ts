@@ -16,14 +16,26 @@ import { TestClient } from '../support/ws-client.js';
  * dies under it.
  */
 
-/** Runs `npm start` with `args` until it exits by itself; its exit code and all it printed. */
-function runStart(args: string[]): Promise<{ code: number | null; output: string }> {
+/**
+ * Runs `npm start` with `args` until it exits by itself: its exit code and all it printed. One
+ * that is still running after `guardMs` (it started when it should have refused) is killed with
+ * its whole process group, java included, and reported as code 'still running'.
+ */
+function runStart(args: string[], guardMs = 45_000): Promise<{ code: number | null | 'still running'; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', ...args], { cwd: process.cwd(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
+    let guarded = false;
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('close', (code) => resolve({ code, output }));
+    const guard = setTimeout(() => {
+      guarded = true;
+      process.kill(-(child.pid as number), 'SIGKILL');
+    }, guardMs);
+    child.once('close', (code) => {
+      clearTimeout(guard);
+      resolve({ code: guarded ? 'still running' : code, output });
+    });
   });
 }
 
