@@ -25,6 +25,9 @@ import { freePort } from '../free-port.js';
  *     which asks the kernel to SIGKILL it when its parent dies (Node has no prctl of its own).
  *   - And if java survived anyway (another OS, or no setpriv), the pid file in the data folder
  *     lets the next start on that folder find and kill it before two processes share one file.
+ *     The local runtime gets here only once it holds the folder's lock (local/data-folder-lock.ts),
+ *     that is when the runtime that started that java is gone: a running runtime's database is
+ *     never taken for a stale one.
  */
 
 export interface DynamoDbLocalOptions {
