@@ -1,10 +1,13 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createFunction, type LambdaHandler } from '../lambdas/entry/functions.js';
 import type { WiringOverrides } from '../lambdas/entry/wiring.js';
 import type { Logger } from '../lambdas/ports/logger.js';
 import { ensureTables } from './dynamodb/create-tables-from-template.js';
-import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb/dynamodb-local-process.js';
+import { DYNAMODB_LOCAL_HOST, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb/dynamodb-local-process.js';
+import { lockDataFolder, type DataFolderLock } from './data-folder-lock.js';
+import { freePort } from './free-port.js';
+import { assertPortFree, freePortOn } from './port-check.js';
 import { createDashboard } from './dashboard/index.js';
 import { silentFrameLog, type FrameLog } from './frame-log.js';
 import { startGateway, type Gateway, type GatewayFunction, type GatewayRoutes } from './gateway/index.js';
@@ -36,6 +39,27 @@ export interface LocalRuntimeOptions {
   onInvocation?: (functionId: string, durationMs: number) => void;
   /** Serve the live dashboard at http://host:port/ (local/dashboard; default true). */
   dashboard?: boolean;
+  /** Each step of the start as it happens (`npm start` prints them; nothing by default). */
+  onProgress?: (step: StartStep, message: string) => void;
+}
+
+/** The steps of a start, in order. */
+export type StartStep = 'synth' | 'database' | 'tables' | 'listening';
+
+/** DynamoDB Local died under a running runtime (killed, crashed): nothing can be served without it. */
+export class DatabaseLostError extends Error {
+  override readonly name = 'DatabaseLostError';
+  constructor(
+    readonly pid: number,
+    readonly exit: { code: number | null; signal: NodeJS.Signals | null },
+    readonly dataDir: string | undefined,
+  ) {
+    super(
+      `DynamoDB Local (pid ${pid}) exited under the running runtime (${exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`}). ` +
+        `Nothing can be served without it, so the runtime stopped its WebSocket server, schedules and dashboard` +
+        `${dataDir ? `; the data in ${dataDir} is kept, start again to serve it` : ''}.`,
+    );
+  }
 }
 
 export interface LocalRuntime {
@@ -51,6 +75,17 @@ export interface LocalRuntime {
   environments: Record<string, Record<string, string>>;
   /** http://host:port/: the live dashboard (absent with `dashboard: false`). */
   dashboardUrl?: string;
+  /** DynamoDB Local's java process. */
+  dynamodbPid: number;
+  /** The data folder it holds the lock of (absent with `inMemory`). */
+  dataDir?: string;
+  /**
+   * Resolves if a part the runtime cannot serve without dies under it (DynamoDB Local), once
+   * the runtime has stopped everything it started; never after stop(). `npm start` prints it
+   * and exits non-zero.
+   */
+  failed: Promise<DatabaseLostError>;
+  /** Stops everything it started and releases the data folder. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -61,15 +96,60 @@ export interface LocalRuntime {
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const frameLog = options.frameLog ?? silentFrameLog;
-  const model = readAppModel(synthTemplate(options.context ? { context: options.context } : {}));
+  const progress = options.onProgress ?? (() => {});
+  const since = (started: number) => `${Math.round(performance.now() - started)} ms`;
 
-  const dynamodb: DynamoDbLocal = await startDynamoDbLocal(options.inMemory ? {} : { dataDir: options.dataDir ?? join(LOCAL_STATE_DIR, 'data') });
-  const cleanups: Array<() => Promise<void>> = [() => dynamodb.stop()];
+  let started = performance.now();
+  progress('synth', 'synthesizing the app (the CDK stack, as cdk synth would)');
+  const model = readAppModel(synthTemplate(options.context ? { context: options.context } : {}));
+  progress('synth', `template: ${Object.keys(model.functions).length} functions, ${model.routes.length} routes, ${model.tables.length} tables, stage ${model.stageName} (${since(started)})`);
+
+  // Every port is known and checked, and the data folder locked, before anything is started or
+  // killed: a second start on a running one's folder or port must leave the running one alone.
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port === 0 ? await freePortOn(host) : (options.port ?? 3001);
+  const dynamodbPort = await freePort();
+  const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? join(LOCAL_STATE_DIR, 'data'));
+  const cleanups: Array<() => Promise<void>> = [];
+  let lock: DataFolderLock | undefined;
+  if (dataDir !== undefined) {
+    lock = lockDataFolder(
+      dataDir,
+      {
+        ports: { gateway: port, dynamodb: dynamodbPort },
+        urls: {
+          websocket: `ws://${authority}/${model.stageName}`,
+          ...(options.dashboard === false ? {} : { dashboard: `http://${authority}/` }),
+          dynamodb: `http://${DYNAMODB_LOCAL_HOST}:${dynamodbPort}`,
+        },
+      },
+      (line) => progress('database', line),
+    );
+    const held = lock;
+    cleanups.push(async () => held.release());
+  }
   try {
+    await assertPortFree(host, port);
+
+    started = performance.now();
+    progress('database', `starting DynamoDB Local on ${DYNAMODB_LOCAL_HOST}:${dynamodbPort} (${dataDir === undefined ? 'in memory' : `data in ${dataDir}`}); the JVM takes a few seconds`);
+    const dynamodb: DynamoDbLocal = await startDynamoDbLocal({
+      ...(dataDir === undefined ? {} : { dataDir }),
+      port: dynamodbPort,
+      // Browsers may call it only from the runtime's own pages.
+      corsOrigins: [`http://${authority}`],
+      notes: (line) => progress('database', line),
+    });
+    cleanups.unshift(() => dynamodb.stop());
+    progress('database', `DynamoDB Local ready on ${dynamodb.endpoint}, pid ${dynamodb.pid} (${since(started)})`);
+
+    started = performance.now();
     localAwsEnvironment(dynamodb.endpoint);
     const client = new DynamoDBClient({});
     const tableNames = await ensureTables(client, model);
     client.destroy();
+    progress('tables', `${Object.values(tableNames).join(', ')} ready (${since(started)})`);
 
     const environments: Record<string, Record<string, string>> = {};
     const functions: Record<string, GatewayFunction> = {};
@@ -79,8 +159,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         : createDashboard({ stage: model.stageName, dynamodbEndpoint: dynamodb.endpoint, environment: () => Object.assign({}, ...Object.values(environments)) });
     const gateway: Gateway = await startGateway(
       {
-        host: options.host ?? '127.0.0.1',
-        port: options.port ?? 3001,
+        host,
+        port,
         stage: model.stageName,
         ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
         ...(options.maxConnectionMs !== undefined ? { maxConnectionMs: options.maxConnectionMs } : {}),
@@ -113,15 +193,30 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       cleanups.unshift(() => schedules?.stop() ?? Promise.resolve());
     }
 
+    progress('listening', `${gateway.url}${dashboard ? ` and the dashboard on ${new URL(gateway.callbackUrl).origin}/` : ''}`);
+
+    let stopped: Promise<void> | undefined;
+    const stop = (): Promise<void> => (stopped ??= runAll(cleanups));
+    // A database that dies under the runtime is not a state it can serve from (every connect
+    // would answer 500): stop the rest too, and say why.
+    const failed = dynamodb.exited.then(async (exit) => {
+      if (stopped) return new Promise<never>(() => {});
+      const error = new DatabaseLostError(dynamodb.pid, exit, dataDir);
+      await stop().catch(() => {});
+      return error;
+    });
     return {
       url: gateway.url,
       callbackUrl: gateway.callbackUrl,
       dynamodbEndpoint: dynamodb.endpoint,
+      dynamodbPid: dynamodb.pid,
+      ...(dataDir === undefined ? {} : { dataDir }),
       model,
       tableNames,
       environments,
       ...(dashboard ? { dashboardUrl: `${new URL(gateway.callbackUrl).origin}/` } : {}),
-      stop: () => runAll(cleanups),
+      failed,
+      stop,
     };
   } catch (error) {
     await runAll(cleanups);

