@@ -1,5 +1,5 @@
 import type { Node } from 'constructs';
-import { DEFAULT_SWEEP, isPositiveInteger, POLICY_ENV, settingRule, SWEEP_ENV, type SweepConfig } from '../lambdas/config.js';
+import { CLOCK_TOLERANCE_RULE, DEFAULT_SWEEP, isClockTolerance, isPositiveInteger, POLICY_ENV, settingRule, SWEEP_ENV, type SweepConfig } from '../lambdas/config.js';
 import type { QosPolicy } from '../lambdas/core/policy.js';
 
 /**
@@ -31,6 +31,11 @@ export interface QosgateConfig {
   jwtIssuer?: string;
   /** The `aud` every token must carry (checked when set; Cognito ID tokens: the app client id). */
   jwtAudience?: string;
+  /**
+   * Seconds a token may be past its `exp` or before its `nbf` (clock skew between the issuer and
+   * Lambda); the authorizer's default is 30. Set on the authorizer as JWT_CLOCK_TOLERANCE_SECONDS.
+   */
+  jwtClockToleranceSeconds?: number;
   /**
    * Keep the tables (RETAIN, deletion protection) and the log groups when the stack is deleted
    * or a resource replaced. Defaults to true on a production stage (PRODUCTION_STAGES).
@@ -82,6 +87,7 @@ export const CONTEXT_KEYS = {
   jwksUrl: 'qosgate:jwksUrl',
   jwtIssuer: 'qosgate:jwtIssuer',
   jwtAudience: 'qosgate:jwtAudience',
+  jwtClockToleranceSeconds: 'qosgate:jwtClockToleranceSeconds',
   retainData: 'qosgate:retainData',
   resendAlarmThreshold: 'qosgate:resendAlarmThreshold',
   throttle: 'qosgate:throttle',
@@ -175,6 +181,12 @@ export function resolveConfig(partial: Partial<QosgateConfig> = {}): QosgateConf
     if (partial[key] !== undefined && !authRequired) throw new ConfigError(`qosgate: ${key} is set but authRequired is false: nothing would check tokens`);
     if (partial[key] === '') throw new ConfigError(`qosgate: ${key} must not be empty`);
   }
+  if (partial.jwtClockToleranceSeconds !== undefined) {
+    if (!authRequired) throw new ConfigError('qosgate: jwtClockToleranceSeconds is set but authRequired is false: nothing would check tokens');
+    if (!isClockTolerance(partial.jwtClockToleranceSeconds)) {
+      throw new ConfigError(`qosgate: jwtClockToleranceSeconds must be ${CLOCK_TOLERANCE_RULE}, got ${JSON.stringify(partial.jwtClockToleranceSeconds)}`);
+    }
+  }
   const resendAlarmThreshold = partial.resendAlarmThreshold ?? DEFAULTS.resendAlarmThreshold;
   positive('resendAlarmThreshold', resendAlarmThreshold);
   const throttle = { ...DEFAULTS.throttle, ...checkedNumbers('throttle', partial.throttle ?? {}, Object.keys(DEFAULTS.throttle)) };
@@ -189,6 +201,7 @@ export function resolveConfig(partial: Partial<QosgateConfig> = {}): QosgateConf
     ...(partial.jwksUrl !== undefined ? { jwksUrl: partial.jwksUrl } : {}),
     ...(partial.jwtIssuer !== undefined ? { jwtIssuer: partial.jwtIssuer } : {}),
     ...(partial.jwtAudience !== undefined ? { jwtAudience: partial.jwtAudience } : {}),
+    ...(partial.jwtClockToleranceSeconds !== undefined ? { jwtClockToleranceSeconds: partial.jwtClockToleranceSeconds } : {}),
     retainData: partial.retainData ?? PRODUCTION_STAGES.includes(stageName.toLowerCase()),
     resendAlarmThreshold,
     throttle,
@@ -219,6 +232,7 @@ export function configFromContext(node: Node): QosgateConfig {
     jwksUrl: contextString(node, CONTEXT_KEYS.jwksUrl) || undefined,
     jwtIssuer: contextString(node, CONTEXT_KEYS.jwtIssuer) || undefined,
     jwtAudience: contextString(node, CONTEXT_KEYS.jwtAudience) || undefined,
+    jwtClockToleranceSeconds: contextNumber(node, CONTEXT_KEYS.jwtClockToleranceSeconds),
     retainData: contextBoolean(node, CONTEXT_KEYS.retainData),
     resendAlarmThreshold: contextNumber(node, CONTEXT_KEYS.resendAlarmThreshold),
     throttle: contextObject(node, CONTEXT_KEYS.throttle),
