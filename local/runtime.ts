@@ -8,6 +8,7 @@ import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb/dynamodb-loca
 import { createDashboard } from './dashboard/index.js';
 import { silentFrameLog, type FrameLog } from './frame-log.js';
 import { startGateway, type Gateway, type GatewayFunction, type GatewayRoutes } from './gateway/index.js';
+import { writeRuntimeFile } from './runtime-file.js';
 import { startSchedules, type Schedules } from './schedules.js';
 import { readAppModel, resolveEnvironment, type AppModel } from './template/app-model.js';
 import { LOCAL_STATE_DIR, synthTemplate } from './template/synth.js';
@@ -112,6 +113,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       schedules = startSchedules(model.schedules, functions, (error) => frameLog.note(`Schedule failed: ${String(error)}`));
       cleanups.unshift(() => schedules?.stop() ?? Promise.resolve());
     }
+
+    cleanups.unshift(writeRuntimeFile(options.inMemory ? undefined : (options.dataDir ?? join(LOCAL_STATE_DIR, 'data')), { stage: model.stageName, url: gateway.url, callbackUrl: gateway.callbackUrl, dynamodbEndpoint: dynamodb.endpoint, environments }));
 
     return {
       url: gateway.url,
