@@ -85,7 +85,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         stage: model.stageName,
         ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
         ...(options.maxConnectionMs !== undefined ? { maxConnectionMs: options.maxConnectionMs } : {}),
-        observer: dashboard ? dashboard.observe({ frameIn: frameLog.frameIn, frameOut: frameLog.frameOut }) : { frameIn: frameLog.frameIn, frameOut: frameLog.frameOut },
+        observer: dashboard ? dashboard.observe(frameLog) : frameLog,
         ...(dashboard ? { httpFallback: dashboard.handleRequest } : {}),
       },
       ({ callbackUrl }): GatewayRoutes => {
