@@ -64,8 +64,32 @@ export const AUTH_ENV = {
   jwksUrl: 'JWKS_URL',
   issuer: 'JWT_ISSUER',
   audience: 'JWT_AUDIENCE',
+  clockToleranceSeconds: 'JWT_CLOCK_TOLERANCE_SECONDS',
   localSecret: 'QOSGATE_JWT_SECRET',
 } as const;
+
+/** The most tolerance accepted: more would make a token's `exp` mean little. */
+export const MAX_JWT_CLOCK_TOLERANCE_SECONDS = 300;
+
+/** A whole number of seconds from 0 (exact clocks) to {@link MAX_JWT_CLOCK_TOLERANCE_SECONDS}. */
+export function isClockTolerance(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_JWT_CLOCK_TOLERANCE_SECONDS;
+}
+
+export const CLOCK_TOLERANCE_RULE = `a whole number of seconds from 0 to ${MAX_JWT_CLOCK_TOLERANCE_SECONDS}`;
+
+/**
+ * JWT_CLOCK_TOLERANCE_SECONDS (set from `qosgate:jwtClockToleranceSeconds`): seconds a token may
+ * be past its `exp` or before its `nbf`; `undefined` when unset (the verifier's default, 30 s).
+ * A bad value stops the Authorizer at cold start.
+ */
+export function readJwtClockTolerance(env: Env): number | undefined {
+  const raw = env[AUTH_ENV.clockToleranceSeconds];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!isClockTolerance(value)) throw new Error(`qosgate: ${AUTH_ENV.clockToleranceSeconds} must be ${CLOCK_TOLERANCE_RULE}, got "${raw}"`);
+  return value;
+}
 
 /**
  * The HS256 key `npm start -- --auth` uses when QOSGATE_JWT_SECRET is not set, and `qosgate token`

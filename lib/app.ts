@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { configFromContext } from './config.js';
+import { configFromContext, stackNameFor } from './config.js';
 import { PROJECT_ROOT } from './constructs/qos-function.js';
 import { QosgateStack } from './qosgate-stack.js';
 
-/** The stack's construct id: `npx cdk synth` writes `Qosgate.template.json` from it. */
+/**
+ * The stack's construct id: `npx cdk synth` writes `Qosgate.template.json` from it, and
+ * `cdk deploy Qosgate` selects it. The CloudFormation stack NAME follows the stage
+ * (`Qosgate-dev`, `Qosgate-prod`: stackNameFor), so stages never share a stack.
+ */
 export const STACK_ID = 'Qosgate';
 
 export const STACK_DESCRIPTION = 'qosgate: WebSocket messaging with MQTT-style QoS 0/1/2';
@@ -53,9 +57,11 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Qo
     // Left unset unless asked, so CDK_VALIDATION and `cdk synth --no-validation` still apply.
     ...(options.validate === false ? { builtinCloudFormationValidation: false } : {}),
   });
+  const config = configFromContext(app.node);
   const stack = new QosgateStack(app, STACK_ID, {
+    stackName: stackNameFor(config.stageName),
     description: STACK_DESCRIPTION,
-    config: configFromContext(app.node),
+    config,
   });
   return { app, stack };
 }

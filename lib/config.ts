@@ -1,5 +1,5 @@
 import type { Node } from 'constructs';
-import { DEFAULT_SWEEP, isPositiveInteger, POLICY_ENV, settingRule, SWEEP_ENV, type SweepConfig } from '../lambdas/config.js';
+import { CLOCK_TOLERANCE_RULE, DEFAULT_SWEEP, isClockTolerance, isPositiveInteger, POLICY_ENV, settingRule, SWEEP_ENV, type SweepConfig } from '../lambdas/config.js';
 import type { QosPolicy } from '../lambdas/core/policy.js';
 
 /**
@@ -31,6 +31,11 @@ export interface QosgateConfig {
   jwtIssuer?: string;
   /** The `aud` every token must carry (checked when set; Cognito ID tokens: the app client id). */
   jwtAudience?: string;
+  /**
+   * Seconds a token may be past its `exp` or before its `nbf` (clock skew between the issuer and
+   * Lambda); the authorizer's default is 30. Set on the authorizer as JWT_CLOCK_TOLERANCE_SECONDS.
+   */
+  jwtClockToleranceSeconds?: number;
   /**
    * Keep the tables (RETAIN, deletion protection) and the log groups when the stack is deleted
    * or a resource replaced. Defaults to true on a production stage (PRODUCTION_STAGES).
@@ -82,10 +87,71 @@ export const CONTEXT_KEYS = {
   jwksUrl: 'qosgate:jwksUrl',
   jwtIssuer: 'qosgate:jwtIssuer',
   jwtAudience: 'qosgate:jwtAudience',
+  jwtClockToleranceSeconds: 'qosgate:jwtClockToleranceSeconds',
   retainData: 'qosgate:retainData',
   resendAlarmThreshold: 'qosgate:resendAlarmThreshold',
   throttle: 'qosgate:throttle',
 } as const;
+
+/**
+ * A setting the synth refuses. `bin/qosgate.ts` prints its message alone (no stack trace) and
+ * exits 1, so `cdk synth` / `cdk deploy` show what is wrong and nothing else.
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** The prefix every qosgate context key has: any other key under it is a typo. */
+const CONTEXT_PREFIX = 'qosgate:';
+
+/**
+ * Refuses a `qosgate:*` context key that is none of {@link CONTEXT_KEYS}, naming the nearest
+ * known one: `-c qosgate:stageNam=prod` would otherwise deploy the `dev` stage.
+ */
+export function checkContextKeys(keys: Iterable<string>): void {
+  const known: string[] = Object.values(CONTEXT_KEYS);
+  const unknown = [...keys].filter((key) => key.startsWith(CONTEXT_PREFIX) && !known.includes(key));
+  if (unknown.length === 0) return;
+  const described = unknown.map((key) => `"${key}" (did you mean "${nearest(key, known)}"?)`);
+  throw new ConfigError(`qosgate: unknown context key ${described.join(', ')}; known keys: ${known.join(', ')}`);
+}
+
+/** The known key with the smallest edit distance to `key`, ignoring case (the first on a tie). */
+function nearest(key: string, known: readonly string[]): string {
+  let best = known[0] ?? '';
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions, one row at a time. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/**
+ * The CloudFormation stack name of a stage: `Qosgate-dev`, `Qosgate-prod`. Each stage is its own
+ * stack, so deploying `dev` never updates (or replaces) `prod` in the same account and region.
+ * Stack names allow no `_`, so it becomes `-` (`prod_2` → `Qosgate-prod-2`).
+ */
+export function stackNameFor(stageName: string): string {
+  return `Qosgate-${stageName.replaceAll('_', '-')}`;
+}
+
+/** CloudFormation's limit on a stack name's length. */
+const STACK_NAME_MAX = 128;
 
 /** API Gateway stage names: letters, digits, hyphens and underscores, at most 128. */
 const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
@@ -97,20 +163,29 @@ const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 export function resolveConfig(partial: Partial<QosgateConfig> = {}): QosgateConfig {
   const stageName = partial.stageName ?? DEFAULT_STAGE_NAME;
   if (!STAGE_NAME.test(stageName)) {
-    throw new Error(`qosgate: stage name must match ${STAGE_NAME}, got "${stageName}"`);
+    throw new ConfigError(`qosgate: stage name must match ${STAGE_NAME}, got "${stageName}"`);
+  }
+  if (stackNameFor(stageName).length > STACK_NAME_MAX) {
+    throw new ConfigError(`qosgate: stage name must be at most ${STACK_NAME_MAX - stackNameFor('').length} characters, so that its stack name ${stackNameFor('')}<stage> fits CloudFormation's ${STACK_NAME_MAX}`);
   }
   const logLevel = partial.logLevel ?? DEFAULTS.logLevel;
-  if (!LOG_LEVELS.includes(logLevel)) throw new Error(`qosgate: logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`qosgate: logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   const logRetentionDays = partial.logRetentionDays ?? DEFAULTS.logRetentionDays;
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
-    throw new Error(`qosgate: logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${JSON.stringify(logRetentionDays)}`);
+    throw new ConfigError(`qosgate: logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${JSON.stringify(logRetentionDays)}`);
   }
-  if (partial.alarmEmail !== undefined && !EMAIL.test(partial.alarmEmail)) throw new Error(`qosgate: alarmEmail is not an e-mail address: "${partial.alarmEmail}"`);
+  if (partial.alarmEmail !== undefined && !EMAIL.test(partial.alarmEmail)) throw new ConfigError(`qosgate: alarmEmail is not an e-mail address: "${partial.alarmEmail}"`);
   const authRequired = partial.authRequired ?? DEFAULTS.authRequired;
-  if (partial.jwksUrl !== undefined && !/^https:\/\/[^\s/]+\/\S*$/.test(partial.jwksUrl)) throw new Error(`qosgate: jwksUrl must be an https:// URL, got "${partial.jwksUrl}"`);
+  if (partial.jwksUrl !== undefined && !/^https:\/\/[^\s/]+\/\S*$/.test(partial.jwksUrl)) throw new ConfigError(`qosgate: jwksUrl must be an https:// URL, got "${partial.jwksUrl}"`);
   for (const key of ['jwksUrl', 'jwtIssuer', 'jwtAudience'] as const) {
-    if (partial[key] !== undefined && !authRequired) throw new Error(`qosgate: ${key} is set but authRequired is false: nothing would check tokens`);
-    if (partial[key] === '') throw new Error(`qosgate: ${key} must not be empty`);
+    if (partial[key] !== undefined && !authRequired) throw new ConfigError(`qosgate: ${key} is set but authRequired is false: nothing would check tokens`);
+    if (partial[key] === '') throw new ConfigError(`qosgate: ${key} must not be empty`);
+  }
+  if (partial.jwtClockToleranceSeconds !== undefined) {
+    if (!authRequired) throw new ConfigError('qosgate: jwtClockToleranceSeconds is set but authRequired is false: nothing would check tokens');
+    if (!isClockTolerance(partial.jwtClockToleranceSeconds)) {
+      throw new ConfigError(`qosgate: jwtClockToleranceSeconds must be ${CLOCK_TOLERANCE_RULE}, got ${JSON.stringify(partial.jwtClockToleranceSeconds)}`);
+    }
   }
   const resendAlarmThreshold = partial.resendAlarmThreshold ?? DEFAULTS.resendAlarmThreshold;
   positive('resendAlarmThreshold', resendAlarmThreshold);
@@ -126,6 +201,7 @@ export function resolveConfig(partial: Partial<QosgateConfig> = {}): QosgateConf
     ...(partial.jwksUrl !== undefined ? { jwksUrl: partial.jwksUrl } : {}),
     ...(partial.jwtIssuer !== undefined ? { jwtIssuer: partial.jwtIssuer } : {}),
     ...(partial.jwtAudience !== undefined ? { jwtAudience: partial.jwtAudience } : {}),
+    ...(partial.jwtClockToleranceSeconds !== undefined ? { jwtClockToleranceSeconds: partial.jwtClockToleranceSeconds } : {}),
     retainData: partial.retainData ?? PRODUCTION_STAGES.includes(stageName.toLowerCase()),
     resendAlarmThreshold,
     throttle,
@@ -136,7 +212,7 @@ export function resolveConfig(partial: Partial<QosgateConfig> = {}): QosgateConf
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 function positive(what: string, value: unknown): void {
-  if (!isPositiveInteger(value)) throw new Error(`qosgate: ${what} must be a positive integer, got ${JSON.stringify(value)}`);
+  if (!isPositiveInteger(value)) throw new ConfigError(`qosgate: ${what} must be a positive integer, got ${JSON.stringify(value)}`);
 }
 
 /**
@@ -144,6 +220,7 @@ function positive(what: string, value: unknown): void {
  * JSON objects or from `-c` as JSON strings (the CLI passes every `-c` value as a string).
  */
 export function configFromContext(node: Node): QosgateConfig {
+  checkContextKeys(Object.keys(node.getAllContext() as Record<string, unknown>));
   const partial: Partial<QosgateConfig> = {
     stageName: node.tryGetContext(CONTEXT_KEYS.stageName) as string | undefined,
     policy: contextObject(node, CONTEXT_KEYS.policy),
@@ -155,6 +232,7 @@ export function configFromContext(node: Node): QosgateConfig {
     jwksUrl: contextString(node, CONTEXT_KEYS.jwksUrl) || undefined,
     jwtIssuer: contextString(node, CONTEXT_KEYS.jwtIssuer) || undefined,
     jwtAudience: contextString(node, CONTEXT_KEYS.jwtAudience) || undefined,
+    jwtClockToleranceSeconds: contextNumber(node, CONTEXT_KEYS.jwtClockToleranceSeconds),
     retainData: contextBoolean(node, CONTEXT_KEYS.retainData),
     resendAlarmThreshold: contextNumber(node, CONTEXT_KEYS.resendAlarmThreshold),
     throttle: contextObject(node, CONTEXT_KEYS.throttle),
@@ -166,7 +244,7 @@ export function configFromContext(node: Node): QosgateConfig {
 function contextString(node: Node, key: string): string | undefined {
   const raw: unknown = node.tryGetContext(key);
   if (raw === undefined) return undefined;
-  if (typeof raw !== 'string') throw new Error(`qosgate: context "${key}" must be a string`);
+  if (typeof raw !== 'string') throw new ConfigError(`qosgate: context "${key}" must be a string`);
   return raw;
 }
 
@@ -175,7 +253,7 @@ function contextNumber(node: Node, key: string): number | undefined {
   const raw: unknown = node.tryGetContext(key);
   if (raw === undefined) return undefined;
   const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`qosgate: context "${key}" must be a number, got ${JSON.stringify(raw)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(`qosgate: context "${key}" must be a number, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -185,7 +263,7 @@ function contextBoolean(node: Node, key: string): boolean | undefined {
   if (raw === undefined) return undefined;
   if (raw === true || raw === 'true') return true;
   if (raw === false || raw === 'false') return false;
-  throw new Error(`qosgate: context "${key}" must be true or false, got ${JSON.stringify(raw)}`);
+  throw new ConfigError(`qosgate: context "${key}" must be true or false, got ${JSON.stringify(raw)}`);
 }
 
 /** The POLICY_ENV variables for the policy values that were set (none by default). */
@@ -213,11 +291,11 @@ function toEnvironment<K extends string>(values: Partial<Record<K, number>>, nam
 
 function checkedNumbers<T extends object>(what: string, values: T, known: string[]): T {
   for (const [key, value] of Object.entries(values)) {
-    if (!known.includes(key)) throw new Error(`qosgate: unknown ${what} setting "${key}" (known: ${known.join(', ')})`);
+    if (!known.includes(key)) throw new ConfigError(`qosgate: unknown ${what} setting "${key}" (known: ${known.join(', ')})`);
     // Refuse here what the Lambdas would refuse at cold start (lambdas/config.ts).
     const rule = settingRule(key);
     if (value !== undefined && !rule.valid(value)) {
-      throw new Error(`qosgate: ${what}.${key} must be ${rule.wanted}, got ${JSON.stringify(value)}`);
+      throw new ConfigError(`qosgate: ${what}.${key} must be ${rule.wanted}, got ${JSON.stringify(value)}`);
     }
   }
   return values;
@@ -226,9 +304,19 @@ function checkedNumbers<T extends object>(what: string, values: T, known: string
 function contextObject<T>(node: Node, key: string): T | undefined {
   const raw: unknown = node.tryGetContext(key);
   if (raw === undefined) return undefined;
-  const value: unknown = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  const value: unknown = typeof raw === 'string' ? parseJson(key, raw) : raw;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new Error(`qosgate: context "${key}" must be a JSON object`);
+    throw new ConfigError(`qosgate: context "${key}" must be a JSON object`);
   }
   return value as T;
+}
+
+/** `-c 'qosgate:policy={attemptLimit:5}'` (shell-eaten quotes) must say so, not throw a SyntaxError. */
+function parseJson(key: string, raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`qosgate: context "${key}" is not valid JSON (${reason}): ${raw} (quote it for the shell: -c '${key}={"name":1}')`);
+  }
 }

@@ -78,6 +78,7 @@ export class QosgateStack extends Stack {
         ...(config.jwksUrl !== undefined ? { jwksUrl: config.jwksUrl } : {}),
         ...(config.jwtIssuer !== undefined ? { issuer: config.jwtIssuer } : {}),
         ...(config.jwtAudience !== undefined ? { audience: config.jwtAudience } : {}),
+        ...(config.jwtClockToleranceSeconds !== undefined ? { clockToleranceSeconds: config.jwtClockToleranceSeconds } : {}),
         logs,
         secretRemovalPolicy: logs.removalPolicy,
       });

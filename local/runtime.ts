@@ -11,6 +11,7 @@ import { assertPortFree, freePortOn } from './port-check.js';
 import { createDashboard } from './dashboard/index.js';
 import { silentFrameLog, type FrameLog } from './frame-log.js';
 import { startGateway, type Gateway, type GatewayFunction, type GatewayRoutes } from './gateway/index.js';
+import { writeRuntimeFile } from './runtime-file.js';
 import { startSchedules, type Schedules } from './schedules.js';
 import { readAppModel, resolveEnvironment, type AppModel } from './template/app-model.js';
 import { LOCAL_STATE_DIR, synthTemplate } from './template/synth.js';
@@ -164,7 +165,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         stage: model.stageName,
         ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
         ...(options.maxConnectionMs !== undefined ? { maxConnectionMs: options.maxConnectionMs } : {}),
-        observer: dashboard ? dashboard.observe({ frameIn: frameLog.frameIn, frameOut: frameLog.frameOut }) : { frameIn: frameLog.frameIn, frameOut: frameLog.frameOut },
+        observer: dashboard ? dashboard.observe(frameLog) : frameLog,
         ...(dashboard ? { httpFallback: dashboard.handleRequest } : {}),
       },
       ({ callbackUrl }): GatewayRoutes => {
@@ -193,6 +194,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       cleanups.unshift(() => schedules?.stop() ?? Promise.resolve());
     }
 
+    cleanups.unshift(writeRuntimeFile(dataDir, { stage: model.stageName, url: gateway.url, callbackUrl: gateway.callbackUrl, dynamodbEndpoint: dynamodb.endpoint, environments }));
     progress('listening', `${gateway.url}${dashboard ? ` and the dashboard on ${new URL(gateway.callbackUrl).origin}/` : ''}`);
 
     let stopped: Promise<void> | undefined;

@@ -5,13 +5,21 @@
  *   npm run dead-letters -- list   --all                            every session's (a Scan: rare, by hand)
  *   npm run dead-letters -- replay --session <sessionId> [--id <id>]...   put them back as pending, due now
  *
- * Tables: `--outputs cdk-outputs.json` (written by `npx cdk deploy --outputs-file cdk-outputs.json`),
- * or `--dead-letters-table`, `--pending-table`, `--connections-table`. `--endpoint http://127.0.0.1:8000`
- * for DynamoDB Local; region and credentials come from the AWS SDK's usual chain (AWS_PROFILE, AWS_REGION).
- * Replay uses the default policy (message TTL) unless `--policy '{"messageTtlMs":...}'` says otherwise, and the
- * default 4 resend shards unless `--shards N` (it must be the deployment's qosgate:sweep shards).
+ * Which tables, where:
+ * - a deployed stage: `--outputs cdk-outputs.json` (written by `npx cdk deploy --outputs-file cdk-outputs.json`),
+ *   or `--dead-letters-table`, `--pending-table`, `--connections-table`; region and credentials come from
+ *   the AWS SDK's usual chain (AWS_PROFILE, AWS_REGION).
+ * - a running local runtime (`npm start`), found by itself when neither is given: it reads the
+ *   runtime's `runtime.json` (local/runtime-file.ts) in `.qosgate/data` or `--data <dir>` (the folder
+ *   given to `npm start -- --data`), with its DynamoDB Local endpoint, table names, policy and shards.
+ * `--endpoint`, `--region`, `--policy` and `--shards` override either. Replay uses the default policy
+ * (message TTL) unless `--policy '{"messageTtlMs":...}'` (or the runtime's) says otherwise, and the default
+ * 4 resend shards unless `--shards N` (it must be the deployment's qosgate:sweep shards).
+ *
+ * Exit codes: 0 done, 1 failed or `replay` found nothing to replay (or not every `--id`), 2 usage.
  */
 import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -21,15 +29,20 @@ import { listDeadLetters, replayDeadLetters } from '../lambdas/app/dead-letters.
 import { DEFAULT_SWEEP } from '../lambdas/config.js';
 import { DEFAULT_POLICY, type QosPolicy } from '../lambdas/core/policy.js';
 import type { DeadLetter } from '../lambdas/core/types.js';
+import { isRunning, readRuntimeFile, RUNTIME_FILE_NAME, type RuntimeFile } from '../local/runtime-file.js';
+import { LOCAL_STATE_DIR } from '../local/template/synth.js';
 
 const USAGE = `usage: npm run dead-letters -- <list|replay> (--session <id> | --all) [--id <id>]...
        [--outputs cdk-outputs.json | --dead-letters-table T --pending-table T --connections-table T]
-       [--endpoint URL] [--policy JSON] [--shards N]`;
+       [--data DIR (a running npm start's data folder; default .qosgate/data)]
+       [--endpoint URL] [--region R] [--policy JSON] [--shards N]`;
 
 /** The stack outputs naming each table (lib/qosgate-stack.ts: `<Table>TableName`). */
 const OUTPUT_NAMES = { deadLetters: 'DeadLettersTableName', pending: 'PendingTableName', connections: 'ConnectionsTableName' } as const;
 
-function tableNames(values: Record<string, string | undefined>): Record<keyof typeof OUTPUT_NAMES, string | undefined> {
+type TableNames = Record<keyof typeof OUTPUT_NAMES, string | undefined>;
+
+function tableNames(values: Record<string, string | undefined>): TableNames {
   let outputs: Record<string, string> = {};
   if (values.outputs) {
     // `cdk deploy --outputs-file` writes { "<StackName>": { "<OutputName>": value } }.
@@ -40,6 +53,46 @@ function tableNames(values: Record<string, string | undefined>): Record<keyof ty
     deadLetters: values['dead-letters-table'] ?? outputs[OUTPUT_NAMES.deadLetters],
     pending: values['pending-table'] ?? outputs[OUTPUT_NAMES.pending],
     connections: values['connections-table'] ?? outputs[OUTPUT_NAMES.connections],
+  };
+}
+
+/** Where the tables are: a deployed stage by flags or outputs, else a running local runtime. */
+interface Target {
+  tables: TableNames;
+  endpoint?: string;
+  region?: string;
+  /** The fake keys DynamoDB Local accepts, when the target is a local runtime. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  policy: Partial<QosPolicy>;
+  shards?: number;
+}
+
+function chooseTarget(values: Record<string, string | undefined>): Target {
+  const named = tableNames(values);
+  if (values.outputs || named.deadLetters || named.pending || named.connections) return { tables: named, policy: {} };
+  const dataDir = values.data ? resolve(values.data) : join(LOCAL_STATE_DIR, 'data');
+  const runtime = readRuntimeFile(dataDir);
+  if (runtime === undefined) {
+    throw new Error(
+      `dead-letters: no tables given and no local runtime found (${join(dataDir, RUNTIME_FILE_NAME)} does not exist).\n` +
+        '  A deployed stage: --outputs cdk-outputs.json (or --dead-letters-table, --pending-table, --connections-table).\n' +
+        '  A local runtime: start it (npm start; not --in-memory), and pass --data DIR if it runs with --data DIR.',
+    );
+  }
+  if (!isRunning(runtime)) {
+    throw new Error(`dead-letters: ${join(dataDir, RUNTIME_FILE_NAME)} is from a local runtime that no longer runs (pid ${runtime.pid}); start it again (npm start)`);
+  }
+  return fromRuntime(runtime);
+}
+
+function fromRuntime(runtime: RuntimeFile): Target {
+  return {
+    tables: { deadLetters: runtime.tables.deadLetters, pending: runtime.tables.pending, connections: runtime.tables.connections },
+    endpoint: runtime.dynamodbEndpoint,
+    region: runtime.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    policy: runtime.policy,
+    shards: runtime.resendShards,
   };
 }
 
@@ -71,7 +124,9 @@ async function main(argv: string[]): Promise<number> {
       'dead-letters-table': { type: 'string' },
       'pending-table': { type: 'string' },
       'connections-table': { type: 'string' },
+      data: { type: 'string' },
       endpoint: { type: 'string' },
+      region: { type: 'string' },
       policy: { type: 'string' },
       shards: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -82,13 +137,20 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return values.help ? 0 : 2;
   }
-  const names = tableNames(values as Record<string, string | undefined>);
+  const target = chooseTarget(values as Record<string, string | undefined>);
+  const names = target.tables;
   if (!names.deadLetters) throw new Error('dead-letters: no dead letters table (give --outputs or --dead-letters-table)');
-  const client = new DynamoDBClient(values.endpoint ? { endpoint: values.endpoint } : {});
+  const endpoint = values.endpoint ?? target.endpoint;
+  const region = values.region ?? target.region;
+  const client = new DynamoDBClient({
+    ...(endpoint ? { endpoint } : {}),
+    ...(region ? { region } : {}),
+    ...(target.credentials ? { credentials: target.credentials } : {}),
+  });
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const now = Date.now();
   // Must be the deployment's qosgate:sweep shards, or a replayed entry lands in a shard no sweep reads.
-  const shards = values.shards ? Number(values.shards) : DEFAULT_SWEEP.shards;
+  const shards = values.shards ? Number(values.shards) : (target.shards ?? DEFAULT_SWEEP.shards);
   if (!Number.isInteger(shards) || shards <= 0) throw new Error('dead-letters: --shards must be a positive integer');
   try {
     if (command === 'list' && values.all) {
@@ -102,12 +164,22 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (!names.pending || !names.connections) throw new Error('dead-letters: replay needs the pending and connections tables too (--outputs, or --pending-table and --connections-table)');
-    const policy: QosPolicy = { ...DEFAULT_POLICY, ...(values.policy ? (JSON.parse(values.policy) as Partial<QosPolicy>) : {}) };
+    const policy: QosPolicy = { ...DEFAULT_POLICY, ...target.policy, ...(values.policy ? (JSON.parse(values.policy) as Partial<QosPolicy>) : {}) };
     const stores = createDynamoDbStores(doc, { deadLetters: names.deadLetters, pending: names.pending, connections: names.connections }, { resendShards: shards });
     const log = { info: () => {}, warn: () => {}, error: () => {} };
     const replayed = await replayDeadLetters({ stores, policy, log }, sessionId, now, values.id);
     for (const entry of replayed) console.log(JSON.stringify({ replayed: entry.id, sessionId, qos: entry.qos, parked: entry.parked, connectionId: entry.connectionId }));
+    // Nothing found is not success: a mistyped id or session must not look like a replay.
+    const missing = (values.id ?? []).filter((id) => !replayed.some((entry) => entry.id === id));
+    if (replayed.length === 0) {
+      console.error(`dead-letters: nothing found to replay: no dead letter${values.id ? ` with id ${values.id.join(', ')}` : 's'} for session ${sessionId}`);
+      return 1;
+    }
     console.error(`${replayed.length} replayed: the resend sweep sends ${replayed.length === 1 ? 'it' : 'them'} within a minute (parked ones on the session's resume).`);
+    if (missing.length > 0) {
+      console.error(`dead-letters: not found for session ${sessionId}: ${missing.join(', ')}`);
+      return 1;
+    }
     return 0;
   } finally {
     client.destroy();

@@ -7,7 +7,7 @@ import { PowertoolsLogger } from '../adapters/powertools/powertools-logger.js';
 import { PowertoolsMetrics } from '../adapters/powertools/powertools-metrics.js';
 import type { AppDeps } from '../app/deps.js';
 import { newMessageId } from '../app/ids.js';
-import { AUTH_ENV, CALLBACK_URL_ENV, readPolicy, readSweep, readTableNames, requireEnv, type SweepConfig } from '../config.js';
+import { AUTH_ENV, CALLBACK_URL_ENV, readJwtClockTolerance, readPolicy, readSweep, readTableNames, requireEnv, type SweepConfig } from '../config.js';
 import { sampleControllers } from '../core/controllers/registry.js';
 import { systemClock } from '../ports/clock.js';
 import { noopMetrics, type Metrics } from '../ports/metrics.js';
@@ -96,9 +96,11 @@ export function authorizerDeps(env: Env = process.env, overrides: WiringOverride
   const log = overrides.log ?? new PowertoolsLogger();
   const metrics = overrides.metrics ?? noopMetrics;
   if (overrides.tokenVerifier) return { verifier: overrides.tokenVerifier, log, metrics };
+  const clockToleranceSeconds = readJwtClockTolerance(env);
   const checks = {
     ...(env[AUTH_ENV.issuer] ? { issuer: env[AUTH_ENV.issuer] } : {}),
     ...(env[AUTH_ENV.audience] ? { audience: env[AUTH_ENV.audience] } : {}),
+    ...(clockToleranceSeconds !== undefined ? { clockToleranceSeconds } : {}),
   };
   const jwksUrl = env[AUTH_ENV.jwksUrl];
   if (jwksUrl) return { verifier: JoseTokenVerifier.rs256(jwksUrl, checks), log, metrics };

@@ -20,7 +20,7 @@ export function createConnectHandler(deps: AppDeps): (event: WebSocketEvent) => 
     const now = deps.clock.now();
     const { connectionId } = event.requestContext;
     try {
-      const params = parseConnectParams(event.queryStringParameters, event.headers);
+      const params = parseConnectParams(event.queryStringParameters, event.headers, event.multiValueQueryStringParameters);
       const unknown = params.controllers.filter((c) => !deps.controllers.has(c));
       if (unknown.length > 0) throw new HandshakeError(400, `unknown controller: ${unknown.join(', ')}`);
       // The authorizer already checked this; checked again so $connect never relies on it alone.

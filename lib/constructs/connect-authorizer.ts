@@ -23,6 +23,8 @@ export interface ConnectAuthorizerProps {
   jwksUrl?: string;
   issuer?: string;
   audience?: string;
+  /** Seconds of clock skew tolerated on `exp` / `nbf`; unset: the authorizer's default (30). */
+  clockToleranceSeconds?: number;
   logs: FunctionLogs;
   /** What happens to the HS256 secret when the stack goes (kept on a production stage). */
   secretRemovalPolicy: RemovalPolicy;
@@ -44,6 +46,7 @@ export class ConnectAuthorizer extends Construct {
       ...(props.jwksUrl !== undefined ? { [AUTH_ENV.jwksUrl]: props.jwksUrl } : {}),
       ...(props.issuer !== undefined ? { [AUTH_ENV.issuer]: props.issuer } : {}),
       ...(props.audience !== undefined ? { [AUTH_ENV.audience]: props.audience } : {}),
+      ...(props.clockToleranceSeconds !== undefined ? { [AUTH_ENV.clockToleranceSeconds]: String(props.clockToleranceSeconds) } : {}),
     };
     this.handler = new QosFunction(this, props.spec.id, { entry: props.spec.entry, timeout: ROUTE_TIMEOUT, environment, logs: props.logs });
     if (props.jwksUrl === undefined) {

@@ -1,5 +1,5 @@
 import { parseFrame } from '../../lambdas/core/frames/parse-frame.js';
-import type { ConnectionIdentity, DisconnectInfo, GatewayObserver } from '../gateway/index.js';
+import type { CloseDetail, ConnectDetail, ConnectionIdentity, DisconnectInfo, GatewayObserver } from '../gateway/index.js';
 
 /**
  * What the gateway saw, for the dashboard: every frame in and out with its connection id (the
@@ -55,14 +55,14 @@ export class FrameFeed {
         inner.frameOut?.(connectionId, data);
         this.frame('out', connectionId, data);
       },
-      connected: (connectionId: string, identity: ConnectionIdentity) => {
-        inner.connected?.(connectionId, identity);
+      connected: (connectionId: string, identity: ConnectionIdentity, detail?: ConnectDetail) => {
+        inner.connected?.(connectionId, identity, detail);
         const at = this.now();
         this.live.set(connectionId, { connectionId, connectedAt: at, sourceIp: identity.sourceIp });
         this.push({ seq: ++this.seq, at, kind: 'connected', connectionId, sourceIp: identity.sourceIp });
       },
-      disconnected: (connectionId: string, info: DisconnectInfo) => {
-        inner.disconnected?.(connectionId, info);
+      disconnected: (connectionId: string, info: DisconnectInfo, detail?: CloseDetail) => {
+        inner.disconnected?.(connectionId, info, detail);
         this.live.delete(connectionId);
         this.push({ seq: ++this.seq, at: this.now(), kind: 'disconnected', connectionId, statusCode: info.statusCode, reason: info.reason });
       },

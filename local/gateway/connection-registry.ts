@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { ConnectionFacts } from './events.js';
 import { CLOSE } from './limits.js';
-import type { DisconnectInfo } from './types.js';
+import type { ConnectionQuery, DisconnectInfo } from './types.js';
 
 /**
  * One client connection and its life:
@@ -27,6 +27,10 @@ export interface ConnectionTimeouts {
 export class GatewayConnection {
   state: ConnectionState = 'connecting';
   lastActiveAt: number;
+  /** The handshake's query string (`queryStringParameters`), for logs. */
+  query: Record<string, string> = {};
+  /** Set by a `DELETE @connections/{id}`: whose `$connect` was running then (a takeover's is). */
+  deletedDuringConnectOf?: ConnectionQuery[];
   private socket: WebSocket | undefined;
   /** Why the gateway (not the client) ended the connection; wins over what the socket reports. */
   private closeInfo: DisconnectInfo | undefined;

@@ -1,4 +1,4 @@
-import type { DisconnectInfo } from './types.js';
+import type { CloseCause, DisconnectInfo } from './types.js';
 
 /**
  * API Gateway's WebSocket quotas and the close codes it uses when one is hit.
@@ -37,6 +37,28 @@ export const CLOSE = {
   invalidUtf8: { statusCode: 1007, reason: 'Invalid UTF-8 in text frame' },
   protocolError: { statusCode: 1002, reason: 'Protocol error' },
 } as const satisfies Record<string, DisconnectInfo>;
+
+/** The closes the gateway makes itself, by their {@link CloseCause}. */
+const GATEWAY_CLOSES: ReadonlyArray<Exclude<CloseCause, 'client'>> = [
+  'frameTooLarge',
+  'messageTooLarge',
+  'binaryFrame',
+  'invalidUtf8',
+  'protocolError',
+  'idle',
+  'maxDuration',
+  'deleted',
+  'shutdown',
+];
+
+/**
+ * Why a connection ended, from the info it ended with: the gateway's own closes are the
+ * {@link CLOSE} objects themselves (compared by identity, since idle, 2 h and shutdown share
+ * code and reason); anything else came from the client.
+ */
+export function causeOf(info: DisconnectInfo): CloseCause {
+  return GATEWAY_CLOSES.find((cause) => CLOSE[cause] === info) ?? 'client';
+}
 
 /**
  * Watches the raw bytes a client sends and reports the first data frame over `maxFrameBytes`

@@ -60,6 +60,12 @@ export async function handleManagementRequest(req: IncomingMessage, res: ServerR
   }
   if (method === 'DELETE') {
     if (!connection || connection.state !== 'open') return gone(res);
+    // A $connect that closes an older connection (a session takeover) runs right now: the log
+    // can then say which new connection took over.
+    connection.deletedDuringConnectOf ??= registry
+      .all()
+      .filter((other) => other.state === 'connecting')
+      .map((other) => ({ connectionId: other.id, query: { ...other.query } }));
     connection.close(CLOSE.deleted);
     sendHttp(res, 204);
     return true;

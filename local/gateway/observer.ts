@@ -1,11 +1,12 @@
-import type { ConnectionIdentity, DisconnectInfo, GatewayErrorContext, GatewayObserver } from './types.js';
+import type { CloseDetail, ConnectDetail, ConnectionIdentity, DisconnectInfo, GatewayErrorContext, GatewayObserver, HandshakeRefusal } from './types.js';
 
 /** A {@link GatewayObserver} whose hooks are all present and never throw. */
 export interface SafeObserver {
   frameIn(connectionId: string, data: string): void;
   frameOut(connectionId: string, data: string): void;
-  connected(connectionId: string, identity: ConnectionIdentity): void;
-  disconnected(connectionId: string, info: DisconnectInfo): void;
+  connected(connectionId: string, identity: ConnectionIdentity, detail: ConnectDetail): void;
+  refused(refusal: HandshakeRefusal): void;
+  disconnected(connectionId: string, info: DisconnectInfo, detail: CloseDetail): void;
   error(error: unknown, context: GatewayErrorContext): void;
 }
 
@@ -27,13 +28,15 @@ export function safeObserver(observer: GatewayObserver = {}): SafeObserver {
       try {
         hook?.apply(observer, args);
       } catch (cause) {
-        error(cause, { phase: `observer.${name}`, ...(typeof args[0] === 'string' ? { connectionId: args[0] } : {}) });
+        const connectionId = typeof args[0] === 'string' ? args[0] : (args[0] as { connectionId?: unknown } | undefined)?.connectionId;
+        error(cause, { phase: `observer.${name}`, ...(typeof connectionId === 'string' ? { connectionId } : {}) });
       }
     };
   return {
     frameIn: guard('frameIn', observer.frameIn),
     frameOut: guard('frameOut', observer.frameOut),
     connected: guard('connected', observer.connected),
+    refused: guard('refused', observer.refused),
     disconnected: guard('disconnected', observer.disconnected),
     error,
   };

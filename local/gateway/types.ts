@@ -57,6 +57,55 @@ export interface DisconnectInfo {
   reason: string;
 }
 
+/**
+ * Why a connection ended, for logs (the `$disconnect` event only has {@link DisconnectInfo}, and
+ * several causes share its code: idle, 2 h and shutdown are all 1001):
+ * - `client`: the client closed it (or vanished: 1005);
+ * - `frameTooLarge` / `messageTooLarge` (1009), `binaryFrame` (1003), `invalidUtf8` (1007),
+ *   `protocolError` (1002): the gateway closed it for what the client sent;
+ * - `idle` (10 min without a data frame) / `maxDuration` (2 h): API Gateway's limits;
+ * - `deleted`: a `DELETE @connections/{id}` (a handler closed it);
+ * - `shutdown`: the gateway is stopping.
+ */
+export type CloseCause = 'client' | 'frameTooLarge' | 'messageTooLarge' | 'binaryFrame' | 'invalidUtf8' | 'protocolError' | 'idle' | 'maxDuration' | 'deleted' | 'shutdown';
+
+/** A connection and the query string of its handshake (`queryStringParameters`). */
+export interface ConnectionQuery {
+  connectionId: string;
+  query: Record<string, string>;
+}
+
+/** What {@link GatewayObserver.disconnected} is told beyond the `$disconnect` event's info. */
+export interface CloseDetail {
+  cause: CloseCause;
+  /** For `idle` and `maxDuration`: the limit that was reached, in ms. */
+  limitMs?: number;
+  /** The closed connection's handshake query string. */
+  query: Record<string, string>;
+  /**
+   * For `deleted`: the connections whose `$connect` was running when the DELETE came. A `$connect`
+   * that closes an older connection (a session takeover) is among them.
+   */
+  deletedDuringConnectOf?: ConnectionQuery[];
+}
+
+/** What {@link GatewayObserver.connected} is told beyond who connected. */
+export interface ConnectDetail {
+  /** The handshake's query string (`queryStringParameters`). */
+  query: Record<string, string>;
+}
+
+/** A handshake answered with an HTTP error instead of 101: the status and body the client got. */
+export interface HandshakeRefusal {
+  /** Absent when it was refused before a connection id was given (bad path or upgrade request). */
+  connectionId?: string;
+  statusCode: number;
+  body: string;
+  /** Who refused: the gateway itself, the REQUEST authorizer, or the `$connect` route. */
+  by: 'gateway' | 'authorizer' | '$connect';
+  query: Record<string, string>;
+}
+
 /** Who connected, as the CONNECT event's `requestContext.identity` reports it. */
 export interface ConnectionIdentity {
   sourceIp: string;
@@ -81,12 +130,14 @@ export interface GatewayObserver {
   /** Every frame sent to a client: posts through `@connections` and the gateway's own error frames. */
   frameOut?(connectionId: string, data: string): void;
   /** A connection was accepted ($connect and the authorizer allowed it; the handshake is answered). */
-  connected?(connectionId: string, identity: ConnectionIdentity): void;
+  connected?(connectionId: string, identity: ConnectionIdentity, detail?: ConnectDetail): void;
+  /** A handshake was refused (by the gateway, the authorizer or `$connect`), with what the client got. */
+  refused?(refusal: HandshakeRefusal): void;
   /**
    * A connection that `$connect` had accepted is closed (before its `$disconnect` runs). Also
    * called, without a `connected` before it, when the client left while `$connect` ran.
    */
-  disconnected?(connectionId: string, info: DisconnectInfo): void;
+  disconnected?(connectionId: string, info: DisconnectInfo, detail?: CloseDetail): void;
   /** A handler failed or timed out, an authorizer misbehaved, ws refused a frame, an observer hook threw ... */
   error?(error: unknown, context: GatewayErrorContext): void;
 }

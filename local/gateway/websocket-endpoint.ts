@@ -3,14 +3,14 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { decideOnFailure, decideOnOutput, hasIdentity, INTERNAL_SERVER_ERROR, UNAUTHORIZED } from './authorizer.js';
 import { ConnectionRegistry, GatewayConnection } from './connection-registry.js';
-import { authorizerEvent, connectEvent, disconnectEvent, messageEvent, readHandshake, type ConnectionFacts, type HandshakeRequest } from './events.js';
+import { authorizerEvent, connectEvent, disconnectEvent, messageEvent, parseQueryString, readHandshake, type ConnectionFacts, type HandshakeRequest } from './events.js';
 import { apiGatewayId } from './ids.js';
 import { invoke } from './invoke.js';
-import { CLOSE, FrameSizeGuard } from './limits.js';
+import { causeOf, CLOSE, FrameSizeGuard } from './limits.js';
 import type { SafeObserver } from './observer.js';
 import { errorFrame, messageBody, refuseHandshake } from './responses.js';
 import { selectRoute } from './route-selection.js';
-import type { DisconnectInfo, GatewayAuthorizer, GatewayRoutes } from './types.js';
+import type { CloseDetail, DisconnectInfo, GatewayAuthorizer, GatewayRoutes, HandshakeRefusal } from './types.js';
 
 /**
  * The WebSocket side of the emulator: the handshake with its authorizer and `$connect`, routing
@@ -42,7 +42,9 @@ export interface EndpointSettings {
 }
 
 /** The outcome of the authorizer and `$connect` for one handshake. */
-type Admission = { accepted: true; protocol?: string } | { accepted: false; statusCode: number; body: string; headers?: Record<string, string> };
+type Admission =
+  | { accepted: true; protocol?: string }
+  | { accepted: false; statusCode: number; body: string; headers?: Record<string, string>; by: 'authorizer' | '$connect' };
 
 export class WebSocketEndpoint {
   private readonly wss: WebSocketServer;
@@ -83,16 +85,18 @@ export class WebSocketEndpoint {
     // A client that resets its TCP connection is not a failure of anything: ws and the close
     // handling below deal with the consequences; the error itself is dropped.
     socket.on('error', () => undefined);
-    if (this.shuttingDown) return refuseHandshake(socket, 503, messageBody('Service Unavailable'));
+    const query = queryOf(req);
+    const refuse = (statusCode: number, body: string): void => this.refuse(socket, { statusCode, body, by: 'gateway', query });
+    if (this.shuttingDown) return refuse(503, messageBody('Service Unavailable'));
     const path = (req.url ?? '/').split('?')[0];
     // Any other path than the stage is refused as API Gateway refuses an unknown stage.
-    if (path !== `/${this.settings.stage}` && path !== `/${this.settings.stage}/`) return refuseHandshake(socket, 403, messageBody('Forbidden'));
+    if (path !== `/${this.settings.stage}` && path !== `/${this.settings.stage}/`) return refuse(403, messageBody('Forbidden'));
     const invalid = invalidUpgrade(req);
-    if (invalid) return refuseHandshake(socket, 400, messageBody(invalid));
+    if (invalid) return refuse(400, messageBody(invalid));
 
     const handshake = this.handshake(req, socket, head).catch((error: unknown) => {
       this.observer.error(error, { phase: 'handshake' });
-      refuseHandshake(socket, 500, messageBody(INTERNAL_SERVER_ERROR));
+      refuse(500, messageBody(INTERNAL_SERVER_ERROR));
     });
     this.handshakes.add(handshake);
     void handshake.finally(() => this.handshakes.delete(handshake));
@@ -111,6 +115,24 @@ export class WebSocketEndpoint {
     while (this.endings.size > 0) await Promise.allSettled([...this.endings]);
   }
 
+  /** Answers the handshake with an HTTP error, and tells the observer (the log shows why). */
+  private refuse(socket: Duplex, refusal: HandshakeRefusal, headers?: Record<string, string>): void {
+    refuseHandshake(socket, refusal.statusCode, refusal.body, headers);
+    this.observer.refused(refusal);
+  }
+
+  /** Why the connection ended, for the log: which limit, or which `$connect` was running at a DELETE. */
+  private closeDetail(connection: GatewayConnection, info: DisconnectInfo): CloseDetail {
+    const cause = causeOf(info);
+    const limitMs = cause === 'idle' ? this.settings.idleTimeoutMs : cause === 'maxDuration' ? this.settings.maxConnectionMs : undefined;
+    return {
+      cause,
+      ...(limitMs !== undefined ? { limitMs } : {}),
+      query: { ...connection.query },
+      ...(cause === 'deleted' && connection.deletedDuringConnectOf ? { deletedDuringConnectOf: connection.deletedDuringConnectOf } : {}),
+    };
+  }
+
   /** Authorizer, then `$connect`, then the 101 answer (or the refusal). */
   private async handshake(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const now = Date.now();
@@ -125,6 +147,7 @@ export class WebSocketEndpoint {
       apiId: this.settings.apiId,
     };
     const connection = new GatewayConnection(facts, this.settings, (data) => this.observer.frameOut(facts.connectionId, data));
+    connection.query = { ...(request.query?.queryStringParameters ?? {}) };
     // Known, but not `open`, while the authorizer and $connect run: @connections calls for it get
     // 410, as in AWS.
     this.registry.add(connection);
@@ -138,7 +161,8 @@ export class WebSocketEndpoint {
     }
     if (!admission.accepted) {
       this.registry.delete(connection.id);
-      return refuseHandshake(socket, admission.statusCode, admission.body, admission.headers);
+      const { statusCode, body, headers, by } = admission;
+      return this.refuse(socket, { connectionId: connection.id, statusCode, body, by, query: connection.query }, headers);
     }
 
     if (!this.shuttingDown && socket.writable && !socket.destroyed) {
@@ -152,7 +176,7 @@ export class WebSocketEndpoint {
     if (connection.state === 'connecting') {
       // $connect accepted it, but the client left meanwhile, or the gateway is shutting down:
       // its handlers may have stored it, so it still gets its $disconnect.
-      refuseHandshake(socket, 503, messageBody('Service Unavailable'));
+      this.refuse(socket, { connectionId: connection.id, statusCode: 503, body: messageBody('Service Unavailable'), by: 'gateway', query: connection.query });
       const info = this.shuttingDown ? CLOSE.shutdown : CLOSE.noStatus;
       connection.markClosed(info.statusCode, info.reason);
       this.ended(connection, info);
@@ -165,7 +189,7 @@ export class WebSocketEndpoint {
     const authorizer = this.routes.authorizer;
     if (authorizer) {
       const decision = await this.authorize(authorizer, facts, request);
-      if (!decision.allow) return { accepted: false, statusCode: decision.statusCode, body: messageBody(decision.message) };
+      if (!decision.allow) return { accepted: false, statusCode: decision.statusCode, body: messageBody(decision.message), by: 'authorizer' };
       facts.authorizer = decision.authorizer;
     }
 
@@ -175,14 +199,14 @@ export class WebSocketEndpoint {
     const result = await invoke(connect, connectEvent(facts, request, this.settings.port, Date.now()), this.settings.integrationTimeoutMs, this.settings.lambdaArnPrefix);
     if (!result.ok) {
       this.observer.error(result.error, { phase: 'route', routeKey: '$connect', connectionId: facts.connectionId });
-      return { accepted: false, statusCode: 500, body: messageBody(INTERNAL_SERVER_ERROR) };
+      return { accepted: false, statusCode: 500, body: messageBody(INTERNAL_SERVER_ERROR), by: '$connect' };
     }
     const response = proxyResponse(result.value);
     // "Until execution of the integration associated with the $connect route is completed, the
     // upgrade request is pending"; a failing $connect means no connection:
     // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html
     if (response.statusCode < 200 || response.statusCode > 299) {
-      return { accepted: false, statusCode: response.statusCode, body: response.body, headers: response.headers };
+      return { accepted: false, statusCode: response.statusCode, body: response.body, headers: response.headers, by: '$connect' };
     }
     return { accepted: true, protocol: response.headers['sec-websocket-protocol'] };
   }
@@ -214,7 +238,7 @@ export class WebSocketEndpoint {
       closed();
       this.ended(connection, info);
     });
-    this.observer.connected(connection.id, connection.facts.identity);
+    this.observer.connected(connection.id, connection.facts.identity, { query: { ...connection.query } });
   }
 
   private received(connection: GatewayConnection, data: RawData, isBinary: boolean): void {
@@ -254,7 +278,7 @@ export class WebSocketEndpoint {
    */
   private ended(connection: GatewayConnection, info: DisconnectInfo): void {
     this.registry.delete(connection.id);
-    this.observer.disconnected(connection.id, info);
+    this.observer.disconnected(connection.id, info, this.closeDetail(connection, info));
     const disconnect = this.routes.routes.get('$disconnect');
     const ending = connection.enqueue(async () => {
       if (!disconnect) return;
@@ -268,6 +292,13 @@ export class WebSocketEndpoint {
     this.endings.add(ending);
     void ending.finally(() => this.endings.delete(ending));
   }
+}
+
+/** The query string of an upgrade request as `queryStringParameters` has it (empty without one). */
+function queryOf(req: IncomingMessage): Record<string, string> {
+  const url = req.url ?? '/';
+  const mark = url.indexOf('?');
+  return mark === -1 ? {} : (parseQueryString(url.slice(mark + 1))?.queryStringParameters ?? {});
 }
 
 /** What ws itself would refuse, checked before running the authorizer and `$connect` for nothing. */

@@ -1,24 +1,18 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
+import { CHROMIUM, CHROMIUM_ARGS, FAST_DEMO_CONTEXT, playSeedDemo } from '../../tools/dashboard-demo.js';
 
 /**
  * The dashboard in a real headless Chromium (Debian's `chromium`, driven by playwright-core;
  * `.ci/run` installs it where it is missing): the seed's demo played with the page's buttons.
  * A QoS 1 monitor with auto-ack off gets the same id again and again (dup) until "ack" is
- * pressed, then nothing more. The screenshot is docs/dashboard.png.
+ * pressed, then nothing more. It writes nothing: `npm run screenshot` (tools/dashboard-screenshot.ts)
+ * plays the same demo to make docs/dashboard.png, when a person asks for it.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** On this closed network Chromium must not try to reach Google's services. */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SCREENSHOT = fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url));
-/** Resends every 0.5 s doubling to 1 s, swept every 0.2 s: a few resends within seconds. */
-const FAST = { 'qosgate:policy': { ackTimeoutMs: 500, backoffCapMs: 1000 }, 'qosgate:sweep': { intervalMs: 200 } };
-
 describe('the live dashboard, in headless Chromium', { timeout: 90_000 }, () => {
   let runtime: LocalRuntime | undefined;
   let browser: Browser | undefined;
@@ -32,7 +26,7 @@ describe('the live dashboard, in headless Chromium', { timeout: 90_000 }, () => 
   beforeAll(async () => {
     if (missing) return;
     // The handlers' info lines would bury the test's output; warnings and errors still show.
-    runtime = await startLocalRuntime({ port: 0, inMemory: true, context: FAST, log: { info: () => {}, warn: console.warn, error: console.error } });
+    runtime = await startLocalRuntime({ port: 0, inMemory: true, context: FAST_DEMO_CONTEXT, log: { info: () => {}, warn: console.warn, error: console.error } });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, 120_000);
 
@@ -58,40 +52,14 @@ describe('the live dashboard, in headless Chromium', { timeout: 90_000 }, () => 
     const page = await (browser as Browser).newPage({ viewport: { width: 1440, height: 1100 } });
     page.on('pageerror', (error) => pageErrors.push(String(error)));
     page.on('console', (message) => message.type() === 'error' && pageErrors.push(message.text()));
-    await page.goto(runtime?.dashboardUrl as string);
-    await page.locator('#live', { hasText: 'live' }).waitFor();
-
-    // The seed's three windows: a monitor that claims QoS 1 (auto-ack off), one that claims nothing, a sensor.
-    await page.click('#open-monitor-qos1');
-    const monitor = page.locator('.card.monitor[data-client^="dash-monitor-q1"]');
-    await monitor.waitFor();
-    await monitor.locator('input.auto-ack').click();
-    await page.waitForFunction(() => document.querySelector<HTMLInputElement>('.card.monitor[data-client^="dash-monitor-q1"] input.auto-ack')?.checked === false);
-    await page.click('#open-monitor-qos0');
-    await page.locator('.card.monitor[data-client^="dash-monitor-q0"]').waitFor();
-    await page.click('#start-sensor');
-    await page.locator('.card.sensor').waitFor();
-
-    // The same id sent again with dup: true at least twice, and the pending table counting the attempts.
-    const resent = await page.waitForFunction(
-      () => {
-        const counts: Record<string, number> = {};
-        for (const row of document.querySelectorAll<HTMLElement>('#log tr.out.dup')) counts[row.dataset.id ?? ''] = (counts[row.dataset.id ?? ''] ?? 0) + 1;
-        return Object.entries(counts).find(([, n]) => n >= 2)?.[0];
-      },
-      undefined,
-      { timeout: 20_000 },
-    );
-    const id = (await resent.jsonValue()) as string;
-    await page.waitForFunction((pendingId) => Number(document.querySelector<HTMLElement>(`#pending tr[data-pending="${pendingId}"]`)?.dataset.attempts ?? 0) >= 2, id, { timeout: 10_000 });
+    // The seed's three windows (a monitor claiming QoS 1 with auto-ack off, one claiming nothing,
+    // a sensor), until one id was sent again with dup: true at least twice and the pending table counts the attempts.
+    const { monitor, resentId: id } = await playSeedDemo(page, runtime?.dashboardUrl as string);
     // The chart has the readings; the connections table all three clients.
     await expect.poll(() => page.locator('#connections tbody tr').count()).toBe(3);
     expect(await page.locator('#chart canvas').count()).toBeGreaterThan(0);
 
-    // A few readings on the chart, then the picture; then stop the sensor so no new readings come.
-    await page.waitForFunction(() => document.querySelectorAll('#log tr.in[data-what="publish"]').length >= 3, undefined, { timeout: 15_000 });
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    // Stop the sensor so no new readings come.
     await page.locator('.card.sensor button[data-action="close"]').click();
     await page.waitForTimeout(600); // the last reading's message reaches the monitor
 

@@ -1,17 +1,25 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { TokenVerifier } from '../../ports/token-verifier.js';
 
+/**
+ * Tokens may be this far past `exp` / before `nbf` by default (clock skew between the issuer and
+ * Lambda); `qosgate:jwtClockToleranceSeconds` changes it (docs/reliability-security.md).
+ */
+export const DEFAULT_JWT_CLOCK_TOLERANCE_SECONDS = 30;
+
 /** Where the HS256 key comes from: read once per container, on the first token. */
 export type SecretSource = () => Promise<string>;
-
-/** Tokens may be this far past `exp` / before `nbf` (clock skew between issuer and Lambda). */
-const CLOCK_TOLERANCE_S = 30;
 
 export interface JoseTokenVerifierOptions {
   /** `iss` the token must carry (Cognito: `https://cognito-idp.{region}.amazonaws.com/{poolId}`). */
   issuer?: string;
   /** `aud` the token must carry (Cognito ID tokens: the app client id). */
   audience?: string;
+  /**
+   * Seconds a token may be past `exp` / before `nbf` (clock skew between issuer and Lambda);
+   * default {@link DEFAULT_JWT_CLOCK_TOLERANCE_SECONDS} (30), `qosgate:jwtClockToleranceSeconds` sets it.
+   */
+  clockToleranceSeconds?: number;
 }
 
 /**
@@ -72,7 +80,7 @@ function verifyOptions(algorithms: string[], options: JoseTokenVerifierOptions):
   return {
     algorithms,
     requiredClaims: ['exp'],
-    clockTolerance: CLOCK_TOLERANCE_S,
+    clockTolerance: options.clockToleranceSeconds ?? DEFAULT_JWT_CLOCK_TOLERANCE_SECONDS,
     ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
     ...(options.audience !== undefined ? { audience: options.audience } : {}),
   };

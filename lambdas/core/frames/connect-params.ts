@@ -9,11 +9,14 @@ import { CLIENT_ID_RULE, isValidClientId, isValidName, NAME_RULE } from './names
  *
  * Choices where PROTOCOL §1 is silent, so that a hand-typed URL just works:
  * - Every parameter NAME is case-insensitive (§1 says so for `qos`; `clientid`, `Session`
- *   and `FORMAT` work the same). The same name given twice in different cases must agree.
+ *   and `FORMAT` work the same). A parameter given more than once (`qos=1&qos=2`, or in two
+ *   cases, `qos=1&QoS=2`) is 400 naming it unless every value agrees; identical repeats are fine.
+ *   Repeats are only visible in `multiValueQueryStringParameters`: API Gateway's
+ *   `queryStringParameters` keeps just the last value, so both maps are read.
  * - The values of `session` and `format` are case-insensitive too (`session=Persistent`).
  * - An empty value is an absent parameter (`qos=` is 0, `clientId=` is none).
- * - `controllers` and `controller` both work and are merged; the list is split on `,`,
- *   entries are trimmed, empty entries skipped (`a,,b,`), duplicates dropped, order kept.
+ * - `controllers` and `controller` both work and are merged, and so are repeats of either
+ *   (`controllers=a&controllers=b` is `a,b`); the list is split on `,`, entries are trimmed, empty entries skipped (`a,,b,`), duplicates dropped, order kept.
  * - `token` in the query and `Authorization: Bearer` may both be given only if they agree.
  *   An Authorization header of another scheme is not a token (left to the authorizer).
  * - Unknown parameters are ignored (cache busters, other libraries' parameters).
@@ -21,10 +24,11 @@ import { CLIENT_ID_RULE, isValidClientId, isValidName, NAME_RULE } from './names
 export function parseConnectParams(
   query: Record<string, string | undefined> | null | undefined,
   headers: Record<string, string | undefined> | null | undefined,
+  multiValueQuery?: MultiValueQuery,
 ): ConnectParams {
-  const params = byLowerCaseName(query);
+  const params = byLowerCaseName(query, multiValueQuery);
   const claimedQos = parseQos(pick(params, 'qos'));
-  const controllers = parseControllers([pick(params, 'controllers'), pick(params, 'controller')]);
+  const controllers = parseControllers([...all(params, 'controllers'), ...all(params, 'controller')]);
   const clientId = pick(params, 'clientid');
   if (clientId !== undefined && !isValidClientId(clientId)) {
     throw new HandshakeError(400, `clientId must be ${CLIENT_ID_RULE}`);
@@ -46,32 +50,50 @@ export function parseConnectParams(
   };
 }
 
+/** API Gateway's `multiValueQueryStringParameters`: every value of every name, in order. */
+export type MultiValueQuery = Record<string, readonly string[] | undefined> | null | undefined;
+
 interface Entry {
   name: string;
   value: string;
 }
 
-/** Entries by lower-cased name; empty values dropped (an empty value is an absent one). */
-function byLowerCaseName(record: Record<string, string | undefined> | null | undefined): Map<string, Entry[]> {
+/**
+ * Entries by lower-cased name; empty values dropped (an empty value is an absent one). A name
+ * found in `multi` takes all its values from there (its single value is only the last of them).
+ */
+function byLowerCaseName(record: Record<string, string | undefined> | null | undefined, multi?: MultiValueQuery): Map<string, Entry[]> {
   const map = new Map<string, Entry[]>();
-  if (record === null || record === undefined) return map;
-  for (const [name, value] of Object.entries(record)) {
-    if (typeof value !== 'string' || value === '') continue;
+  const add = (name: string, value: unknown): void => {
+    if (typeof value !== 'string' || value === '') return;
     const key = name.toLowerCase();
     const entries = map.get(key) ?? [];
     entries.push({ name, value });
     map.set(key, entries);
+  };
+  for (const [name, values] of Object.entries(multi ?? {})) {
+    if (Array.isArray(values)) for (const value of values) add(name, value);
+  }
+  for (const [name, value] of Object.entries(record ?? {})) {
+    if (!Array.isArray(multi?.[name])) add(name, value);
   }
   return map;
 }
 
-/** The one value under a case-insensitive name; `qos=1&QoS=2` cannot both be meant. */
+/** Every value under a case-insensitive name, for the parameters whose repeats merge. */
+function all(map: Map<string, Entry[]>, lowerName: string): string[] {
+  return (map.get(lowerName) ?? []).map((entry) => entry.value);
+}
+
+/** The one value under a case-insensitive name; `qos=1&qos=2` or `qos=1&QoS=2` cannot both be meant. */
 function pick(map: Map<string, Entry[]>, lowerName: string): string | undefined {
   const entries = map.get(lowerName);
   const first = entries?.[0];
   if (entries === undefined || first === undefined) return undefined;
   if (entries.some((entry) => entry.value !== first.value)) {
-    throw new HandshakeError(400, `${entries.map((entry) => entry.name).join(' and ')} disagree`);
+    const names = [...new Set(entries.map((entry) => entry.name))];
+    const [only] = names;
+    throw new HandshakeError(400, names.length === 1 ? `${only} is repeated with different values` : `${names.join(' and ')} disagree`);
   }
   return first.value;
 }
@@ -83,10 +105,9 @@ function parseQos(value: string | undefined): Qos {
   throw new HandshakeError(400, 'qos must be 0, 1 or 2');
 }
 
-function parseControllers(lists: (string | undefined)[]): string[] {
+function parseControllers(lists: readonly string[]): string[] {
   const controllers = new Set<string>();
   for (const list of lists) {
-    if (list === undefined) continue;
     for (const raw of list.split(',')) {
       const name = raw.trim();
       if (name === '') continue;
@@ -120,8 +141,9 @@ const BEARER = /^bearer[ \t]+(\S+)[ \t]*$/i;
 export function connectToken(
   query: Record<string, string | undefined> | null | undefined,
   headers: Record<string, string | undefined> | null | undefined,
+  multiValueQuery?: MultiValueQuery,
 ): string | undefined {
-  return parseToken(pick(byLowerCaseName(query), 'token'), pick(byLowerCaseName(headers), 'authorization'));
+  return parseToken(pick(byLowerCaseName(query, multiValueQuery), 'token'), pick(byLowerCaseName(headers), 'authorization'));
 }
 
 function parseToken(fromQuery: string | undefined, authorization: string | undefined): string | undefined {

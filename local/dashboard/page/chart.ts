@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 import uPlot from 'uplot';
+import { timeRange, valueRange } from './chart-range.js';
 
 const MAX_POINTS = 300;
 
@@ -16,9 +17,9 @@ export class TemperatureChart {
         width: this.width(),
         height: 220,
         scales: {
-          // A lone reading would otherwise stretch the axes over years and degrees.
-          x: { time: true, range: (_u, min, max) => (max - min < 20 ? [max - 20, max + 1] : [min, max]) },
-          y: { range: (_u, min, max) => [Math.floor(min) - 1, Math.ceil(max) + 1] },
+          // No reading yet: the last minute (not 1970); a lone reading: at least 20 s (chart-range.ts).
+          x: { time: true, range: (_u, min, max) => timeRange(min, max, Date.now() / 1000) },
+          y: { range: (_u, min, max) => valueRange(min, max) },
         },
         series: [{}, { label: 'sensor/temp °C', stroke: '#cf222e', width: 2, points: { show: true, size: 5 } }],
         axes: [{}, { label: '°C', size: 50 }],

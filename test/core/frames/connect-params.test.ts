@@ -68,6 +68,49 @@ describe('parseConnectParams (PROTOCOL §1)', () => {
     });
   });
 
+  describe('repeated parameters (API Gateway\'s multiValueQueryStringParameters)', () => {
+    // API Gateway's queryStringParameters holds only the last value of a repeated name.
+    const last = (multi: Record<string, string[]>) => Object.fromEntries(Object.entries(multi).map(([k, v]) => [k, v[v.length - 1]]));
+    const params = (multi: Record<string, string[]>) => parseConnectParams(last(multi), {}, multi);
+    const refused = (multi: Record<string, string[]>): HandshakeError => {
+      try {
+        params(multi);
+      } catch (error) {
+        expect(error).toBeInstanceOf(HandshakeError);
+        return error as HandshakeError;
+      }
+      throw new Error(`handshake was accepted: ${JSON.stringify(multi)}`);
+    };
+
+    it('refuses ?qos=1&qos=2 with 400 naming qos, though the single map says 2', () => {
+      const error = refused({ qos: ['1', '2'] });
+      expect(error.statusCode).toBe(400);
+      expect(error.message).toBe('qos is repeated with different values');
+    });
+
+    it('refuses every other disagreeing repeat, naming the parameter', () => {
+      expect(refused({ clientId: ['a', 'b'] }).message).toBe('clientId is repeated with different values');
+      expect(refused({ session: ['clean', 'persistent'], clientId: ['a'] }).message).toBe('session is repeated with different values');
+      expect(refused({ format: ['json', 'text'] }).message).toBe('format is repeated with different values');
+      expect(refused({ token: ['t1', 't2'] }).message).toBe('token is repeated with different values');
+      expect(refused({ qos: ['1', '1'], QoS: ['2'] }).message).toBe('qos and QoS disagree');
+    });
+
+    it('takes identical repeats, and an empty repeat is an absent one', () => {
+      expect(params({ qos: ['1', '1'], clientId: ['dev-7', 'dev-7'] })).toMatchObject({ claimedQos: 1, clientId: 'dev-7' });
+      expect(params({ qos: ['', '2'] }).claimedQos).toBe(2);
+    });
+
+    it('merges repeated controllers and controller, in order, without duplicates', () => {
+      expect(params({ controllers: ['monitor', 'sensor'] }).controllers).toEqual(['monitor', 'sensor']);
+      expect(params({ controllers: ['monitor', 'sensor,monitor'], controller: ['chat', 'monitor'] }).controllers).toEqual(['monitor', 'sensor', 'chat']);
+    });
+
+    it('still reads the single-value map alone (a caller without the multi-value map)', () => {
+      expect(parseConnectParams({ qos: '2', controllers: 'monitor' }, {}, null)).toMatchObject({ claimedQos: 2, controllers: ['monitor'] });
+    });
+  });
+
   describe('controllers', () => {
     it('reads a comma list, trimmed, without empty entries or duplicates, in order', () => {
       expect(parseConnectParams({ controllers: 'monitor,sensor' }, {}).controllers).toEqual(['monitor', 'sensor']);
