@@ -42,8 +42,11 @@ export async function endConnection(deps: Pick<AppDeps, 'stores' | 'policy'>, en
 async function endSession(deps: Pick<AppDeps, 'stores' | 'policy'>, ending: EndingConnection, now: number): Promise<void> {
   const { connections, subscriptions, pending, inbound } = deps.stores;
   if (ending.sessionKind === 'clean') {
+    // Keyed by the connection itself, the session is nobody else's: all of it goes. With a
+    // clientId, a fast reconnect may already have made its own: only this connection's go.
+    const own = ending.sessionId === ending.connectionId;
     await Promise.all([
-      subscriptions.deleteOfConnection(ending.sessionId, ending.connectionId, now),
+      own ? subscriptions.deleteSession(ending.sessionId, now) : subscriptions.deleteOfConnection(ending.sessionId, ending.connectionId, now),
       deletePendingOf(deps, ending, now),
       inbound.deleteSession(ending.sessionId, now),
     ]);
@@ -61,11 +64,7 @@ async function endSession(deps: Pick<AppDeps, 'stores' | 'policy'>, ending: Endi
   }
 }
 
-/**
- * A clean session's pending entries. Keyed by the connection itself, the session is nobody
- * else's; with a clientId, a fast reconnect may already have entries of its own, so only the
- * ending connection's go, each conditional on the dueAt seen.
- */
+/** A clean session's pending entries, as its subscriptions: with a clientId, each of this connection's conditional on the dueAt seen. */
 async function deletePendingOf(deps: Pick<AppDeps, 'stores'>, ending: EndingConnection, now: number): Promise<void> {
   const { pending } = deps.stores;
   if (ending.sessionId === ending.connectionId) return pending.deleteSession(ending.sessionId, now);
