@@ -5,7 +5,7 @@ import type { WiringOverrides } from '../lambdas/entry/wiring.js';
 import type { Logger } from '../lambdas/ports/logger.js';
 import { ensureTables } from './dynamodb/create-tables-from-template.js';
 import { DYNAMODB_LOCAL_HOST, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb/dynamodb-local-process.js';
-import { lockDataFolder, type DataFolderLock } from './data-folder-lock.js';
+import { lockDataFolder } from './data-folder-lock.js';
 import { freePort } from './free-port.js';
 import { assertPortFree, freePortOn } from './port-check.js';
 import { createDashboard } from './dashboard/index.js';
@@ -110,12 +110,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const host = options.host ?? '127.0.0.1';
   const port = options.port === 0 ? await freePortOn(host) : (options.port ?? 3001);
   const dynamodbPort = await freePort();
-  const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // As the gateway names itself (local/gateway/index.ts): a wildcard host is reached on 127.0.0.1.
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const authority = `${urlHost}:${port}`;
   const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? join(LOCAL_STATE_DIR, 'data'));
   const cleanups: Array<() => Promise<void>> = [];
-  let lock: DataFolderLock | undefined;
   if (dataDir !== undefined) {
-    lock = lockDataFolder(
+    const lock = lockDataFolder(
       dataDir,
       {
         ports: { gateway: port, dynamodb: dynamodbPort },
@@ -127,8 +128,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
       (line) => progress('database', line),
     );
-    const held = lock;
-    cleanups.push(async () => held.release());
+    cleanups.push(async () => lock.release());
   }
   try {
     await assertPortFree(host, port);

