@@ -134,6 +134,8 @@ export class Outbound {
       return;
     }
     if (flight.entry.awaiting === 'pubrec') {
+      // The server read the publish: it cannot be what a later close 1009 answers.
+      this.onWire.delete(flight.entry.id);
       flight.entry = { ...flight.entry, awaiting: 'completion' };
       flight.sends = 0;
       // Stored before pubrel goes out: after a restart it must be the pubrel that is resent.

@@ -192,6 +192,20 @@ describe('the client publishing (PROTOCOL §4, client to server)', () => {
       expect(frameBytes('€😀a')).toBe(3 + 4 + 1);
     });
 
+    it('a close 1009 blames only a publish the server has not read: one already pubrec-ed is not failed', async () => {
+      const outbox = new MemoryOutbox();
+      const { client, socket, errors } = await openFakeClient({ outbox });
+      const big = track(client.publish('monitor', 'billing', 'x'.repeat(20_000), { qos: 2 }));
+      await settle();
+      socket().deliver({ type: 'pubrec', id: 'c-1' });
+      await settle();
+      socket().serverClose(1009, 'Frame size exceeds 32 KB limit');
+      await settle();
+      expect(big.settled).toBeUndefined();
+      expect(await outbox.get('c-1')).toMatchObject({ awaiting: 'completion' });
+      expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('closed the connection with 1009')]);
+    });
+
     it('a publish answered by a close 1009 is failed, not resent after the reconnect', async () => {
       const outbox = new MemoryOutbox();
       const { client, time, socket, transport } = await openFakeClient({ outbox });

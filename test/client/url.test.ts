@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildConnectUrl } from '../../client/url.js';
+import { buildConnectUrl, redactUrl } from '../../client/url.js';
 
 describe('buildConnectUrl (PROTOCOL §1)', () => {
   it('names the parameters as the contract does, format=json always', () => {
@@ -16,5 +16,14 @@ describe('buildConnectUrl (PROTOCOL §1)', () => {
       ['format', 'json'],
     ]);
     expect(new URL(buildConnectUrl('ws://h/dev?qos=1', {})).searchParams.get('qos')).toBe('1');
+  });
+});
+
+describe('redactUrl: a token is never shown whole', () => {
+  it('elides the token parameter, wherever it stands and however it is spelled, and leaves the rest', () => {
+    expect(redactUrl('ws://h/dev?qos=1&token=eyJ.a.b&format=json')).toBe('ws://h/dev?qos=1&token=…&format=json');
+    expect(redactUrl('ws://h/dev?Token=eyJ.a.b')).toBe('ws://h/dev?Token=…');
+    expect(redactUrl('could not connect to ws://h/dev?token=x#frag: refused (401)')).toBe('could not connect to ws://h/dev?token=…#frag: refused (401)');
+    expect(redactUrl('ws://h/dev?qos=1')).toBe('ws://h/dev?qos=1');
   });
 });

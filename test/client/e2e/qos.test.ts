@@ -3,8 +3,13 @@ import type { QosgateClient } from '../../../client/client.js';
 import type { InboundMessage } from '../../../client/handlers.js';
 import { connect, createClient, type NodeClientOptions } from '../../../client/node.js';
 import { startLocalRuntime, type LocalRuntime } from '../../../local/runtime.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileOutbox } from '../../../client/file-outbox.js';
+import type { WebSocketConstructor } from '../../../client/transport.js';
 import { pause } from '../../support/ws-client.js';
-import { controlledWebSocket, waitUntil } from '../support/controlled-ws.js';
+import { ControlledSocket, controlledWebSocket, waitUntil } from '../support/controlled-ws.js';
 
 /**
  * The client library against the whole service on this machine (local runtime, API Gateway
@@ -72,6 +77,54 @@ describe('the client library against the local runtime', { timeout: 60_000 }, ()
     const pubrels = second.received.filter((f) => f.includes('"type":"pubrel"')).length;
     await pause(1000);
     expect(second.received.filter((f) => f.includes('"type":"pubrel"'))).toHaveLength(pubrels); // completed: no more resends
+  });
+
+  it('QoS 2 exactly once across a restart: the process dies after its handler ran, before the server had the pubrec; the next run on the same file store does not run it again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qosgate-e2e-restart-'));
+    try {
+      const path = join(dir, 'outbox.json');
+      let pubrecDropped = false;
+      /** The first process: its pubrec never leaves, the connection is cut instead (the process dies). */
+      class DyingAtPubrec extends ControlledSocket {
+        constructor(url: string) {
+          super(url, () => undefined);
+        }
+        override send(data: string): void {
+          if ((JSON.parse(data) as { action?: string }).action === 'pubrec') {
+            pubrecDropped = true;
+            return this.cut();
+          }
+          super.send(data);
+        }
+      }
+      const runs: Array<[string, InboundMessage]> = [];
+      const options = { url: runtime.url, qos: 2 as const, clientId: 'e2e-restarting', session: 'persistent' as const, ...QUICK };
+      const first = track(createClient({ ...options, outbox: new FileOutbox(path), WebSocket: DyingAtPubrec as unknown as WebSocketConstructor }));
+      first.on('monitor', 'payroll', (m) => void runs.push(['first', m]));
+      await first.open();
+      await first.subscribe('monitor', 'payroll', { qos: 2 });
+
+      const publisher = track(await connect({ url: runtime.url, ...QUICK }));
+      const published = publisher.publish('monitor', 'payroll', { cents: 120_000 }, { qos: 2 });
+      await waitUntil(() => pubrecDropped, 'the first run to handle it and try its pubrec');
+      await first.close(); // the process is gone: nothing more from it
+      expect(runs).toHaveLength(1);
+
+      const second = track(createClient({ ...options, outbox: new FileOutbox(path) }));
+      const secondIn: string[] = [];
+      second.events.on('frameIn', (f) => secondIn.push(f));
+      second.on('monitor', 'payroll', (m) => void runs.push(['second', m]));
+      await second.open();
+      await published; // the server holds it (the publisher's QoS 2 is complete once it is handed on)
+      // The message comes again (the server never had the pubrec), is answered pubrec without the handler, then pubrel.
+      await waitUntil(() => secondIn.some((f) => f.includes('"type":"pubrel"')), 'the pubrel on the second run');
+      expect(secondIn.some((f) => f.includes('"type":"message"') && f.includes('"dup":true'))).toBe(true);
+      await pause(1000);
+      expect(runs.map(([who, m]) => [who, m.data, m.dup])).toEqual([['first', { cents: 120_000 }, false]]);
+      expect(await new FileOutbox(path).listIncoming()).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('QoS 2: a publish cut off before its answer is resent with the same id after the reconnect, answered once, delivered once', async () => {
