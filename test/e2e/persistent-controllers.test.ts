@@ -49,7 +49,7 @@ describe('the local runtime: a persistent monitor gets what invokeToAll sent whi
     await runtime?.stop();
   }, 60_000);
 
-  it('monitor away, sensor|temp|25.3 twice, monitor back and resume: both readings arrive, dup: true', async () => {
+  it('monitor away, sensor|temp|25.3 twice, monitor back and resume: both readings arrive, dup: false (never sent before: MQTT DUP=0)', async () => {
     const query = { clientId: 'dev-7', session: 'persistent', qos: '1', controllers: 'monitor' };
     const disconnectsBefore = finished.get('Disconnect') ?? 0;
     const monitor = await connect(query);
@@ -67,8 +67,8 @@ describe('the local runtime: a persistent monitor gets what invokeToAll sent whi
     back.send({ action: 'resume' });
     const resumed = await back.waitFor((c) => c.messages().length >= 2 && c.messages().slice(0, 2), 10_000, 'both readings');
     expect(resumed).toEqual([
-      expect.objectContaining({ controller: 'monitor', topic: 'temp', data: 25.3, qos: 1, dup: true }),
-      expect.objectContaining({ controller: 'monitor', topic: 'temp', data: 25.3, qos: 1, dup: true }),
+      expect.objectContaining({ controller: 'monitor', topic: 'temp', data: 25.3, qos: 1, dup: false }),
+      expect.objectContaining({ controller: 'monitor', topic: 'temp', data: 25.3, qos: 1, dup: false }),
     ]);
     expect(resumed[0]?.id).not.toBe(resumed[1]?.id);
     back.send({ action: 'msgack', ids: resumed.map((m) => m.id as string) });

@@ -31,8 +31,8 @@ describe('a persistent session’s controllers outlive its connection', () => {
     await h.send(back, { action: 'resume' });
     const resumed = h.messages(back);
     expect(resumed).toEqual([
-      expect.objectContaining({ controller: 'monitor', topic: 'temp', data: 25.3, qos: 1, dup: true }),
-      expect.objectContaining({ controller: 'monitor', topic: 'temp', data: 25.3, qos: 1, dup: true }),
+      expect.objectContaining({ controller: 'monitor', topic: 'temp', data: 25.3, qos: 1, dup: false }),
+      expect.objectContaining({ controller: 'monitor', topic: 'temp', data: 25.3, qos: 1, dup: false }),
     ]);
     expect(new Set(resumed.map((m) => m.id)).size).toBe(2);
   });
