@@ -1,0 +1,299 @@
+import { createMemoryStores } from '../../lambdas/adapters/memory/index.js';
+import type { AppDeps } from '../../lambdas/app/deps.js';
+import { sweepDue } from '../../lambdas/app/resend-sweep.js';
+import { sampleControllers } from '../../lambdas/core/controllers/registry.js';
+import { DEFAULT_POLICY, type QosPolicy } from '../../lambdas/core/policy.js';
+import type { PendingEntry, PendingKey, ServerFrame, Subscription } from '../../lambdas/core/types.js';
+import { createConnectHandler } from '../../lambdas/handlers/connect.js';
+import { createDisconnectHandler } from '../../lambdas/handlers/disconnect.js';
+import type { WebSocketResult } from '../../lambdas/handlers/events.js';
+import type { ConnectionGateway, Stores } from '../../lambdas/ports/index.js';
+import { silentLogger } from '../../lambdas/ports/logger.js';
+import { selectRoute } from '../../lambdas/routes.js';
+import { frameRouteHandlers, ManualClock } from '../support/harness.js';
+import { instrumentGateway, instrumentStores, type CallObserver } from './instrument.js';
+import type { Prng } from './prng.js';
+import { Scheduler, TRACE_EPOCH, type Task } from './scheduler.js';
+import { SimClient, type ClientPort, type ClientSpec } from './sim-client.js';
+
+/** A socket as the simulated API Gateway knows it. */
+export interface SimConnection {
+  connectionId: string;
+  client: SimClient;
+  /** `connecting` until $connect returns 200: posts to it answer 410, as in API Gateway. */
+  state: 'connecting' | 'open' | 'closed';
+}
+
+/** What happened to one store record last, for the invariants to name the culprit. */
+export interface Write {
+  task: string;
+  kind: string;
+  what: string;
+  step: number;
+  /** The connection whose post answered Gone in this task before the write, if one did. */
+  gone?: string;
+}
+
+/** A violation seen while the schedule ran (the others are checked at rest). */
+export interface Violation {
+  invariant: string;
+  /** Which known race this is (issue 12 A, B, C), or `new` for one nobody named. */
+  race: 'A' | 'B' | 'C' | 'new';
+  detail: string;
+}
+
+/** Short timeouts so that leases run out and resends fall due within a few clock moves. */
+export function simPolicy(maxInflight: number): QosPolicy {
+  return { ...DEFAULT_POLICY, ackTimeoutMs: 1_000, backoffCapMs: 4_000, releaseLeaseMs: 1_500, maxInflight };
+}
+
+const key = (k: PendingKey) => `${k.sessionId}/${k.id}`;
+
+/**
+ * The server side as API Gateway runs it, on in-memory stores: each invocation ($connect, a
+ * frame's route, $disconnect, a sweep) gets the real handler with deps whose stores and gateway
+ * wait at a scheduling point before every call. A simulated API Gateway holds the sockets and
+ * hands posted frames to simulated client apps, which answer with new invocations.
+ *
+ * The world also records who wrote what (per pending entry, per session's subscriptions),
+ * so a violation can say which invocation caused it.
+ */
+export class World implements ClientPort {
+  readonly clock = new ManualClock(TRACE_EPOCH);
+  readonly scheduler: Scheduler;
+  readonly stores: Stores = createMemoryStores({ pageSize: 2 });
+  readonly deps: AppDeps;
+  readonly clients: SimClient[] = [];
+  readonly connections = new Map<string, SimConnection>();
+  /** $disconnects API Gateway will deliver late (the rest phase delivers them). */
+  readonly lateDisconnects: string[] = [];
+  readonly violations: Violation[] = [];
+  /** QoS 2 entries whose pubrec is in (PROTOCOL §4: the message is never sent again). */
+  readonly pubrecIn = new Map<string, number>();
+  readonly pendingWrites = new Map<string, Write>();
+  readonly pendingDeletes = new Map<string, Write>();
+  /** Every pending entry ever stored, by key. */
+  readonly everStored = new Map<string, PendingEntry>();
+  readonly subscriptionWrites = new Map<string, Write>();
+  readonly sessionWrites = new Map<string, Write>();
+  readonly connectionDeletes = new Map<string, Write>();
+  /** The last connection a task's post found gone (a Gone post is followed by its cleanup). */
+  private readonly lastGone = new Map<number, string>();
+  private nextConnection = 0;
+  private nextMessage = 0;
+  private disconnectModes: { now: number; late: number; missing: number } = { now: 5, late: 4, missing: 1 };
+
+  constructor(
+    readonly rng: Prng,
+    policy: QosPolicy,
+  ) {
+    this.scheduler = new Scheduler(rng, () => this.clock.now());
+    this.deps = {
+      stores: this.stores,
+      gateway: { post: async () => 'gone', disconnect: async () => {} },
+      clock: this.clock,
+      policy,
+      controllers: sampleControllers,
+      // Zero-padded so ids sort by age, as production ids (flow control reads in id order).
+      newId: () => `m${String(++this.nextMessage).padStart(4, '0')}`,
+      log: silentLogger,
+    };
+  }
+
+  addClient(spec: ClientSpec): SimClient {
+    const client = new SimClient(spec, this);
+    this.clients.push(client);
+    return client;
+  }
+
+  /** From now on every closed connection's $disconnect comes at once (the rest phase). */
+  disconnectsOnTime(): void {
+    this.disconnectModes = { now: 1, late: 0, missing: 0 };
+  }
+
+  // ---- invocations -----------------------------------------------------------------------
+
+  /** The handlers' deps for one invocation: every store and gateway call is a point of `task`. */
+  private depsFor(task: Task): AppDeps {
+    const point = (label: string) => this.scheduler.point(task, label);
+    const observe: CallObserver = (port, method, args, result) => this.observe(task, port, method, args, result);
+    const gateway: ConnectionGateway = {
+      post: async (connectionId, frame) => this.post(task, connectionId, frame),
+      disconnect: async (connectionId) => this.close(connectionId, `taken over (${task.name})`),
+    };
+    return { ...this.deps, stores: instrumentStores(this.stores, point, observe), gateway: instrumentGateway(gateway, point, observe) };
+  }
+
+  /** A frame the client sends: an invocation of its route (one connection's frames run concurrently). */
+  send(client: SimClient, connectionId: string, frame: object, onDone?: () => void): void {
+    const body = JSON.stringify(frame);
+    const action = (frame as { action?: string }).action ?? 'frame';
+    this.scheduler.spawn(
+      action,
+      `${client.name}@${connectionId}`,
+      async (task) => {
+        // A frame still on its way when the socket closed is lost with it.
+        if (this.connections.get(connectionId)?.state !== 'open') return;
+        const routeKey = selectRoute(body);
+        const handler = frameRouteHandlers(this.depsFor(task)).get(routeKey);
+        if (!handler) throw new Error(`no handler for route ${routeKey}`);
+        await handler({ requestContext: { routeKey, eventType: 'MESSAGE', connectionId, messageId: `f${task.id}` }, body });
+      },
+      { ...(onDone ? { onDone } : {}) },
+    );
+  }
+
+  /** Opens a new connection for the client; its $connect may be taken over, refused, or crash. */
+  connect(client: SimClient): void {
+    if (client.state === 'connecting') return;
+    const connectionId = `c${++this.nextConnection}`;
+    const connection: SimConnection = { connectionId, client, state: 'connecting' };
+    this.connections.set(connectionId, connection);
+    client.connecting(connectionId);
+    let result: WebSocketResult | undefined;
+    const { spec } = client;
+    this.scheduler.spawn(
+      '$connect',
+      `${client.name}@${connectionId}`,
+      async (task) => {
+        result = await createConnectHandler(this.depsFor(task))({
+          requestContext: { routeKey: '$connect', eventType: 'CONNECT', connectionId, connectedAt: this.clock.now() },
+          queryStringParameters: {
+            clientId: spec.clientId,
+            session: spec.sessionKind,
+            qos: String(spec.claimedQos),
+            ...(spec.controllers.length ? { controllers: spec.controllers.join(',') } : {}),
+          },
+          headers: {},
+        });
+      },
+      {
+        onDone: () => {
+          if (result?.statusCode === 200 && connection.state === 'connecting') {
+            connection.state = 'open';
+            client.opened(connectionId);
+          } else if (connection.state === 'connecting') {
+            connection.state = 'closed';
+            client.closed(connectionId);
+          }
+        },
+        // A $connect that never returns: API Gateway fails the handshake; there is no $disconnect.
+        onCrash: () => {
+          connection.state = 'closed';
+          client.closed(connectionId);
+        },
+      },
+    );
+  }
+
+  /** $disconnect for a closed connection. */
+  disconnect(connectionId: string): void {
+    const connection = this.connections.get(connectionId);
+    this.scheduler.spawn('$disconnect', `${connection?.client.name ?? '?'}@${connectionId}`, async (task) => {
+      await createDisconnectHandler(this.depsFor(task))({
+        requestContext: { routeKey: '$disconnect', eventType: 'DISCONNECT', connectionId, disconnectStatusCode: 1006, disconnectReason: 'sim' },
+      });
+    });
+  }
+
+  /** A scheduled resend sweep (lambdas/app/resend-sweep.ts). */
+  sweep(): void {
+    this.scheduler.spawn('sweep', '', async (task) => {
+      const deps = this.depsFor(task);
+      await sweepDue(deps, { batchSize: 100 }, deps.clock.now());
+    });
+  }
+
+  /** Something a client or the network does, at a point of its own among the invocations. */
+  act(label: string, action: () => void): void {
+    this.scheduler.spawn('client', label, async () => action(), { crashable: false });
+  }
+
+  // ---- the simulated API Gateway -----------------------------------------------------------
+
+  /** Closes a socket (network loss or takeover); API Gateway's $disconnect comes now, late or never. */
+  close(connectionId: string, why: string): void {
+    const connection = this.connections.get(connectionId);
+    if (!connection || connection.state === 'closed') return;
+    const wasOpen = connection.state === 'open';
+    connection.state = 'closed';
+    connection.client.closed(connectionId);
+    if (!wasOpen) return;
+    const mode = this.rng.weighted<'now' | 'late' | 'missing'>([
+      ['now', this.disconnectModes.now],
+      ['late', this.disconnectModes.late],
+      ['missing', this.disconnectModes.missing],
+    ]);
+    this.scheduler.note(`${connectionId} closed (${why}); its $disconnect comes ${mode === 'now' ? 'now' : mode === 'late' ? 'late' : 'never'}`);
+    if (mode === 'now') this.disconnect(connectionId);
+    else if (mode === 'late') this.lateDisconnects.push(connectionId);
+  }
+
+  private post(task: Task, connectionId: string, raw: string): 'ok' | 'gone' {
+    const connection = this.connections.get(connectionId);
+    if (!connection || connection.state !== 'open') {
+      this.lastGone.set(task.id, connectionId);
+      return 'gone';
+    }
+    const frame = JSON.parse(raw) as ServerFrame;
+    if (frame.type === 'message' && frame.qos === 2 && frame.id !== undefined) {
+      const k = key({ sessionId: connection.client.sessionId, id: frame.id });
+      if (this.pubrecIn.has(k)) {
+        this.violations.push({
+          invariant: 'QoS 2 message sent again after its pubrec',
+          race: task.kind === 'pubrel' ? 'A' : 'new',
+          detail: `${task.name} posted message ${k} to ${connectionId} after its pubrec was in (step ${String(this.pubrecIn.get(k))})`,
+        });
+      }
+    }
+    connection.client.receive(connectionId, frame, task.name);
+    return 'ok';
+  }
+
+  // ---- who wrote what ---------------------------------------------------------------------------
+
+  private observe(task: Task, port: string, method: string, args: unknown[], result: unknown): void {
+    const gone = this.lastGone.get(task.id);
+    const write = (what: string): Write => ({ task: task.name, kind: task.kind, what, step: this.scheduler.steps, ...(gone ? { gone } : {}) });
+    if (port === 'pending') {
+      if (method === 'putMany') {
+        for (const entry of args[0] as PendingEntry[]) {
+          this.pendingWrites.set(key(entry), write(entry.parked ? 'put parked' : entry.held ? 'put held' : 'put'));
+          this.everStored.set(key(entry), entry);
+          this.pendingDeletes.delete(key(entry));
+        }
+      } else if (method === 'replaceIf' && result !== undefined) {
+        const entry = args[0] as PendingEntry;
+        this.pendingWrites.set(key(entry), write(entry.parked ? 'parked' : entry.held ? 'held' : `set @${entry.connectionId ?? 'none'}`));
+      } else if (method === 'release') {
+        const r = result as { result: string; entry?: PendingEntry };
+        if (r.result === 'released' || r.result === 'already-released') {
+          const k = key(args[0] as PendingKey);
+          if (!this.pubrecIn.has(k)) this.pubrecIn.set(k, this.scheduler.steps);
+          this.pendingWrites.set(k, write('released'));
+        }
+      } else if (method === 'deleteMany') {
+        for (const k of args[0] as PendingKey[]) this.pendingDeletes.set(key(k), write('deleted (msgack)'));
+      } else if (method === 'deleteIf' && result === true) {
+        this.pendingDeletes.set(key(args[0] as PendingKey), write('dead-lettered'));
+      } else if (method === 'deleteSession') {
+        const sessionId = args[0] as string;
+        for (const k of this.everStored.keys()) if (k.startsWith(`${sessionId}/`)) this.pendingDeletes.set(k, write('deleted with its session'));
+      }
+    } else if (port === 'subscriptions') {
+      if (method === 'put') {
+        const s = args[0] as Subscription;
+        this.subscriptionWrites.set(s.sessionId, write(`put ${s.controller}/${s.topic} @${s.connectionId ?? 'none'}`));
+      } else if (method === 'attach') {
+        this.subscriptionWrites.set(args[0] as string, write(`attach @${(args[1] as string | undefined) ?? 'none'}`));
+      } else if (method === 'deleteSession' || method === 'delete') {
+        this.subscriptionWrites.set((method === 'delete' ? args[2] : args[0]) as string, write(method));
+      }
+    } else if (port === 'connections' && method === 'delete') {
+      this.connectionDeletes.set((args[0] as { connectionId: string }).connectionId, write('delete'));
+    } else if (port === 'connections' && ['putSession', 'detachSession', 'deleteSession'].includes(method)) {
+      const sessionId = method === 'putSession' ? (args[0] as { sessionId: string }).sessionId : (args[0] as string);
+      if (method === 'putSession' || result === true) this.sessionWrites.set(sessionId, write(method));
+    }
+  }
+}
