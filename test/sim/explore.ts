@@ -4,6 +4,8 @@ import { formatResult, runSchedule, type ScheduleOptions, type ScheduleResult } 
 export interface Finding {
   race: string;
   invariant: string;
+  /** The kind of invocation that made the bad write. */
+  via: string;
   firstSeed: number;
   /** Schedules run up to and including the first that found it. */
   schedulesNeeded: number;
@@ -32,14 +34,14 @@ export async function explore(baseSeed: number, schedules: number, options: Sche
     if (result.violations.length === 0) continue;
     failing += 1;
     firstFailure ??= result;
-    for (const kind of new Set(result.violations.map((v) => `${v.race}\u0000${v.invariant}`))) {
-      const [race, invariant] = kind.split('\u0000') as [string, string];
+    for (const kind of new Set(result.violations.map((v) => `${v.race}\u0000${v.invariant}\u0000${v.via ?? '?'}`))) {
+      const [race, invariant, via] = kind.split('\u0000') as [string, string, string];
       const finding = findings.get(kind);
       if (finding) finding.schedules += 1;
-      else findings.set(kind, { race, invariant, firstSeed: result.seed, schedulesNeeded: i + 1, schedules: 1 });
+      else findings.set(kind, { race, invariant, via, firstSeed: result.seed, schedulesNeeded: i + 1, schedules: 1 });
     }
   }
-  const sorted = [...findings.values()].sort((a, b) => a.race.localeCompare(b.race) || a.firstSeed - b.firstSeed);
+  const sorted = [...findings.values()].sort((a, b) => a.race.localeCompare(b.race) || a.firstSeed - b.firstSeed || a.invariant.localeCompare(b.invariant));
   return { schedules, failing, findings: sorted, ms: performance.now() - started, ...(firstFailure ? { firstFailure } : {}) };
 }
 
@@ -47,7 +49,7 @@ export function formatReport(report: ExploreReport, baseSeed: number): string {
   const lines = [
     `${report.schedules} schedules from seed ${baseSeed} in ${(report.ms / 1000).toFixed(1)} s: ${report.failing} violated an invariant`,
     ...report.findings.map(
-      (f) => `  [${f.race}] ${f.invariant}: first seed ${f.firstSeed} (after ${f.schedulesNeeded} schedules), in ${f.schedules} schedules`,
+      (f) => `  [${f.race}] ${f.invariant} (by ${f.via}): first seed ${f.firstSeed} (after ${f.schedulesNeeded} schedules), in ${f.schedules} schedules`,
     ),
   ];
   return lines.join('\n');

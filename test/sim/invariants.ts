@@ -29,8 +29,9 @@ export async function checkAtRest(world: World): Promise<Violation[]> {
     for (const { id, first, second } of client.twice) {
       violations.push({
         invariant: 'QoS 2 message handed to the application twice',
-        race: second.postedBy.startsWith('pubrel') ? 'A' : 'new',
-        detail: `${client.name} got ${id} from ${first.postedBy} and again, after completing it, from ${second.postedBy}`,
+        race: world.rewrittenAfterPubrec.has(`${client.sessionId}/${id}`) ? 'A' : 'new',
+        via: world.rewrittenAfterPubrec.get(`${client.sessionId}/${id}`)?.kind ?? second.postedBy.split('#')[0],
+        detail: `${client.name} got ${id} from ${first.postedBy} and again, after completing it, from ${second.postedBy}${rewrite(world.rewrittenAfterPubrec.get(`${client.sessionId}/${id}`))}`,
       });
     }
     if (client.persistent) violations.push(...(await lost(world, client)));
@@ -47,7 +48,7 @@ async function connectedSession(world: World, client: SimClient): Promise<Violat
   const sessionId = client.sessionId;
   const out: Violation[] = [];
   const touched = (invariant: string, detail: string, by: Write | undefined) =>
-    out.push({ invariant, race: cleanupRace(client, by, live), detail: `${client.name} on ${live}: ${detail}${by ? `; last written by ${by.task} (${by.what}, step ${by.step})` : ''}` });
+    out.push({ invariant, race: cleanupRace(client, by, live), ...(by ? { via: by.kind } : {}), detail: `${client.name} on ${live}: ${detail}${by ? `; last written by ${by.task} (${by.what}, step ${by.step})` : ''}` });
 
   const session = await stores.connections.getSession(sessionId, now);
   if (session?.connectionId !== live) {
@@ -77,9 +78,9 @@ async function connectedSession(world: World, client: SimClient): Promise<Violat
     const k = `${sessionId}/${entry.id}`;
     const by = world.pendingWrites.get(k);
     if (entry.parked) {
-      out.push({ invariant: 'QoS message parked for a connected session', race: parkRace(client, by, live), detail: `${client.name} on ${live}: ${describe(entry)}${by ? `; parked by ${by.task} (step ${by.step}${by.gone ? `, after a post to ${by.gone} answered Gone` : ''})` : ''}` });
+      out.push({ invariant: 'QoS message parked for a connected session', race: parkRace(client, by, live), ...(by ? { via: by.kind } : {}), detail: `${client.name} on ${live}: ${describe(entry)}${by ? `; parked by ${by.task} (step ${by.step}${by.gone ? `, after a post to ${by.gone} answered Gone` : ''})` : ''}` });
     } else if (!entry.held && entry.connectionId !== live) {
-      out.push({ invariant: 'QoS message aimed at a dead connection of a connected session', race: parkRace(client, by, live), detail: `${client.name} on ${live}: ${describe(entry)}${by ? `; last written by ${by.task} (${by.what})` : ''}` });
+      out.push({ invariant: 'QoS message aimed at a dead connection of a connected session', race: parkRace(client, by, live), ...(by ? { via: by.kind } : {}), detail: `${client.name} on ${live}: ${describe(entry)}${by ? `; last written by ${by.task} (${by.what})` : ''}` });
     }
   }
   if (max > 0 && held.length > 0 && inflight < max) {
@@ -101,6 +102,7 @@ async function lost(world: World, client: SimClient): Promise<Violation[]> {
     out.push({
       invariant: 'QoS message of a persistent session lost',
       race: 'new',
+      ...(deletion ? { via: deletion.kind } : {}),
       detail: `${client.name}: ${entry.id} (qos ${entry.qos}) is neither acked, pending nor dead-lettered${deletion ? `; ${deletion.what} by ${deletion.task} (step ${deletion.step})` : ''}`,
     });
   }
@@ -113,13 +115,17 @@ function parkRace(client: SimClient, by: Write | undefined, live: string): Viola
   if (by.kind === '$disconnect' && client.persistent && !by.task.endsWith(`@${live}`)) return 'C';
   // A sweep's or a fan-out's post that found an older connection gone (not the live one: a post
   // during the live connection's own $connect answers Gone too, and that is no race of A-C).
-  if (['sweep', 'publish', 'pubrel', 'subscribe'].includes(by.kind) && by.gone !== undefined && by.gone !== live) return 'B';
+  if (client.persistent && ['sweep', 'publish', 'pubrel', 'subscribe'].includes(by.kind) && by.gone !== undefined && by.gone !== live) return 'B';
   return 'new';
 }
 
 /** A connected persistent session's state last written by another connection's $disconnect: C. */
 function cleanupRace(client: SimClient, by: Write | undefined, live: string): Violation['race'] {
   return by && by.kind === '$disconnect' && client.persistent && !by.task.endsWith(`@${live}`) ? 'C' : 'new';
+}
+
+function rewrite(write: Write | undefined): string {
+  return write ? ` (its entry was written again by ${write.task} at step ${write.step}, after its pubrec)` : '';
 }
 
 function describe(entry: PendingEntry): string {

@@ -39,6 +39,8 @@ export interface Violation {
   invariant: string;
   /** Which known race this is (issue 12 A, B, C), or `new` for one nobody named. */
   race: 'A' | 'B' | 'C' | 'new';
+  /** The kind of invocation that made the bad write (e.g. `sweep`, `$disconnect`, `pubrel`). */
+  via?: string;
   detail: string;
 }
 
@@ -48,6 +50,10 @@ export function simPolicy(maxInflight: number): QosPolicy {
 }
 
 const key = (k: PendingKey) => `${k.sessionId}/${k.id}`;
+
+function describeRewrite(write: Write | undefined): string {
+  return write ? `; the entry was written again by ${write.task} at step ${write.step}, after its pubrec` : '';
+}
 
 /**
  * The server side as API Gateway runs it, on in-memory stores: each invocation ($connect, a
@@ -74,6 +80,8 @@ export class World implements ClientPort {
   readonly pendingDeletes = new Map<string, Write>();
   /** Every pending entry ever stored, by key. */
   readonly everStored = new Map<string, PendingEntry>();
+  /** Entries written again (unconditionally) after their pubrec was in: what a re-run hand-on does. */
+  readonly rewrittenAfterPubrec = new Map<string, Write>();
   readonly subscriptionWrites = new Map<string, Write>();
   readonly sessionWrites = new Map<string, Write>();
   readonly connectionDeletes = new Map<string, Write>();
@@ -241,8 +249,9 @@ export class World implements ClientPort {
       if (this.pubrecIn.has(k)) {
         this.violations.push({
           invariant: 'QoS 2 message sent again after its pubrec',
-          race: task.kind === 'pubrel' ? 'A' : 'new',
-          detail: `${task.name} posted message ${k} to ${connectionId} after its pubrec was in (step ${String(this.pubrecIn.get(k))})`,
+          race: this.rewrittenAfterPubrec.has(k) ? 'A' : 'new',
+          via: this.rewrittenAfterPubrec.get(k)?.kind ?? task.kind,
+          detail: `${task.name} posted message ${k} to ${connectionId} after its pubrec was in (step ${String(this.pubrecIn.get(k))})${describeRewrite(this.rewrittenAfterPubrec.get(k))}`,
         });
       }
     }
@@ -259,6 +268,7 @@ export class World implements ClientPort {
       if (method === 'putMany') {
         for (const entry of args[0] as PendingEntry[]) {
           this.pendingWrites.set(key(entry), write(entry.parked ? 'put parked' : entry.held ? 'put held' : 'put'));
+          if (this.pubrecIn.has(key(entry))) this.rewrittenAfterPubrec.set(key(entry), write('put after pubrec'));
           this.everStored.set(key(entry), entry);
           this.pendingDeletes.delete(key(entry));
         }
