@@ -29,9 +29,9 @@ export async function checkAtRest(world: World): Promise<Violation[]> {
     for (const { id, first, second } of client.twice) {
       violations.push({
         invariant: 'QoS 2 message handed to the application twice',
-        race: world.rewrittenAfterPubrec.has(`${client.sessionId}/${id}`) ? 'A' : 'new',
-        via: world.rewrittenAfterPubrec.get(`${client.sessionId}/${id}`)?.kind ?? second.postedBy.split('#')[0],
-        detail: `${client.name} got ${id} from ${first.postedBy} and again, after completing it, from ${second.postedBy}${rewrite(world.rewrittenAfterPubrec.get(`${client.sessionId}/${id}`))}`,
+        race: world.rewrittenByRerun.has(`${client.sessionId}/${id}`) ? 'A' : 'new',
+        via: world.rewrittenByRerun.get(`${client.sessionId}/${id}`)?.kind ?? second.postedBy.split('#')[0],
+        detail: `${client.name} got ${id} from ${first.postedBy} and again, after completing it, from ${second.postedBy}${rewrite(world.rewrittenByRerun.get(`${client.sessionId}/${id}`))}`,
       });
     }
     if (client.persistent) violations.push(...(await lost(world, client)));
@@ -125,7 +125,7 @@ function cleanupRace(client: SimClient, by: Write | undefined, live: string): Vi
 }
 
 function rewrite(write: Write | undefined): string {
-  return write ? ` (its entry was written again by ${write.task} at step ${write.step}, after its pubrec)` : '';
+  return write ? ` (its entry was put again by ${write.task} at step ${write.step}: a re-run of its hand-on)` : '';
 }
 
 function describe(entry: PendingEntry): string {

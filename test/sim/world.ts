@@ -52,7 +52,7 @@ export function simPolicy(maxInflight: number): QosPolicy {
 const key = (k: PendingKey) => `${k.sessionId}/${k.id}`;
 
 function describeRewrite(write: Write | undefined): string {
-  return write ? `; the entry was written again by ${write.task} at step ${write.step}, after its pubrec` : '';
+  return write ? `; the entry was put again by ${write.task} at step ${write.step} (a re-run of its hand-on)` : '';
 }
 
 /**
@@ -80,8 +80,9 @@ export class World implements ClientPort {
   readonly pendingDeletes = new Map<string, Write>();
   /** Every pending entry ever stored, by key. */
   readonly everStored = new Map<string, PendingEntry>();
-  /** Entries written again (unconditionally) after their pubrec was in: what a re-run hand-on does. */
-  readonly rewrittenAfterPubrec = new Map<string, Write>();
+  /** Entries put again, under the same server id, by another invocation than the first: a re-run hand-on. */
+  readonly rewrittenByRerun = new Map<string, Write>();
+  private readonly firstPut = new Map<string, number>();
   readonly subscriptionWrites = new Map<string, Write>();
   readonly sessionWrites = new Map<string, Write>();
   readonly connectionDeletes = new Map<string, Write>();
@@ -249,9 +250,9 @@ export class World implements ClientPort {
       if (this.pubrecIn.has(k)) {
         this.violations.push({
           invariant: 'QoS 2 message sent again after its pubrec',
-          race: this.rewrittenAfterPubrec.has(k) ? 'A' : 'new',
-          via: this.rewrittenAfterPubrec.get(k)?.kind ?? task.kind,
-          detail: `${task.name} posted message ${k} to ${connectionId} after its pubrec was in (step ${String(this.pubrecIn.get(k))})${describeRewrite(this.rewrittenAfterPubrec.get(k))}`,
+          race: this.rewrittenByRerun.has(k) ? 'A' : 'new',
+          via: this.rewrittenByRerun.get(k)?.kind ?? task.kind,
+          detail: `${task.name} posted message ${k} to ${connectionId} after its pubrec was in (step ${String(this.pubrecIn.get(k))})${describeRewrite(this.rewrittenByRerun.get(k))}`,
         });
       }
     }
@@ -267,8 +268,11 @@ export class World implements ClientPort {
     if (port === 'pending') {
       if (method === 'putMany') {
         for (const entry of args[0] as PendingEntry[]) {
+          const earlier = this.everStored.has(key(entry)) ? this.firstPut.get(key(entry)) : undefined;
+          // The same server id put again by another invocation: a hand-on run again (issue 12 A).
+          if (earlier !== undefined && earlier !== task.id) this.rewrittenByRerun.set(key(entry), write('put again by a re-run'));
+          else this.firstPut.set(key(entry), task.id);
           this.pendingWrites.set(key(entry), write(entry.parked ? 'put parked' : entry.held ? 'put held' : 'put'));
-          if (this.pubrecIn.has(key(entry))) this.rewrittenAfterPubrec.set(key(entry), write('put after pubrec'));
           this.everStored.set(key(entry), entry);
           this.pendingDeletes.delete(key(entry));
         }
