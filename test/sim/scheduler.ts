@@ -58,9 +58,15 @@ export class Scheduler {
   private step = 0;
   crash: CrashPolicy = { budget: 0, chance: 0 };
 
+  /**
+   * @param now the simulated clock
+   * @param tick moves the clock on by one step's worth (1 ms): calls take time, so two
+   *   invocations rarely see the same millisecond, as on AWS
+   */
   constructor(
     private readonly rng: Prng,
     private readonly now: () => number,
+    private readonly tick: () => void = () => {},
   ) {}
 
   /**
@@ -115,6 +121,7 @@ export class Scheduler {
       if (this.waiting.length === 0) return;
       const [waiter] = this.waiting.splice(this.rng.int(this.waiting.length), 1) as [Waiter];
       this.step += 1;
+      this.tick();
       const { task, label } = waiter;
       if (task.crashable && this.crash.budget > 0 && this.rng.chance(this.crash.chance)) {
         this.crash.budget -= 1;

@@ -96,7 +96,7 @@ export class World implements ClientPort {
     readonly rng: Prng,
     policy: QosPolicy,
   ) {
-    this.scheduler = new Scheduler(rng, () => this.clock.now());
+    this.scheduler = new Scheduler(rng, () => this.clock.now(), () => this.clock.advance(1));
     this.deps = {
       stores: this.stores,
       gateway: { post: async () => 'gone', disconnect: async () => {} },
