@@ -10,6 +10,9 @@ export type CallObserver = (port: string, method: string, args: unknown[], resul
 /** The store methods that return pages (AsyncIterable) rather than a Promise. */
 const PAGED = new Set(['membersOf', 'subscribersOf', 'pagesOfSession']);
 
+/** Methods whose `undefined` means "not found" or "condition failed", worth showing in the trace. */
+const FINDS = new Set(['replaceIf', 'get', 'getSession']);
+
 /**
  * Every store of the bundle behind a proxy that awaits a scheduling point before each call
  * (and before each page of a paged read), then calls the real in-memory store. Nothing of the
@@ -38,7 +41,8 @@ function instrument<T extends object>(port: string, target: T, point: PointFn, o
       return async (...args: unknown[]) => {
         const line = await point(`${port}.${method}(${describeArgs(args)})`);
         const result = await call(args);
-        const shown = describeResult(result);
+        // A conditional write or a read that found nothing says so: that is often the race.
+        const shown = result === undefined && FINDS.has(method) ? 'none' : describeResult(result);
         if (shown !== undefined) line.result = shown;
         observe(port, method, args, result);
         return result;
