@@ -266,8 +266,10 @@ export class World implements ClientPort {
     const gone = this.lastGone.get(task.id);
     const write = (what: string): Write => ({ task: task.name, kind: task.kind, what, step: this.scheduler.steps, ...(gone ? { gone } : {}) });
     if (port === 'pending') {
-      if (method === 'putMany') {
-        for (const entry of args[0] as PendingEntry[]) {
+      // putMany stores every entry; a conditional put (putAbsent, where the store has one) only those it says it stored.
+      const put = method === 'putMany' ? (args[0] as PendingEntry[]) : method === 'putAbsent' ? ((result as { stored?: PendingEntry[] }).stored ?? []) : undefined;
+      if (put) {
+        for (const entry of put) {
           const earlier = this.everStored.has(key(entry)) ? this.firstPut.get(key(entry)) : undefined;
           // The same server id put again by another invocation: a hand-on run again (issue 12 A).
           if (earlier !== undefined && earlier !== task.id) this.rewrittenByRerun.set(key(entry), write('put again by a re-run'));
