@@ -64,7 +64,8 @@ export class SimClient {
   readonly outbox = new Map<string, OutboundPublish>();
   /** Set by the world: a QoS 2 id handed to the application a second time. */
   readonly twice: Array<{ id: string; first: AppDelivery; second: AppDelivery }> = [];
-  private epoch = 0;
+  /** Bumped by every clean start: a clean session promises nothing of the one before (PROTOCOL §1). */
+  epoch = 0;
   private nextPublish = 0;
 
   constructor(

@@ -75,7 +75,7 @@ export class World implements ClientPort {
   readonly lateDisconnects: string[] = [];
   readonly violations: Violation[] = [];
   /** QoS 2 entries whose pubrec is in (PROTOCOL §4: the message is never sent again). */
-  readonly pubrecIn = new Map<string, number>();
+  readonly pubrecIn = new Map<string, { step: number; epoch: number }>();
   readonly pendingWrites = new Map<string, Write>();
   readonly pendingDeletes = new Map<string, Write>();
   /** Every pending entry ever stored, by key. */
@@ -247,12 +247,13 @@ export class World implements ClientPort {
     const frame = JSON.parse(raw) as ServerFrame;
     if (frame.type === 'message' && frame.qos === 2 && frame.id !== undefined) {
       const k = key({ sessionId: connection.client.sessionId, id: frame.id });
-      if (this.pubrecIn.has(k)) {
+      // Within one session: a clean start begins a new one, which promises nothing of the last.
+      if (this.pubrecIn.get(k)?.epoch === connection.client.epoch) {
         this.violations.push({
           invariant: 'QoS 2 message sent again after its pubrec',
           race: this.rewrittenByRerun.has(k) ? 'A' : 'new',
           via: this.rewrittenByRerun.get(k)?.kind ?? task.kind,
-          detail: `${task.name} posted message ${k} to ${connectionId} after its pubrec was in (step ${String(this.pubrecIn.get(k))})${describeRewrite(this.rewrittenByRerun.get(k))}`,
+          detail: `${task.name} posted message ${k} to ${connectionId} after its pubrec was in (step ${String(this.pubrecIn.get(k)?.step)})${describeRewrite(this.rewrittenByRerun.get(k))}`,
         });
       }
     }
@@ -285,7 +286,8 @@ export class World implements ClientPort {
         const r = result as { result: string; entry?: PendingEntry };
         if (r.result === 'released' || r.result === 'already-released') {
           const k = key(args[0] as PendingKey);
-          if (!this.pubrecIn.has(k)) this.pubrecIn.set(k, this.scheduler.steps);
+          const epoch = this.clients.find((c) => c.sessionId === (args[0] as PendingKey).sessionId)?.epoch ?? 0;
+          if (this.pubrecIn.get(k)?.epoch !== epoch) this.pubrecIn.set(k, { step: this.scheduler.steps, epoch });
           this.pendingWrites.set(k, write('released'));
         }
       } else if (method === 'deleteMany') {
