@@ -78,9 +78,9 @@ async function connectedSession(world: World, client: SimClient): Promise<Violat
     const k = `${sessionId}/${entry.id}`;
     const by = world.pendingWrites.get(k);
     if (entry.parked) {
-      out.push({ invariant: 'QoS message parked for a connected session', race: parkRace(client, by, live), ...(by ? { via: by.kind } : {}), detail: `${client.name} on ${live}: ${describe(entry)}${by ? `; parked by ${by.task} (step ${by.step}${by.gone ? `, after a post to ${by.gone} answered Gone` : ''})` : ''}` });
+      out.push({ invariant: 'QoS message parked for a connected session', race: parkRace(world, client, by, live), ...(by ? { via: by.kind } : {}), detail: `${client.name} on ${live}: ${describe(entry)}${by ? `; parked by ${by.task} (step ${by.step}${by.gone ? `, after a post to ${by.gone} answered Gone` : ''})` : ''}` });
     } else if (!entry.held && entry.connectionId !== live) {
-      out.push({ invariant: 'QoS message aimed at a dead connection of a connected session', race: parkRace(client, by, live), ...(by ? { via: by.kind } : {}), detail: `${client.name} on ${live}: ${describe(entry)}${by ? `; last written by ${by.task} (${by.what})` : ''}` });
+      out.push({ invariant: 'QoS message aimed at a dead connection of a connected session', race: parkRace(world, client, by, live), ...(by ? { via: by.kind } : {}), detail: `${client.name} on ${live}: ${describe(entry)}${by ? `; last written by ${by.task} (${by.what})` : ''}` });
     }
   }
   if (max > 0 && held.length > 0 && inflight < max) {
@@ -113,13 +113,15 @@ async function lost(world: World, client: SimClient): Promise<Violation[]> {
 }
 
 /** Who parked (or re-aimed) an entry of a connected session: a Gone post (B) or an old connection's cleanup (C). */
-function parkRace(client: SimClient, by: Write | undefined, live: string): Violation['race'] {
-  if (!by) return 'new';
-  if (by.kind === '$disconnect' && client.persistent && !by.task.endsWith(`@${live}`)) return 'C';
-  // A sweep's or a fan-out's post that found an older connection gone (not the live one: a post
-  // during the live connection's own $connect answers Gone too, and that is no race of A-C).
-  if (client.persistent && ['sweep', 'publish', 'pubrel', 'subscribe'].includes(by.kind) && by.gone !== undefined && by.gone !== live) return 'B';
-  return 'new';
+function parkRace(world: World, client: SimClient, by: Write | undefined, live: string): Violation['race'] {
+  if (!by || !client.persistent) return 'new';
+  if (by.kind === '$disconnect' && !by.task.endsWith(`@${live}`)) return 'C';
+  // B: a sweep's or a fan-out's post to an older connection of this client answered Gone, and the
+  // entry was then parked (or kept aimed at it) by a conditional write. Not B: a fan-out storing
+  // the entry parked, or a Gone from the live connection's own $connect (races of their own).
+  const olderOwn = by.gone !== undefined && by.gone !== live && world.connections.get(by.gone)?.client === client;
+  const afterGone = by.what === 'parked' || by.what.startsWith('set @');
+  return ['sweep', 'publish', 'pubrel', 'subscribe'].includes(by.kind) && olderOwn && afterGone ? 'B' : 'new';
 }
 
 /** A connected persistent session's state last written by another connection's $disconnect: C. */
