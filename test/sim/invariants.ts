@@ -47,6 +47,10 @@ async function connectedSession(world: World, client: SimClient): Promise<Violat
   const live = client.connectionId as string;
   const sessionId = client.sessionId;
   const out: Violation[] = [];
+  // A post to the live connection during its own $connect answers Gone (API Gateway: 410 until
+  // $connect returns), and its cleanup ends the live connection: everything after follows from that.
+  const endedByOwnGone = [world.connectionDeletes.get(live), world.sessionWrites.get(sessionId)].some((w) => w?.gone === live && w.kind !== '$disconnect');
+  const race = (r: Violation['race']): Violation['race'] => (endedByOwnGone && r === 'B' ? 'new' : r);
   const touched = (invariant: string, detail: string, by: Write | undefined) =>
     out.push({ invariant, race: cleanupRace(client, by, live), ...(by ? { via: by.kind } : {}), detail: `${client.name} on ${live}: ${detail}${by ? `; last written by ${by.task} (${by.what}, step ${by.step})` : ''}` });
 
@@ -78,9 +82,9 @@ async function connectedSession(world: World, client: SimClient): Promise<Violat
     const k = `${sessionId}/${entry.id}`;
     const by = world.pendingWrites.get(k);
     if (entry.parked) {
-      out.push({ invariant: 'QoS message parked for a connected session', race: parkRace(world, client, by, live), ...(by ? { via: by.kind } : {}), detail: `${client.name} on ${live}: ${describe(entry)}${by ? `; parked by ${by.task} (step ${by.step}${by.gone ? `, after a post to ${by.gone} answered Gone` : ''})` : ''}` });
+      out.push({ invariant: 'QoS message parked for a connected session', race: race(parkRace(world, client, by, live)), ...(by ? { via: by.kind } : {}), detail: `${client.name} on ${live}: ${describe(entry)}${by ? `; parked by ${by.task} (step ${by.step}${by.gone ? `, after a post to ${by.gone} answered Gone` : ''})` : ''}` });
     } else if (!entry.held && entry.connectionId !== live) {
-      out.push({ invariant: 'QoS message aimed at a dead connection of a connected session', race: parkRace(world, client, by, live), ...(by ? { via: by.kind } : {}), detail: `${client.name} on ${live}: ${describe(entry)}${by ? `; last written by ${by.task} (${by.what})` : ''}` });
+      out.push({ invariant: 'QoS message aimed at a dead connection of a connected session', race: race(parkRace(world, client, by, live)), ...(by ? { via: by.kind } : {}), detail: `${client.name} on ${live}: ${describe(entry)}${by ? `; last written by ${by.task} (${by.what})` : ''}` });
     }
   }
   if (max > 0 && held.length > 0 && inflight < max) {
