@@ -87,7 +87,7 @@ describe('invariants at rest', () => {
     const { world, publisher, subscriber } = await healthyWorld();
     publisher.publish({ controller: 'monitor', topic: 't', data: 'gold', qos: 2 });
     await world.scheduler.runToQuiescence();
-    const [first] = world.everStored.values();
+    const [first] = world.provenance.everStored.values();
     // The completed message's entry comes back, as a re-run hand-on's unconditional put makes it.
     await world.stores.pending.putMany([{ ...(first as PendingEntry), dueAt: world.clock.now() }]);
     world.sweep();

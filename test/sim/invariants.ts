@@ -1,6 +1,7 @@
 import type { PendingEntry } from '../../lambdas/core/types.js';
 import { subKey, type SimClient } from './sim-client.js';
-import type { Violation, World, Write } from './world.js';
+import type { Write } from './provenance.js';
+import type { Violation, World } from './world.js';
 
 /**
  * The invariants of PROTOCOL §4, checked once a schedule has come to rest (every closed
@@ -29,9 +30,9 @@ export async function checkAtRest(world: World): Promise<Violation[]> {
     for (const { id, first, second } of client.twice) {
       violations.push({
         invariant: 'QoS 2 message handed to the application twice',
-        race: world.rewrittenByRerun.has(`${client.sessionId}/${id}`) ? 'A' : 'new',
-        via: world.rewrittenByRerun.get(`${client.sessionId}/${id}`)?.kind ?? second.postedBy.split('#')[0],
-        detail: `${client.name} got ${id} from ${first.postedBy} and again, after completing it, from ${second.postedBy}${rewrite(world.rewrittenByRerun.get(`${client.sessionId}/${id}`))}`,
+        race: world.provenance.rewrittenByRerun.has(`${client.sessionId}/${id}`) ? 'A' : 'new',
+        via: world.provenance.rewrittenByRerun.get(`${client.sessionId}/${id}`)?.kind ?? second.postedBy.split('#')[0],
+        detail: `${client.name} got ${id} from ${first.postedBy} and again, after completing it, from ${second.postedBy}${rewrite(world.provenance.rewrittenByRerun.get(`${client.sessionId}/${id}`))}`,
       });
     }
     if (client.persistent) violations.push(...(await lost(world, client)));
@@ -49,27 +50,27 @@ async function connectedSession(world: World, client: SimClient): Promise<Violat
   const out: Violation[] = [];
   // A post to the live connection during its own $connect answers Gone (API Gateway: 410 until
   // $connect returns), and its cleanup ends the live connection: everything after follows from that.
-  const endedByOwnGone = [world.connectionDeletes.get(live), world.sessionWrites.get(sessionId)].some((w) => w?.gone === live && w.kind !== '$disconnect');
+  const endedByOwnGone = [world.provenance.connectionDeletes.get(live), world.provenance.sessionWrites.get(sessionId)].some((w) => w?.gone === live && w.kind !== '$disconnect');
   const race = (r: Violation['race']): Violation['race'] => (endedByOwnGone && r === 'B' ? 'new' : r);
   const touched = (invariant: string, detail: string, by: Write | undefined) =>
     out.push({ invariant, race: cleanupRace(client, by, live), ...(by ? { via: by.kind } : {}), detail: `${client.name} on ${live}: ${detail}${by ? `; last written by ${by.task} (${by.what}, step ${by.step})` : ''}` });
 
   const session = await stores.connections.getSession(sessionId, now);
   if (session?.connectionId !== live) {
-    touched('connected session not pointing at its live connection', `session record points at ${session?.connectionId ?? 'no connection'}`, world.sessionWrites.get(sessionId));
+    touched('connected session not pointing at its live connection', `session record points at ${session?.connectionId ?? 'no connection'}`, world.provenance.sessionWrites.get(sessionId));
   }
   if (!(await stores.connections.get(live, now))) {
-    touched('connected session without its connection record', `the record of ${live} is gone`, world.connectionDeletes.get(live));
+    touched('connected session without its connection record', `the record of ${live} is gone`, world.provenance.connectionDeletes.get(live));
   }
   for (const controller of client.spec.controllers) {
     let member = false;
     for await (const page of stores.connections.membersOf(controller, now)) member ||= page.some((r) => r.connectionId === live);
-    if (!member) touched('connected session missing a membership', `not a member of ${controller}`, world.connectionDeletes.get(live));
+    if (!member) touched('connected session missing a membership', `not a member of ${controller}`, world.provenance.membershipWrites.get(sessionId) ?? world.provenance.connectionDeletes.get(live));
   }
   const subscriptions = await stores.subscriptions.ofSession(sessionId, now);
   for (const wanted of client.spec.subscriptions) {
     const stored = subscriptions.find((s) => subKey(s) === subKey(wanted));
-    const by = world.subscriptionWrites.get(sessionId);
+    const by = world.provenance.subscriptionWrites.get(sessionId);
     if (!stored) touched('connected session lost a subscription', `${subKey(wanted)} is gone`, by);
     else if (stored.connectionId !== live) touched('connected session\'s subscription detached', `${subKey(wanted)} points at ${stored.connectionId ?? 'no connection'}`, by);
   }
@@ -80,7 +81,7 @@ async function connectedSession(world: World, client: SimClient): Promise<Violat
   const inflight = entries.filter((e) => !e.held && !e.parked).length;
   for (const entry of entries) {
     const k = `${sessionId}/${entry.id}`;
-    const by = world.pendingWrites.get(k);
+    const by = world.provenance.pendingWrites.get(k);
     if (entry.parked) {
       out.push({ invariant: 'QoS message parked for a connected session', race: race(parkRace(world, client, by, live)), ...(by ? { via: by.kind } : {}), detail: `${client.name} on ${live}: ${describe(entry)}${by ? `; parked by ${by.task} (step ${by.step}${by.gone ? `, after a post to ${by.gone} answered Gone` : ''})` : ''}` });
     } else if (!entry.held && entry.connectionId !== live) {
@@ -103,9 +104,9 @@ async function lost(world: World, client: SimClient): Promise<Violation[]> {
   const pending = new Set((await world.stores.pending.ofSession(client.sessionId, now)).map((e) => e.id));
   const dead = new Set((await world.stores.deadLetters.ofSession(client.sessionId, now)).map((l) => l.entry.id));
   const out: Violation[] = [];
-  for (const [k, entry] of world.everStored) {
+  for (const [k, entry] of world.provenance.everStored) {
     if (entry.sessionId !== client.sessionId || pending.has(entry.id) || client.acked.has(entry.id) || dead.has(entry.id)) continue;
-    const deletion = world.pendingDeletes.get(k);
+    const deletion = world.provenance.pendingDeletes.get(k);
     out.push({
       invariant: 'QoS message of a persistent session lost',
       race: 'new',

@@ -3,7 +3,7 @@ import type { AppDeps } from '../../lambdas/app/deps.js';
 import { sweepDue } from '../../lambdas/app/resend-sweep.js';
 import { sampleControllers } from '../../lambdas/core/controllers/registry.js';
 import { DEFAULT_POLICY, type QosPolicy } from '../../lambdas/core/policy.js';
-import type { PendingEntry, PendingKey, ServerFrame, Subscription } from '../../lambdas/core/types.js';
+import type { ServerFrame } from '../../lambdas/core/types.js';
 import { createConnectHandler } from '../../lambdas/handlers/connect.js';
 import { createDisconnectHandler } from '../../lambdas/handlers/disconnect.js';
 import type { WebSocketResult } from '../../lambdas/handlers/events.js';
@@ -11,6 +11,7 @@ import type { ConnectionGateway, Stores } from '../../lambdas/ports/index.js';
 import { silentLogger } from '../../lambdas/ports/logger.js';
 import { selectRoute } from '../../lambdas/routes.js';
 import { frameRouteHandlers, ManualClock } from '../support/harness.js';
+import { pendingKey, Provenance, type Write } from './provenance.js';
 import { instrumentGateway, instrumentStores, type CallObserver } from './instrument.js';
 import type { Prng } from './prng.js';
 import { Scheduler, TRACE_EPOCH, type Task } from './scheduler.js';
@@ -22,16 +23,6 @@ export interface SimConnection {
   client: SimClient;
   /** `connecting` until $connect returns 200: posts to it answer 410, as in API Gateway. */
   state: 'connecting' | 'open' | 'closed';
-}
-
-/** What happened to one store record last, for the invariants to name the culprit. */
-export interface Write {
-  task: string;
-  kind: string;
-  what: string;
-  step: number;
-  /** The connection whose post answered Gone in this task before the write, if one did. */
-  gone?: string;
 }
 
 /** A violation seen while the schedule ran (the others are checked at rest). */
@@ -49,8 +40,6 @@ export function simPolicy(maxInflight: number): QosPolicy {
   return { ...DEFAULT_POLICY, ackTimeoutMs: 1_000, backoffCapMs: 4_000, releaseLeaseMs: 1_500, maxInflight };
 }
 
-const key = (k: PendingKey) => `${k.sessionId}/${k.id}`;
-
 function describeRewrite(write: Write | undefined): string {
   return write ? `; the entry was put again by ${write.task} at step ${write.step} (a re-run of its hand-on)` : '';
 }
@@ -61,8 +50,8 @@ function describeRewrite(write: Write | undefined): string {
  * wait at a scheduling point before every call. A simulated API Gateway holds the sockets and
  * hands posted frames to simulated client apps, which answer with new invocations.
  *
- * The world also records who wrote what (per pending entry, per session's subscriptions),
- * so a violation can say which invocation caused it.
+ * The world also records who wrote what (provenance.ts), so a violation can say which
+ * invocation caused it.
  */
 export class World implements ClientPort {
   readonly clock = new ManualClock(TRACE_EPOCH);
@@ -74,20 +63,11 @@ export class World implements ClientPort {
   /** $disconnects API Gateway will deliver late (the rest phase delivers them). */
   readonly lateDisconnects: string[] = [];
   readonly violations: Violation[] = [];
-  /** QoS 2 entries whose pubrec is in (PROTOCOL §4: the message is never sent again). */
-  readonly pubrecIn = new Map<string, { step: number; epoch: number }>();
-  readonly pendingWrites = new Map<string, Write>();
-  readonly pendingDeletes = new Map<string, Write>();
-  /** Every pending entry ever stored, by key. */
-  readonly everStored = new Map<string, PendingEntry>();
-  /** Entries put again, under the same server id, by another invocation than the first: a re-run hand-on. */
-  readonly rewrittenByRerun = new Map<string, Write>();
-  private readonly firstPut = new Map<string, number>();
-  readonly subscriptionWrites = new Map<string, Write>();
-  readonly sessionWrites = new Map<string, Write>();
-  readonly connectionDeletes = new Map<string, Write>();
-  /** The last connection a task's post found gone (a Gone post is followed by its cleanup). */
-  private readonly lastGone = new Map<number, string>();
+  /** Who wrote what, so a violation can name the invocation behind it. */
+  readonly provenance = new Provenance(
+    () => this.scheduler.steps,
+    (sessionId) => this.clients.find((c) => c.sessionId === sessionId)?.epoch ?? 0,
+  );
   private nextConnection = 0;
   private nextMessage = 0;
   private disconnectModes: { now: number; late: number; missing: number } = { now: 5, late: 4, missing: 1 };
@@ -125,7 +105,7 @@ export class World implements ClientPort {
   /** The handlers' deps for one invocation: every store and gateway call is a point of `task`. */
   private depsFor(task: Task): AppDeps {
     const point = (label: string) => this.scheduler.point(task, label);
-    const observe: CallObserver = (port, method, args, result) => this.observe(task, port, method, args, result);
+    const observe: CallObserver = (port, method, args, result) => this.provenance.observe(task, port, method, args, result);
     const gateway: ConnectionGateway = {
       post: async (connectionId, frame) => this.post(task, connectionId, frame),
       disconnect: async (connectionId) => this.close(connectionId, `taken over (${task.name})`),
@@ -241,77 +221,24 @@ export class World implements ClientPort {
   private post(task: Task, connectionId: string, raw: string): 'ok' | 'gone' {
     const connection = this.connections.get(connectionId);
     if (!connection || connection.state !== 'open') {
-      this.lastGone.set(task.id, connectionId);
+      this.provenance.gone(task, connectionId);
       return 'gone';
     }
     const frame = JSON.parse(raw) as ServerFrame;
     if (frame.type === 'message' && frame.qos === 2 && frame.id !== undefined) {
-      const k = key({ sessionId: connection.client.sessionId, id: frame.id });
+      const k = pendingKey({ sessionId: connection.client.sessionId, id: frame.id });
+      const { pubrecIn, rewrittenByRerun } = this.provenance;
       // Within one session: a clean start begins a new one, which promises nothing of the last.
-      if (this.pubrecIn.get(k)?.epoch === connection.client.epoch) {
+      if (pubrecIn.get(k)?.epoch === connection.client.epoch) {
         this.violations.push({
           invariant: 'QoS 2 message sent again after its pubrec',
-          race: this.rewrittenByRerun.has(k) ? 'A' : 'new',
-          via: this.rewrittenByRerun.get(k)?.kind ?? task.kind,
-          detail: `${task.name} posted message ${k} to ${connectionId} after its pubrec was in (step ${String(this.pubrecIn.get(k)?.step)})${describeRewrite(this.rewrittenByRerun.get(k))}`,
+          race: rewrittenByRerun.has(k) ? 'A' : 'new',
+          via: rewrittenByRerun.get(k)?.kind ?? task.kind,
+          detail: `${task.name} posted message ${k} to ${connectionId} after its pubrec was in (step ${String(pubrecIn.get(k)?.step)})${describeRewrite(rewrittenByRerun.get(k))}`,
         });
       }
     }
     connection.client.receive(connectionId, frame, task.name);
     return 'ok';
-  }
-
-  // ---- who wrote what ---------------------------------------------------------------------------
-
-  private observe(task: Task, port: string, method: string, args: unknown[], result: unknown): void {
-    const gone = this.lastGone.get(task.id);
-    const write = (what: string): Write => ({ task: task.name, kind: task.kind, what, step: this.scheduler.steps, ...(gone ? { gone } : {}) });
-    if (port === 'pending') {
-      // putMany stores every entry; a conditional put (putAbsent, where the store has one) only those it says it stored.
-      const put = method === 'putMany' ? (args[0] as PendingEntry[]) : method === 'putAbsent' ? ((result as { stored?: PendingEntry[] }).stored ?? []) : undefined;
-      if (put) {
-        for (const entry of put) {
-          const earlier = this.everStored.has(key(entry)) ? this.firstPut.get(key(entry)) : undefined;
-          // The same server id put again by another invocation: a hand-on run again (issue 12 A).
-          if (earlier !== undefined && earlier !== task.id) this.rewrittenByRerun.set(key(entry), write('put again by a re-run'));
-          else this.firstPut.set(key(entry), task.id);
-          this.pendingWrites.set(key(entry), write(entry.parked ? 'put parked' : entry.held ? 'put held' : 'put'));
-          this.everStored.set(key(entry), entry);
-          this.pendingDeletes.delete(key(entry));
-        }
-      } else if (method === 'replaceIf' && result !== undefined) {
-        const entry = args[0] as PendingEntry;
-        this.pendingWrites.set(key(entry), write(entry.parked ? 'parked' : entry.held ? 'held' : `set @${entry.connectionId ?? 'none'}`));
-      } else if (method === 'release') {
-        const r = result as { result: string; entry?: PendingEntry };
-        if (r.result === 'released' || r.result === 'already-released') {
-          const k = key(args[0] as PendingKey);
-          const epoch = this.clients.find((c) => c.sessionId === (args[0] as PendingKey).sessionId)?.epoch ?? 0;
-          if (this.pubrecIn.get(k)?.epoch !== epoch) this.pubrecIn.set(k, { step: this.scheduler.steps, epoch });
-          this.pendingWrites.set(k, write('released'));
-        }
-      } else if (method === 'deleteMany') {
-        for (const k of args[0] as PendingKey[]) this.pendingDeletes.set(key(k), write('deleted (msgack)'));
-      } else if (method === 'deleteIf' && result === true) {
-        this.pendingDeletes.set(key(args[0] as PendingKey), write('dead-lettered'));
-      } else if (method === 'deleteSession') {
-        const sessionId = args[0] as string;
-        for (const k of this.everStored.keys()) if (k.startsWith(`${sessionId}/`)) this.pendingDeletes.set(k, write('deleted with its session'));
-      }
-    } else if (port === 'subscriptions') {
-      if (method === 'put') {
-        const s = args[0] as Subscription;
-        this.subscriptionWrites.set(s.sessionId, write(`put ${s.controller}/${s.topic} @${s.connectionId ?? 'none'}`));
-      } else if (method === 'attach') {
-        this.subscriptionWrites.set(args[0] as string, write(`attach @${(args[1] as string | undefined) ?? 'none'}`));
-      } else if (method === 'deleteSession' || method === 'delete') {
-        this.subscriptionWrites.set((method === 'delete' ? args[2] : args[0]) as string, write(method));
-      }
-    } else if (port === 'connections' && method === 'delete') {
-      this.connectionDeletes.set((args[0] as { connectionId: string }).connectionId, write('delete'));
-    } else if (port === 'connections' && ['putSession', 'detachSession', 'deleteSession'].includes(method)) {
-      const sessionId = method === 'putSession' ? (args[0] as { sessionId: string }).sessionId : (args[0] as string);
-      if (method === 'putSession' || result === true) this.sessionWrites.set(sessionId, write(method));
-    }
   }
 }
