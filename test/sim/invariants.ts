@@ -50,7 +50,7 @@ async function connectedSession(world: World, client: SimClient): Promise<Violat
   const out: Violation[] = [];
   // A post to the live connection during its own $connect answers Gone (API Gateway: 410 until
   // $connect returns), and its cleanup ends the live connection: everything after follows from that.
-  const endedByOwnGone = [world.provenance.connectionDeletes.get(live), world.provenance.sessionWrites.get(sessionId)].some((w) => w?.gone === live && w.kind !== '$disconnect');
+  const endedByOwnGone = [world.provenance.connectionDeletes.get(live), world.provenance.sessionWrites.get(sessionId)].some((w) => w?.gone?.includes(live) && w.kind !== '$disconnect');
   const race = (r: Violation['race']): Violation['race'] => (endedByOwnGone && r === 'B' ? 'new' : r);
   const touched = (invariant: string, detail: string, by: Write | undefined) =>
     out.push({ invariant, race: cleanupRace(client, by, live), ...(by ? { via: by.kind } : {}), detail: `${client.name} on ${live}: ${detail}${by ? `; last written by ${by.task} (${by.what}, step ${by.step})` : ''}` });
@@ -83,7 +83,7 @@ async function connectedSession(world: World, client: SimClient): Promise<Violat
     const k = `${sessionId}/${entry.id}`;
     const by = world.provenance.pendingWrites.get(k);
     if (entry.parked) {
-      out.push({ invariant: 'QoS message parked for a connected session', race: race(parkRace(world, client, by, live)), ...(by ? { via: by.kind } : {}), detail: `${client.name} on ${live}: ${describe(entry)}${by ? `; parked by ${by.task} (step ${by.step}${by.gone ? `, after a post to ${by.gone} answered Gone` : ''})` : ''}` });
+      out.push({ invariant: 'QoS message parked for a connected session', race: race(parkRace(world, client, by, live)), ...(by ? { via: by.kind } : {}), detail: `${client.name} on ${live}: ${describe(entry)}${by ? `; parked by ${by.task} (step ${by.step}${goneNote(world, client, by)})` : ''}` });
     } else if (!entry.held && entry.connectionId !== live) {
       out.push({ invariant: 'QoS message aimed at a dead connection of a connected session', race: race(parkRace(world, client, by, live)), ...(by ? { via: by.kind } : {}), detail: `${client.name} on ${live}: ${describe(entry)}${by ? `; last written by ${by.task} (${by.what})` : ''}` });
     }
@@ -124,7 +124,7 @@ function parkRace(world: World, client: SimClient, by: Write | undefined, live: 
   // B: a sweep's or a fan-out's post to an older connection of this client answered Gone, and the
   // entry was then parked (or kept aimed at it) by a conditional write. Not B: a fan-out storing
   // the entry parked, or a Gone from the live connection's own $connect (races of their own).
-  const olderOwn = by.gone !== undefined && by.gone !== live && world.connections.get(by.gone)?.client === client;
+  const olderOwn = olderGone(world, client, by, live) !== undefined;
   const afterGone = by.what === 'parked' || by.what.startsWith('set @');
   return ['sweep', 'publish', 'pubrel', 'subscribe'].includes(by.kind) && olderOwn && afterGone ? 'B' : 'new';
 }
@@ -132,6 +132,16 @@ function parkRace(world: World, client: SimClient, by: Write | undefined, live: 
 /** A connected persistent session's state last written by another connection's $disconnect: C. */
 function cleanupRace(client: SimClient, by: Write | undefined, live: string): Violation['race'] {
   return by && by.kind === '$disconnect' && client.persistent && !by.task.endsWith(`@${live}`) ? 'C' : 'new';
+}
+
+/** The older connection of this client whose post answered Gone before the write, if any. */
+function olderGone(world: World, client: SimClient, by: Write, live: string): string | undefined {
+  return by.gone?.find((c) => c !== live && world.connections.get(c)?.client === client);
+}
+
+function goneNote(world: World, client: SimClient, by: Write): string {
+  const own = by.gone?.filter((c) => world.connections.get(c)?.client === client) ?? [];
+  return own.length > 0 ? `, after a post to ${own.join(', ')} answered Gone` : '';
 }
 
 function rewrite(write: Write | undefined): string {

@@ -7,8 +7,8 @@ export interface Write {
   kind: string;
   what: string;
   step: number;
-  /** The connection whose post answered Gone in this task before the write, if one did. */
-  gone?: string;
+  /** The connections whose posts answered Gone in this task before the write (a Gone post is followed by its cleanup). */
+  gone?: string[];
 }
 
 /** Store methods that only read: every other call is counted as a write of what it names. */
@@ -37,8 +37,8 @@ export class Provenance {
   readonly membershipWrites = new Map<string, Write>();
   readonly connectionDeletes = new Map<string, Write>();
   private readonly firstPut = new Map<string, number>();
-  /** The last connection a task's post found gone (a Gone post is followed by its cleanup). */
-  private readonly lastGone = new Map<number, string>();
+  /** The connections each task's posts found gone so far. */
+  private readonly goneOf = new Map<number, string[]>();
 
   constructor(
     private readonly step: () => number,
@@ -48,12 +48,13 @@ export class Provenance {
 
   /** A post of `task` answered Gone. */
   gone(task: Task, connectionId: string): void {
-    this.lastGone.set(task.id, connectionId);
+    const gone = this.goneOf.get(task.id) ?? [];
+    if (!gone.includes(connectionId)) this.goneOf.set(task.id, [...gone, connectionId]);
   }
 
   observe(task: Task, port: string, method: string, args: unknown[], result: unknown): void {
     if (READS.has(method)) return;
-    const gone = this.lastGone.get(task.id);
+    const gone = this.goneOf.get(task.id);
     const write = (what: string): Write => ({ task: task.name, kind: task.kind, what, step: this.step(), ...(gone ? { gone } : {}) });
     if (port === 'pending') this.pending(task, method, args, result, write);
     else if (port === 'subscriptions') {
