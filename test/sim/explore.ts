@@ -65,13 +65,17 @@ function argument(args: string[], name: string): number | undefined {
 
 /**
  * `npm run explore -- --schedules 100000 [--base 1]`: a long run, with a summary per race.
- * `npm run explore -- --seed N`: one schedule, its violations and its whole trace.
+ * `npm run explore -- --seed N [--focus s2]`: one schedule, its violations and its trace (all of
+ * it, or the steps that concern one client).
  */
 async function main(args: string[]): Promise<void> {
   const seed = argument(args, 'seed');
+  const focusAt = args.indexOf('--focus');
+  const focus = focusAt >= 0 ? args[focusAt + 1] : undefined;
+  if (focusAt >= 0 && (focus === undefined || !/^[A-Za-z0-9]+$/.test(focus))) throw new Error('--focus needs a client name, e.g. --focus s2');
   if (seed !== undefined) {
     const result = await runSchedule(seed);
-    console.log(formatResult(result));
+    console.log(formatResult(result, focus));
     process.exitCode = result.violations.length > 0 ? 1 : 0;
     return;
   }

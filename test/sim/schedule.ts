@@ -12,6 +12,8 @@ export interface ScheduleResult {
   steps: number;
   /** The workload in one line, for the report. */
   summary: string;
+  /** Each client's connections, by client name (to focus a trace on one client). */
+  connectionsOf: Record<string, string[]>;
 }
 
 /** Knobs of the workload; the defaults are what `npm test` and `npm run explore` run. */
@@ -132,17 +134,27 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   world.sweep();
   await scheduler.runToQuiescence();
 
-  return { seed, violations: await checkAtRest(world), trace: scheduler.trace, steps: scheduler.steps, summary };
+  const connectionsOf: Record<string, string[]> = {};
+  for (const connection of world.connections.values()) (connectionsOf[connection.client.name] ??= []).push(connection.connectionId);
+  return { seed, violations: await checkAtRest(world), trace: scheduler.trace, steps: scheduler.steps, summary, connectionsOf };
 }
 
-/** A failing schedule as a person reads it: the seed, how to replay it, what broke, the trace. */
-export function formatResult(result: ScheduleResult): string {
+/**
+ * A failing schedule as a person reads it: the seed, how to replay it, what broke, the trace.
+ * With `focus` (a client's name), the trace keeps only the steps that name the client, its
+ * session or one of its connections, and the notes (rounds, clock moves).
+ */
+export function formatResult(result: ScheduleResult, focus?: string): string {
+  const names = focus === undefined ? undefined : [focus, ...(result.connectionsOf[focus] ?? [])];
+  const mentions = names && new RegExp(`(^|[^A-Za-z0-9])(${names.join('|')})($|[^A-Za-z0-9])`);
+  const trace = mentions ? result.trace.filter((l) => l.task === '-' || mentions.test(l.task) || mentions.test(l.text)) : result.trace;
   const lines = [
     `seed ${result.seed}: ${result.violations.length === 0 ? 'no invariant violated' : `${result.violations.length} violation(s)`} in ${result.steps} steps (${result.summary})`,
-    `replay: SEED=${result.seed} npx vitest run test/sim/explorer.test.ts   or   npm run explore -- --seed ${result.seed}`,
+    `replay: SEED=${result.seed} npx vitest run test/sim/explorer.test.ts   or   npm run explore -- --seed ${result.seed} [--focus <client>]`,
     ...result.violations.map((v) => `  [${v.race}] ${v.invariant}: ${v.detail}`),
     '',
-    formatTrace(result.trace),
+    ...(focus !== undefined ? [`trace of the steps that name ${focus} or its connections (${(result.connectionsOf[focus] ?? []).join(', ')}):`] : []),
+    formatTrace(trace),
   ];
   return lines.join('\n');
 }
