@@ -147,7 +147,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 export function formatResult(result: ScheduleResult, focus?: string): string {
   const names = focus === undefined ? undefined : [focus, ...(result.connectionsOf[focus] ?? [])];
   const mentions = names && new RegExp(`(^|[^A-Za-z0-9])(${names.join('|')})($|[^A-Za-z0-9])`);
-  const trace = mentions ? result.trace.filter((l) => l.task === '-' || mentions.test(l.task) || mentions.test(l.text)) : result.trace;
+  const trace = mentions ? result.trace.filter((l) => l.task === '-' || [l.task, l.text, l.result ?? ''].some((t) => mentions.test(t))) : result.trace;
   const lines = [
     `seed ${result.seed}: ${result.violations.length === 0 ? 'no invariant violated' : `${result.violations.length} violation(s)`} in ${result.steps} steps (${result.summary})`,
     `replay: SEED=${result.seed} npx vitest run test/sim/explorer.test.ts   or   npm run explore -- --seed ${result.seed} [--focus <client>]`,
