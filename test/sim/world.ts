@@ -56,7 +56,9 @@ function describeRewrite(write: Write | undefined): string {
 export class World implements ClientPort {
   readonly clock = new ManualClock(TRACE_EPOCH);
   readonly scheduler: Scheduler;
-  readonly stores: Stores = createMemoryStores({ pageSize: 2 });
+  // One page per read: the memory stores read a whole result at its first page, where DynamoDB
+  // reads each page when it is asked for, so several pages would show older state than AWS can.
+  readonly stores: Stores = createMemoryStores();
   readonly deps: AppDeps;
   readonly clients: SimClient[] = [];
   readonly connections = new Map<string, SimConnection>();
