@@ -12,7 +12,7 @@ import { formatTrace } from './scheduler.js';
  * `SCHEDULES` and `BASE_SEED` change the run (a long one: `npm run explore -- --schedules 100000`).
  */
 const BASE_SEED = Number(process.env.BASE_SEED ?? 1);
-const SCHEDULES = Number(process.env.SCHEDULES ?? 1500);
+const SCHEDULES = Number(process.env.SCHEDULES ?? 2000);
 const SEED = process.env.SEED === undefined ? undefined : Number(process.env.SEED);
 
 describe('interleaving explorer', () => {
