@@ -124,7 +124,7 @@ function parkRace(world: World, client: SimClient, by: Write | undefined, live: 
   // B: a sweep's or a fan-out's post to an older connection of this client answered Gone, and the
   // entry was then parked (or kept aimed at it) by a conditional write. Not B: a fan-out storing
   // the entry parked, or a Gone from the live connection's own $connect (races of their own).
-  const olderOwn = olderGone(world, client, by, live) !== undefined;
+  const olderOwn = olderGone(world, client, by, live) !== undefined && !by.gone?.includes(live);
   const afterGone = by.what === 'parked' || by.what.startsWith('set @');
   return ['sweep', 'publish', 'pubrel', 'subscribe'].includes(by.kind) && olderOwn && afterGone ? 'B' : 'new';
 }
