@@ -1,3 +1,4 @@
+import type { Stores } from '../../lambdas/ports/index.js';
 import { checkAtRest } from './invariants.js';
 import { Prng } from './prng.js';
 import { formatTrace, type TraceLine } from './scheduler.js';
@@ -22,6 +23,8 @@ export interface ScheduleOptions {
   crashes?: number;
   /** Chance that a point crashes its invocation, while the budget lasts (default 1/80). */
   crashChance?: number;
+  /** Changes the stores before use (mutants.ts). */
+  mutate?: (stores: Stores) => Stores;
 }
 
 const REST_ROUNDS = 4;
@@ -42,7 +45,7 @@ const REST_ROUNDS = 4;
 export async function runSchedule(seed: number, options: ScheduleOptions = {}): Promise<ScheduleResult> {
   const rng = new Prng(seed);
   const maxInflight = rng.pick([2, 100]);
-  const world = new World(rng, simPolicy(maxInflight));
+  const world = new World(rng, simPolicy(maxInflight), options.mutate);
   const { scheduler, clock } = world;
   const policy = world.deps.policy;
 

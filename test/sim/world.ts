@@ -56,9 +56,7 @@ function describeRewrite(write: Write | undefined): string {
 export class World implements ClientPort {
   readonly clock = new ManualClock(TRACE_EPOCH);
   readonly scheduler: Scheduler;
-  // One page per read: the memory stores read a whole result at its first page, where DynamoDB
-  // reads each page when it is asked for, so several pages would show older state than AWS can.
-  readonly stores: Stores = createMemoryStores();
+  readonly stores: Stores;
   readonly deps: AppDeps;
   readonly clients: SimClient[] = [];
   readonly connections = new Map<string, SimConnection>();
@@ -74,10 +72,18 @@ export class World implements ClientPort {
   private nextMessage = 0;
   private disconnectModes: { now: number; late: number; missing: number } = { now: 5, late: 4, missing: 1 };
 
+  /**
+   * @param mutate changes the stores before use (mutants.ts: a store with a known race put back,
+   *   to check that the explorer still finds it)
+   */
   constructor(
     readonly rng: Prng,
     policy: QosPolicy,
+    mutate: (stores: Stores) => Stores = (stores) => stores,
   ) {
+    // One page per read: the memory stores read a whole result at its first page, where DynamoDB
+    // reads each page when it is asked for, so several pages would show older state than AWS can.
+    this.stores = mutate(createMemoryStores());
     this.scheduler = new Scheduler(rng, () => this.clock.now(), () => this.clock.advance(1));
     this.deps = {
       stores: this.stores,
