@@ -25,7 +25,7 @@ export interface SimConnection {
   state: 'connecting' | 'open' | 'closed';
 }
 
-/** A violation seen while the schedule ran (the others are checked at rest). */
+/** A broken promise: seen as a frame was posted (World.post) or at rest (invariants.ts). */
 export interface Violation {
   invariant: string;
   /** Which known race this is (issue 12 A, B, C), or `new` for one nobody named. */
