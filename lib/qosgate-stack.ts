@@ -71,7 +71,12 @@ export class QosgateStack extends Stack {
     // Every function wires its connection gateway at cold start (lambdas/entry/wiring.ts), so
     // each gets the callback URL; only the ManageConnections grant decides whether it may use it.
     const common = { [CALLBACK_URL_ENV]: this.webSocket.callbackUrl, ...policyEnvironment(config.policy) };
-    this.routeFunctions = new RouteFunctions(this, 'RouteFunctions', { routes: ROUTES, environment: common, logs });
+    this.routeFunctions = new RouteFunctions(this, 'RouteFunctions', {
+      routes: ROUTES,
+      environment: common,
+      logs,
+      ...(config.policy.releaseLeaseMs !== undefined ? { releaseLeaseMs: config.policy.releaseLeaseMs } : {}),
+    });
     if (config.authRequired) {
       this.connectAuthorizer = new ConnectAuthorizer(this, 'ConnectAuthorizer', {
         spec: AUTHORIZER,
