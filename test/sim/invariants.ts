@@ -134,9 +134,13 @@ function cleanupRace(client: SimClient, by: Write | undefined, live: string): Vi
   return by && by.kind === '$disconnect' && client.persistent && !by.task.endsWith(`@${live}`) ? 'C' : 'new';
 }
 
-/** The older connection of this client whose post answered Gone before the write, if any. */
+/**
+ * The older connection of this client whose post answered Gone before the write, if any. One that
+ * never opened does not count: the session pointed at it only because a handshake the client gave
+ * up on finished late (a race of its own).
+ */
 function olderGone(world: World, client: SimClient, by: Write, live: string): string | undefined {
-  return by.gone?.find((c) => c !== live && world.connections.get(c)?.client === client);
+  return by.gone?.find((c) => c !== live && world.connections.get(c)?.client === client && world.connections.get(c)?.opened === true);
 }
 
 function goneNote(world: World, client: SimClient, by: Write): string {

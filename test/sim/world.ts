@@ -23,6 +23,8 @@ export interface SimConnection {
   client: SimClient;
   /** `connecting` until $connect returns 200: posts to it answer 410, as in API Gateway. */
   state: 'connecting' | 'open' | 'closed';
+  /** Whether it ever opened (a handshake the client gave up on never does). */
+  opened?: boolean;
 }
 
 /** A broken promise: seen as a frame was posted (World.post) or at rest (invariants.ts). */
@@ -168,6 +170,7 @@ export class World implements ClientPort {
         onDone: () => {
           if (result?.statusCode === 200 && connection.state === 'connecting') {
             connection.state = 'open';
+            connection.opened = true;
             client.opened(connectionId);
           } else if (connection.state === 'connecting') {
             connection.state = 'closed';
