@@ -10,12 +10,19 @@ import { sendFrame } from './sender.js';
  * `resume`, parked; but if a newer connection serves the session now (a takeover raced the
  * send: its `resume` may have read the session before this send claimed the entry), the
  * entry is handed to that connection and stays in flight instead. A clean session is removed
- * with everything it had.
+ * with everything it had, and so is the entry of this send: a clean session ends with its
+ * connection (PROTOCOL §4), so an entry aimed at a gone one is of a session that ended, even
+ * when a fan-out stored it after a clean takeover had deleted the session's entries (else
+ * the sweep posts it to the dead connection until the attempt limit dead-letters it).
  */
 export async function connectionGone(deps: AppDeps, send: PlannedSend, now: number): Promise<void> {
   deps.metrics?.count('GoneConnections');
-  if (send.sessionKind === 'persistent' && send.entry && !(await handToNewerConnection(deps, send, send.entry, now))) {
-    await deps.stores.pending.replaceIf(park(send.entry), send.entry.dueAt);
+  const { entry } = send;
+  if (entry && send.sessionKind === 'clean') {
+    // Conditional on the dueAt seen: an ack or a sweep that got there first has its way.
+    await deps.stores.pending.deleteIf(entry, entry.dueAt);
+  } else if (entry && !(await handToNewerConnection(deps, send, entry, now))) {
+    await deps.stores.pending.replaceIf(park(entry), entry.dueAt);
   }
   await endConnection(deps, send, now);
 }

@@ -93,3 +93,34 @@ describe('a send that finds its connection gone while a newer one serves the ses
     expect((await h.pendingOf('dev-7'))[0]?.connectionId).toBeUndefined();
   });
 });
+
+describe('a send that finds a clean session\'s connection gone after a clean takeover', () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  it('deletes the entry the fan-out stored for the old connection instead of sending it there until it is dead-lettered', async () => {
+    h = await Harness.start();
+    const clean = { qos: '1', clientId: 'dev-8', session: 'clean' } as const;
+    const publisher = await h.client();
+    const a = await h.client(clean);
+    await h.send(a, { action: 'subscribe', controller: 'monitor', topic: 'cmd', qos: 1 });
+
+    // Forced order: the fan-out has read A as the subscriber; before it stores the entry, the
+    // client starts a clean session again as B, which deletes the session's entries (none yet).
+    let b = '';
+    beforeFirstPut(h.deps.stores.pending, async () => {
+      b = await h.client(clean);
+    });
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'reboot', qos: 1, id: 'p1' });
+
+    expect(h.endpoint.isGone(a)).toBe(true);
+    expect(h.messages(a)).toEqual([]);
+    // The message was for A's session, which ended: B's clean session owes nothing of it.
+    expect(h.messages(b)).toEqual([]);
+    expect(await h.pendingOf('dev-8')).toEqual([]);
+    h.clock.advance(h.deps.policy.ackTimeoutMs);
+    expect(await h.sweep()).toMatchObject({ due: 0, gone: 0 });
+  });
+});
