@@ -6,17 +6,30 @@ import { endConnection } from './janitor.js';
 import { sendFrame } from './sender.js';
 
 /**
- * A send found the connection gone (GoneException). A persistent session keeps the entry for
- * `resume`, parked; but if a newer connection serves the session now (a takeover raced the
- * send: its `resume` may have read the session before this send claimed the entry), the
- * entry is handed to that connection and stays in flight instead. A clean session is removed
- * with everything it had, and so is the entry of this send: a clean session ends with its
- * connection (PROTOCOL §4), so an entry aimed at a gone one is of a session that ended, even
- * when a fan-out stored it after a clean takeover had deleted the session's entries (else
- * the sweep posts it to the dead connection until the attempt limit dead-letters it).
+ * A send found the connection gone (GoneException). API Gateway answers 410 too while the
+ * connection's `$connect` still runs, so the gateway is asked first whether the connection is
+ * open after all (GetConnection, only on this rare path): if so, the Gone was one of its
+ * `$connect`, and nothing is ended: a QoS 1/2 entry stays in flight, due for the sweep (or the
+ * client's `resume`), a QoS 0 frame is sent again.
+ *
+ * Else, a persistent session keeps the entry for `resume`, parked; but if a newer connection
+ * serves the session now (a takeover raced the send: its `resume` may have read the session
+ * before this send claimed the entry), the entry is handed to that connection and stays in
+ * flight instead. A clean session is removed with everything it had, and so is the entry of
+ * this send: a clean session ends with its connection (PROTOCOL §4), so an entry aimed at a
+ * gone one is of a session that ended, even when a fan-out stored it after a clean takeover
+ * had deleted the session's entries (else the sweep posts it to the dead connection until the
+ * attempt limit dead-letters it).
  */
 export async function connectionGone(deps: AppDeps, send: PlannedSend, now: number): Promise<void> {
   deps.metrics?.count('GoneConnections');
+  // The record is read before the gateway is asked: $connect writes it as its last step, so a
+  // connection that is still not open once its record has been seen has closed (janitor.ts).
+  const stored = await deps.stores.connections.get(send.connectionId, now);
+  if (await openAfterAll(deps, send)) {
+    if (!send.entry) await sendFrame(deps, send, send.frame);
+    return;
+  }
   const { entry } = send;
   if (entry && send.sessionKind === 'clean') {
     // Conditional on the dueAt seen: an ack or a sweep that got there first has its way.
@@ -24,7 +37,24 @@ export async function connectionGone(deps: AppDeps, send: PlannedSend, now: numb
   } else if (entry && !(await handToNewerConnection(deps, send, entry, now))) {
     await deps.stores.pending.replaceIf(park(entry), entry.dueAt);
   }
-  await endConnection(deps, send, now);
+  await endConnection(deps, { ...send, stored }, now);
+}
+
+/**
+ * Whether the connection that answered Gone is open now. A failed question (throttling) counts
+ * as open: ending a live connection loses its session, where leaving a dead one costs only the
+ * next Gone, which asks again.
+ */
+async function openAfterAll(deps: AppDeps, send: PlannedSend): Promise<boolean> {
+  try {
+    return await deps.gateway.isOpen(send.connectionId);
+  } catch (error) {
+    deps.log.warn('Gone: could not ask whether the connection is open', {
+      connectionId: send.connectionId,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+    return true;
+  }
 }
 
 /**
@@ -38,9 +68,8 @@ async function handToNewerConnection(deps: AppDeps, send: PlannedSend, entry: Pe
   if (session === undefined || connectionId === undefined || connectionId === send.connectionId) return false;
   const next = handOver(entry, connectionId, session.format, now, deps.policy);
   if (!(await deps.stores.pending.replaceIf(next, entry.dueAt))) return true;
-  // Gone as well: parked for the resume of whichever connection comes next.
-  if ((await sendFrame(deps, { connectionId, format: session.format }, send.frame)) === 'gone') {
-    await deps.stores.pending.replaceIf(park(next), next.dueAt);
-  }
+  // Gone as well (it may be in its $connect, or closed): the entry stays in flight on it, and
+  // the sweep's next send, Gone or not, is handled as any other.
+  await sendFrame(deps, { connectionId, format: session.format }, send.frame);
   return true;
 }

@@ -8,6 +8,11 @@ export interface EndingConnection {
   sessionId: string;
   sessionKind: SessionKind;
   controllers?: string[];
+  /**
+   * The connection's record as the caller read it, `undefined` if it found none: given, it is
+   * not read again (a gone send reads it before asking the gateway whether it is open).
+   */
+  stored?: Pick<ConnectionRecord, 'connectionId' | 'controllers'> | undefined;
 }
 
 /**
@@ -27,10 +32,15 @@ export interface EndingConnection {
 export async function endConnection(deps: Pick<AppDeps, 'stores' | 'policy'>, ending: EndingConnection, now: number): Promise<void> {
   const { connections } = deps.stores;
   const stored: Pick<ConnectionRecord, 'connectionId' | 'controllers'> | undefined =
-    ending.controllers !== undefined ? { connectionId: ending.connectionId, controllers: ending.controllers } : await connections.get(ending.connectionId, now);
+    'stored' in ending
+      ? ending.stored
+      : ending.controllers !== undefined
+        ? { connectionId: ending.connectionId, controllers: ending.controllers }
+        : await connections.get(ending.connectionId, now);
   // A clientId's session without this connection's record: its $connect has not returned
   // yet (API Gateway answers 410 until then, and the takeover already pointed the session
-  // at it), or it was ended already. Neither is ours to end. (Keyed by the connection, a
+  // at it), or it was ended already. Neither is ours to end. (A record alone does not say
+  // that $connect has returned: a gone send asks the gateway too, connection-gone.ts.) (Keyed by the connection, a
   // session cannot be reached before its record is written: nothing to wait for.)
   if (stored === undefined && ending.sessionId !== ending.connectionId) return;
   if (await ownsSession(deps, ending, now)) await endSession(deps, ending, now);

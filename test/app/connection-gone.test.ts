@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PendingStore } from '../../lambdas/ports/pending-store.js';
 import { Harness } from '../support/harness.js';
+import { holdAfter } from '../support/store-hooks.js';
 
 /** Runs `before` once, ahead of the first `putMany` (the fan-out's store, after its lookup). */
 function beforeFirstPut(store: PendingStore, before: () => Promise<void>): void {
@@ -122,5 +123,50 @@ describe('a send that finds a clean session\'s connection gone after a clean tak
     expect(await h.pendingOf('dev-8')).toEqual([]);
     h.clock.advance(h.deps.policy.ackTimeoutMs);
     expect(await h.sweep()).toMatchObject({ due: 0, gone: 0 });
+  });
+});
+
+describe('a send that meets the 410 API Gateway answers while the connection\'s $connect runs', () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  it('ends nothing of the session it took over and keeps the entry in flight on it', async () => {
+    h = await Harness.start();
+    const publisher = await h.client();
+    const a = await h.client(persistent);
+    await h.send(a, { action: 'subscribe', controller: 'monitor', topic: 'cmd', qos: 1 });
+    h.endpoint.markGone(a);
+
+    // Forced order: B's $connect has re-pointed the session and written its record, but has not
+    // returned; a fan-out reaches B and API Gateway answers its post 410. $connect then returns,
+    // and only then does the gone send look further (GetConnection answers 200 now).
+    const connecting = holdAfter(h.deps.stores.connections, 'put', (record) => record.sessionId === 'dev-7' && record.connectionId !== a);
+    const bConnect = h.client(persistent);
+    await connecting.reached;
+    const b = `conn-${Number(/^conn-(\d+)=$/.exec(a)?.[1]) + 1}=`;
+    expect(await h.deps.stores.connections.get(b, h.clock.now())).toMatchObject({ sessionId: 'dev-7' });
+    h.endpoint.failNext(b, 410);
+    const realIsOpen = h.deps.gateway.isOpen.bind(h.deps.gateway);
+    h.deps.gateway.isOpen = async (connectionId) => {
+      connecting.release();
+      await bConnect;
+      return realIsOpen(connectionId);
+    };
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'reboot', qos: 1, id: 'p1' });
+    connecting.release(); // (released already if the gone send asked the gateway)
+    expect(await bConnect).toBe(b);
+    connecting.restore();
+
+    const now = h.clock.now();
+    expect((await h.deps.stores.connections.getSession('dev-7', now))?.connectionId).toBe(b);
+    expect(await h.deps.stores.connections.get(b, now)).toMatchObject({ connectionId: b, sessionId: 'dev-7' });
+    expect((await h.deps.stores.subscriptions.ofSession('dev-7', now)).map((s) => s.connectionId)).toEqual([b]);
+    expect(await h.pendingOf('dev-7')).toMatchObject([{ connectionId: b, parked: false }]);
+    // Still in flight on B: the sweep sends it there once it is due.
+    h.clock.advance(h.deps.policy.ackTimeoutMs);
+    expect(await h.sweep()).toMatchObject({ resent: 1, gone: 0 });
+    expect(h.messages(b)).toEqual([expect.objectContaining({ data: 'reboot', qos: 1, dup: true })]);
   });
 });

@@ -24,6 +24,7 @@ function gatewayDyingAt(real: ConnectionGateway, hangOn: string): ConnectionGate
       return post;
     },
     disconnect: (connectionId) => real.disconnect(connectionId),
+    isOpen: (connectionId) => real.isOpen(connectionId),
   };
 }
 
