@@ -9,8 +9,8 @@ import { sendFrame } from './sender.js';
  * A send found the connection gone (GoneException). API Gateway answers 410 too while the
  * connection's `$connect` still runs, so the gateway is asked first whether the connection is
  * open after all (GetConnection, only on this rare path): if so, the Gone was one of its
- * `$connect`, and nothing is ended: a QoS 1/2 entry stays in flight, due for the sweep (or the
- * client's `resume`), a QoS 0 frame is sent again.
+ * `$connect`, and nothing is ended: the frame is sent again (a QoS 1/2 entry claimed for it
+ * first, so that a sweep does not send it too).
  *
  * Else, a persistent session keeps the entry for `resume`, parked; but if a newer connection
  * serves the session now (a takeover raced the send: its `resume` may have read the session
@@ -26,10 +26,7 @@ export async function connectionGone(deps: AppDeps, send: PlannedSend, now: numb
   // The record is read before the gateway is asked: $connect writes it as its last step, so a
   // connection that is still not open once its record has been seen has closed (janitor.ts).
   const stored = await deps.stores.connections.get(send.connectionId, now);
-  if (await openAfterAll(deps, send)) {
-    if (!send.entry) await sendFrame(deps, send, send.frame);
-    return;
-  }
+  if (await openAfterAll(deps, send)) return sendAgain(deps, send, now);
   const { entry } = send;
   if (entry && send.sessionKind === 'clean') {
     // Conditional on the dueAt seen: an ack or a sweep that got there first has its way.
@@ -38,6 +35,17 @@ export async function connectionGone(deps: AppDeps, send: PlannedSend, now: numb
     await deps.stores.pending.replaceIf(park(entry), entry.dueAt);
   }
   await endConnection(deps, { ...send, stored }, now);
+}
+
+/**
+ * The frame again, to the connection that is open after all. A QoS 1/2 entry is claimed first by
+ * a conditional write on the dueAt the gone send left (an ack or a sweep that got there first
+ * has its way); gone again, it stays in flight for the sweep.
+ */
+async function sendAgain(deps: AppDeps, send: PlannedSend, now: number): Promise<void> {
+  const { entry } = send;
+  if (entry && !(await deps.stores.pending.replaceIf(handOver(entry, send.connectionId, send.format, now, deps.policy), entry.dueAt))) return;
+  await sendFrame(deps, send, send.frame);
 }
 
 /**

@@ -104,7 +104,8 @@ describe('a send that meets 410 while the new connection’s $connect still runs
     });
     const connecting = h.client(query);
     await held.reached;
-    h.endpoint.failNext(b, 410);
+    // Both the post and the gone send's GetConnection meet $connect still running: 410.
+    h.endpoint.failNext(b, 410, 2);
     const sensor = await h.client({ controllers: 'sensor' });
     await h.send(sensor, 'sensor|temp|23');
     held.release();
