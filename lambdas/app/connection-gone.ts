@@ -32,7 +32,7 @@ export async function connectionGone(deps: AppDeps, send: PlannedSend, now: numb
     // Conditional on the dueAt seen: an ack or a sweep that got there first has its way.
     await deps.stores.pending.deleteIf(entry, entry.dueAt);
   } else if (entry && !(await handToNewerConnection(deps, send, entry, now))) {
-    await deps.stores.pending.replaceIf(park(entry), entry.dueAt);
+    await deps.stores.pending.replaceIf(park(entry), entry.dueAt, send.connectionId);
   }
   await endConnection(deps, { ...send, stored }, now);
 }

@@ -70,7 +70,9 @@ async function endSession(deps: Pick<AppDeps, 'stores' | 'policy'>, ending: Endi
   for (const entry of await pending.ofSession(ending.sessionId, now)) {
     // Only this connection's entries, conditional on dueAt: if a sweep, an ack or a newer
     // connection's resume touched one meanwhile, theirs stands.
-    if (!entry.parked && entry.connectionId === ending.connectionId) await pending.replaceIf(park(entry), entry.dueAt);
+    // And on the connection: a held entry's dueAt is its deadline, as a parked one's, so a
+    // newer connection's resume that held it for itself changed nothing else we could see.
+    if (!entry.parked && entry.connectionId === ending.connectionId) await pending.replaceIf(park(entry), entry.dueAt, ending.connectionId);
   }
 }
 

@@ -580,6 +580,19 @@ export function describeStoreContract(
         expect(await stores.pending.ofSession('s1', T0)).toEqual([]);
       });
 
+      it('replaceIf with an expected connection replaces only an entry still aimed at it', async () => {
+        const held = pending('s1', 'm1', { dueAt: T0, connectionId: 'c-new', held: true });
+        await stores.pending.putMany([held]);
+        const { connectionId: _c, ...parked } = { ...held, parked: true };
+        // Same dueAt (a held entry and a parked one are both due at the deadline): only the connection tells.
+        expect(await stores.pending.replaceIf(parked, T0, 'c-old')).toBeUndefined();
+        expect(await stores.pending.getMany([keyOf(held)], T0)).toStrictEqual([held]);
+        expect(await stores.pending.replaceIf(parked, T0, 'c-new')).toStrictEqual(parked);
+        expect(await stores.pending.getMany([keyOf(held)], T0)).toStrictEqual([parked]);
+        // An entry aimed at no connection does not match any expected one.
+        expect(await stores.pending.replaceIf({ ...parked, dueAt: T0 + 1 }, T0, 'c-new')).toBeUndefined();
+      });
+
       it('of concurrent replaceIf with the same expected dueAt exactly one wins', async () => {
         const entry = pending('s1', 'm1', { dueAt: T0 });
         await stores.pending.putMany([entry]);
