@@ -32,7 +32,8 @@ export async function connectionGone(deps: AppDeps, send: PlannedSend, now: numb
     // Conditional on the dueAt seen: an ack or a sweep that got there first has its way.
     await deps.stores.pending.deleteIf(entry, entry.dueAt);
   } else if (entry && !(await handToNewerConnection(deps, send, entry, now))) {
-    await deps.stores.pending.replaceIf(park(entry), entry.dueAt, send.connectionId);
+    const parked = await deps.stores.pending.replaceIf(park(entry), entry.dueAt, send.connectionId);
+    if (parked && stored === undefined && send.sessionId !== send.connectionId) await unparkIfConnectedNow(deps, send, entry, parked, now);
   }
   await endConnection(deps, { ...send, stored }, now);
 }
@@ -46,6 +47,24 @@ async function sendAgain(deps: AppDeps, send: PlannedSend, now: number): Promise
   const { entry } = send;
   if (entry && !(await deps.stores.pending.replaceIf(handOver(entry, send.connectionId, send.format, now, deps.policy), entry.dueAt))) return;
   await sendFrame(deps, send, send.frame);
+}
+
+/**
+ * The entry was parked for a connection without a record, which the session may still point
+ * at: one in its `$connect`. If the record is there now, that `$connect` has made its last
+ * write, and the connection's `resume` may have read the entries before this one was parked:
+ * it is claimed back and sent to the connection (gone again, it stays in flight for the
+ * sweep). No record yet: its `resume`, which comes after `$connect` returns, will find it.
+ */
+async function unparkIfConnectedNow(deps: AppDeps, send: PlannedSend, inFlight: PendingEntry, parked: PendingEntry, now: number): Promise<void> {
+  if ((await deps.stores.connections.get(send.connectionId, now)) === undefined) return;
+  // A dueAt unlike both the parked one and the in-flight one: a resume that read the entry
+  // in flight claims on that dueAt, and must not win against this claim (and send it twice).
+  const handed = handOver(inFlight, send.connectionId, send.format, now, deps.policy);
+  const next = { ...handed, dueAt: Math.max(handed.dueAt, inFlight.dueAt + 1) };
+  // At its deadline already: the sweep dead-letters it, nothing to hand back.
+  if (next.dueAt >= parked.dueAt) return;
+  if (await deps.stores.pending.replaceIf(next, parked.dueAt)) await sendFrame(deps, send, send.frame);
 }
 
 /**

@@ -170,3 +170,49 @@ describe('a send that meets the 410 API Gateway answers while the connection\'s 
     expect(await h.pendingOf('dev-7')).toEqual([]);
   });
 });
+
+describe('a send that meets 410 before the new connection has even written its record', () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  it('parks the entry, and hands it back to the connection once its record is there (its resume may have read before the park)', async () => {
+    h = await Harness.start();
+    const query = { qos: '1', clientId: 'dev-u', session: 'persistent' } as const;
+    const publisher = await h.client();
+    const a = await h.client(query);
+    await h.send(a, { action: 'subscribe', controller: 'monitor', topic: 'cmd', qos: 1 });
+    h.endpoint.markGone(a);
+
+    // Forced order: B's $connect has re-pointed the subscription, not yet written its record.
+    // A fan-out posts to B: 410, and GetConnection says 410 too. Then $connect returns, and B's
+    // resume reads the session's entries (this one still in flight on B) before the gone send
+    // parks it, and tries to claim it only after.
+    const b = `conn-${Number(/^conn-(\d+)=$/.exec(a)?.[1]) + 1}=`;
+    const connecting = holdAfter(h.deps.stores.connections, 'openSessionControllers', (member) => member.connectionId === b);
+    const bConnect = h.client(query);
+    await connecting.reached;
+    h.endpoint.failNext(b, 410, 2);
+    const resumeRead = holdAfter(h.deps.stores.pending, 'ofSession', (sessionId) => sessionId === 'dev-u');
+    let resumed: Promise<unknown> = Promise.resolve();
+    const realIsOpen = h.deps.gateway.isOpen.bind(h.deps.gateway);
+    h.deps.gateway.isOpen = async (connectionId) => {
+      const open = await realIsOpen(connectionId);
+      connecting.release();
+      await bConnect;
+      resumed = h.send(b, { action: 'resume' });
+      await resumeRead.reached;
+      return open;
+    };
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'reboot', qos: 1, id: 'p1' });
+    resumeRead.release();
+    await resumed;
+    connecting.restore();
+    resumeRead.restore();
+
+    // Not parked for a connected session that has resumed already: sent to B, in flight there.
+    expect(h.messages(b)).toEqual([expect.objectContaining({ data: 'reboot', qos: 1 })]);
+    expect(await h.pendingOf('dev-u')).toMatchObject([{ connectionId: b, parked: false }]);
+  });
+});
