@@ -56,4 +56,36 @@ describe('resume racing the answers to a QoS 2 message already in flight on its 
       ['reboot', true],
     ]);
   });
+
+  it('takes an entry the old connection\'s late cleanup parked after resume read it, and sends it', async () => {
+    h = await Harness.start();
+    const query = { qos: '1', clientId: 'dev-q', session: 'persistent' } as const;
+    const publisher = await h.client();
+    const a = await h.client(query);
+    await h.send(a, { action: 'subscribe', controller: 'monitor', topic: 'cmd', qos: 1 });
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'reboot', qos: 1, id: 'p1' });
+    const [sent] = h.messages(a);
+    h.endpoint.markGone(a);
+
+    // Forced order: A's late $disconnect releases the session (it is still A's); the client is
+    // back as B, whose resume reads the entry (in flight on A); then A's cleanup parks it; then
+    // resume's claim on the dueAt it read fails.
+    const released = holdAfter(h.deps.stores.connections, 'detachSession', (sessionId) => sessionId === 'dev-q');
+    const cleanup = h.disconnect(a);
+    await released.reached;
+    const b = await h.client(query);
+    const read = holdAfter(h.deps.stores.pending, 'ofSession', (sessionId) => sessionId === 'dev-q');
+    const resumed = h.send(b, { action: 'resume' });
+    await read.reached;
+    released.release();
+    await cleanup;
+    expect(await h.pendingOf('dev-q')).toMatchObject([{ parked: true }]);
+    read.release();
+    await resumed;
+    released.restore();
+    read.restore();
+
+    expect(h.messages(b)).toEqual([expect.objectContaining({ id: sent?.id, data: 'reboot', dup: true })]);
+    expect(await h.pendingOf('dev-q')).toMatchObject([{ connectionId: b, parked: false }]);
+  });
 });

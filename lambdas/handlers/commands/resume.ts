@@ -19,7 +19,7 @@ export const resume: CommandHandler<'resume'> = async (_command, context, deps) 
   const max = deps.policy.maxInflight;
   const live = entries.filter((e) => now < e.deadlineAt);
   const turn = new Map(live.map((e, i) => [e.id, i]));
-  await mapLimit(entries, 16, async (entry) => {
+  const resumeOne = async (entry: PendingEntry, again: boolean): Promise<void> => {
     // Being dead-lettered right now: the sweep finishes that if its lease runs out.
     if (entry.deadLettering) return;
     // A QoS 2 message in flight on this very connection already: whoever claimed it posted it
@@ -31,14 +31,22 @@ export const resume: CommandHandler<'resume'> = async (_command, context, deps) 
       await deadLetter(deps, entry, 'ttl', now);
       return;
     }
-    if (max > 0 && (turn.get(entry.id) ?? 0) >= max) {
-      await deps.stores.pending.replaceIf({ ...hold(entry), connectionId: connection.connectionId, parked: false }, entry.dueAt);
+    const holdIt = max > 0 && (turn.get(entry.id) ?? 0) >= max;
+    const next = holdIt
+      ? { ...hold(entry), connectionId: connection.connectionId, parked: false }
+      : resumeEntry(entry, connection.connectionId, now, deps.policy);
+    // Conditional on the dueAt seen: a sweep sending it right now keeps it, and we skip.
+    if (await deps.stores.pending.replaceIf(next, entry.dueAt)) {
+      if (!holdIt) await context.reply(stepFrame(next, wasSent(entry)));
       return;
     }
-    const next = resumeEntry(entry, connection.connectionId, now, deps.policy);
-    // Conditional on the dueAt seen: a sweep sending it right now keeps it, and we skip.
-    if (await deps.stores.pending.replaceIf(next, entry.dueAt)) await context.reply(stepFrame(next, wasSent(entry)));
-  });
+    // Or the old connection's cleanup (or a gone send) parked it after our read: parked, it
+    // would wait for a resume that has come already. Read once more and take it from there.
+    if (again) return;
+    const [fresh] = await deps.stores.pending.getMany([entry], now);
+    if (fresh?.parked) await resumeOne(fresh, true);
+  };
+  await mapLimit(entries, 16, (entry) => resumeOne(entry, false));
 };
 
 /** A QoS 2 message (not yet pubrec'd) posted on this connection and waiting for its answer there. */
