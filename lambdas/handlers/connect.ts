@@ -83,7 +83,10 @@ async function takeOverSession(deps: AppDeps, connection: ConnectionRecord, now:
     expiresAt: now + policy.connectionTtlMs + (persistent ? policy.sessionTtlMs : 0),
   };
   await stores.connections.putSession(session);
-  if (previous && (!persistent || previous.sessionKind === 'clean')) {
+  // A clean start clears the clientId's leftovers even when no session record is left: a late
+  // fan-out may have stored an entry after the last clean session's cleanup (a held one is
+  // never posted, so no Gone removes it, and it would count against this session's cap).
+  if (!persistent || previous?.sessionKind === 'clean') {
     await Promise.all([
       stores.subscriptions.deleteSession(sessionId, now),
       stores.pending.deleteSession(sessionId, now),

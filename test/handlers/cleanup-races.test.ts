@@ -122,6 +122,43 @@ describe('the old connection’s cleanup racing the new connection’s resume un
   });
 });
 
+describe('a clean session’s leftovers stored after its cleanup', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await Harness.start({ policy: { maxInflight: 1 } });
+  });
+  afterAll(() => h.close());
+
+  it('are cleared by the clientId’s next clean start, so a held one does not count against it', async () => {
+    const query = { clientId: 'race-l', session: 'clean', qos: '1' };
+    const a = await h.client(query);
+    await h.send(a, { action: 'subscribe', controller: 'monitor', topic: 'cmd', qos: 1 });
+    const publisher = await h.client();
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'one', qos: 1, id: 'p1' });
+
+    // Forced order: the next fan-out has read A as the subscriber and found it at its cap (the
+    // message is held); before it stores the entry, A's $disconnect removes the clean session;
+    // the fan-out's Lambda dies right after the store (before it would look at the held entry again).
+    const real = h.deps.stores.pending.putMany.bind(h.deps.stores.pending);
+    h.deps.stores.pending.putMany = async (entries) => {
+      h.deps.stores.pending.putMany = real;
+      await h.disconnect(a);
+      await real(entries);
+      throw new Error('the Lambda was killed here');
+    };
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'two', qos: 1, id: 'p2' }).catch(() => undefined);
+    h.deps.stores.pending.putMany = real;
+    expect(await h.pendingOf('race-l')).toMatchObject([{ data: 'two', connectionId: a, held: true }]);
+
+    // The clientId starts clean again: nothing of the ended session is left.
+    const b = await h.client(query);
+    expect(await h.pendingOf('race-l')).toEqual([]);
+    await h.send(b, { action: 'subscribe', controller: 'monitor', topic: 'cmd', qos: 1 });
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'three', qos: 1, id: 'p3' });
+    expect(h.messages(b).map((m) => m.data)).toEqual(['three']);
+  });
+});
+
 describe('a send that meets 410 while the new connection’s $connect still runs', () => {
   let h: Harness;
   beforeAll(async () => {
