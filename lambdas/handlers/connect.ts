@@ -60,19 +60,13 @@ export function createConnectHandler(deps: AppDeps): (event: WebSocketEvent) => 
  * store: a persistent session's controllers (the ones it inherits and the ones asked for)
  * are the session's, so invokeToAll reaches it while it is away too (PROTOCOL §4).
  *
- * The session record is written first: from then on every conditional write of the previous
- * connection's cleanup fails, so nothing it does lands on what this connection takes over.
+ * The session record is written first (conditional on it being as read: concurrent `$connect`s of
+ * the clientId take it one after the other): from then on every conditional write of the
+ * previous connection's cleanup fails, so nothing it does lands on what this connection takes over.
  */
 async function takeOverSession(deps: AppDeps, connection: ConnectionRecord, now: number): Promise<ConnectionRecord> {
   const { stores, policy } = deps;
   const { sessionId, connectionId } = connection;
-  const previous = await stores.connections.getSession(sessionId, now);
-  if (previous?.connectionId !== undefined && previous.connectionId !== connectionId) {
-    // MQTT [MQTT-3.1.4-2]: a second connection with the same client id closes the first.
-    await deps.gateway.disconnect(previous.connectionId).catch((error: unknown) => {
-      deps.log.warn('Takeover: closing the previous connection failed', { sessionId, previous: previous.connectionId, error: String(error) });
-    });
-  }
   const persistent = connection.sessionKind === 'persistent';
   const session: SessionRecord = {
     sessionId,
@@ -82,7 +76,7 @@ async function takeOverSession(deps: AppDeps, connection: ConnectionRecord, now:
     format: connection.format,
     expiresAt: now + policy.connectionTtlMs + (persistent ? policy.sessionTtlMs : 0),
   };
-  await stores.connections.putSession(session);
+  const previous = await takeSession(deps, session, now);
   // A clean start clears the clientId's leftovers even when no session record is left: a late
   // fan-out may have stored an entry after the last clean session's cleanup (a held one is
   // never posted, so no Gone removes it, and it would count against this session's cap).
@@ -107,4 +101,29 @@ async function takeOverSession(deps: AppDeps, connection: ConnectionRecord, now:
   }
   await stores.connections.openSessionControllers(member, connection.controllers);
   return { ...connection, controllers: [...new Set([...connection.controllers, ...inherited])] };
+}
+
+/** Tries of a takeover that another `$connect` of the same clientId got in the way of. */
+const TAKEOVER_TRIES = 3;
+
+/**
+ * Reads the clientId's session, closes the connection serving it (MQTT [MQTT-3.1.4-2]: a
+ * second connection with the same client id closes the first) and writes the session for this
+ * connection, only if nobody took it since the read (ConnectionStore.putSessionIf). If another
+ * `$connect` of the clientId did, that one is the previous connection now: read, close and try
+ * again. Returns the session as it was before (what this one takes over).
+ */
+async function takeSession(deps: AppDeps, session: SessionRecord, now: number): Promise<SessionRecord | undefined> {
+  const { stores } = deps;
+  const { sessionId, connectionId } = session;
+  for (let attempt = 1; ; attempt += 1) {
+    const previous = await stores.connections.getSession(sessionId, now);
+    if (previous?.connectionId !== undefined && previous.connectionId !== connectionId) {
+      await deps.gateway.disconnect(previous.connectionId).catch((error: unknown) => {
+        deps.log.warn('Takeover: closing the previous connection failed', { sessionId, previous: previous.connectionId, error: String(error) });
+      });
+    }
+    if (await stores.connections.putSessionIf(session, previous, now)) return previous;
+    if (attempt >= TAKEOVER_TRIES) throw new Error(`session ${sessionId}: ${TAKEOVER_TRIES} concurrent connects of the clientId took it first`);
+  }
 }

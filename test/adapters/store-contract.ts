@@ -165,6 +165,28 @@ export function describeStoreContract(
         expect(await stores.connections.getSession('unknown', T0)).toBeUndefined();
       });
 
+      it('putSessionIf writes only if the session is still as seen: none, away, or served by the same connection', async () => {
+        // None live: absent, or expired but not deleted yet.
+        expect(await stores.connections.putSessionIf(session('dev-7', { connectionId: 'c1' }), undefined, T0)).toBe(true);
+        expect(await stores.connections.putSessionIf(session('dev-7', { connectionId: 'c9' }), undefined, T0)).toBe(false);
+        expect(await stores.connections.putSessionIf(session('dev-7', { connectionId: 'c2', expiresAt: LATER + HOUR }), undefined, LATER + 1)).toBe(true);
+        // Served: only by the connection seen. Two takeovers that read c2 never both win.
+        const byC3 = session('dev-7', { connectionId: 'c3' });
+        const byC4 = session('dev-7', { connectionId: 'c4' });
+        const results = await Promise.all([byC3, byC4].map((s) => stores.connections.putSessionIf(s, { connectionId: 'c2' }, T0)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results[0] ? byC3 : byC4;
+        expect(await stores.connections.getSession('dev-7', T0)).toEqual(winner);
+        expect(await stores.connections.putSessionIf(session('dev-7', { connectionId: 'c5' }), {}, T0)).toBe(false);
+        // Away: only while it is away.
+        const away: SessionRecord = { sessionId: 'dev-8', sessionKind: 'persistent', claimedQos: 2, format: 'text', expiresAt: LATER };
+        await stores.connections.putSession(away);
+        expect(await stores.connections.putSessionIf(session('dev-8', { connectionId: 'c6' }), { connectionId: 'c1' }, T0)).toBe(false);
+        expect(await stores.connections.putSessionIf(session('dev-8', { connectionId: 'c6' }), {}, T0)).toBe(true);
+        expect(await stores.connections.putSessionIf(session('dev-8', { connectionId: 'c7' }), {}, T0)).toBe(false);
+        expect(await stores.connections.getSession('dev-8', T0)).toEqual(session('dev-8', { connectionId: 'c6' }));
+      });
+
       it('detachSession only while the connection still serves the session', async () => {
         await stores.connections.putSession(session('dev-7', { connectionId: 'c2' }));
 

@@ -159,6 +159,34 @@ describe('a clean session’s leftovers stored after its cleanup', () => {
   });
 });
 
+describe('two $connects of one clientId that read the same previous session', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await Harness.start();
+  });
+  afterAll(() => h.close());
+
+  it('take it one after the other: the later one closes the earlier, and the session is never split between two open connections', async () => {
+    const query = { clientId: 'race-t', session: 'persistent', qos: '1', controllers: 'monitor' };
+    const a = await h.client(query);
+    // Forced order: X reads the session (A serves it); then Y's whole $connect runs (it reads A
+    // too, closes A and takes the session); then X goes on.
+    const read = holdAfter(h.deps.stores.connections, 'getSession', (sessionId) => sessionId === 'race-t');
+    const x = h.client(query);
+    await read.reached;
+    const y = await h.client(query);
+    read.release();
+    const xId = await x;
+    read.restore();
+
+    const now = h.clock.now();
+    expect((await h.deps.stores.connections.getSession('race-t', now))?.connectionId).toBe(xId);
+    // MQTT [MQTT-3.1.4-2]: the connection that lost the session is closed, not left open beside it.
+    expect(h.endpoint.deleted()).toEqual(expect.arrayContaining([a, y]));
+    expect((await h.deps.stores.connections.sessionControllers('race-t', now)).map((m) => m.connectionId)).toEqual([xId]);
+  });
+});
+
 describe('a send that meets 410 while the new connection’s $connect still runs', () => {
   let h: Harness;
   beforeAll(async () => {
