@@ -99,7 +99,9 @@ async function takeOverSession(deps: AppDeps, connection: ConnectionRecord, now:
     }
     inherited = await stores.connections.attachSessionControllers(member, now);
   }
-  await stores.connections.openSessionControllers(member, connection.controllers);
+  // Written only while this connection serves the session: false means a newer one took it.
+  const serving = await stores.connections.openSessionControllers(member, connection.controllers);
+  if (!serving && previous?.sessionKind === 'persistent') await handOnIfTakenOver(deps, connection, now);
   return { ...connection, controllers: [...new Set([...connection.controllers, ...inherited])] };
 }
 
@@ -126,4 +128,22 @@ async function takeSession(deps: AppDeps, session: SessionRecord, now: number): 
     if (await stores.connections.putSessionIf(session, previous, now)) return previous;
     if (attempt >= TAKEOVER_TRIES) throw new Error(`session ${sessionId}: ${TAKEOVER_TRIES} concurrent connects of the clientId took it first`);
   }
+}
+
+/**
+ * A `$connect` of the same clientId took the session over while this one was re-pointing the
+ * subscriptions, and this one's unconditional re-point may have landed after the newer one's.
+ * Memberships are written only while this connection serves the session; the subscriptions
+ * are handed on here: what still points at
+ * this connection goes to the session's owner (or to none, if it is away; or is deleted, if the
+ * owner started clean), conditionally.
+ */
+async function handOnIfTakenOver(deps: AppDeps, connection: ConnectionRecord, now: number): Promise<void> {
+  const { stores } = deps;
+  const owner = await stores.connections.getSession(connection.sessionId, now);
+  if (owner === undefined || owner.connectionId === connection.connectionId) return;
+  // Taken by a clean start, which deleted the session's subscriptions: ours go too.
+  if (owner.sessionKind === 'clean') return stores.subscriptions.deleteOfConnection(connection.sessionId, connection.connectionId, now);
+  const to = { claimedQos: owner.claimedQos, format: owner.format, ...(owner.connectionId !== undefined ? { connectionId: owner.connectionId } : {}) };
+  await stores.subscriptions.repoint(connection.sessionId, connection.connectionId, to, owner.expiresAt, now);
 }

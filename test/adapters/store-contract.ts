@@ -255,6 +255,9 @@ export function describeStoreContract(
         await serving('dev-7', 'c2');
         expect(await stores.connections.openSessionControllers(member('dev-7', 'c1'), ['monitor'])).toBe(false);
         expect(await stores.connections.openSessionControllers(member('nobody', 'c1'), ['monitor'])).toBe(false);
+        // With no controllers to open it still answers whether the connection serves the session.
+        expect(await stores.connections.openSessionControllers(member('dev-7', 'c1'), [])).toBe(false);
+        expect(await stores.connections.openSessionControllers(member('dev-7', 'c2'), [])).toBe(true);
         expect(await flatten(stores.connections.membersOf('monitor', T0))).toEqual([]);
         expect(await stores.connections.sessionControllers('dev-7', T0)).toEqual([]);
       });
@@ -445,6 +448,26 @@ export function describeStoreContract(
           ['temp', undefined, T0 + 5 * HOUR],
         ]);
         expect(await stores.subscriptions.ofSession('other', T0)).toEqual([subscription('monitor', 'temp', 'other', { connectionId: 'c1' })]);
+      });
+
+      it('repoint re-points only the subscriptions that still point at `from`, with the new claim and format', async () => {
+        await stores.subscriptions.put(subscription('monitor', 'temp', 'dev-7', { connectionId: 'c1', sessionKind: 'persistent' }));
+        await stores.subscriptions.put(subscription('monitor', 'taken', 'dev-7', { connectionId: 'c2', sessionKind: 'persistent' }));
+        await stores.subscriptions.put(subscription('monitor', 'temp', 'other', { connectionId: 'c1' }));
+
+        await stores.subscriptions.repoint('dev-7', 'c1', { connectionId: 'c3', claimedQos: 2, format: 'text' }, T0 + 5 * HOUR, T0);
+        const byTopic = sortBy(await stores.subscriptions.ofSession('dev-7', T0), 'topic');
+        expect(byTopic.map((s) => [s.topic, s.connectionId, s.claimedQos, s.format, s.expiresAt])).toEqual([
+          ['taken', 'c2', 1, 'json', LATER],
+          ['temp', 'c3', 2, 'text', T0 + 5 * HOUR],
+        ]);
+        expect(await stores.subscriptions.ofSession('other', T0)).toEqual([subscription('monitor', 'temp', 'other', { connectionId: 'c1' })]);
+
+        // To none: the session's owner is away.
+        await stores.subscriptions.repoint('dev-7', 'c3', { claimedQos: 2, format: 'text' }, T0 + 6 * HOUR, T0);
+        const temp = (await stores.subscriptions.ofSession('dev-7', T0)).find((s) => s.topic === 'temp');
+        expect(temp && 'connectionId' in temp).toBe(false);
+        expect(temp?.expiresAt).toBe(T0 + 6 * HOUR);
       });
 
       it('deleteOfConnection deletes only the session’s subscriptions of that connection', async () => {

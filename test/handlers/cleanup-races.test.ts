@@ -185,6 +185,30 @@ describe('two $connects of one clientId that read the same previous session', ()
     expect(h.endpoint.deleted()).toEqual(expect.arrayContaining([a, y]));
     expect((await h.deps.stores.connections.sessionControllers('race-t', now)).map((m) => m.connectionId)).toEqual([xId]);
   });
+
+  it('a $connect taken over while it re-points the subscriptions hands them on to the newer connection', async () => {
+    const query = { clientId: 'race-r', session: 'persistent', qos: '1' };
+    const a = await h.client(query);
+    await h.send(a, { action: 'subscribe', controller: 'monitor', topic: 'cmd', qos: 1 });
+    // Forced order: X has taken the session and read its subscriptions (pointing at A); then Y's
+    // whole $connect runs (it closes X, takes the session, re-points them at Y); then X goes on
+    // and its re-point lands last.
+    const read = holdAfter(h.deps.stores.subscriptions, 'ofSession', (sessionId) => sessionId === 'race-r');
+    const x = h.client(query);
+    await read.reached;
+    const y = await h.client(query);
+    read.release();
+    const xId = await x;
+    read.restore();
+
+    const now = h.clock.now();
+    expect(h.endpoint.deleted()).toContain(xId);
+    expect((await h.deps.stores.connections.getSession('race-r', now))?.connectionId).toBe(y);
+    expect((await h.deps.stores.subscriptions.ofSession('race-r', now)).map((s) => s.connectionId)).toEqual([y]);
+    const publisher = await h.client();
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'reboot', qos: 1, id: 'p1' });
+    expect(h.messages(y).map((m) => m.data)).toEqual(['reboot']);
+  });
 });
 
 describe('a send that meets 410 while the new connection’s $connect still runs', () => {

@@ -274,6 +274,11 @@ export class DynamoDbConnectionStore implements ConnectionStore {
    * session. False if it does not (a newer connection took the session over).
    */
   private async writeSessionMemberships(member: SessionMember, controllers: string[]): Promise<boolean> {
+    // Nothing to write still answers whether the connection serves the session, as the memory store does.
+    if (controllers.length === 0) {
+      const { Item: item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: sessionKey(member.sessionId), ConsistentRead: true }));
+      return item?.connectionId === member.connectionId;
+    }
     for (const part of chunk(controllers, CONTROLLERS_PER_TRANSACTION)) {
       const items: TransactItem[] = [
         {
