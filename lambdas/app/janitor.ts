@@ -58,7 +58,7 @@ async function endSession(deps: Pick<AppDeps, 'stores' | 'policy'>, ending: Endi
     await Promise.all([
       own ? subscriptions.deleteSession(ending.sessionId, now) : subscriptions.deleteOfConnection(ending.sessionId, ending.connectionId, now),
       deletePendingOf(deps, ending, now),
-      inbound.deleteSession(ending.sessionId, now),
+      own ? inbound.deleteSession(ending.sessionId, now) : inbound.deleteOfConnection(ending.sessionId, ending.connectionId, now),
     ]);
     return;
   }

@@ -883,6 +883,16 @@ export function describeStoreContract(
         expect(await stores.inbound.claim('s1', 'c-2', T0 + 1, T0)).toEqual({ result: 'missing' });
         expect((await stores.inbound.claim('s2', 'c-1', T0 + 1, T0)).result).toBe('claimed');
       });
+
+      it('deleteOfConnection deletes only the session’s records that connection received', async () => {
+        await stores.inbound.putIfAbsent(inbound('s1', 'old', { connectionId: 'c1' }), T0);
+        await stores.inbound.putIfAbsent(inbound('s1', 'new', { connectionId: 'c2' }), T0);
+        await stores.inbound.putIfAbsent(inbound('s2', 'old', { connectionId: 'c1' }), T0);
+        await stores.inbound.deleteOfConnection('s1', 'c1', T0);
+        expect(await stores.inbound.claim('s1', 'old', T0 + 1, T0)).toEqual({ result: 'missing' });
+        expect((await stores.inbound.claim('s1', 'new', T0 + 1, T0)).result).toBe('claimed');
+        expect((await stores.inbound.claim('s2', 'old', T0 + 1, T0)).result).toBe('claimed');
+      });
     });
 
     describe('RetainedStore', () => {

@@ -159,6 +159,37 @@ describe('a clean session’s leftovers stored after its cleanup', () => {
   });
 });
 
+describe('a clean session’s slow cleanup and the inbound QoS 2 records of its fast reconnect', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await Harness.start();
+  });
+  afterAll(() => h.close());
+
+  it('does not delete the QoS 2 publish B received meanwhile: it is handed on at pubrel', async () => {
+    const query = { clientId: 'race-i', session: 'clean', qos: '2' };
+    const subscriber = await h.client({ qos: '2' });
+    await h.send(subscriber, { action: 'subscribe', controller: 'monitor', topic: 'vault', qos: 2 });
+    const a = await h.client(query);
+    // Forced order: A's $disconnect has released the session; before it deletes the session's
+    // records, the client is back as B and publishes at QoS 2 (stored, pubrec).
+    const released = holdAfter(h.deps.stores.connections, 'deleteSession', (sessionId) => sessionId === 'race-i');
+    const cleanup = h.disconnect(a);
+    await released.reached;
+    const b = await h.client(query);
+    await h.send(b, { action: 'publish', controller: 'monitor', topic: 'vault', data: 'gold', qos: 2, id: 'q' });
+    expect(h.frames(b)).toContainEqual(expect.objectContaining({ type: 'pubrec', id: 'q' }));
+    released.release();
+    await cleanup;
+    released.restore();
+
+    // The pubrec promised the message is kept: pubrel hands it on.
+    await h.send(b, { action: 'pubrel', id: 'q' });
+    expect(h.messages(subscriber).map((m) => m.data)).toEqual(['gold']);
+    expect(h.frames(b)).toContainEqual(expect.objectContaining({ type: 'msgack', id: 'q', recipients: 1 }));
+  });
+});
+
 describe('two $connects of one clientId that read the same previous session', () => {
   let h: Harness;
   beforeAll(async () => {
