@@ -6,6 +6,7 @@ import { applyFlowControl, recheckHeld } from './flow-control.js';
 import { mapLimit } from './map-limit.js';
 import { storeRerun } from './rerun-store.js';
 import { sendFrame } from './sender.js';
+import { unparkForConnectedSessions } from './unpark.js';
 
 /** Posts in flight at once during a fan-out. */
 const SEND_CONCURRENCY = 32;
@@ -83,6 +84,8 @@ export async function deliverTo(
     }
   });
   for (const send of gone.values()) await connectionGone(deps, send, now);
+  // Entries stored parked for sessions that looked away: one may have connected and resumed meanwhile.
+  if (plan.entries.some((entry) => entry.parked)) await unparkForConnectedSessions(deps, plan.entries, now);
   if (held.length > 0) await recheckHeld(deps, held, now);
   return stats;
 }

@@ -8,6 +8,11 @@ export interface EndingConnection {
   sessionId: string;
   sessionKind: SessionKind;
   controllers?: string[];
+  /**
+   * The connection's record as the caller read it, `undefined` if it found none: given, it is
+   * not read again (a gone send reads it before asking the gateway whether it is open).
+   */
+  stored?: Pick<ConnectionRecord, 'connectionId' | 'controllers'> | undefined;
 }
 
 /**
@@ -27,10 +32,15 @@ export interface EndingConnection {
 export async function endConnection(deps: Pick<AppDeps, 'stores' | 'policy'>, ending: EndingConnection, now: number): Promise<void> {
   const { connections } = deps.stores;
   const stored: Pick<ConnectionRecord, 'connectionId' | 'controllers'> | undefined =
-    ending.controllers !== undefined ? { connectionId: ending.connectionId, controllers: ending.controllers } : await connections.get(ending.connectionId, now);
+    'stored' in ending
+      ? ending.stored
+      : ending.controllers !== undefined
+        ? { connectionId: ending.connectionId, controllers: ending.controllers }
+        : await connections.get(ending.connectionId, now);
   // A clientId's session without this connection's record: its $connect has not returned
   // yet (API Gateway answers 410 until then, and the takeover already pointed the session
-  // at it), or it was ended already. Neither is ours to end. (Keyed by the connection, a
+  // at it), or it was ended already. Neither is ours to end. (A record alone does not say
+  // that $connect has returned: a gone send asks the gateway too, connection-gone.ts.) (Keyed by the connection, a
   // session cannot be reached before its record is written: nothing to wait for.)
   if (stored === undefined && ending.sessionId !== ending.connectionId) return;
   if (await ownsSession(deps, ending, now)) await endSession(deps, ending, now);
@@ -48,7 +58,7 @@ async function endSession(deps: Pick<AppDeps, 'stores' | 'policy'>, ending: Endi
     await Promise.all([
       own ? subscriptions.deleteSession(ending.sessionId, now) : subscriptions.deleteOfConnection(ending.sessionId, ending.connectionId, now),
       deletePendingOf(deps, ending, now),
-      inbound.deleteSession(ending.sessionId, now),
+      own ? inbound.deleteSession(ending.sessionId, now) : inbound.deleteOfConnection(ending.sessionId, ending.connectionId, now),
     ]);
     return;
   }
@@ -60,7 +70,9 @@ async function endSession(deps: Pick<AppDeps, 'stores' | 'policy'>, ending: Endi
   for (const entry of await pending.ofSession(ending.sessionId, now)) {
     // Only this connection's entries, conditional on dueAt: if a sweep, an ack or a newer
     // connection's resume touched one meanwhile, theirs stands.
-    if (!entry.parked && entry.connectionId === ending.connectionId) await pending.replaceIf(park(entry), entry.dueAt);
+    // And on the connection: a held entry's dueAt is its deadline, as a parked one's, so a
+    // newer connection's resume that held it for itself changed nothing else we could see.
+    if (!entry.parked && entry.connectionId === ending.connectionId) await pending.replaceIf(park(entry), entry.dueAt, ending.connectionId);
   }
 }
 

@@ -156,6 +156,11 @@ export interface InboundRecord {
    * recipients' entries under the same server id already (a re-run, see app/hand-on.ts).
    */
   releases?: number;
+  /**
+   * The connection that received the publish, so the cleanup of a clean session with a
+   * clientId deletes only its own records, not those a fast reconnect has received since.
+   */
+  connectionId?: string;
   expiresAt: number;
 }
 

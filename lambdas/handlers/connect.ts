@@ -60,19 +60,13 @@ export function createConnectHandler(deps: AppDeps): (event: WebSocketEvent) => 
  * store: a persistent session's controllers (the ones it inherits and the ones asked for)
  * are the session's, so invokeToAll reaches it while it is away too (PROTOCOL §4).
  *
- * The session record is written first: from then on every conditional write of the previous
- * connection's cleanup fails, so nothing it does lands on what this connection takes over.
+ * The session record is written first (conditional on it being as read: concurrent `$connect`s of
+ * the clientId take it one after the other): from then on every conditional write of the
+ * previous connection's cleanup fails, so nothing it does lands on what this connection takes over.
  */
 async function takeOverSession(deps: AppDeps, connection: ConnectionRecord, now: number): Promise<ConnectionRecord> {
   const { stores, policy } = deps;
   const { sessionId, connectionId } = connection;
-  const previous = await stores.connections.getSession(sessionId, now);
-  if (previous?.connectionId !== undefined && previous.connectionId !== connectionId) {
-    // MQTT [MQTT-3.1.4-2]: a second connection with the same client id closes the first.
-    await deps.gateway.disconnect(previous.connectionId).catch((error: unknown) => {
-      deps.log.warn('Takeover: closing the previous connection failed', { sessionId, previous: previous.connectionId, error: String(error) });
-    });
-  }
   const persistent = connection.sessionKind === 'persistent';
   const session: SessionRecord = {
     sessionId,
@@ -82,8 +76,11 @@ async function takeOverSession(deps: AppDeps, connection: ConnectionRecord, now:
     format: connection.format,
     expiresAt: now + policy.connectionTtlMs + (persistent ? policy.sessionTtlMs : 0),
   };
-  await stores.connections.putSession(session);
-  if (previous && (!persistent || previous.sessionKind === 'clean')) {
+  const previous = await takeSession(deps, session, now);
+  // A clean start clears the clientId's leftovers even when no session record is left: a late
+  // fan-out may have stored an entry after the last clean session's cleanup (a held one is
+  // never posted, so no Gone removes it, and it would count against this session's cap).
+  if (!persistent || previous?.sessionKind === 'clean') {
     await Promise.all([
       stores.subscriptions.deleteSession(sessionId, now),
       stores.pending.deleteSession(sessionId, now),
@@ -102,6 +99,51 @@ async function takeOverSession(deps: AppDeps, connection: ConnectionRecord, now:
     }
     inherited = await stores.connections.attachSessionControllers(member, now);
   }
-  await stores.connections.openSessionControllers(member, connection.controllers);
+  // Written only while this connection serves the session: false means a newer one took it.
+  const serving = await stores.connections.openSessionControllers(member, connection.controllers);
+  if (!serving && previous?.sessionKind === 'persistent') await handOnIfTakenOver(deps, connection, now);
   return { ...connection, controllers: [...new Set([...connection.controllers, ...inherited])] };
+}
+
+/** Tries of a takeover that another `$connect` of the same clientId got in the way of. */
+const TAKEOVER_TRIES = 3;
+
+/**
+ * Reads the clientId's session, closes the connection serving it (MQTT [MQTT-3.1.4-2]: a
+ * second connection with the same client id closes the first) and writes the session for this
+ * connection, only if nobody took it since the read (ConnectionStore.putSessionIf). If another
+ * `$connect` of the clientId did, that one is the previous connection now: read, close and try
+ * again. Returns the session as it was before (what this one takes over).
+ */
+async function takeSession(deps: AppDeps, session: SessionRecord, now: number): Promise<SessionRecord | undefined> {
+  const { stores } = deps;
+  const { sessionId, connectionId } = session;
+  for (let attempt = 1; ; attempt += 1) {
+    const previous = await stores.connections.getSession(sessionId, now);
+    if (previous?.connectionId !== undefined && previous.connectionId !== connectionId) {
+      await deps.gateway.disconnect(previous.connectionId).catch((error: unknown) => {
+        deps.log.warn('Takeover: closing the previous connection failed', { sessionId, previous: previous.connectionId, error: String(error) });
+      });
+    }
+    if (await stores.connections.putSessionIf(session, previous, now)) return previous;
+    if (attempt >= TAKEOVER_TRIES) throw new Error(`session ${sessionId}: ${TAKEOVER_TRIES} concurrent connects of the clientId took it first`);
+  }
+}
+
+/**
+ * A `$connect` of the same clientId took the session over while this one was re-pointing the
+ * subscriptions, and this one's unconditional re-point may have landed after the newer one's.
+ * Memberships are written only while this connection serves the session; the subscriptions
+ * are handed on here: what still points at
+ * this connection goes to the session's owner (or to none, if it is away; or is deleted, if the
+ * owner started clean), conditionally.
+ */
+async function handOnIfTakenOver(deps: AppDeps, connection: ConnectionRecord, now: number): Promise<void> {
+  const { stores } = deps;
+  const owner = await stores.connections.getSession(connection.sessionId, now);
+  if (owner === undefined || owner.connectionId === connection.connectionId) return;
+  // Taken by a clean start, which deleted the session's subscriptions: ours go too.
+  if (owner.sessionKind === 'clean') return stores.subscriptions.deleteOfConnection(connection.sessionId, connection.connectionId, now);
+  const to = { claimedQos: owner.claimedQos, format: owner.format, ...(owner.connectionId !== undefined ? { connectionId: owner.connectionId } : {}) };
+  await stores.subscriptions.repoint(connection.sessionId, connection.connectionId, to, owner.expiresAt, now);
 }

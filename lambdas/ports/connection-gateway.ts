@@ -7,4 +7,11 @@ export interface ConnectionGateway {
   post(connectionId: string, frame: string): Promise<'ok' | 'gone'>;
   /** Closes a connection (session takeover). A connection already gone is fine. */
   disconnect(connectionId: string): Promise<void>;
+  /**
+   * Whether the connection is open now (GetConnection: 200 open, 410 gone). API Gateway answers
+   * 410 to a post while the connection's `$connect` still runs, and 200 once it has returned:
+   * asked after a Gone, this tells a connection in its `$connect` from one that closed. Any
+   * other failure throws.
+   */
+  isOpen(connectionId: string): Promise<boolean>;
 }

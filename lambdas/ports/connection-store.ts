@@ -65,6 +65,14 @@ export interface ConnectionStore {
   sessionControllers(sessionId: string, now: number): Promise<SessionMembership[]>;
 
   putSession(session: SessionRecord): Promise<void>;
+  /**
+   * A takeover's write of the session record, only if the stored one is still as `seen` by
+   * the caller's getSession: none live (`undefined`), away, or served by the same connection.
+   * Two `$connect`s of one clientId that read the same previous session so never both take it
+   * (each would close only the connection it read, and the other would stay open with the
+   * session split between them). Returns whether it wrote.
+   */
+  putSessionIf(session: SessionRecord, seen: Pick<SessionRecord, 'connectionId'> | undefined, now: number): Promise<boolean>;
   getSession(sessionId: string, now: number): Promise<SessionRecord | undefined>;
   /**
    * Marks a persistent session as away, but only if `connectionId` still serves it

@@ -20,4 +20,9 @@ export interface InboundStore {
   ): Promise<{ result: 'claimed'; record: InboundRecord } | { result: 'busy' | 'missing' }>;
   delete(sessionId: string, id: string): Promise<void>;
   deleteSession(sessionId: string, now: number): Promise<void>;
+  /**
+   * A clean session with a clientId ended: deletes its records received by `connectionId`,
+   * each conditionally, so what a newer connection of the clientId received since stays.
+   */
+  deleteOfConnection(sessionId: string, connectionId: string, now: number): Promise<void>;
 }

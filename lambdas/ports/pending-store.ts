@@ -67,8 +67,13 @@ export interface PendingStore {
    *
    * An entry under a dead-letter lease (`deadLettering` set) can only be replaced by another
    * dead-letter lease: a resume, a sweep or flow control never wins against dead-lettering.
+   *
+   * With `expectedConnectionId`, the entry must also still be aimed at that connection. A held
+   * entry is due at its deadline, as a parked one is, so the dueAt alone cannot tell that a
+   * newer connection's `resume` has held it for itself meanwhile: the old connection's cleanup
+   * parks on both (issue 12 C).
    */
-  replaceIf(entry: PendingEntry, expectedDueAt: number): Promise<PendingEntry | undefined>;
+  replaceIf(entry: PendingEntry, expectedDueAt: number, expectedConnectionId?: string): Promise<PendingEntry | undefined>;
 
   /**
    * QoS 2 `pubrec`: moves an entry from `sent` to `released` (resetting attempts, setting the

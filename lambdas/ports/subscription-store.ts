@@ -22,6 +22,19 @@ export interface SubscriptionStore {
    * pointing at that connection, so one a newer connection took over is left alone.
    */
   detach(sessionId: string, connectionId: string, expiresAt: number, now: number): Promise<void>;
+  /**
+   * Points the session's live subscriptions that still point at `from` at `to` (its connection
+   * or none, with its claim and format) and extends their expiry. Each write is conditional on
+   * the subscription pointing at `from`: a `$connect` taken over while it ran hands what it
+   * re-pointed on to the session's owner, and leaves alone what anyone re-pointed since.
+   */
+  repoint(
+    sessionId: string,
+    from: string,
+    to: Pick<Subscription, 'connectionId' | 'claimedQos' | 'format'>,
+    expiresAt: number,
+    now: number,
+  ): Promise<void>;
   /** Deletes every subscription of the session. */
   deleteSession(sessionId: string, now: number): Promise<void>;
   /**

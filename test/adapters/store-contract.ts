@@ -165,6 +165,28 @@ export function describeStoreContract(
         expect(await stores.connections.getSession('unknown', T0)).toBeUndefined();
       });
 
+      it('putSessionIf writes only if the session is still as seen: none, away, or served by the same connection', async () => {
+        // None live: absent, or expired but not deleted yet.
+        expect(await stores.connections.putSessionIf(session('dev-7', { connectionId: 'c1' }), undefined, T0)).toBe(true);
+        expect(await stores.connections.putSessionIf(session('dev-7', { connectionId: 'c9' }), undefined, T0)).toBe(false);
+        expect(await stores.connections.putSessionIf(session('dev-7', { connectionId: 'c2', expiresAt: LATER + HOUR }), undefined, LATER + 1)).toBe(true);
+        // Served: only by the connection seen. Two takeovers that read c2 never both win.
+        const byC3 = session('dev-7', { connectionId: 'c3' });
+        const byC4 = session('dev-7', { connectionId: 'c4' });
+        const results = await Promise.all([byC3, byC4].map((s) => stores.connections.putSessionIf(s, { connectionId: 'c2' }, T0)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results[0] ? byC3 : byC4;
+        expect(await stores.connections.getSession('dev-7', T0)).toEqual(winner);
+        expect(await stores.connections.putSessionIf(session('dev-7', { connectionId: 'c5' }), {}, T0)).toBe(false);
+        // Away: only while it is away.
+        const away: SessionRecord = { sessionId: 'dev-8', sessionKind: 'persistent', claimedQos: 2, format: 'text', expiresAt: LATER };
+        await stores.connections.putSession(away);
+        expect(await stores.connections.putSessionIf(session('dev-8', { connectionId: 'c6' }), { connectionId: 'c1' }, T0)).toBe(false);
+        expect(await stores.connections.putSessionIf(session('dev-8', { connectionId: 'c6' }), {}, T0)).toBe(true);
+        expect(await stores.connections.putSessionIf(session('dev-8', { connectionId: 'c7' }), {}, T0)).toBe(false);
+        expect(await stores.connections.getSession('dev-8', T0)).toEqual(session('dev-8', { connectionId: 'c6' }));
+      });
+
       it('detachSession only while the connection still serves the session', async () => {
         await stores.connections.putSession(session('dev-7', { connectionId: 'c2' }));
 
@@ -233,6 +255,9 @@ export function describeStoreContract(
         await serving('dev-7', 'c2');
         expect(await stores.connections.openSessionControllers(member('dev-7', 'c1'), ['monitor'])).toBe(false);
         expect(await stores.connections.openSessionControllers(member('nobody', 'c1'), ['monitor'])).toBe(false);
+        // With no controllers to open it still answers whether the connection serves the session.
+        expect(await stores.connections.openSessionControllers(member('dev-7', 'c1'), [])).toBe(false);
+        expect(await stores.connections.openSessionControllers(member('dev-7', 'c2'), [])).toBe(true);
         expect(await flatten(stores.connections.membersOf('monitor', T0))).toEqual([]);
         expect(await stores.connections.sessionControllers('dev-7', T0)).toEqual([]);
       });
@@ -425,6 +450,26 @@ export function describeStoreContract(
         expect(await stores.subscriptions.ofSession('other', T0)).toEqual([subscription('monitor', 'temp', 'other', { connectionId: 'c1' })]);
       });
 
+      it('repoint re-points only the subscriptions that still point at `from`, with the new claim and format', async () => {
+        await stores.subscriptions.put(subscription('monitor', 'temp', 'dev-7', { connectionId: 'c1', sessionKind: 'persistent' }));
+        await stores.subscriptions.put(subscription('monitor', 'taken', 'dev-7', { connectionId: 'c2', sessionKind: 'persistent' }));
+        await stores.subscriptions.put(subscription('monitor', 'temp', 'other', { connectionId: 'c1' }));
+
+        await stores.subscriptions.repoint('dev-7', 'c1', { connectionId: 'c3', claimedQos: 2, format: 'text' }, T0 + 5 * HOUR, T0);
+        const byTopic = sortBy(await stores.subscriptions.ofSession('dev-7', T0), 'topic');
+        expect(byTopic.map((s) => [s.topic, s.connectionId, s.claimedQos, s.format, s.expiresAt])).toEqual([
+          ['taken', 'c2', 1, 'json', LATER],
+          ['temp', 'c3', 2, 'text', T0 + 5 * HOUR],
+        ]);
+        expect(await stores.subscriptions.ofSession('other', T0)).toEqual([subscription('monitor', 'temp', 'other', { connectionId: 'c1' })]);
+
+        // To none: the session's owner is away.
+        await stores.subscriptions.repoint('dev-7', 'c3', { claimedQos: 2, format: 'text' }, T0 + 6 * HOUR, T0);
+        const temp = (await stores.subscriptions.ofSession('dev-7', T0)).find((s) => s.topic === 'temp');
+        expect(temp && 'connectionId' in temp).toBe(false);
+        expect(temp?.expiresAt).toBe(T0 + 6 * HOUR);
+      });
+
       it('deleteOfConnection deletes only the session’s subscriptions of that connection', async () => {
         await stores.subscriptions.put(subscription('monitor', 'old', 'dev-7', { connectionId: 'c1' }));
         await stores.subscriptions.put(subscription('monitor', 'gone', 'dev-7', { connectionId: 'c1', expiresAt: T0 - 1 }));
@@ -578,6 +623,19 @@ export function describeStoreContract(
         await stores.pending.deleteMany([keyOf(entry)]);
         expect(await stores.pending.replaceIf({ ...entry, dueAt: T0 + 1 }, T0)).toBeUndefined();
         expect(await stores.pending.ofSession('s1', T0)).toEqual([]);
+      });
+
+      it('replaceIf with an expected connection replaces only an entry still aimed at it', async () => {
+        const held = pending('s1', 'm1', { dueAt: T0, connectionId: 'c-new', held: true });
+        await stores.pending.putMany([held]);
+        const { connectionId: _c, ...parked } = { ...held, parked: true };
+        // Same dueAt (a held entry and a parked one are both due at the deadline): only the connection tells.
+        expect(await stores.pending.replaceIf(parked, T0, 'c-old')).toBeUndefined();
+        expect(await stores.pending.getMany([keyOf(held)], T0)).toStrictEqual([held]);
+        expect(await stores.pending.replaceIf(parked, T0, 'c-new')).toStrictEqual(parked);
+        expect(await stores.pending.getMany([keyOf(held)], T0)).toStrictEqual([parked]);
+        // An entry aimed at no connection does not match any expected one.
+        expect(await stores.pending.replaceIf({ ...parked, dueAt: T0 + 1 }, T0, 'c-new')).toBeUndefined();
       });
 
       it('of concurrent replaceIf with the same expected dueAt exactly one wins', async () => {
@@ -824,6 +882,16 @@ export function describeStoreContract(
         expect(await stores.inbound.claim('s1', 'c-1', T0 + 1, T0)).toEqual({ result: 'missing' });
         expect(await stores.inbound.claim('s1', 'c-2', T0 + 1, T0)).toEqual({ result: 'missing' });
         expect((await stores.inbound.claim('s2', 'c-1', T0 + 1, T0)).result).toBe('claimed');
+      });
+
+      it('deleteOfConnection deletes only the session’s records that connection received', async () => {
+        await stores.inbound.putIfAbsent(inbound('s1', 'old', { connectionId: 'c1' }), T0);
+        await stores.inbound.putIfAbsent(inbound('s1', 'new', { connectionId: 'c2' }), T0);
+        await stores.inbound.putIfAbsent(inbound('s2', 'old', { connectionId: 'c1' }), T0);
+        await stores.inbound.deleteOfConnection('s1', 'c1', T0);
+        expect(await stores.inbound.claim('s1', 'old', T0 + 1, T0)).toEqual({ result: 'missing' });
+        expect((await stores.inbound.claim('s1', 'new', T0 + 1, T0)).result).toBe('claimed');
+        expect((await stores.inbound.claim('s2', 'old', T0 + 1, T0)).result).toBe('claimed');
       });
     });
 

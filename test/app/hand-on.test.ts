@@ -24,6 +24,7 @@ function gatewayDyingAt(real: ConnectionGateway, hangOn: string): ConnectionGate
       return post;
     },
     disconnect: (connectionId) => real.disconnect(connectionId),
+    isOpen: (connectionId) => real.isOpen(connectionId),
   };
 }
 
@@ -130,5 +131,31 @@ describe('a QoS 2 hand-on run again after it died part way (issue 12 A, PROTOCOL
     // Sent again as the sweep would have: a repeat (dup), the attempt counted, not a new first sending.
     expect(h.messages(one).map((m) => m.dup)).toEqual([false, true]);
     expect(await h.pendingOf(one)).toMatchObject([{ id: first?.id, attempts: 2, createdAt: first?.createdAt }]);
+  });
+
+  it('a re-run does not post again an entry that is in flight and not due (the sweep has just sent it)', async () => {
+    h = await Harness.start();
+    const real = h.deps.gateway;
+    const a = await h.client({ qos: '2' });
+    const c = await h.client({ qos: '2' });
+    for (const s of [a, c]) await h.send(s, { action: 'subscribe', controller: 'monitor', topic: 'vault', qos: 2 });
+    const publisher = await h.client({ qos: '2', clientId: 'bank' });
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'vault', data: 'gold', qos: 2, id: 'q' });
+    const dying = gatewayDyingAt(real, c);
+    h.deps.gateway = dying;
+    void h.send(publisher, { action: 'pubrel', id: 'q' }).catch(() => {});
+    await dying.died;
+    h.deps.gateway = real;
+
+    // a has not answered; when the lease runs out the sweep sends it again (due long since), and
+    // right after, the publisher's repeated pubrel runs the hand-on again.
+    h.clock.advance(h.deps.policy.releaseLeaseMs + 1);
+    await h.sweep();
+    expect(h.messages(a).map((m) => m.dup)).toEqual([false, true]);
+    await h.send(publisher, { action: 'pubrel', id: 'q' });
+    // A third post would be in flight together with the sweep's: one that lands after a's pubrec
+    // is a new message to a client that completed the id (PROTOCOL §4).
+    expect(h.messages(a).map((m) => m.dup)).toEqual([false, true]);
+    expect(await h.pendingOf(a)).toMatchObject([{ state: 'sent', connectionId: a }]);
   });
 });

@@ -19,6 +19,7 @@ function dyingGateway(real: ConnectionGateway, okPosts: number): ConnectionGatew
       return new Promise<never>(() => {});
     },
     disconnect: (connectionId) => real.disconnect(connectionId),
+    isOpen: (connectionId) => real.isOpen(connectionId),
   };
 }
 

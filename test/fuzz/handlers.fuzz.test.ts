@@ -37,6 +37,9 @@ class RecordingGateway implements ConnectionGateway {
     return 'ok';
   }
   async disconnect(): Promise<void> {}
+  async isOpen(): Promise<boolean> {
+    return true;
+  }
   take(connectionId: string): Array<Record<string, unknown>> {
     const list = this.posts.get(connectionId) ?? [];
     this.posts.set(connectionId, []);

@@ -89,7 +89,7 @@ export class World implements ClientPort {
     this.scheduler = new Scheduler(rng, () => this.clock.now(), () => this.clock.advance(1));
     this.deps = {
       stores: this.stores,
-      gateway: { post: async () => 'gone', disconnect: async () => {} },
+      gateway: { post: async () => 'gone', disconnect: async () => {}, isOpen: async () => false },
       clock: this.clock,
       policy,
       controllers: sampleControllers,
@@ -119,6 +119,8 @@ export class World implements ClientPort {
     const gateway: ConnectionGateway = {
       post: async (connectionId, frame) => this.post(task, connectionId, frame),
       disconnect: async (connectionId) => this.close(connectionId, `taken over (${task.name})`),
+      // GetConnection as API Gateway answers it: 410 until $connect has returned 200, and after the close.
+      isOpen: async (connectionId) => this.connections.get(connectionId)?.state === 'open',
     };
     return { ...this.deps, stores: instrumentStores(this.stores, point, observe), gateway: instrumentGateway(gateway, point, observe) };
   }

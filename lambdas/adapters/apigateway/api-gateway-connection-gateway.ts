@@ -1,6 +1,7 @@
 import {
   ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
+  GetConnectionCommand,
   PostToConnectionCommand,
   type ApiGatewayManagementApiClientConfig,
 } from '@aws-sdk/client-apigatewaymanagementapi';
@@ -31,6 +32,17 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
       await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
     } catch (error) {
       if (!isGone(error)) throw error;
+    }
+  }
+
+  /** GetConnection; `false` when the connection is gone or still in its $connect (HTTP 410). */
+  async isOpen(connectionId: string): Promise<boolean> {
+    try {
+      await this.client.send(new GetConnectionCommand({ ConnectionId: connectionId }));
+      return true;
+    } catch (error) {
+      if (isGone(error)) return false;
+      throw error;
     }
   }
 }

@@ -207,6 +207,17 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: sessionItem(session) }));
   }
 
+  async putSessionIf(session: SessionRecord, seen: Pick<SessionRecord, 'connectionId'> | undefined, now: number): Promise<boolean> {
+    // As getSession sees it: an item past its expiresAtMs is no session (TTL deletes it late).
+    const condition =
+      seen === undefined
+        ? { ConditionExpression: 'attribute_not_exists(pk) OR expiresAtMs < :now', ExpressionAttributeValues: { ':now': now } }
+        : seen.connectionId === undefined
+          ? { ConditionExpression: 'expiresAtMs >= :now AND attribute_not_exists(connectionId)', ExpressionAttributeValues: { ':now': now } }
+          : { ConditionExpression: 'expiresAtMs >= :now AND connectionId = :c', ExpressionAttributeValues: { ':now': now, ':c': seen.connectionId } };
+    return conditionally(() => this.doc.send(new PutCommand({ TableName: this.tableName, Item: sessionItem(session), ...condition })));
+  }
+
   async getSession(sessionId: string, now: number): Promise<SessionRecord | undefined> {
     const { Item: item } = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: sessionKey(sessionId), ConsistentRead: true }),
@@ -263,6 +274,11 @@ export class DynamoDbConnectionStore implements ConnectionStore {
    * session. False if it does not (a newer connection took the session over).
    */
   private async writeSessionMemberships(member: SessionMember, controllers: string[]): Promise<boolean> {
+    // Nothing to write still answers whether the connection serves the session, as the memory store does.
+    if (controllers.length === 0) {
+      const { Item: item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: sessionKey(member.sessionId), ConsistentRead: true }));
+      return item?.connectionId === member.connectionId;
+    }
     for (const part of chunk(controllers, CONTROLLERS_PER_TRANSACTION)) {
       const items: TransactItem[] = [
         {

@@ -91,6 +91,32 @@ export class DynamoDbInboundStore implements InboundStore {
     const requests = keys.map((key) => ({ DeleteRequest: { Key: { sessionId: key.sessionId, id: key.id } } }));
     await batchWrite(this.doc, this.tableName, requests, this.options.batch);
   }
+
+  async deleteOfConnection(sessionId: string, connectionId: string, _now: number): Promise<void> {
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'sessionId = :s',
+      FilterExpression: 'connectionId = :c',
+      ProjectionExpression: 'sessionId, id',
+      ExpressionAttributeValues: { ':s': sessionId, ':c': connectionId },
+      ConsistentRead: true,
+    });
+    for (const key of items) {
+      try {
+        // Conditional: a record of the same id that a newer connection stored since stays.
+        await this.doc.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: { sessionId: key.sessionId, id: key.id },
+            ConditionExpression: 'connectionId = :c',
+            ExpressionAttributeValues: { ':c': connectionId },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+    }
+  }
 }
 
 function toItem(record: InboundRecord): Item {

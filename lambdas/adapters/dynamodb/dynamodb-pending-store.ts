@@ -190,16 +190,22 @@ export class DynamoDbPendingStore implements PendingStore {
     return deleted;
   }
 
-  async replaceIf(entry: PendingEntry, expectedDueAt: number): Promise<PendingEntry | undefined> {
+  async replaceIf(entry: PendingEntry, expectedDueAt: number, expectedConnectionId?: string): Promise<PendingEntry | undefined> {
+    // A missing item (or a tombstone) has no dueAt, so this also keeps replaceIf from
+    // recreating it; only a dead-letter lease may replace a dead-letter lease.
+    const conditions = ['dueAt = :expected'];
+    if (!entry.deadLettering) conditions.push('attribute_not_exists(deadLettering)');
+    if (expectedConnectionId !== undefined) conditions.push('connectionId = :connectionId');
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: this.toItem(entry),
-          // A missing item (or a tombstone) has no dueAt, so this also keeps replaceIf from
-          // recreating it; only a dead-letter lease may replace a dead-letter lease.
-          ConditionExpression: entry.deadLettering ? 'dueAt = :expected' : 'dueAt = :expected AND attribute_not_exists(deadLettering)',
-          ExpressionAttributeValues: { ':expected': expectedDueAt },
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeValues: {
+            ':expected': expectedDueAt,
+            ...(expectedConnectionId !== undefined ? { ':connectionId': expectedConnectionId } : {}),
+          },
         }),
       );
       return fromItem(this.toItem(entry));

@@ -85,6 +85,22 @@ export class DynamoDbSubscriptionStore implements SubscriptionStore {
     await this.updateEach(theirs, 'REMOVE connectionId SET expiresAt = :ttl, expiresAtMs = :ms', 'connectionId = :c', expiresAt, { ':c': connectionId });
   }
 
+  async repoint(
+    sessionId: string,
+    from: string,
+    to: Pick<Subscription, 'connectionId' | 'claimedQos' | 'format'>,
+    expiresAt: number,
+    now: number,
+  ): Promise<void> {
+    const theirs = (await this.ofSession(sessionId, now)).filter((subscription) => subscription.connectionId === from);
+    if (theirs.length === 0) return;
+    await this.extendList(sessionId, expiresAt);
+    const claim = 'claimedQos = :q, #format = :f, expiresAt = :ttl, expiresAtMs = :ms';
+    const update = to.connectionId === undefined ? `REMOVE connectionId SET ${claim}` : `SET connectionId = :to, ${claim}`;
+    const values = { ':c': from, ':q': to.claimedQos, ':f': to.format, ...(to.connectionId === undefined ? {} : { ':to': to.connectionId }) };
+    await this.updateEach(theirs, update, 'connectionId = :c', expiresAt, values, { '#format': 'format' });
+  }
+
   async deleteSession(sessionId: string, _now: number): Promise<void> {
     // Expired subscriptions go too: nothing of the session should outlive it. The index finds
     // anything the list does not know, the list what the index has not caught up with yet;
@@ -218,6 +234,7 @@ export class DynamoDbSubscriptionStore implements SubscriptionStore {
     condition: string,
     expiresAt: number,
     values: Item,
+    names?: Record<string, string>,
   ): Promise<void> {
     const ttl = expiry(expiresAt);
     await runLimited(subscriptions, ATTACH_CONCURRENCY, async (subscription) => {
@@ -229,6 +246,7 @@ export class DynamoDbSubscriptionStore implements SubscriptionStore {
             UpdateExpression: update,
             ConditionExpression: condition,
             ExpressionAttributeValues: { ':ttl': ttl.expiresAt, ':ms': ttl.expiresAtMs, ...values },
+            ...(names ? { ExpressionAttributeNames: names } : {}),
           }),
         ),
       );

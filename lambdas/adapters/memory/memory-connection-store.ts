@@ -95,6 +95,14 @@ export class MemoryConnectionStore implements ConnectionStore {
     this.sessions.set(session.sessionId, copy(session));
   }
 
+  async putSessionIf(session: SessionRecord, seen: Pick<SessionRecord, 'connectionId'> | undefined, now: number): Promise<boolean> {
+    const stored = this.sessions.get(session.sessionId);
+    const live = stored && isLive(stored, now) ? stored : undefined;
+    if (seen === undefined ? live !== undefined : live === undefined || live.connectionId !== seen.connectionId) return false;
+    this.sessions.set(session.sessionId, copy(session));
+    return true;
+  }
+
   async getSession(sessionId: string, now: number): Promise<SessionRecord | undefined> {
     const session = this.sessions.get(sessionId);
     return session && isLive(session, now) ? copy(session) : undefined;

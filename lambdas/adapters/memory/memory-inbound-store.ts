@@ -39,6 +39,11 @@ export class MemoryInboundStore implements InboundStore {
     this.sessions.delete(sessionId);
   }
 
+  async deleteOfConnection(sessionId: string, connectionId: string, _now: number): Promise<void> {
+    const records = this.sessions.get(sessionId);
+    for (const [id, record] of records ?? []) if (record.connectionId === connectionId) records?.delete(id);
+  }
+
   private find(sessionId: string, id: string): InboundRecord | undefined {
     return this.sessions.get(sessionId)?.get(id);
   }

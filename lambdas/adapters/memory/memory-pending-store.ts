@@ -107,9 +107,10 @@ export class MemoryPendingStore implements PendingStore {
       .slice(0, limit);
   }
 
-  async replaceIf(entry: PendingEntry, expectedDueAt: number): Promise<PendingEntry | undefined> {
+  async replaceIf(entry: PendingEntry, expectedDueAt: number, expectedConnectionId?: string): Promise<PendingEntry | undefined> {
     const current = this.find(entry);
     if (current?.dueAt !== expectedDueAt) return undefined;
+    if (expectedConnectionId !== undefined && current.connectionId !== expectedConnectionId) return undefined;
     if (current.deadLettering && !entry.deadLettering) return undefined;
     this.set(entry);
     return copy(entry);

@@ -51,6 +51,23 @@ export class MemorySubscriptionStore implements SubscriptionStore {
     }
   }
 
+  async repoint(
+    sessionId: string,
+    from: string,
+    to: Pick<Subscription, 'connectionId' | 'claimedQos' | 'format'>,
+    expiresAt: number,
+    now: number,
+  ): Promise<void> {
+    for (const subscription of this.allOfSession(sessionId)) {
+      if (!isLive(subscription, now) || subscription.connectionId !== from) continue;
+      if (to.connectionId === undefined) delete subscription.connectionId;
+      else subscription.connectionId = to.connectionId;
+      subscription.claimedQos = to.claimedQos;
+      subscription.format = to.format;
+      subscription.expiresAt = expiresAt;
+    }
+  }
+
   async deleteSession(sessionId: string, _now: number): Promise<void> {
     for (const subscribers of this.byTopic.values()) subscribers.delete(sessionId);
   }

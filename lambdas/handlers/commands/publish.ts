@@ -20,7 +20,15 @@ export const publish: CommandHandler<'publish'> = async (command, context, deps)
     const id = command.id as string;
     // Store first, answer after: the pubrec promises the message is kept.
     const stored = await deps.stores.inbound.putIfAbsent(
-      { sessionId: connection.sessionId, id, ...publication, messageId: deps.newId(), receivedAt: now, expiresAt: now + deps.policy.messageTtlMs },
+      {
+        sessionId: connection.sessionId,
+        id,
+        ...publication,
+        messageId: deps.newId(),
+        receivedAt: now,
+        connectionId: connection.connectionId,
+        expiresAt: now + deps.policy.messageTtlMs,
+      },
       now,
     );
     // A repeated publish (the client did not get our pubrec) is one message, counted once.

@@ -80,6 +80,21 @@ describe('ApiGatewayConnectionGateway with the real SDK client', () => {
     expect((error as GoneException).$metadata.httpStatusCode).toBe(410);
   });
 
+  it('isOpen asks GetConnection: true while the connection is open, false once it is gone (410)', async () => {
+    await expect(gateway.isOpen(CONN)).resolves.toBe(true);
+    endpoint.markGone(CONN);
+    await expect(gateway.isOpen(CONN)).resolves.toBe(false);
+    expect(endpoint.requests().map((r) => [r.method, r.connectionId])).toEqual([
+      ['GET', CONN],
+      ['GET', CONN],
+    ]);
+  });
+
+  it('isOpen throws any other failure rather than guessing', async () => {
+    endpoint.failNext(CONN, 429);
+    await expect(gateway.isOpen(CONN)).rejects.toMatchObject({ name: 'LimitExceededException' });
+  });
+
   it('throws any other failure: 500', async () => {
     endpoint.failNext(CONN, 500);
     await expect(gateway.post(CONN, 'x')).rejects.toMatchObject({ name: 'InternalServerErrorException', $metadata: { httpStatusCode: 500 } });

@@ -21,7 +21,7 @@ afterEach(async () => {
 async function start(): Promise<{ deps: AppDeps; connectEvents: any[] }> {
   const deps: AppDeps = {
     stores: createMemoryStores(),
-    gateway: { post: async () => 'ok', disconnect: async () => {} },
+    gateway: { post: async () => 'ok', disconnect: async () => {}, isOpen: async () => true },
     clock: new ManualClock(),
     policy: DEFAULT_POLICY,
     controllers: sampleControllers,
