@@ -4,6 +4,7 @@ import type { PendingEntry } from '../core/types.js';
 import type { AppDeps } from './deps.js';
 import { endConnection } from './janitor.js';
 import { sendFrame } from './sender.js';
+import { errorText } from '../ports/logger.js';
 
 /**
  * A send found the connection gone (GoneException). API Gateway answers 410 too while the
@@ -78,7 +79,7 @@ async function openAfterAll(deps: AppDeps, send: PlannedSend): Promise<boolean> 
   } catch (error) {
     deps.log.warn('Gone: could not ask whether the connection is open', {
       connectionId: send.connectionId,
-      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      error: errorText(error),
     });
     return true;
   }

@@ -1,6 +1,7 @@
 import { encodeFrame } from '../core/frames/encode-frame.js';
 import type { FrameFormat, ServerFrame } from '../core/types.js';
 import type { AppDeps } from './deps.js';
+import { errorText } from '../ports/logger.js';
 
 export type SendResult = 'ok' | 'gone' | 'failed';
 
@@ -32,7 +33,7 @@ export async function sendFrame(
     deps.log.error('Out: failed', {
       connectionId: target.connectionId,
       ...frameSummary(frame),
-      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      error: errorText(error),
     });
     return 'failed';
   }

@@ -7,7 +7,7 @@ import { createFrameHandler } from '../handlers/frame-handler.js';
 import { createResendHandler, type RemainingTime } from '../handlers/resend.js';
 import type { Action } from '../core/types.js';
 import type { AppDeps } from '../app/deps.js';
-import type { Logger } from '../ports/logger.js';
+import { errorText, type Logger } from '../ports/logger.js';
 import type { Metrics } from '../ports/metrics.js';
 import { createAuthorizeHandler } from '../handlers/authorize.js';
 import { AUTHORIZER, RESEND, ROUTES, type RouteSpec } from '../routes.js';
@@ -67,7 +67,7 @@ export function flushingMetrics(handler: LambdaHandler, metrics: Metrics, log: L
         metrics.flush();
       } catch (error) {
         // Telemetry never fails an invocation (nor replaces the handler's own error).
-        log.error('Metrics flush failed', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+        log.error('Metrics flush failed', { error: errorText(error) });
       }
     }
   };

@@ -4,6 +4,7 @@ import { HandshakeError } from '../core/errors.js';
 import { parseConnectParams } from '../core/frames/connect-params.js';
 import type { ConnectionRecord, SessionRecord } from '../core/types.js';
 import type { WebSocketEvent, WebSocketResult } from './events.js';
+import { errorText } from '../ports/logger.js';
 
 /**
  * $connect (PROTOCOL §1): validates the handshake (400 on a bad parameter), records the
@@ -49,7 +50,7 @@ export function createConnectHandler(deps: AppDeps): (event: WebSocketEvent) => 
         deps.log.info('Connect refused', { connectionId, status: error.statusCode, message: error.message });
         return { statusCode: error.statusCode, body: error.message };
       }
-      deps.log.error('Connect failed', { connectionId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      deps.log.error('Connect failed', { connectionId, error: errorText(error) });
       return { statusCode: 500, body: 'internal error' };
     }
   };

@@ -1,6 +1,7 @@
 import type { AppDeps } from '../app/deps.js';
 import { endConnection } from '../app/janitor.js';
 import { OK, type WebSocketEvent, type WebSocketResult } from './events.js';
+import { errorText } from '../ports/logger.js';
 
 /** $disconnect: a clean session goes with its connection; a persistent one waits (janitor.ts). */
 export function createDisconnectHandler(deps: AppDeps): (event: WebSocketEvent) => Promise<WebSocketResult> {
@@ -13,7 +14,7 @@ export function createDisconnectHandler(deps: AppDeps): (event: WebSocketEvent) 
       deps.log.info('Disconnected', { connectionId, sessionId: connection?.sessionId, status: disconnectStatusCode, reason: disconnectReason });
     } catch (error) {
       // $disconnect is best effort in API Gateway too; TTLs remove what this could not.
-      deps.log.error('Disconnect cleanup failed', { connectionId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      deps.log.error('Disconnect cleanup failed', { connectionId, error: errorText(error) });
     }
     return OK;
   };

@@ -8,6 +8,7 @@ import { parseFrame } from '../core/frames/parse-frame.js';
 import type { Action, Command, ServerFrame } from '../core/types.js';
 import { OK, type WebSocketEvent, type WebSocketResult } from './events.js';
 import type { CommandHandler, CommandHandlers, FrameContext } from './frame-context.js';
+import { errorText } from '../ports/logger.js';
 
 /**
  * The shell around every frame route: parse, look up the connection, dispatch to the
@@ -59,7 +60,7 @@ export function createFrameHandler(
         deps.log.info('In: refused', { connectionId, code: answer.code, message: answer.message, action, id });
       } else {
         // Not the client's fault: log the cause, tell the client only that it failed.
-        deps.log.error('Handler failed', { connectionId, action, id, error: describe(error) });
+        deps.log.error('Handler failed', { connectionId, action, id, error: errorText(error) });
         answer = new ProtocolError('INTERNAL', 'the server could not handle this frame; send it again', action, id);
       }
       const reply = context?.reply ?? ((frame: ServerFrame) => sendFrame(deps, { connectionId, format: 'json' }, frame));
@@ -73,8 +74,4 @@ export function createFrameHandler(
 function frameBody(event: WebSocketEvent): string {
   const body = event.body ?? '';
   return event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

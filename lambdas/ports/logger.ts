@@ -13,3 +13,8 @@ export const jsonLogger: Logger = {
 };
 
 export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** An error as one log field: its name and message (a thrown non-Error as text), never a stack or the raw object. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
