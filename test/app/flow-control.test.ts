@@ -3,6 +3,17 @@ import { Harness } from '../support/harness.js';
 
 const persistent = { qos: '1', clientId: 'dev-5', session: 'persistent' } as const;
 
+/** A persistent client A with a cap of 1: "one" in flight, "two" held behind it. */
+async function oneInFlightOneHeld(h: Harness) {
+  const publisher = await h.client();
+  const a = await h.client(persistent);
+  await h.send(a, { action: 'subscribe', controller: 'monitor', topic: 'cmd', qos: 1 });
+  await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'one', qos: 1, id: 'p1' });
+  h.clock.advance(1);
+  await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'two', qos: 1, id: 'p2' });
+  return { publisher, a };
+}
+
 describe('flow control and a persistent session that comes back (issue 12)', () => {
   let h: Harness;
   afterEach(async () => {
@@ -11,12 +22,7 @@ describe('flow control and a persistent session that comes back (issue 12)', () 
 
   it('held entries parked by a disconnect do not make a reconnected client that never resumes wait', async () => {
     h = await Harness.start({ policy: { maxInflight: 1 } });
-    const publisher = await h.client();
-    const a = await h.client(persistent);
-    await h.send(a, { action: 'subscribe', controller: 'monitor', topic: 'cmd', qos: 1 });
-    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'one', qos: 1, id: 'p1' });
-    h.clock.advance(1);
-    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'two', qos: 1, id: 'p2' });
+    const { publisher, a } = await oneInFlightOneHeld(h);
     expect(h.messages(a).map((m) => m.data)).toEqual(['one']);
     expect((await h.pendingOf('dev-5')).map((e) => [e.data, e.held ?? false])).toEqual([
       ['one', false],
@@ -49,12 +55,7 @@ describe('flow control and a persistent session that comes back (issue 12)', () 
 
   it('with the old connection’s $disconnect late, its in-flight and held entries do not take the new connection’s room', async () => {
     h = await Harness.start({ policy: { maxInflight: 1 } });
-    const publisher = await h.client();
-    const a = await h.client(persistent);
-    await h.send(a, { action: 'subscribe', controller: 'monitor', topic: 'cmd', qos: 1 });
-    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'one', qos: 1, id: 'p1' });
-    h.clock.advance(1);
-    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cmd', data: 'two', qos: 1, id: 'p2' });
+    const { publisher, a } = await oneInFlightOneHeld(h);
     // A's socket drops; its $disconnect has not come yet. The client takes the session over as B.
     h.endpoint.markGone(a);
     const b = await h.client(persistent);
