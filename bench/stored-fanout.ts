@@ -55,7 +55,15 @@ export interface StoredFanoutResult {
 const SUBSCRIBE = ROUTES.find((r) => r.id === 'Subscribe');
 
 /** Stores N sessions subscribed to `topic`, publishes once at QoS 1, and counts the hand-on. */
-export async function storedFanout(host: RuntimeHost, sessions: number, log: (line: string) => void, giveUpAfterQuietMs = 60_000): Promise<StoredFanoutResult> {
+export async function storedFanout(
+  host: RuntimeHost,
+  sessions: number,
+  log: (line: string) => void,
+  limits: { quietMs?: number; totalMs?: number } = {},
+): Promise<StoredFanoutResult> {
+  // A page retried after its visibility timeout can leave minutes without a post; past these the case reports what it got.
+  const giveUpAfterQuietMs = limits.quietMs ?? 180_000;
+  const giveUpAfterMs = limits.totalMs ?? 30 * 60_000;
   const prefix = host.ready.counting?.prefix;
   if (!prefix) throw new Error('the stored fan-out needs a runtime host with a counting management endpoint (countingPrefix)');
   if (!SUBSCRIBE) throw new Error('no Subscribe function in the route table');
@@ -102,7 +110,10 @@ export async function storedFanout(host: RuntimeHost, sessions: number, log: (li
         lastChange = Date.now();
       }
       if (stats.distinct >= sessions && (ackedAt !== null || Date.now() - lastChange > 10_000)) break;
-      if (Date.now() - lastChange > giveUpAfterQuietMs) break;
+      if (Date.now() - lastChange > giveUpAfterQuietMs || Date.now() - publishedAt > giveUpAfterMs) {
+        log(`  stored fan-out: gave up waiting with ${stats.distinct} of ${sessions} posted`);
+        break;
+      }
     }
     const after = await host.settle(1000, 600_000);
     const durationsAfter = await host.durations();
