@@ -152,6 +152,10 @@ export function markdownTables(report: BenchReport): string {
       ]),
     ),
   );
+  out.push(
+    '',
+    `IoT Core: $${report.iotCorePrices.perMillionMessages.toFixed(2)} per million messages in ${report.iotCorePrices.messageUnitBytes / 1024} KB units; billed the inbound publish, each delivery and each device PUBACK; free the service's PUBACKs, PINGREQ, CONNACK, SUBACK; QoS 2 not offered. Connectivity is in neither column (IoT Core $${report.iotCorePrices.perMillionConnectionMinutes} and API Gateway $${report.prices.apiGatewayPerMillionConnectionMinutes} per million connection-minutes): it is paid per connected minute, not per delivery.`,
+  );
   out.push('');
 
   section('Fan-out of one QoS 1 publish to real sockets');
@@ -305,9 +309,15 @@ export function chartSvg(report: BenchReport): string {
     const w = 260;
     text(x0 - 20, 40, 'AWS $ per million deliveries', 'font-weight="bold"');
     const runs = report.throughput.map((t) => ({ label: runLabel(t, report.options.maxInflight), c: t.perDelivery.costPerMillion }));
-    const max = Math.max(0.01, ...runs.map((r) => r.c.total)) * 1.15;
+    // IoT Core's price for the same traffic (QoS 1 at the throughput runs' K), as a dashed line.
+    const iot = report.costs.find((r) => r.qos === 1 && r.k === report.options.subscribers)?.iotCore ?? null;
+    const max = Math.max(0.01, iot ?? 0, ...runs.map((r) => r.c.total)) * 1.15;
     const y = (v: number) => (v / max) * plotH;
     line(x0, bottom, x0 + w, bottom, '#999');
+    if (iot !== null) {
+      line(x0, bottom - y(iot), x0 + w, bottom - y(iot), '#c00', '6 4');
+      text(x0 + w, bottom - y(iot) - 4, `IoT Core QoS 1, K=${report.options.subscribers}: ${usd(iot)}`, 'text-anchor="end" font-size="11" fill="#c00"');
+    }
     const slot = w / Math.max(1, runs.length);
     runs.forEach((r, i) => {
       const bx = x0 + i * slot + slot * 0.2;
