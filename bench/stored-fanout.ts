@@ -54,6 +54,9 @@ export interface StoredFanoutResult {
 
 const SUBSCRIBE = ROUTES.find((r) => r.id === 'Subscribe');
 
+/** BatchWriteItem requests in flight while the sessions are stored. */
+const SEED_WRITERS = 12;
+
 /** Stores N sessions subscribed to `topic`, publishes once at QoS 1, and counts the hand-on. */
 export async function storedFanout(
   host: RuntimeHost,
@@ -73,7 +76,7 @@ export async function storedFanout(
     endpoint: host.ready.dynamodbEndpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 16 }) },
+    requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: SEED_WRITERS + 4 }) },
   });
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const topic = `stored-fanout-${Date.now()}`;
@@ -197,22 +200,28 @@ export async function seedSessions(
     for (const item of await scanAll(doc, table)) if (mentions(item, template)) written.push({ table, item });
   }
   if (written.length === 0) throw new Error('the real stores wrote nothing for the template session');
-  const requests: Array<{ table: string; item: Record<string, NativeAttributeValue> }> = [];
-  const flush = async (all: boolean) => {
-    while (requests.length >= 25 * 8 || (all && requests.length > 0)) {
-      const batch = requests.splice(0, 25 * 8);
-      await Promise.all(
-        Array.from({ length: Math.ceil(batch.length / 25) }, (_, c) => writeChunk(doc, batch.slice(c * 25, c * 25 + 25))),
-      );
-    }
-  };
-  for (let i = 1; i < sessions; i += 1) {
-    const id = idOf(i);
-    for (const { table, item } of written) requests.push({ table, item: substitute(item, template, id) as Record<string, NativeAttributeValue> });
-    await flush(false);
-    if (i % 20_000 === 0) log(`  stored fan-out: ${i} of ${sessions} sessions stored`);
-  }
-  await flush(true);
+  // Copy j of all (sessions - 1) x written.length is item j % written.length for session 1 + j / written.length;
+  // SEED_WRITERS BatchWriteItems of 25 in flight, each writer taking the next 25 copies.
+  const copies = (sessions - 1) * written.length;
+  let next = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: SEED_WRITERS }, async () => {
+      while (next < copies) {
+        const from = next;
+        next = Math.min(copies, next + 25);
+        const chunk = Array.from({ length: next - from }, (_, c) => {
+          const j = from + c;
+          const { table, item } = written[j % written.length] as (typeof written)[number];
+          return { table, item: substitute(item, template, idOf(1 + Math.floor(j / written.length))) as Record<string, NativeAttributeValue> };
+        });
+        await writeChunk(doc, chunk);
+        const before = done;
+        done += chunk.length;
+        if (Math.floor(done / written.length / 20_000) > Math.floor(before / written.length / 20_000)) log(`  stored fan-out: ${Math.floor(done / written.length)} of ${sessions} sessions stored`);
+      }
+    }),
+  );
   return written.length;
 }
 
