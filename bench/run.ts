@@ -301,7 +301,6 @@ It needs Java 17+ (DynamoDB Local) and about ${Math.ceil(((report.memory.runtime
 | Lambda requests | $${PRICES.lambdaPerMillionRequests.toFixed(2)} per million |
 | DynamoDB on-demand write request units | $${PRICES.dynamoDbPerMillionWriteUnits} per million |
 | DynamoDB on-demand read request units | $${PRICES.dynamoDbPerMillionReadUnits} per million |
-
 | AWS IoT Core messages (5 KB units), for comparison | $${IOT_CORE_PRICES.perMillionMessages.toFixed(2)} per million |
 | AWS IoT Core connectivity, for comparison | $${IOT_CORE_PRICES.perMillionConnectionMinutes.toFixed(2)} per million connection-minutes |
 
