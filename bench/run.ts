@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   const policy = DEFAULT_POLICY.maxInflight;
   try {
     // The ceiling first, on the idle store: what DynamoDB Local itself takes.
-    ceiling = await measureCeiling(host.ready.dynamodbEndpoint, quick ? 5_000 : 40_000, quick ? [8] : [4, 8, 16]);
+    ceiling = await measureCeiling(host.ready.dynamodbEndpoint, quick ? 5_000 : 20_000, quick ? [8] : [4, 8, 16]);
     log(`  DynamoDB Local ceiling: ${ceiling.itemWritesPerSecond} item writes/s (BatchWriteItem, ${ceiling.concurrency} in flight, ${ceiling.itemBytes} B items; ${ceiling.byConcurrency.map((c) => `${c.concurrency}: ${c.itemWritesPerSecond}/s`).join(', ')})`);
     for (const qos of [0, 1, 2] as const) throughputs.push(remember(await throughput(host, { qos, k, m, window, maxInflight: policy })));
     // Local throughput, 1 -> 10: the rate at the larger window, the latency at 10 in flight.
