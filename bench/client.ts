@@ -55,6 +55,14 @@ export class BenchSocket {
     else this.ackTimer ??= setTimeout(() => this.flushAcks(), delayMs);
   }
 
+  /** Sends one msgack with these ids now, beside any batch under way. */
+  ackAll(ids: string[]): void {
+    if (ids.length === 0 || this.socket.readyState !== WebSocket.OPEN) return;
+    this.ackStats.frames += 1;
+    this.ackStats.ids += ids.length;
+    this.send({ action: 'msgack', ids });
+  }
+
   flushAcks(): void {
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ackTimer = undefined;

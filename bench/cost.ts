@@ -1,6 +1,8 @@
 import { diffCounts } from './dynamodb-meter.js';
 import type { HostCounters } from './host-protocol.js';
 
+const r4 = (n: number) => Math.round(n * 10_000) / 10_000;
+
 /**
  * AWS list prices, us-east-1, as the bench prices a delivery: those of the pricing pages below,
  * entered 2026-11-22 (the bench does not fetch them: change them here when AWS does).
@@ -26,6 +28,49 @@ export const PRICES = {
   dynamoDbPerMillionReadUnits: 0.125,
 } as const;
 
+/**
+ * AWS IoT Core's list prices (us-east-1, as the bench issue gives them), for the side-by-side
+ * of the cost table: the same traffic as one MQTT publish to K devices at QoS 1.
+ */
+export const IOT_CORE_PRICES = {
+  source: 'https://aws.amazon.com/iot-core/pricing/ (messaging, connectivity)',
+  /** Per million messages, each metered in 5 KB units. */
+  perMillionMessages: 1.0,
+  messageUnitBytes: 5 * 1024,
+  /** Per million connection-minutes. */
+  perMillionConnectionMinutes: 0.08,
+} as const;
+
+/**
+ * IoT Core's $ per million QoS 1 deliveries of a `payloadBytes` message to `k` subscribers:
+ * billed are the inbound publish, each outbound delivery and each PUBACK a device sends (MQTT
+ * 3.1.1 meters it as one 5 KB message); the service's own PUBACKs, PINGREQ, CONNACK and
+ * SUBACK are free. Connectivity ($0.08 per million connection-minutes) is left out, as it is of
+ * qosgate's figures (API Gateway's connection-minutes): it depends on how long devices stay
+ * connected, not on what they are sent. QoS 2 is not offered by IoT Core.
+ *
+ *   per publish: 1 inbound + k deliveries (each ceil(bytes / 5 KB) units) + k device PUBACKs (1 unit)
+ *   K=100, 1 KB: (1 + 100 + 100) / 100 = 2.01 messages per delivery -> $2.01 per million
+ *   K=1,   1 KB: (1 + 1 + 1) / 1 = 3 -> $3.00 per million
+ */
+export function iotCorePerMillionDeliveries(k: number, payloadBytes: number): number {
+  if (!Number.isInteger(k) || k < 1) throw new Error(`k must be a positive whole number, got ${k}`);
+  if (!(payloadBytes >= 0)) throw new Error(`payloadBytes must be 0 or more, got ${payloadBytes}`);
+  const units = Math.max(1, Math.ceil(payloadBytes / IOT_CORE_PRICES.messageUnitBytes));
+  const messagesPerPublish = units + k * units + k;
+  return r4((messagesPerPublish / k) * IOT_CORE_PRICES.perMillionMessages);
+}
+
+/** What a month of one device connected all the time costs in connectivity, at IoT Core and at API Gateway. */
+export function connectedMonthCost(): { minutes: number; iotCore: number; apiGateway: number } {
+  const minutes = 30 * 24 * 60;
+  return {
+    minutes,
+    iotCore: (minutes / 1_000_000) * IOT_CORE_PRICES.perMillionConnectionMinutes,
+    apiGateway: (minutes / 1_000_000) * PRICES.apiGatewayPerMillionConnectionMinutes,
+  };
+}
+
 /** What one delivery costs in requests, units, messages and invocations, and in dollars per million. */
 export interface PerDelivery {
   deliveries: number;
@@ -35,6 +80,8 @@ export interface PerDelivery {
   writeUnitsTable: number;
   writeUnitsIndex: number;
   readUnits: number;
+  /** Items written (bench/dynamodb-meter.ts writeItems): what the DynamoDB Local ceiling is turned into deliveries by. */
+  writeItems: number;
   apiGatewayMessagesIn: number;
   apiGatewayMessagesOut: number;
   lambdaInvocations: number;
@@ -53,7 +100,6 @@ export interface PerDelivery {
   costPerMillion: { apiGateway: number; lambda: number; lambdaWallClock: number; dynamodb: number; total: number };
 }
 
-const r4 = (n: number) => Math.round(n * 10_000) / 10_000;
 
 export function perDelivery(before: HostCounters, after: HostCounters, deliveries: number): PerDelivery {
   const d = diffCounts(after.dynamodb, before.dynamodb);
@@ -89,6 +135,7 @@ export function perDelivery(before: HostCounters, after: HostCounters, deliverie
     writeUnitsTable: r4(d.writeUnitsTable / n),
     writeUnitsIndex: r4(d.writeUnitsIndex / n),
     readUnits: r4(readUnits / n),
+    writeItems: r4(d.writeItems / n),
     apiGatewayMessagesIn: r4(inUnits / n),
     apiGatewayMessagesOut: r4(outUnits / n),
     lambdaInvocations: r4(invocations / n),

@@ -38,6 +38,12 @@ export interface DynamoDbCounts {
   requestsWithoutCapacity: number;
   /** Requests that failed (a failed condition still consumes write units on AWS). */
   failed: number;
+  /**
+   * Items written: 1 per PutItem, DeleteItem, UpdateItem; a BatchWriteItem's puts and deletes
+   * less those handed back unprocessed; a transaction's items. What the DynamoDB Local ceiling
+   * (bench/ceiling.ts) is measured in.
+   */
+  writeItems: number;
 }
 
 export function emptyCounts(): DynamoDbCounts {
@@ -52,6 +58,7 @@ export function emptyCounts(): DynamoDbCounts {
     itemsReturned: 0,
     requestsWithoutCapacity: 0,
     failed: 0,
+    writeItems: 0,
   };
 }
 
@@ -72,6 +79,7 @@ export function diffCounts(after: DynamoDbCounts, before: DynamoDbCounts): Dynam
     itemsReturned: after.itemsReturned - before.itemsReturned,
     requestsWithoutCapacity: after.requestsWithoutCapacity - before.requestsWithoutCapacity,
     failed: after.failed - before.failed,
+    writeItems: after.writeItems - before.writeItems,
   };
 }
 
@@ -106,6 +114,7 @@ export function meteredDynamoDbClient(config: DynamoDBClientConfig = {}): Metere
         const result = await next(args);
         const output = result.output as unknown as Record<string, unknown>;
         if (metered) record(name, output, counts);
+        if (WRITES.has(name)) counts.writeItems += itemsWritten(name, input, output);
         return result;
       } catch (error) {
         counts.failed += 1;
@@ -116,6 +125,14 @@ export function meteredDynamoDbClient(config: DynamoDBClientConfig = {}): Metere
     { step: 'initialize', name: 'qosgateBenchMeter', priority: 'high' },
   );
   return { client, counts };
+}
+
+/** How many items a successful write request wrote (see {@link DynamoDbCounts.writeItems}). */
+function itemsWritten(name: string, input: Record<string, unknown>, output: Record<string, unknown>): number {
+  const count = (byTable: unknown) => Object.values((byTable ?? {}) as Record<string, unknown[]>).reduce((n, list) => n + list.length, 0);
+  if (name === 'BatchWriteItemCommand') return count(input.RequestItems) - count(output.UnprocessedItems);
+  if (name === 'TransactWriteItemsCommand') return ((input.TransactItems ?? []) as Array<Record<string, unknown>>).filter((t) => !t.ConditionCheck).length;
+  return 1;
 }
 
 function record(name: string, output: Record<string, unknown>, counts: DynamoDbCounts): void {

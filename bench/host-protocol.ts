@@ -1,3 +1,4 @@
+import type { CountingStats } from './counting-management-api.js';
 import type { DynamoDbCounts } from './dynamodb-meter.js';
 
 /** What the runtime host counts, cumulatively since it started. */
@@ -29,6 +30,24 @@ export interface HostReady {
   environments: Record<string, Record<string, string>>;
   pid: number;
   javaPid?: number;
+  /** Each function's timeout and memory, from the synthesized template (by route-table id). */
+  functions: Record<string, { timeoutSeconds: number; memoryMb: number }>;
+  /** Present when the host runs with a counting management endpoint (startRuntimeHost's `counting`). */
+  counting?: { prefix: string };
+}
+
+/** Every invocation's wall-clock duration so far (ms), by function id: for the Lambda sizing table. */
+export interface HostDurations {
+  type: 'durations';
+  seq: number;
+  byFunction: Record<string, number[]>;
+}
+
+/** What the counting management endpoint has seen so far. */
+export interface HostCounting {
+  type: 'counting';
+  seq: number;
+  stats: CountingStats;
 }
 
 export interface HostSnapshot {
@@ -39,5 +58,5 @@ export interface HostSnapshot {
   at: number;
 }
 
-export type HostMessage = HostReady | HostSnapshot;
-export type ParentMessage = { type: 'snapshot'; seq: number } | { type: 'stop'; fast?: boolean };
+export type HostMessage = HostReady | HostSnapshot | HostDurations | HostCounting;
+export type ParentMessage = { type: 'snapshot' | 'durations' | 'counting'; seq: number } | { type: 'stop'; fast?: boolean };

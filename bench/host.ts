@@ -1,47 +1,64 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { HostMessage, HostReady, HostSnapshot } from './host-protocol.js';
+import type { CountingStats } from './counting-management-api.js';
+import type { HostCounting, HostDurations, HostMessage, HostReady, HostSnapshot } from './host-protocol.js';
 
 /** The parent's handle on the runtime host process (bench/runtime-host.ts). */
 export interface RuntimeHost {
   ready: HostReady;
   snapshot(): Promise<HostSnapshot>;
+  /** Every invocation's duration so far (ms) by function id. */
+  durations(): Promise<Record<string, number[]>>;
+  /** What the counting management endpoint has counted (zeros without one). */
+  counting(): Promise<CountingStats>;
   /** Waits until the runtime has been idle (no invocation, no frame) for `quietMs`. */
   settle(quietMs?: number, timeoutMs?: number): Promise<HostSnapshot>;
   /** Stops the runtime; `fast` ends it without the $disconnect of every open connection. */
   stop(options?: { fast?: boolean }): Promise<void>;
 }
 
-export async function startRuntimeHost(context: Record<string, unknown> = {}): Promise<RuntimeHost> {
+export interface RuntimeHostOptions {
+  /**
+   * Connections whose id starts with this have no socket: the runtime's functions post through a
+   * counting management endpoint (bench/counting-management-api.ts) that counts and answers 200
+   * for them, and passes every other request on to the gateway.
+   */
+  countingPrefix?: string;
+}
+
+export async function startRuntimeHost(context: Record<string, unknown> = {}, options: RuntimeHostOptions = {}): Promise<RuntimeHost> {
   const script = fileURLToPath(new URL('./runtime-host.ts', import.meta.url));
   const child: ChildProcess = fork(script, [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, QOSGATE_BENCH_CONTEXT: JSON.stringify(context) },
+    env: { ...process.env, QOSGATE_BENCH_CONTEXT: JSON.stringify(context), QOSGATE_BENCH_COUNTING: options.countingPrefix ?? '' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let seq = 0;
-  const waiting = new Map<number, (s: HostSnapshot) => void>();
+  const waiting = new Map<number, (m: HostSnapshot | HostDurations | HostCounting) => void>();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = await new Promise<HostReady>((resolve, reject) => {
     child.on('message', (raw) => {
       const message = raw as HostMessage;
       if (message.type === 'ready') resolve(message);
-      else if (message.type === 'snapshot') {
+      else {
         waiting.get(message.seq)?.(message);
         waiting.delete(message.seq);
       }
     });
     exited.then((code) => reject(new Error(`runtime host exited (${code}) before it was ready`)));
   });
-  const snapshot = () =>
-    new Promise<HostSnapshot>((resolve) => {
+  const ask = <T extends HostSnapshot | HostDurations | HostCounting>(type: T['type']) =>
+    new Promise<T>((resolve) => {
       seq += 1;
-      waiting.set(seq, resolve);
-      child.send({ type: 'snapshot', seq });
+      waiting.set(seq, resolve as (m: HostSnapshot | HostDurations | HostCounting) => void);
+      child.send({ type, seq });
     });
+  const snapshot = () => ask<HostSnapshot>('snapshot');
   return {
     ready,
     snapshot,
+    durations: async () => (await ask<HostDurations>('durations')).byFunction,
+    counting: async () => (await ask<HostCounting>('counting')).stats,
     async settle(quietMs = 400, timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
       let last = await snapshot();

@@ -1,25 +1,54 @@
-import { PRICES, type PerDelivery } from './cost.js';
+import type { CeilingResult } from './ceiling.js';
+import { IOT_CORE_PRICES, PRICES, type PerDelivery } from './cost.js';
 import type { MemorySample } from './host-protocol.js';
+import type { SizingRow } from './lambda-sizing.js';
 import { runLabel, type FanoutResult, type SweepResult, type ThroughputResult } from './scenarios.js';
+import type { StoredFanoutResult } from './stored-fanout.js';
+import type { CostRow, LocalThroughput, Target } from './targets.js';
 
-export interface Target {
-  name: string;
-  target: string;
-  measured: string;
-  met: boolean | null;
-  note?: string;
-}
+export type { Target } from './targets.js';
+
+/** The report's sections, in order: every one is in README.md and in what `npm run bench` prints. */
+export const REPORT_SECTIONS = [
+  'Targets',
+  'Throughput and latency',
+  'Local throughput against the DynamoDB Local ceiling',
+  'Cost per million deliveries, beside AWS IoT Core',
+  'Fan-out of one QoS 1 publish to real sockets',
+  'Fan-out to stored sessions',
+  'Lambda sizing',
+  'Per delivery, every run',
+  'Resend sweep',
+  'Peak memory of the local runtime',
+] as const;
 
 export interface BenchReport {
   generatedAt: string;
   mode: 'full' | 'quick';
   machine: { node: string; cpus: number; cpuModel: string; memoryGb: number; openFilesLimit: string };
-  options: { subscribers: number; messages: number; window: number; fanout: number[]; sweepEntries: number; ackBatch: { maxIds: number; maxDelayMs: number }; maxInflight: number };
+  options: {
+    subscribers: number;
+    messages: number;
+    window: number;
+    fanout: number[];
+    sweepEntries: number;
+    storedFanout: number;
+    localMessages: number;
+    payloadBytes: number;
+    ackBatch: { maxIds: number; maxDelayMs: number };
+    maxInflight: number;
+  };
   throughput: ThroughputResult[];
+  ceiling: CeilingResult | null;
+  local: LocalThroughput[];
+  costs: CostRow[];
   fanout: FanoutResult[];
+  storedFanout: StoredFanoutResult | null;
   sweep: SweepResult | null;
+  sizing: SizingRow[];
   memory: { runtime: MemorySample; note: string };
   prices: typeof PRICES;
+  iotCorePrices: typeof IOT_CORE_PRICES;
   targets: Target[];
   notes: string[];
   durationSeconds: number;
@@ -52,21 +81,84 @@ function costRow(label: string, p: PerDelivery): string[] {
   ];
 }
 
+const metText = (met: boolean | null) => (met === null ? 'n/a' : met ? 'met' : 'NOT MET');
+
 /** The report as Markdown tables: printed by `npm run bench` and written to docs/bench/README.md. */
 export function markdownTables(report: BenchReport): string {
   const out: string[] = [];
   const o = report.options;
-  out.push(`### Throughput and latency: one publisher, K = ${o.subscribers} subscribers, M = ${o.messages} messages, ${o.window} in flight`);
+  const section = (name: (typeof REPORT_SECTIONS)[number], extra = '') => out.push(`### ${name}${extra}`, '');
+
+  section('Targets', ' (issue 13)');
+  out.push(table(['figure', 'target', 'measured', 'met / not met'], report.targets.map((t) => [t.name, t.target, t.measured + (t.note ? ` (${t.note})` : ''), metText(t.met)])));
   out.push('');
+
+  section('Throughput and latency', `: one publisher, K = ${o.subscribers} subscribers, M = ${o.messages} messages of ${o.payloadBytes} B, ${o.window} in flight`);
   out.push(
     table(
-      ['run', 'deliveries', 'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'dup', 'missing', 'ids per msgack'],
-      report.throughput.map((t) => [runLabel(t, o.maxInflight), String(t.deliveries), String(t.deliveriesPerSecond), fmt(t.latencyMs.p50, 1), fmt(t.latencyMs.p99, 1), fmt(t.latencyMs.max, 1), String(t.duplicates), String(t.missing), t.ackFrames > 0 ? fmt(t.idsPerAck, 1) : '-']),
+      ['run', 'deliveries', 'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'dup', 'missing', 'ids per msgack', 'WRU', 'RRU', 'DynamoDB req'],
+      report.throughput.map((t) => [
+        runLabel(t, o.maxInflight),
+        String(t.deliveries),
+        String(t.deliveriesPerSecond),
+        fmt(t.latencyMs.p50, 1),
+        fmt(t.latencyMs.p99, 1),
+        fmt(t.latencyMs.max, 1),
+        String(t.duplicates),
+        String(t.missing),
+        t.ackFrames > 0 ? fmt(t.idsPerAck, 1) : '-',
+        fmt(t.perDelivery.writeUnits, 3),
+        fmt(t.perDelivery.readUnits, 3),
+        fmt(t.perDelivery.dynamodbRequests, 3),
+      ]),
     ),
   );
   out.push('');
-  out.push('### Fan-out of one QoS 1 publish');
+
+  const c = report.ceiling;
+  section('Local throughput against the DynamoDB Local ceiling', c ? `: ${c.itemWritesPerSecond} item writes/s (BatchWriteItem, ${c.concurrency} in flight, ${c.itemBytes} B items)` : ': not measured');
+  if (c) {
+    out.push(`Ceiling by requests in flight: ${c.byConcurrency.map((b) => `${b.concurrency}: ${b.itemWritesPerSecond}/s`).join(', ')}.`, '');
+  }
+  out.push(
+    table(
+      ['run', 'in flight', 'deliveries/s', 'p50 ms', 'p99 ms', 'write items per delivery', 'ceiling deliveries/s', 'ratio'],
+      report.local.flatMap((l) => [
+        [`QoS ${l.qos}, 1 -> ${l.rate.subscribers}`, String(l.rate.window), String(l.rate.deliveriesPerSecond), fmt(l.rate.latencyMs.p50, 1), fmt(l.rate.latencyMs.p99, 1), fmt(l.rate.perDelivery.writeItems, 3), String(l.ceilingDeliveriesPerSecond), `${fmt(l.ratio * 100, 0)}%`],
+        [`QoS ${l.qos}, 1 -> ${l.latency.subscribers}`, String(l.latency.window), String(l.latency.deliveriesPerSecond), fmt(l.latency.latencyMs.p50, 1), fmt(l.latency.latencyMs.p99, 1), fmt(l.latency.perDelivery.writeItems, 3), '', ''],
+      ]),
+    ),
+  );
   out.push('');
+
+  section('Cost per million deliveries, beside AWS IoT Core', `: ${o.payloadBytes} B payloads, counted operations at list prices`);
+  out.push(
+    table(
+      ['QoS', 'K', 'messages', 'acks', 'WRU', 'RRU', 'DynamoDB req', 'APIGW $/M', 'Lambda $/M', 'DynamoDB $/M', 'qosgate $/M', 'IoT Core $/M', 'qosgate / IoT Core'],
+      report.costs.map((r) => [
+        String(r.qos),
+        r.k.toLocaleString('en-US'),
+        String(r.messages),
+        r.acks,
+        fmt(r.perDelivery.writeUnits, 3),
+        fmt(r.perDelivery.readUnits, 3),
+        fmt(r.perDelivery.dynamodbRequests, 3),
+        usd(r.perDelivery.costPerMillion.apiGateway),
+        usd(r.perDelivery.costPerMillion.lambda),
+        usd(r.perDelivery.costPerMillion.dynamodb),
+        usd(r.perDelivery.costPerMillion.total),
+        r.iotCore === null ? 'not offered' : usd(r.iotCore),
+        r.iotCore === null ? '-' : `${fmt((r.perDelivery.costPerMillion.total / r.iotCore) * 100, 0)}%`,
+      ]),
+    ),
+  );
+  out.push(
+    '',
+    `IoT Core: $${report.iotCorePrices.perMillionMessages.toFixed(2)} per million messages in ${report.iotCorePrices.messageUnitBytes / 1024} KB units; billed the inbound publish, each delivery and each device PUBACK; free the service's PUBACKs, PINGREQ, CONNACK, SUBACK; QoS 2 not offered. Connectivity is in neither column (IoT Core $${report.iotCorePrices.perMillionConnectionMinutes} and API Gateway $${report.prices.apiGatewayPerMillionConnectionMinutes} per million connection-minutes): it is paid per connected minute, not per delivery.`,
+  );
+  out.push('');
+
+  section('Fan-out of one QoS 1 publish to real sockets');
   out.push(
     table(
       ['K', 'connected', 'runs', 'stored+sent ms (publisher msgack)', 'last receipt ms', 'per delivery: DynamoDB req', 'Lambda inv'],
@@ -74,18 +166,57 @@ export function markdownTables(report: BenchReport): string {
     ),
   );
   out.push('');
-  out.push('### Per delivery, and AWS cost per million deliveries');
+
+  const sf = report.storedFanout;
+  section('Fan-out to stored sessions', sf ? `: one QoS 1 publish to ${sf.sessions.toLocaleString('en-US')} sessions in DynamoDB Local, a counting management endpoint for their sockets` : ': not run');
+  if (sf) {
+    out.push(
+      table(
+        ['sessions', 'distinct posted', 'posts', 'posted twice+', 'pending stored', 'all handed on', 'publisher msgack s', 'publish -> last post s', 'longest invocation', 'its timeout', 'invocations', 'seeding s'],
+        [
+          [
+            String(sf.sessions),
+            String(sf.distinctPosted),
+            String(sf.posts),
+            String(sf.postedMoreThanOnce),
+            String(sf.pendingStored),
+            sf.complete ? 'yes' : 'NO',
+            sf.publishToAckMs === null ? 'none' : fmt(sf.publishToAckMs / 1000, 2),
+            fmt(sf.totalMs / 1000, 2),
+            sf.longest ? `${fmt(sf.longest.durationMs / 1000, 2)} s (${sf.longest.functionId})` : 'n/a',
+            sf.longest ? `${sf.longest.timeoutSeconds} s` : 'n/a',
+            Object.entries(sf.invocations).map(([id, n]) => `${n} ${id}`).join(', '),
+            fmt(sf.seedSeconds, 1),
+          ],
+        ],
+      ),
+    );
+    if (sf.publisherErrors.length > 0) out.push('', `The publisher got: ${sf.publisherErrors.join('; ')}`);
+    out.push('');
+  }
+
+  section('Lambda sizing', ': every invocation of the run by function (wall clock, this machine)');
+  out.push(
+    table(
+      ['function', 'invocations', 'mean ms', 'p99 ms', 'max ms', 'timeout s', 'memory MB', 'timeout > 2 x max'],
+      report.sizing.map((r) => [r.functionId, String(r.invocations), fmt(r.meanMs, 1), fmt(r.p99Ms, 1), fmt(r.maxMs, 1), String(r.timeoutSeconds), String(r.memoryMb), metText(r.timeoutOverTwiceMax)]),
+    ),
+  );
   out.push('');
+
+  section('Per delivery, every run', ', and AWS cost per million deliveries');
   const rows = report.throughput.map((t) => costRow(`${runLabel(t, o.maxInflight)}, K=${t.subscribers}`, t.perDelivery));
+  for (const l of report.local) for (const t of [l.rate, l.latency]) rows.push(costRow(`local QoS ${t.qos}, K=${t.subscribers}, ${t.window} in flight`, t.perDelivery));
+  for (const r of report.costs) rows.push(costRow(`cost QoS ${r.qos}, K=${r.k}`, r.perDelivery));
   for (const f of report.fanout) rows.push(costRow(`fan-out QoS 1, K=${f.subscribers}`, f.perDelivery));
+  if (sf) rows.push(costRow(`stored fan-out QoS 1, K=${sf.sessions} (no acks)`, sf.perDelivery));
   out.push(
     table(['run', 'DynamoDB req', 'WRU (table+index)', 'RRU', 'APIGW in', 'APIGW out', 'Lambda inv', 'Lambda ms CPU / wall', 'APIGW $/M', 'Lambda $/M (wall-clock bound)', 'DynamoDB $/M', 'total $/M'], rows),
   );
   out.push('');
   if (report.sweep) {
     const s = report.sweep;
-    out.push(`### Resend sweep over ${s.pendingEntries} pending entries, none due`);
-    out.push('');
+    section('Resend sweep', ` over ${s.pendingEntries} pending entries, none due`);
     out.push(
       table(
         ['entries', 'due', 'requests', 'items read', 'read units', 'sweep ms', 'seeding s'],
@@ -95,8 +226,7 @@ export function markdownTables(report: BenchReport): string {
     out.push('');
   }
   const m = report.memory.runtime;
-  out.push('### Peak memory of the local runtime');
-  out.push('');
+  section('Peak memory of the local runtime');
   out.push(
     table(
       ['process', 'peak RSS (VmHWM)', 'RSS at end'],
@@ -106,10 +236,6 @@ export function markdownTables(report: BenchReport): string {
       ],
     ),
   );
-  out.push('');
-  out.push('### Targets');
-  out.push('');
-  out.push(table(['target', 'wanted', 'measured', 'met'], report.targets.map((t) => [t.name, t.target, t.measured + (t.note ? ` (${t.note})` : ''), t.met === null ? 'n/a' : t.met ? 'yes' : 'NO'])));
   return out.join('\n');
 }
 
@@ -183,9 +309,15 @@ export function chartSvg(report: BenchReport): string {
     const w = 260;
     text(x0 - 20, 40, 'AWS $ per million deliveries', 'font-weight="bold"');
     const runs = report.throughput.map((t) => ({ label: runLabel(t, report.options.maxInflight), c: t.perDelivery.costPerMillion }));
-    const max = Math.max(0.01, ...runs.map((r) => r.c.total)) * 1.15;
+    // IoT Core's price for the same traffic (QoS 1 at the throughput runs' K), as a dashed line.
+    const iot = report.costs.find((r) => r.qos === 1 && r.k === report.options.subscribers)?.iotCore ?? null;
+    const max = Math.max(0.01, iot ?? 0, ...runs.map((r) => r.c.total)) * 1.15;
     const y = (v: number) => (v / max) * plotH;
     line(x0, bottom, x0 + w, bottom, '#999');
+    if (iot !== null) {
+      line(x0, bottom - y(iot), x0 + w, bottom - y(iot), '#c00', '6 4');
+      text(x0 + w, bottom - y(iot) - 4, `IoT Core QoS 1, K=${report.options.subscribers}: ${usd(iot)}`, 'text-anchor="end" font-size="11" fill="#c00"');
+    }
     const slot = w / Math.max(1, runs.length);
     runs.forEach((r, i) => {
       const bx = x0 + i * slot + slot * 0.2;

@@ -20,16 +20,32 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_POLICY } from '../lambdas/core/policy.js';
 import { CONTEXT_KEYS } from '../lib/config.js';
-import { PRICES } from './cost.js';
+import { ceilingDeliveriesPerSecond, measureCeiling, type CeilingResult } from './ceiling.js';
+import { connectedMonthCost, iotCorePerMillionDeliveries, IOT_CORE_PRICES, PRICES } from './cost.js';
 import { startRuntimeHost } from './host.js';
-import { chartSvg, markdownTables, type BenchReport, type Target } from './report.js';
-import { ACK_BATCH, ACK_WAVE, fanout, runLabel, sweep, throughput, type FanoutResult, type SweepResult, type ThroughputResult } from './scenarios.js';
+import { sizingRows } from './lambda-sizing.js';
+import { chartSvg, markdownTables, type BenchReport } from './report.js';
+import { ACK_BATCH, ACK_WAVE, fanout, PAYLOAD_BYTES, runLabel, sweep, throughput, type FanoutResult, type SweepResult, type ThroughputResult } from './scenarios.js';
+import { storedFanout, type StoredFanoutResult } from './stored-fanout.js';
+import { targetsOf, type CostRow, type LocalThroughput } from './targets.js';
+
+/** Issue 13's sizes: the stored fan-out's audience, the local throughput's subscribers and windows. */
+const STORED_FANOUT_TARGET = 100_000;
+const LOCAL_K = 10;
+/** Publishes in flight for the local rate (as the issue measured it) and for its p50 target. */
+const RATE_WINDOW = 50;
+const LATENCY_WINDOW = 10;
+const LOCAL_WINDOWS = [RATE_WINDOW, LATENCY_WINDOW];
+/** Messages of the cost runs at the largest K (issue 13: "may use fewer messages"). */
+const LARGE_K_MESSAGES = 3;
 
 function ints(value: string, name: string): number[] {
   const list = value.split(',').map((v) => Number(v.trim()));
   if (list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--${name} must be positive whole numbers, got "${value}"`);
   return list;
 }
+
+const usd = (n: number) => `$${n.toFixed(2)}`;
 
 function openFilesLimit(): string {
   try {
@@ -48,13 +64,17 @@ async function main(): Promise<void> {
       window: { type: 'string' },
       fanout: { type: 'string' },
       'sweep-entries': { type: 'string' },
+      'stored-fanout': { type: 'string' },
+      'local-messages': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
   });
   if (values.help) {
-    console.log('npm run bench -- [--quick] [--subscribers K] [--messages M] [--window W] [--fanout 1,10,100,1000,10000] [--sweep-entries N] [--out DIR]');
+    console.log(
+      'npm run bench -- [--quick] [--subscribers K] [--messages M] [--window W] [--fanout 1,10,100,1000,10000] [--sweep-entries N] [--stored-fanout N] [--local-messages M] [--out DIR]',
+    );
     return;
   }
   const quick = values.quick ?? false;
@@ -63,104 +83,170 @@ async function main(): Promise<void> {
   const window = ints(values.window ?? '4', 'window')[0] as number;
   const sizes = ints(values.fanout ?? (quick ? '1,10,100' : '1,10,100,1000,10000'), 'fanout');
   const sweepEntries = Number(values['sweep-entries'] ?? (quick ? '1000' : '100000'));
+  const storedSessions = ints(values['stored-fanout'] ?? (quick ? '2000' : String(STORED_FANOUT_TARGET)), 'stored-fanout')[0] as number;
+  const localMessages = ints(values['local-messages'] ?? (quick ? '40' : '300'), 'local-messages')[0] as number;
   const outDir = resolve(values.out ?? (quick ? join(tmpdir(), 'qosgate-bench-quick') : 'docs/bench'));
   const started = performance.now();
   const log = (line: string) => console.log(line);
+  const largestK = Math.max(...sizes);
+  const costKs = [...new Set([1, LOCAL_K, k, largestK])].sort((a, b) => a - b);
 
-  log(`qosgate bench (${quick ? 'quick' : 'full'}): K=${k} M=${m} window=${window} fan-out ${sizes.join(',')} sweep ${sweepEntries}; open files limit ${openFilesLimit()}`);
+  log(
+    `qosgate bench (${quick ? 'quick' : 'full'}): K=${k} M=${m} window=${window} fan-out ${sizes.join(',')} sweep ${sweepEntries} stored fan-out ${storedSessions} local M=${localMessages}; payload ${PAYLOAD_BYTES} B; open files limit ${openFilesLimit()}`,
+  );
   const host = await startRuntimeHost();
   log(`runtime up at ${host.ready.url} (pid ${host.ready.pid}, DynamoDB Local pid ${host.ready.javaPid ?? '?'}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const functions = host.ready.functions;
   const throughputs: ThroughputResult[] = [];
+  const byK = new Map<string, ThroughputResult>();
+  const remember = (t: ThroughputResult) => {
+    if (!byK.has(`${t.qos}/${t.subscribers}`)) byK.set(`${t.qos}/${t.subscribers}`, t);
+    return t;
+  };
+  const localRuns: ThroughputResult[] = [];
   let fanouts: FanoutResult[] = [];
   let sweepResult: SweepResult | null = null;
+  let ceiling: CeilingResult | null = null;
+  let stored: StoredFanoutResult | null = null;
+  const durations: Array<Record<string, number[]>> = [];
   const notes: string[] = [];
   let memory: BenchReport['memory']['runtime'];
+  const policy = DEFAULT_POLICY.maxInflight;
   try {
-    for (const qos of [0, 1, 2] as const) throughputs.push(await throughput(host, qos, k, m, window, DEFAULT_POLICY.maxInflight));
-    // The sweep before the fan-out: its 100,000 entries do not lie in the way of anything the
-    // fan-out reads (other sessions), and the fan-out's 10,000 connections stay open to the end.
+    // The ceiling first, on the idle store: what DynamoDB Local itself takes.
+    ceiling = await measureCeiling(host.ready.dynamodbEndpoint, quick ? 5_000 : 20_000, quick ? [8] : [4, 8, 16]);
+    log(`  DynamoDB Local ceiling: ${ceiling.itemWritesPerSecond} item writes/s (BatchWriteItem, ${ceiling.concurrency} in flight, ${ceiling.itemBytes} B items; ${ceiling.byConcurrency.map((c) => `${c.concurrency}: ${c.itemWritesPerSecond}/s`).join(', ')})`);
+    for (const qos of [0, 1, 2] as const) throughputs.push(remember(await throughput(host, { qos, k, m, window, maxInflight: policy })));
+    // Local throughput, 1 -> 10: the rate at the larger window, the latency at 10 in flight.
+    for (const qos of [1, 2] as const) {
+      for (const w of LOCAL_WINDOWS) {
+        const run = await throughput(host, { qos, k: LOCAL_K, m: localMessages, window: w, maxInflight: policy });
+        localRuns.push(run);
+        if (w === LATENCY_WINDOW) remember(run);
+        log(`  local QoS ${qos}, 1 -> ${LOCAL_K}, ${w} in flight: ${run.deliveriesPerSecond}/s, p50 ${run.latencyMs.p50} ms, ${run.perDelivery.writeItems} write items per delivery`);
+      }
+    }
+    for (const costK of costKs.filter((x) => x < largestK && !byK.has(`1/${x}`))) {
+      for (const qos of [1, 2] as const) remember(await throughput(host, { qos, k: costK, m, window, maxInflight: policy }));
+    }
+    // The sweep before the fan-out: its entries do not lie in the way of anything the fan-out
+    // reads (other sessions), and the fan-out's connections stay open to the end.
     sweepResult = await sweep(host, sweepEntries, log);
     log(`  sweep over ${sweepResult.pendingEntries}: ${sweepResult.requests} requests, ${sweepResult.itemsRead} items read in ${sweepResult.sweepMs} ms`);
-    fanouts = await fanout(host, sizes, (size) => (size >= 10_000 ? 1 : 3), log);
+    const fanned = await fanout(host, sizes, (size) => (size >= 10_000 ? 1 : 3), log);
+    fanouts = fanned.results;
+    // The cost table's largest K on the fan-out's sockets (connecting 10,000 takes tens of seconds).
+    if (!byK.has(`1/${largestK}`)) {
+      for (const qos of [1, 2] as const) {
+        const run = remember(await throughput(host, { qos, k: largestK, m: LARGE_K_MESSAGES, window: LARGE_K_MESSAGES, maxInflight: policy, pool: fanned.pool }));
+        log(`  cost run QoS ${qos}, K=${run.subscribers}, M=${run.messages}: ${run.deliveries} deliveries, $${run.perDelivery.costPerMillion.total} per million`);
+      }
+    }
   } finally {
     memory = (await host.snapshot()).memory;
+    durations.push(await host.durations());
     await host.stop({ fast: true });
   }
   // What flow control costs: QoS 1 once more, on a runtime with the cap off (its own DynamoDB Local).
   const capOff = await startRuntimeHost({ [CONTEXT_KEYS.policy]: { maxInflight: 0 } });
   try {
-    throughputs.push(await throughput(capOff, 1, k, m, window, 0));
+    throughputs.push(await throughput(capOff, { qos: 1, k, m, window, maxInflight: 0 }));
   } finally {
+    durations.push(await capOff.durations());
     await capOff.stop({ fast: true });
   }
-  for (const t of throughputs) {
-    const name = runLabel(t, DEFAULT_POLICY.maxInflight);
+  // Fan-out beyond sockets: N sessions stored directly, a counting management endpoint for them.
+  const storedHost = await startRuntimeHost({}, { countingPrefix: 'benchstored' });
+  try {
+    stored = await storedFanout(storedHost, storedSessions, log);
+    log(
+      `  stored fan-out to ${stored.sessions}: ${stored.distinctPosted} posted, ${stored.pendingStored} pending stored in ${(stored.totalMs / 1000).toFixed(1)} s; longest invocation ${stored.longest ? `${stored.longest.durationMs} ms in ${stored.longest.functionId} (timeout ${stored.longest.timeoutSeconds} s)` : 'n/a'}`,
+    );
+  } catch (error) {
+    notes.push(`The stored fan-out failed: ${error instanceof Error ? error.message : String(error)}`);
+    log(`  stored fan-out failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  } finally {
+    durations.push(await storedHost.durations());
+    await storedHost.stop({ fast: true });
+  }
+  for (const t of [...throughputs, ...localRuns]) {
+    const name = `${runLabel(t, policy)}, K=${t.subscribers}, ${t.window} in flight`;
     log(`  ${name}: ${t.deliveries} deliveries, ${t.deliveriesPerSecond}/s, p50 ${t.latencyMs.p50} ms, p99 ${t.latencyMs.p99} ms, ${t.perDelivery.dynamodbRequests} DynamoDB requests per delivery`);
     if (t.missing > 0) notes.push(`${name}: ${t.missing} deliveries did not arrive within the run's timeout.`);
   }
 
-  const qos1 = throughputs.find((t) => t.qos === 1 && t.maxInflight === DEFAULT_POLICY.maxInflight);
-  const qos1CapOff = throughputs.find((t) => t.qos === 1 && t.maxInflight === 0);
-  const biggest = fanouts.find((f) => f.subscribers === 10_000);
-  const targets: Target[] = [
-    {
-      name: 'write units per QoS 1 delivery (<= 1 KB)',
-      target: '2.0 (one put, one delete)',
-      measured: qos1 ? `${qos1.perDelivery.writeUnits} = ${qos1.perDelivery.writeUnitsTable} table + ${qos1.perDelivery.writeUnitsIndex} byDue index` : 'n/a',
-      met: qos1 ? qos1.perDelivery.writeUnits <= 2.0 + 1e-9 : null,
-      ...(qos1 && qos1.perDelivery.writeUnits > 2.0 + 1e-9 && qos1.perDelivery.writeUnitsTable <= 2.0 + 1e-9
-        ? { note: 'met on the table; the KEYS_ONLY byDue index is billed one more unit for the put and one for the delete' }
-        : {}),
-    },
-    {
-      name: 'DynamoDB requests per QoS 1 delivery, K=100, batched acks',
-      target: '<= 0.2',
-      measured: qos1
-        ? `${qos1.perDelivery.dynamodbRequests} at K=${qos1.subscribers} with flow control on (cap ${qos1.maxInflight}, the default)${qos1CapOff ? `; ${qos1CapOff.perDelivery.dynamodbRequests} with it off` : ''}`
-        : 'n/a',
-      met: qos1 && qos1.subscribers === 100 ? qos1.perDelivery.dynamodbRequests <= 0.2 : null,
-      ...(qos1 && qos1.subscribers !== 100
-        ? { note: 'the target is for K=100; this run used another K' }
-        : {
-            note: `flow control reads each recipient's session once per delivery (one Query) and once more per ack frame${
-              qos1CapOff ? `; with maxInflight 0 the target is ${qos1CapOff.perDelivery.dynamodbRequests <= 0.2 ? 'met' : 'not met either'}` : ''
-            }`,
-          }),
-    },
-    {
-      name: 'items read by a sweep when nothing is due',
-      target: '0',
-      measured: sweepResult ? `${sweepResult.itemsRead} of ${sweepResult.pendingEntries} pending` : 'n/a',
-      met: sweepResult ? sweepResult.itemsRead === 0 : null,
-    },
-    {
-      name: 'fan-out to 10,000 QoS 1 subscribers stored and sent',
-      target: '< 5 s',
-      measured: biggest ? `${(biggest.storedAndSentMs / 1000).toFixed(2)} s (last receipt ${(biggest.lastReceiptMs / 1000).toFixed(2)} s, ${biggest.connected} connected)` : 'n/a (not run)',
-      met: biggest ? biggest.connected === 10_000 && biggest.storedAndSentMs < 5000 : null,
-    },
-  ];
+  const costs: CostRow[] = [];
+  for (const costK of costKs) {
+    for (const qos of [1, 2] as const) {
+      const t = byK.get(`${qos}/${costK}`);
+      if (t) costs.push({ qos, k: t.subscribers, messages: t.messages, acks: t.acks, perDelivery: t.perDelivery, iotCore: qos === 1 ? iotCorePerMillionDeliveries(t.subscribers, t.payloadBytes) : null });
+    }
+  }
+  const local: LocalThroughput[] = [];
+  for (const qos of [1, 2] as const) {
+    const rate = localRuns.find((r) => r.qos === qos && r.window === RATE_WINDOW);
+    const latency = localRuns.find((r) => r.qos === qos && r.window === LATENCY_WINDOW);
+    if (!rate || !latency || !ceiling) continue;
+    const ceilingPerSecond = ceilingDeliveriesPerSecond(ceiling, rate.perDelivery.writeItems);
+    local.push({ qos, rate, latency, ceilingDeliveriesPerSecond: ceilingPerSecond, ratio: Math.round((rate.deliveriesPerSecond / ceilingPerSecond) * 1000) / 1000 });
+  }
+  const sizing = sizingRows(functions, durations);
+  const targets = targetsOf({
+    k100Qos1: throughputs.find((t) => t.qos === 1 && t.maxInflight === policy),
+    costs,
+    ceiling,
+    local,
+    fanout: fanouts,
+    storedFanout: stored,
+    storedFanoutTarget: STORED_FANOUT_TARGET,
+    sizing,
+    sweep: sweepResult,
+  });
+  const month = connectedMonthCost();
   notes.push(
     'All processes share one 2-core machine (and, during this run, whatever else ran on it): the runtime (one Node process: gateway emulator + every handler), DynamoDB Local (java) and the bench clients. Times are this machine\'s, not AWS\'s.',
-    'The local gateway handles one connection\'s frames one at a time, in order (a deliberate difference from API Gateway, which invokes concurrently): one publisher\'s publishes are served one after another, so latency includes waiting behind the other publishes in flight (window).',
-    `Subscribers ack QoS 1 (and the final QoS 2 msgack) in batches: one msgack with up to ${ACK_BATCH.maxIds} ids, sent at ${ACK_BATCH.maxIds} ids or ${ACK_BATCH.maxDelayMs} ms after the first unacked id. QoS 2 pubrec is one frame per message (the protocol has no batched pubrec). In the fan-out each subscriber holds its one message and acks it after the measurement, ${ACK_WAVE} subscribers at a time.`,
-    'Write and read units are DynamoDB Local\'s ConsumedCapacity (ReturnConsumedCapacity INDEXES set by the bench\'s middleware on every call), table and index apart; DynamoDB Local reported capacity on every metered request of this run unless a row says otherwise.',
-    `Lambda cost assumes ${PRICES.lambdaMemoryGb * 1024} MB (the stack's setting), arm64. Duration is the assumption that matters: the total bills each invocation the runtime process's CPU time per invocation (gateway emulation included, I/O waits not), rounded up to 1 ms; the bound in brackets bills the in-process wall-clock duration, which here includes waiting behind hundreds of other handlers on one event loop and 2 cores (on AWS each runs in its own container). Cold starts are not included. Connection-minutes ($${PRICES.apiGatewayPerMillionConnectionMinutes} per million) depend on how long clients stay connected, not on deliveries, and are left out of the per-delivery cost: 10,000 devices connected all day are 14.4 million connection-minutes, $3.60 a day.`,
+    `Every publish carries data of ${PAYLOAD_BYTES} bytes of JSON (issue 13 measures at 1 KB).`,
+    `Subscribers ack QoS 1 (and the final QoS 2 msgack) in batches: one msgack with up to ${ACK_BATCH.maxIds} ids, sent at ${ACK_BATCH.maxIds} ids or ${ACK_BATCH.maxDelayMs} ms after the first unacked id. QoS 2 pubrec is one frame per message (the protocol has no batched pubrec). In the fan-out each subscriber holds its one message and acks it after the measurement, ${ACK_WAVE} subscribers at a time; in the cost runs at K=${largestK} (on the fan-out's sockets) each subscriber answers once every message is in, all its ids in one frame, ${ACK_WAVE} subscribers at a time.`,
+    'Write and read units are DynamoDB Local\'s ConsumedCapacity (ReturnConsumedCapacity INDEXES set by the bench\'s middleware on every call), table and index apart; write items count each item a write request wrote (BatchWriteItem: its puts and deletes less the unprocessed).',
+    `DynamoDB Local ceiling: ${ceiling ? `${ceiling.items} items of about ${ceiling.itemBytes} bytes written with BatchWriteItem (25 a request) at ${ceiling.byConcurrency.map((c) => c.concurrency).join(', ')} requests in flight into a scratch table, the best rate taken` : 'not measured'}; in deliveries/s it is that rate over the write items a delivery took in the run it is compared with.`,
+    `IoT Core beside each QoS 1 row: $${IOT_CORE_PRICES.perMillionMessages.toFixed(2)} per million messages in ${IOT_CORE_PRICES.messageUnitBytes / 1024} KB units; billed the inbound publish, each outbound delivery and each device PUBACK; free the service's PUBACKs, PINGREQ, CONNACK, SUBACK; QoS 2 not offered. Connectivity is left out of both sides, as the issue's $2.01 (K=100) and $3.00 (K=1) leave it out: it is per connected minute, not per delivery (one device connected for a 30-day month: ${month.minutes.toLocaleString('en-US')} minutes, $${month.iotCore.toFixed(4)} at IoT Core's $${IOT_CORE_PRICES.perMillionConnectionMinutes} per million, $${month.apiGateway.toFixed(4)} at API Gateway's $${PRICES.apiGatewayPerMillionConnectionMinutes}).`,
+    `Lambda cost assumes ${PRICES.lambdaMemoryGb * 1024} MB (the stack's setting), arm64. Duration is the assumption that matters: the total bills each invocation the runtime process's CPU time per invocation (gateway emulation included, I/O waits not), rounded up to 1 ms; the bound in brackets bills the in-process wall-clock duration, which here includes waiting behind hundreds of other handlers on one event loop and 2 cores (on AWS each runs in its own container). Cold starts are not included.`,
+    `Stored fan-out: ${storedSessions.toLocaleString('en-US')} sessions stored in DynamoDB Local as connect and subscribe store them (one through the real stores, copies of its items for the rest, BatchWriteItem), on a runtime of its own whose functions post through a counting management endpoint (bench/counting-management-api.ts); nobody acks, so the pending entries stay and are counted (Scan). The time is publish to the last post counted.`,
+    `What the cost targets leave for DynamoDB and Lambda: API Gateway bills every frame, so a QoS 1 publish to K subscribers is at least 1 publish in, 1 msgack out to the publisher and K deliveries out (the subscribers' batched msgacks besides): ${usd((2 + 100) / 100)} per million deliveries at K=100 and ${usd(3)} at K=1 before anything is stored. At K=100, <= $1.60 leaves <= $${(1.6 - 1.02).toFixed(2)} per million for DynamoDB and Lambda, i.e. under ${((1.6 - 1.02) / PRICES.dynamoDbPerMillionWriteUnits).toFixed(2)} write units per delivery (less than the 2.1 target); at K=1, <= $2.60 is below API Gateway's own share.`,
+    'Not counted: SQS requests of a fan-out by page jobs (a few per page of recipients, $0.40 per million requests: under a cent per million deliveries at 1,000 recipients a page) and CloudWatch.',
+    'Lambda sizing: every invocation\'s in-process wall-clock duration in all three runtimes of the run, by function; on this shared machine these are upper bounds of what a Lambda container would take.',
     'The sweep seeds entries due an hour later through DynamoDbPendingStore.putMany and runs sweepDue with the Resend function\'s own wiring (its RESEND_SHARDS byDue Queries). DynamoDB Local reports 0 read units for a Query that matches nothing; AWS bills each Query at least a minimum read unit, so a sweep with nothing due costs about one read unit per shard on AWS.',
   );
   const report: BenchReport = {
     generatedAt: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
     machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), openFilesLimit: openFilesLimit() },
-    options: { subscribers: k, messages: m, window, fanout: sizes, sweepEntries, ackBatch: ACK_BATCH, maxInflight: DEFAULT_POLICY.maxInflight },
+    options: {
+      subscribers: k,
+      messages: m,
+      window,
+      fanout: sizes,
+      sweepEntries,
+      storedFanout: storedSessions,
+      localMessages,
+      payloadBytes: PAYLOAD_BYTES,
+      ackBatch: ACK_BATCH,
+      maxInflight: policy,
+    },
     throughput: throughputs,
+    ceiling,
+    local,
+    costs,
     fanout: fanouts,
+    storedFanout: stored,
     sweep: sweepResult,
+    sizing,
     memory: {
       runtime: memory,
       note: 'VmHWM of the runtime host process (gateway emulator, handlers, SDK clients), read from /proc; the bench clients run in another process. DynamoDB Local (java) apart.',
     },
     prices: PRICES,
+    iotCorePrices: IOT_CORE_PRICES,
     targets,
     notes,
     durationSeconds: Math.round((performance.now() - started) / 1000),
@@ -188,18 +274,23 @@ Raw figures: [results.json](results.json). Chart: [chart.svg](chart.svg).
 
 \`\`\`sh
 npm ci
-npm run bench              # full run: K=100 subscribers × M=100 messages per QoS, fan-out 1..10,000, sweep over 100,000
+npm run bench              # full run: K=100 × M=100 per QoS, local 1 -> 10, cost K=1..10,000, fan-out 1..10,000, 100,000 stored sessions, sweep over 100,000
 npm run bench -- --quick   # a short run (written to a temporary folder unless --out DIR)
-npm run bench -- --help    # sizes: --subscribers --messages --window --fanout --sweep-entries --out
+npm run bench -- --help    # sizes: --subscribers --messages --window --fanout --sweep-entries --stored-fanout --local-messages --out
 \`\`\`
 
 It needs Java 17+ (DynamoDB Local) and about ${Math.ceil(((report.memory.runtime.peakRssKb + (report.memory.runtime.javaPeakRssKb ?? 0)) / 1024 / 1024) * 2) / 2 + 0.5} GiB of memory; the 10,000-subscriber fan-out needs an open-files limit above 10,000 (\`ulimit -n\`; this run had ${report.machine.openFilesLimit}).
 
 ## What is measured, and how
 
+- **Payload**: every publish carries \`data\` of ${report.options.payloadBytes} bytes of JSON (issue 13 measures at 1 KB).
 - **Throughput and latency**: one publisher, K subscribers of one topic on the \`monitor\` controller (no method: publish goes to the topic's subscribers), M messages at each QoS with ${report.options.window} publishes in flight. A message is done when every subscriber has it and, at QoS 1 and 2, the publisher has its \`msgack\`. Latency is from the publish frame sent to each subscriber's first receipt (same process, same clock). Deliveries per second: K × M over the time from the first publish to the last receipt.
-- **Fan-out**: one QoS 1 publish to K = ${report.options.fanout.join(', ')} subscribers, all real WebSocket connections, accumulated on one topic. *Stored and sent* is publish to the publisher's \`msgack\`, which the server sends only after every pending entry is stored and every send attempted (PROTOCOL §4); *last receipt* is publish to the last subscriber's receipt. Median of 3 runs (1 at 10,000).
-- **Per delivery**: counted in the runtime process over each run, acks included, divided by the deliveries: DynamoDB requests and consumed units through a counting DynamoDBClient injected into every function (\`WiringOverrides.dynamodb\`), API Gateway messages in and out (32 KB units) through the gateway's frame hooks, Lambda invocations and their duration through the runtime's \`onInvocation\` hook. Cost per million deliveries from these at the list prices below. The resend schedule is off during the runs (nothing goes unacked long enough to be resent); the sweep is measured on its own.
+- **Local throughput against the ceiling**: first, on the idle DynamoDB Local of the same run, the ceiling: items of about 300 bytes written with BatchWriteItem (25 a request) at a few concurrencies, the best item writes/s. Then QoS 1 and QoS 2, one publisher to 10 subscribers, ${report.options.localMessages} messages, at 50 publishes in flight (the rate, compared with the ceiling turned into deliveries/s by the write items a delivery took in that run) and at 10 in flight (the p50 latency).
+- **Cost table**: QoS 1 and 2 at K = 1, 10, 100 and the largest fan-out K (on the fan-out's sockets, 3 messages), all counted operations at the list prices below, and beside each QoS 1 row the price of the same traffic at AWS IoT Core (its list prices below: the inbound publish, each delivery and each device PUBACK billed, in 5 KB units).
+- **Fan-out to real sockets**: one QoS 1 publish to K = ${report.options.fanout.join(', ')} subscribers, all real WebSocket connections, accumulated on one topic. *Stored and sent* is publish to the publisher's \`msgack\`; *last receipt* is publish to the last subscriber's receipt. Median of 3 runs (1 at 10,000).
+- **Fan-out to stored sessions**: ${report.options.storedFanout.toLocaleString('en-US')} sessions written into DynamoDB Local as connect and subscribe store them (one session through the real stores, then copies of its items with BatchWriteItem), on a runtime of its own whose functions post through a counting management endpoint (\`bench/counting-management-api.ts\`, the local runtime's \`managementEndpoint\` option): it counts posts per connection id and answers 200. One QoS 1 publish; counted: distinct connections posted, pending entries stored (Scan), the longest single invocation during the case and its function's timeout, publish to the last post.
+- **Lambda sizing**: every invocation's duration in the run, by function (route id), beside the function's timeout and memory from the synthesized template.
+- **Per delivery**: counted in the runtime process over each run, acks included, divided by the deliveries: DynamoDB requests, consumed units and items written through a counting DynamoDBClient injected into every function (\`WiringOverrides.dynamodb\`), API Gateway messages in and out (32 KB units) through the gateway's frame hooks, Lambda invocations and their duration through the runtime's \`onInvocation\` hook. The resend schedule is off during the runs (nothing goes unacked long enough to be resent); the sweep is measured on its own.
 - **Sweep**: ${report.options.sweepEntries.toLocaleString('en-US')} pending entries due an hour later, one \`sweepDue\`: requests, items read (Query ScannedCount plus items fetched) and read units.
 - **Memory**: peak resident set (VmHWM) of the runtime process; the bench's clients run in the parent process, DynamoDB Local is java.
 
@@ -213,8 +304,10 @@ It needs Java 17+ (DynamoDB Local) and about ${Math.ceil(((report.memory.runtime
 | Lambda requests | $${PRICES.lambdaPerMillionRequests.toFixed(2)} per million |
 | DynamoDB on-demand write request units | $${PRICES.dynamoDbPerMillionWriteUnits} per million |
 | DynamoDB on-demand read request units | $${PRICES.dynamoDbPerMillionReadUnits} per million |
+| AWS IoT Core messages (5 KB units), for comparison | $${IOT_CORE_PRICES.perMillionMessages.toFixed(2)} per million |
+| AWS IoT Core connectivity, for comparison | $${IOT_CORE_PRICES.perMillionConnectionMinutes.toFixed(2)} per million connection-minutes |
 
-Sources: ${PRICES.source.join(', ')}.
+Sources: ${PRICES.source.join(', ')}, ${IOT_CORE_PRICES.source}.
 
 ## Results
 

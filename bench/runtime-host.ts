@@ -12,6 +12,7 @@ import { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { FrameLog } from '../local/frame-log.js';
 import { startLocalRuntime } from '../local/runtime.js';
+import { startCountingManagementApi, type CountingManagementApi } from './counting-management-api.js';
 import { meteredDynamoDbClient } from './dynamodb-meter.js';
 import type { HostCounters, HostMessage, HostReady, MemorySample, ParentMessage } from './host-protocol.js';
 
@@ -70,6 +71,12 @@ async function main(): Promise<void> {
     note: () => {},
   };
   const context = JSON.parse(process.env.QOSGATE_BENCH_CONTEXT ?? '{}') as Record<string, unknown>;
+  // Connections whose id starts with this prefix have no socket: the counting endpoint answers for them.
+  const countingPrefix = process.env.QOSGATE_BENCH_COUNTING || undefined;
+  const counting: CountingManagementApi | undefined = countingPrefix
+    ? await startCountingManagementApi({ counted: (id) => id.startsWith(countingPrefix) })
+    : undefined;
+  const durations: Record<string, number[]> = {};
   let peakHeapUsed = 0;
   const runtime = await startLocalRuntime({
     port: 0,
@@ -79,7 +86,9 @@ async function main(): Promise<void> {
     schedules: false,
     log: { info: () => {}, warn: () => {}, error: (message, fields) => process.stderr.write(`runtime error: ${message} ${JSON.stringify(fields ?? {})}\n`) },
     overrides: { dynamodb: meter.client },
+    ...(counting ? { managementEndpoint: counting.origin } : {}),
     onInvocation: (id, ms) => {
+      (durations[id] ??= []).push(ms);
       counters.invocations.total += 1;
       counters.invocations.byFunction[id] = (counters.invocations.byFunction[id] ?? 0) + 1;
       counters.invocations.durationMs += ms;
@@ -87,6 +96,7 @@ async function main(): Promise<void> {
       counters.invocations.billedMs += Math.max(1, Math.ceil(ms));
     },
   });
+  counting?.forwardTo(runtime.callbackUrl);
   // The meter's client reaches DynamoDB Local through AWS_ENDPOINT_URL_DYNAMODB, set by the runtime
   // before the functions were built; it resolves the endpoint on first use.
   const java = javaPid();
@@ -109,6 +119,10 @@ async function main(): Promise<void> {
       const cpu = process.cpuUsage();
       counters.cpuMs = (cpu.user + cpu.system) / 1000;
       send({ type: 'snapshot', seq: message.seq, counters: structuredClone(counters), memory: memory(), at: performance.now() });
+    } else if (message.type === 'durations') {
+      send({ type: 'durations', seq: message.seq, byFunction: durations });
+    } else if (message.type === 'counting') {
+      send({ type: 'counting', seq: message.seq, stats: counting?.counts() ?? { posts: 0, distinct: 0, postedMoreThanOnce: 0, byType: {}, forwarded: 0 } });
     } else if (message.type === 'stop' && message.fast) {
       // Thousands of open connections would each get a $disconnect run: the bench does not need
       // them. DynamoDB Local is in memory, so nothing is lost by ending it at once.
@@ -136,6 +150,8 @@ async function main(): Promise<void> {
     environments: runtime.environments,
     pid: process.pid,
     ...(java !== undefined ? { javaPid: java } : {}),
+    functions: Object.fromEntries(Object.entries(runtime.model.functions).map(([id, fn]) => [id, { timeoutSeconds: fn.timeoutSeconds, memoryMb: fn.memoryMb }])),
+    ...(countingPrefix ? { counting: { prefix: countingPrefix } } : {}),
   };
   send(ready);
   process.on('disconnect', () => {

@@ -30,10 +30,18 @@ export function percentile(sorted: number[], p: number): number {
 
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-/** The frames a publish at `qos` takes, for the bench's payload. */
-function publishFrame(topic: string, qos: Qos, seq: number, id: string): object {
-  // About 100 bytes of data: well under 1 KB, so every pending item is one write unit.
-  return { action: 'publish', controller: 'monitor', topic, data: { seq, sample: 'x'.repeat(64) }, qos, ...(qos > 0 ? { id } : {}) };
+/** The bench's payload: `data` of about this many bytes of JSON (issue 13 measures at 1 KB). */
+export const PAYLOAD_BYTES = 1000;
+
+/** `data` whose JSON is about `bytes` long: a sequence number and padding. */
+export function payloadData(seq: number, bytes = PAYLOAD_BYTES): { seq: number; sample: string } {
+  // `{"seq":N,"sample":""}` is 20 characters and the digits of N.
+  return { seq, sample: 'x'.repeat(Math.max(0, bytes - 20 - String(seq).length)) };
+}
+
+/** The publish frame of the bench's payload. */
+export function publishFrame(topic: string, qos: Qos, seq: number, id: string): object {
+  return { action: 'publish', controller: 'monitor', topic, data: payloadData(seq), qos, ...(qos > 0 ? { id } : {}) };
 }
 
 async function subscribe(socket: BenchSocket, topic: string, qos: Qos): Promise<void> {
@@ -51,6 +59,14 @@ export interface ThroughputResult {
   subscribers: number;
   messages: number;
   window: number;
+  /** Bytes of JSON in each publish's `data`. */
+  payloadBytes: number;
+  /**
+   * How subscribers answered: `batched` as a client would (msgack of up to 100 ids or after a
+   * delay, pubrec at once); `waves` (the 10,000-subscriber runs) once every message was in, each
+   * subscriber's ids in one frame, a few hundred subscribers at a time.
+   */
+  acks: 'batched' | 'waves';
   deliveries: number;
   duplicates: number;
   missing: number;
@@ -63,18 +79,42 @@ export interface ThroughputResult {
   perDelivery: PerDelivery;
 }
 
+export interface ThroughputOptions {
+  qos: Qos;
+  k: number;
+  m: number;
+  /** Publishes in flight. */
+  window: number;
+  /** The cap the runtime runs with (for the report; the runtime's context sets it). */
+  maxInflight: number;
+  /**
+   * Subscribers already connected (claimed QoS 2) and subscribed at QoS 2 to `topic`: used and
+   * left open, and they answer in waves (see {@link ThroughputResult.acks}). Without it, `k`
+   * subscribers are connected for the run and closed after it.
+   */
+  pool?: { sockets: BenchSocket[]; topic: string };
+}
+
 /**
  * The publisher keeps `window` messages in flight: a message is done when every subscriber
  * has it and (QoS 1, 2) the publisher has its msgack. Subscribers ack QoS 1 in batches
- * (`msgack` with up to 100 ids, or after 20 ms); at QoS 2 they answer each message with
+ * (`msgack` with up to 100 ids, or after a delay); at QoS 2 they answer each message with
  * `pubrec` (one id per frame, as the protocol has it) and batch the final `msgack`s.
  * Latency: from the publish frame sent to each subscriber's first receipt (one clock: same process).
  */
-export async function throughput(host: RuntimeHost, qos: Qos, k: number, m: number, window: number, maxInflight: number): Promise<ThroughputResult> {
+export async function throughput(host: RuntimeHost, options: ThroughputOptions): Promise<ThroughputResult> {
+  const { qos, m, window, maxInflight, pool } = options;
   const url = host.ready.url;
-  const topic = `tp-q${qos}-${Date.now()}`;
-  const { sockets: subs, errors } = await connectMany(url, { qos: '2', controllers: 'monitor' }, k, 50, (s) => subscribe(s, topic, 2));
-  if (errors.length > 0) throw new Error(`could not connect ${errors.length} of ${k} subscribers: ${errors[0]}`);
+  const topic = pool?.topic ?? `tp-q${qos}-${Date.now()}`;
+  let subs: BenchSocket[];
+  if (pool) subs = pool.sockets;
+  else {
+    const connected = await connectMany(url, { qos: '2', controllers: 'monitor' }, options.k, 50, (s) => subscribe(s, topic, 2));
+    if (connected.errors.length > 0) throw new Error(`could not connect ${connected.errors.length} of ${options.k} subscribers: ${connected.errors[0]}`);
+    subs = connected.sockets;
+  }
+  const k = subs.length;
+  const waves = pool !== undefined;
   const publisher = await BenchSocket.connect(url, { qos: '2' });
   // Opens the controller for the publisher (a one-time write) before measuring.
   await publisher.request(publishFrame(`${topic}-warm`, 1, -1, 'warm'), (f) => f.type === 'msgack');
@@ -89,6 +129,9 @@ export async function throughput(host: RuntimeHost, qos: Qos, k: number, m: numb
   let next = 0;
   let finish: () => void = () => {};
   const finished = new Promise<void>((resolve) => (finish = resolve));
+  // In waves mode, what each subscriber still has to answer: QoS 1 message ids, QoS 2 message ids (pubrec), pubrel ids (msgack).
+  const answers = new Map<BenchSocket, { msgack: string[]; pubrec: string[]; released: string[] }>();
+  let released = 0;
 
   const complete = (seq: number) => {
     if (received[seq] === k && (qos === 0 || acked[seq] === 1)) {
@@ -114,11 +157,20 @@ export async function throughput(host: RuntimeHost, qos: Qos, k: number, m: numb
   };
   for (const sub of subs) {
     const seen = new Set<number>();
+    const todo = { msgack: [] as string[], pubrec: [] as string[], released: [] as string[] };
+    answers.set(sub, todo);
     sub.onFrame = (f, at) => {
       if (f.type === 'message') {
         const seq = (f.data as { seq: number }).seq;
-        if (f.qos === 1 && f.id) sub.ack(f.id, ACK_BATCH.maxIds, ACK_BATCH.maxDelayMs);
-        if (f.qos === 2 && f.id) sub.send({ action: 'pubrec', id: f.id });
+        if (seq < 0 || seq >= m) return;
+        if (f.qos === 1 && f.id) {
+          if (waves) todo.msgack.push(f.id);
+          else sub.ack(f.id, ACK_BATCH.maxIds, ACK_BATCH.maxDelayMs);
+        }
+        if (f.qos === 2 && f.id) {
+          if (waves) todo.pubrec.push(f.id);
+          else sub.send({ action: 'pubrec', id: f.id });
+        }
         if (seen.has(seq)) {
           duplicates += 1;
           return;
@@ -128,26 +180,51 @@ export async function throughput(host: RuntimeHost, qos: Qos, k: number, m: numb
         lastReceipt = Math.max(lastReceipt, at);
         received[seq] = (received[seq] as number) + 1;
         complete(seq);
-      } else if (f.type === 'pubrel' && f.id) sub.ack(f.id, ACK_BATCH.maxIds, ACK_BATCH.maxDelayMs);
-      else if (f.type === 'error') process.stderr.write(`subscriber got ${JSON.stringify(f)}\n`);
+      } else if (f.type === 'pubrel' && f.id) {
+        released += 1;
+        if (waves) todo.released.push(f.id);
+        else sub.ack(f.id, ACK_BATCH.maxIds, ACK_BATCH.maxDelayMs);
+      } else if (f.type === 'error') process.stderr.write(`subscriber got ${JSON.stringify(f)}\n`);
     };
   }
 
   const before = await host.settle(200);
   const started = performance.now();
   for (let i = 0; i < Math.min(window, m); i += 1) publishNext();
-  const timeout = setTimeout(() => finish(), Math.max(60_000, m * 200));
+  const timeout = setTimeout(() => finish(), Math.max(60_000, m * 200, k * m * 10));
   await finished;
   clearTimeout(timeout);
   const seconds = (Math.max(lastReceipt, started) - started) / 1000;
-  for (const sub of subs) sub.flushAcks();
+  if (waves) {
+    // Each subscriber's answers in one go, ACK_WAVE subscribers at a time (see ACK_WAVE).
+    const acking = [...answers.entries()];
+    await inWaves(host, acking, 'Msgack', ([sub, todo]) => {
+      if (todo.msgack.length === 0) return 0;
+      sub.ackAll(todo.msgack);
+      return 1;
+    });
+    await inWaves(host, acking, 'Pubrec', ([sub, todo]) => {
+      for (const id of todo.pubrec) sub.send({ action: 'pubrec', id });
+      return todo.pubrec.length;
+    });
+    if (qos === 2) {
+      const deadline = Date.now() + 120_000;
+      while (released < k * m && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await inWaves(host, acking, 'Msgack', ([sub, todo]) => {
+        if (todo.released.length === 0) return 0;
+        sub.ackAll(todo.released);
+        return 1;
+      });
+    }
+  } else for (const sub of subs) sub.flushAcks();
   const after = await host.settle();
 
   const deliveries = latencies.length;
   const ackFrames = subs.reduce((n, s) => n + s.ackStats.frames, 0);
   const ackIds = subs.reduce((n, s) => n + s.ackStats.ids, 0);
+  for (const s of subs) s.ackStats.frames = s.ackStats.ids = 0;
   const sorted = latencies.sort((a, b) => a - b);
-  await Promise.all([publisher.close(), ...subs.map((s) => s.close())]);
+  await Promise.all([publisher.close(), ...(pool ? [] : subs.map((s) => s.close()))]);
   await host.settle(200);
   return {
     qos,
@@ -155,6 +232,8 @@ export async function throughput(host: RuntimeHost, qos: Qos, k: number, m: numb
     subscribers: k,
     messages: m,
     window,
+    payloadBytes: JSON.stringify(payloadData(0)).length,
+    acks: waves ? 'waves' : 'batched',
     deliveries,
     duplicates,
     missing: m * k - deliveries,
@@ -165,6 +244,23 @@ export async function throughput(host: RuntimeHost, qos: Qos, k: number, m: numb
     latencyMs: { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), max: round(sorted[sorted.length - 1] ?? NaN) },
     perDelivery: perDelivery(before.counters, after.counters, deliveries),
   };
+}
+
+/**
+ * Runs `act` for each item, ACK_WAVE items at a time: each wave once the frames of the one
+ * before (what `act` returns: frames sent) have been handled by `functionId`.
+ */
+async function inWaves<T>(host: RuntimeHost, items: T[], functionId: string, act: (item: T) => number): Promise<void> {
+  for (let i = 0; i < items.length; i += ACK_WAVE) {
+    const handled = (await host.snapshot()).counters.invocations.byFunction[functionId] ?? 0;
+    let frames = 0;
+    for (const item of items.slice(i, i + ACK_WAVE)) frames += act(item);
+    if (frames === 0) continue;
+    const deadline = Date.now() + 60_000;
+    while (((await host.snapshot()).counters.invocations.byFunction[functionId] ?? 0) < handled + frames && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -190,7 +286,12 @@ export interface FanoutResult {
  * The connections are left open (see the end). Each subscriber acks right after the measurement (batched per subscriber), so the acks do
  * not compete with the fan-out being timed; the per-delivery counts include them.
  */
-export async function fanout(host: RuntimeHost, sizes: number[], repetitionsFor: (k: number) => number, log: (line: string) => void): Promise<FanoutResult[]> {
+export async function fanout(
+  host: RuntimeHost,
+  sizes: number[],
+  repetitionsFor: (k: number) => number,
+  log: (line: string) => void,
+): Promise<{ results: FanoutResult[]; pool: { sockets: BenchSocket[]; topic: string } }> {
   const url = host.ready.url;
   const topic = `fanout-${Date.now()}`;
   const subs: BenchSocket[] = [];
@@ -215,7 +316,9 @@ export async function fanout(host: RuntimeHost, sizes: number[], repetitionsFor:
     const connectStarted = performance.now();
     const want = k - subs.length;
     if (want > 0) {
-      const { sockets, errors } = await connectMany(url, { qos: '1', controllers: 'monitor' }, want, 100, (s) => subscribe(s, topic, 1));
+      // Claimed and subscribed at QoS 2, so the same sockets serve the QoS 2 runs at this K afterwards
+      // (a QoS 1 publish reaches them at QoS 1: min of the two, PROTOCOL §4).
+      const { sockets, errors } = await connectMany(url, { qos: '2', controllers: 'monitor' }, want, 100, (s) => subscribe(s, topic, 2));
       for (const s of sockets) attach(s);
       subs.push(...sockets);
       if (errors.length > 0) log(`  fan-out K=${k}: ${errors.length} connects failed (first: ${errors[0]}); going on with ${subs.length}`);
@@ -278,8 +381,9 @@ export async function fanout(host: RuntimeHost, sizes: number[], repetitionsFor:
     results.push(result);
   }
   // The sockets stay open: closing 10,000 of them runs 10,000 $disconnects, which the bench does
-  // not measure; the caller stops the runtime without them.
-  return results;
+  // not measure; the caller runs the cost table's largest K on them, then stops the runtime without them.
+  await publisher.close();
+  return { results, pool: { sockets: subs, topic } };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -36,6 +36,13 @@ export interface LocalRuntimeOptions {
   schedules?: boolean;
   /** What the functions are built with besides their environment (the bench passes a counting DynamoDB client). */
   overrides?: WiringOverrides;
+  /**
+   * Where the functions send their management API calls instead of the gateway's own: an origin
+   * (`http://127.0.0.1:PORT`), the stage path kept. The bench's counting endpoint
+   * (bench/counting-management-api.ts) stands in there for sessions it stored without a socket,
+   * and passes the rest on to {@link LocalRuntime.callbackUrl}. Default: the gateway's.
+   */
+  managementEndpoint?: string;
   /** Called after every function invocation with its duration (the bench counts Lambda invocations). */
   onInvocation?: (functionId: string, durationMs: number) => void;
   /** Serve the live dashboard at http://host:port/ (local/dashboard; default true). */
@@ -168,7 +175,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         observer: dashboard ? dashboard.observe(frameLog) : frameLog,
         ...(dashboard ? { httpFallback: dashboard.handleRequest } : {}),
       },
-      ({ callbackUrl }): GatewayRoutes => {
+      ({ callbackUrl: gatewayCallbackUrl }): GatewayRoutes => {
+        const callbackUrl = options.managementEndpoint ? `${options.managementEndpoint.replace(/\/+$/, '')}${new URL(gatewayCallbackUrl).pathname}` : gatewayCallbackUrl;
         for (const [id, fn] of Object.entries(model.functions)) {
           environments[id] = resolveEnvironment(fn, { tableNames, callbackUrl });
           const created: LambdaHandler = createFunction(id, environments[id], { ...(options.log ? { log: options.log } : {}), ...options.overrides });

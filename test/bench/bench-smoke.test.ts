@@ -3,41 +3,75 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { iotCorePerMillionDeliveries } from '../../bench/cost.js';
+import { REPORT_SECTIONS } from '../../bench/report.js';
+import { ROUTES } from '../../lambdas/routes.js';
 
 /**
- * `npm run bench` with tiny sizes: the report has its shape (every figure present and finite).
- * A benchmark is not a test: nothing here asserts on a time, a rate or a cost.
+ * `npm run bench` with tiny sizes: the report has its shape (every section, every figure of
+ * issue 13 with its target and met / not met, every figure finite). A benchmark is not a test:
+ * nothing here asserts on a time, a rate or a cost, nor on whether a target was met.
  */
 describe('npm run bench --quick (tiny sizes)', () => {
   const out = mkdtempSync(join(tmpdir(), 'qosgate-bench-smoke-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  it('writes results.json, chart.svg and README.md with every figure finite', () => {
+  it('writes results.json, chart.svg and README.md with every section and every figure finite', () => {
     const run = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'bench/run.ts', '--quick', '--subscribers', '2', '--messages', '3', '--fanout', '1,2', '--sweep-entries', '30', '--out', out],
-      { encoding: 'utf8', timeout: 90_000 },
+      ['--import', 'tsx', 'bench/run.ts', '--quick', '--subscribers', '2', '--messages', '3', '--fanout', '1,2', '--sweep-entries', '30', '--stored-fanout', '40', '--local-messages', '3', '--out', out],
+      { encoding: 'utf8', timeout: 280_000 },
     );
     expect(run.status, run.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Record<string, any>;
     const finite = (n: unknown) => typeof n === 'number' && Number.isFinite(n);
 
-    // QoS 0, 1, 2 with flow control as it ships, then QoS 1 with it off (what the cap costs).
+    // QoS 0, 1, 2 with flow control as it ships, then QoS 1 with it off (what the cap costs), all with 1 KB of data.
     expect(report.throughput.map((t: any) => [t.qos, t.maxInflight])).toEqual([[0, 100], [1, 100], [2, 100], [1, 0]]);
     for (const t of report.throughput) {
       expect(t.deliveries).toBe(6);
+      expect(t.payloadBytes).toBe(1000);
       for (const n of [t.deliveriesPerSecond, t.latencyMs.p50, t.latencyMs.p99]) expect(finite(n)).toBe(true);
-      for (const n of [t.perDelivery.dynamodbRequests, t.perDelivery.writeUnits, t.perDelivery.readUnits, t.perDelivery.lambdaInvocations, t.perDelivery.costPerMillion.total]) {
+      for (const n of [t.perDelivery.dynamodbRequests, t.perDelivery.writeUnits, t.perDelivery.readUnits, t.perDelivery.writeItems, t.perDelivery.lambdaInvocations, t.perDelivery.costPerMillion.total]) {
         expect(finite(n)).toBe(true);
       }
     }
+    // The ceiling, and QoS 1 and 2 from 1 to 10 subscribers against it (a rate window and the 10-in-flight latency).
+    expect(report.ceiling.itemWritesPerSecond).toBeGreaterThan(0);
+    expect(report.local.map((l: any) => [l.qos, l.rate.subscribers, l.rate.window, l.latency.window])).toEqual([[1, 10, 50, 10], [2, 10, 50, 10]]);
+    for (const l of report.local) expect(finite(l.ratio) && finite(l.ceilingDeliveriesPerSecond)).toBe(true);
+    // The cost table: QoS 1 and 2 at K = 1, 10 and the run's K, IoT Core's price beside each QoS 1 row.
+    expect(report.costs.map((c: any) => [c.qos, c.k])).toEqual([[1, 1], [2, 1], [1, 2], [2, 2], [1, 10], [2, 10]]);
+    for (const c of report.costs) {
+      expect(finite(c.perDelivery.costPerMillion.total)).toBe(true);
+      expect(c.iotCore).toBe(c.qos === 1 ? iotCorePerMillionDeliveries(c.k, 1000) : null);
+    }
     expect(report.fanout.map((f: any) => f.subscribers)).toEqual([1, 2]);
     for (const f of report.fanout) expect(finite(f.storedAndSentMs) && finite(f.lastReceiptMs)).toBe(true);
+    // The stored fan-out: every session counted by the endpoint, and its entry stored.
+    expect(report.storedFanout).toMatchObject({ sessions: 40, distinctPosted: 40, pendingStored: 40, complete: true });
+    expect(finite(report.storedFanout.longest.durationMs) && finite(report.storedFanout.longest.timeoutSeconds)).toBe(true);
+    // Lambda sizing: a row for every function of the route table.
+    const sized = report.sizing.map((r: any) => r.functionId);
+    for (const route of ROUTES) expect(sized).toContain(route.id);
+    for (const r of report.sizing.filter((x: any) => x.invocations > 0)) expect(finite(r.maxMs) && finite(r.p99Ms) && finite(r.timeoutSeconds)).toBe(true);
     expect(report.sweep.pendingEntries).toBe(30);
     expect(finite(report.sweep.itemsRead)).toBe(true);
     expect(report.memory.runtime.peakRssKb).toBeGreaterThan(0);
-    expect(report.targets).toHaveLength(4);
+
+    // Every figure of the issue has its target and a verdict.
+    const names = report.targets.map((t: any) => t.name).join('\n');
+    for (const figure of [/write units per QoS 1/, /read units per QoS 1/, /requests per QoS 1/, /QoS 1 deliveries at K=100/, /QoS 1 deliveries at K=1 /, /local QoS 1 throughput/, /local QoS 1 p50/, /local QoS 2 throughput/, /real sockets/, /stored sessions .*handed on/, /longest single invocation/, /Lambda sizing/, /sweep/]) {
+      expect(names).toMatch(figure);
+    }
+    for (const t of report.targets) {
+      expect(t.target).toBeTruthy();
+      expect([true, false, null]).toContain(t.met);
+    }
+    const readme = readFileSync(join(out, 'README.md'), 'utf8');
+    expect(readme).toContain('## How to reproduce');
+    for (const section of REPORT_SECTIONS) expect(readme).toContain(`### ${section}`);
+    expect(readme).toMatch(/\| met( \/ not met)? +\|/);
     expect(readFileSync(join(out, 'chart.svg'), 'utf8')).toMatch(/^<svg /);
-    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('## How to reproduce');
-  }, 120_000);
+  }, 300_000);
 });
