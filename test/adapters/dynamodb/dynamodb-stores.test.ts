@@ -116,7 +116,8 @@ describe('DynamoDB stores', () => {
         items += 1;
       }
     }
-    expect(items).toBe(3 + 1 + 2 + 1 + 1 + 1 + 1); // conn, 2 memberships, session; sub and its session's list; pending; inbound; retained; dead letter
+    // conn, 2 memberships, session; sub and its session's list; pending entry and its due marker; its body; inbound; retained; dead letter
+    expect(items).toBe(3 + 1 + 2 + 2 + 1 + 1 + 1 + 1);
   });
 
   it('data is kept as a JSON string attribute', async () => {
