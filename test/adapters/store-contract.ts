@@ -860,6 +860,18 @@ export function describeStoreContract(
         ]);
       });
 
+      it('a write that moves a first send earlier than its first due time makes it due then', async () => {
+        const resent = pending('s1', 'm1', { dueAt: T0 + 10 * SECOND });
+        const released = pending('s2', 'm1', { dueAt: T0 + 10 * SECOND, qos: 2 });
+        await stores.pending.putMany([resent, released]);
+        await stores.pending.replaceIf({ ...resent, attempts: 2, dueAt: T0 }, T0 + 10 * SECOND);
+        await stores.pending.release(keyOf(released), T0 + 1, T0 - SECOND);
+        expect(await stores.pending.due(T0 + 1, 10)).toEqual([
+          { sessionId: 's1', id: 'm1', dueAt: T0 },
+          { sessionId: 's2', id: 'm1', dueAt: T0 + 1 },
+        ]);
+      });
+
       it('due lists what putAbsent stored and held, parked and replayed entries, each at its dueAt', async () => {
         await stores.pending.putMany([
           pending('s1', 'held', { held: true, attempts: 0, dueAt: T0 - 3 }),
