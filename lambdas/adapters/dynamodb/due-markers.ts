@@ -37,8 +37,12 @@ import { dueShardOf, keyOf, keyString } from './pending-items.js';
 
 /** Most bytes of session ids in one marker, so a marker stays < 4 KB: one read unit per Query. */
 const MARKER_SESSION_BYTES = 3500;
-/** Markers per Query page: each can list ~100-200 sessions, and due() stops between pages at its limit. */
-const MARKER_PAGE = 10;
+/**
+ * Markers per Query page: due() stops between pages at its limit, and a page's markers are
+ * deleted in one BatchWriteItem (25 at most). Most markers list only acked entries, so a sweep
+ * after a busy interval goes through many pages that promote nothing.
+ */
+const MARKER_PAGE = 25;
 /** Promotions (conditional UpdateItem) in flight at once. */
 const PROMOTE_CONCURRENCY = 16;
 

@@ -80,10 +80,13 @@ export class DynamoDbPendingStore implements PendingStore {
     const distinct = distinctEntries(entries);
     const covered = distinct.filter(isCoveredByMarker);
     const bodies = this.bodies.writesFor(distinct);
-    const first = [...bodies.requests.map((request) => ({ table: this.bodies.tableName, request })), ...this.markers.itemsFor(covered).map((Item) => ({ table: this.tableName, request: { PutRequest: { Item } } }))];
-    await batchWriteTables(this.doc, first, this.options.batch);
+    const markers = this.markers.itemsFor(covered).map((Item) => ({ table: this.tableName, request: { PutRequest: { Item } } }));
+    await batchWriteTables(this.doc, [...bodies.requests.map((request) => ({ table: this.bodies.tableName, request })), ...markers], this.options.batch);
     bodies.written();
-    const references = distinct.map((entry) => ({ PutRequest: { Item: referenceItem(entry, isCoveredByMarker(entry) ? undefined : this.dueShard(entry)) } }));
+    const references = distinct.map((entry) => {
+      const dueShard = isCoveredByMarker(entry) ? undefined : this.dueShard(entry);
+      return { PutRequest: { Item: referenceItem(entry, dueShard) } };
+    });
     await batchWrite(this.doc, this.tableName, references, this.options.batch);
   }
 

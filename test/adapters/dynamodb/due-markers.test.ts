@@ -160,14 +160,15 @@ describe('due() and the markers', () => {
 
   it('stops between pages of markers at its limit; the markers left are processed by the next call', async () => {
     const oneShard = new DynamoDbPendingStore(f.doc, f.names.pending, { resendShards: 1, messagesTable: f.names.messages });
-    await oneShard.putMany(Array.from({ length: 25 }, (_, i) => entry('s1', `m${String(i).padStart(2, '0')}`, NOW - 100 + i)));
-    expect(await markersOf()).toHaveLength(25);
+    const ids = Array.from({ length: 60 }, (_, i) => `m${String(i).padStart(2, '0')}`);
+    await oneShard.putMany(ids.map((id, i) => entry('s1', id, NOW - 100 + i)));
+    expect(await markersOf()).toHaveLength(60);
 
     const first = await oneShard.due(NOW, 5);
     expect(first.map((k) => k.id)).toEqual(['m00', 'm01', 'm02', 'm03', 'm04']);
-    // One page of markers (10) was processed; 15 wait.
-    expect(await markersOf()).toHaveLength(15);
-    expect((await oneShard.due(NOW, 100)).map((k) => k.id)).toEqual(Array.from({ length: 25 }, (_, i) => `m${String(i).padStart(2, '0')}`));
+    // One page of markers (25) was processed; 35 wait.
+    expect(await markersOf()).toHaveLength(35);
+    expect((await oneShard.due(NOW, 100)).map((k) => k.id)).toEqual(ids);
     expect(await markersOf()).toEqual([]);
   });
 
