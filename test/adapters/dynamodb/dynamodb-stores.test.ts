@@ -150,6 +150,8 @@ describe('DynamoDB stores', () => {
     const stores = createDynamoDbStores(doc, { pending: 'p' }, { resendShards: 2 });
     expect(() => stores.inbound.putIfAbsent({} as never, 0)).toThrow(/inbound table is not configured .*INBOUND_TABLE/);
     expect(() => stores.connections.membersOf('monitor', 0)).toThrow(/CONNECTIONS_TABLE/);
+    // Pending entries are references to bodies in `messages`: pending alone is no store.
+    expect(() => stores.pending.getMany([], 0)).toThrow(/messages table is not configured .*MESSAGES_TABLE.*cannot call pending\.getMany/);
   });
 
   it('rounds the TTL up to the next second, so storage never forgets before the domain said', async () => {
