@@ -417,6 +417,7 @@ export async function sweep(host: RuntimeHost, entries: number, log: (line: stri
   const config = readSweep(env);
   const store = new DynamoDbPendingStore(DynamoDBDocumentClient.from(meter.client, { marshallOptions: { removeUndefinedValues: true } }), env.PENDING_TABLE as string, {
     resendShards: config.shards,
+    messagesTable: env.MESSAGES_TABLE as string,
   });
   const now = Date.now();
   const entry = (i: number): PendingEntry => ({

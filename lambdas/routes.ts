@@ -21,11 +21,17 @@ export interface RouteSpec {
   manageConnections: boolean;
 }
 
+/**
+ * Pending entries are references to bodies in `messages` (written by whoever writes entries,
+ * joined by whoever reads them), so a function with `pending` has `messages` with the same access.
+ */
+const PENDING: Partial<Record<TableName, Access>> = { pending: 'readWrite', messages: 'readWrite' };
+
 /** What a function that hands messages on touches: on a `gone` send a clean session is removed. */
 const DELIVERS: Partial<Record<TableName, Access>> = {
   connections: 'readWrite',
   subscriptions: 'readWrite',
-  pending: 'readWrite',
+  ...PENDING,
   inbound: 'readWrite',
 };
 
@@ -41,12 +47,12 @@ export const ROUTES: RouteSpec[] = [
     manageConnections: true,
   },
   { routeKey: 'publish', id: 'Publish', entry: 'lambdas/entry/publish.ts', tables: { ...DELIVERS, retained: 'readWrite' }, manageConnections: true },
-  { routeKey: 'msgack', id: 'Msgack', entry: 'lambdas/entry/msgack.ts', tables: { connections: 'read', pending: 'readWrite' }, manageConnections: true },
-  { routeKey: 'pubrec', id: 'Pubrec', entry: 'lambdas/entry/pubrec.ts', tables: { connections: 'read', pending: 'readWrite' }, manageConnections: true },
+  { routeKey: 'msgack', id: 'Msgack', entry: 'lambdas/entry/msgack.ts', tables: { connections: 'read', ...PENDING }, manageConnections: true },
+  { routeKey: 'pubrec', id: 'Pubrec', entry: 'lambdas/entry/pubrec.ts', tables: { connections: 'read', ...PENDING }, manageConnections: true },
   { routeKey: 'pubrel', id: 'Pubrel', entry: 'lambdas/entry/pubrel.ts', tables: { ...DELIVERS, retained: 'readWrite' }, manageConnections: true },
   { routeKey: 'subscribe', id: 'Subscribe', entry: 'lambdas/entry/subscribe.ts', tables: { ...DELIVERS, retained: 'read' }, manageConnections: true },
   { routeKey: 'unsubscribe', id: 'Unsubscribe', entry: 'lambdas/entry/unsubscribe.ts', tables: { connections: 'read', subscriptions: 'readWrite' }, manageConnections: true },
-  { routeKey: 'resume', id: 'Resume', entry: 'lambdas/entry/resume.ts', tables: { connections: 'read', pending: 'readWrite', deadLetters: 'write' }, manageConnections: true },
+  { routeKey: 'resume', id: 'Resume', entry: 'lambdas/entry/resume.ts', tables: { connections: 'read', ...PENDING, deadLetters: 'write' }, manageConnections: true },
   // Ping reads its connection only to answer in the client's format.
   { routeKey: 'ping', id: 'Ping', entry: 'lambdas/entry/ping.ts', tables: { connections: 'read' }, manageConnections: true },
 ];

@@ -7,7 +7,7 @@
  *
  * Which tables, where:
  * - a deployed stage: `--outputs cdk-outputs.json` (written by `npx cdk deploy --outputs-file cdk-outputs.json`),
- *   or `--dead-letters-table`, `--pending-table`, `--connections-table`; region and credentials come from
+ *   or `--dead-letters-table`, `--pending-table`, `--messages-table`, `--connections-table`; region and credentials come from
  *   the AWS SDK's usual chain (AWS_PROFILE, AWS_REGION).
  * - a running local runtime (`npm start`), found by itself when neither is given: it reads the
  *   runtime's `runtime.json` (local/runtime-file.ts) in `.qosgate/data` or `--data <dir>` (the folder
@@ -33,12 +33,17 @@ import { isRunning, readRuntimeFile, RUNTIME_FILE_NAME, type RuntimeFile } from 
 import { LOCAL_STATE_DIR } from '../local/template/synth.js';
 
 const USAGE = `usage: npm run dead-letters -- <list|replay> (--session <id> | --all) [--id <id>]...
-       [--outputs cdk-outputs.json | --dead-letters-table T --pending-table T --connections-table T]
+       [--outputs cdk-outputs.json | --dead-letters-table T --pending-table T --messages-table T --connections-table T]
        [--data DIR (a running npm start's data folder; default .qosgate/data)]
        [--endpoint URL] [--region R] [--policy JSON] [--shards N]`;
 
 /** The stack outputs naming each table (lib/qosgate-stack.ts: `<Table>TableName`). */
-const OUTPUT_NAMES = { deadLetters: 'DeadLettersTableName', pending: 'PendingTableName', connections: 'ConnectionsTableName' } as const;
+const OUTPUT_NAMES = {
+  deadLetters: 'DeadLettersTableName',
+  pending: 'PendingTableName',
+  messages: 'MessagesTableName',
+  connections: 'ConnectionsTableName',
+} as const;
 
 type TableNames = Record<keyof typeof OUTPUT_NAMES, string | undefined>;
 
@@ -52,6 +57,7 @@ function tableNames(values: Record<string, string | undefined>): TableNames {
   return {
     deadLetters: values['dead-letters-table'] ?? outputs[OUTPUT_NAMES.deadLetters],
     pending: values['pending-table'] ?? outputs[OUTPUT_NAMES.pending],
+    messages: values['messages-table'] ?? outputs[OUTPUT_NAMES.messages],
     connections: values['connections-table'] ?? outputs[OUTPUT_NAMES.connections],
   };
 }
@@ -69,13 +75,13 @@ interface Target {
 
 function chooseTarget(values: Record<string, string | undefined>): Target {
   const named = tableNames(values);
-  if (values.outputs || named.deadLetters || named.pending || named.connections) return { tables: named, policy: {} };
+  if (values.outputs || named.deadLetters || named.pending || named.messages || named.connections) return { tables: named, policy: {} };
   const dataDir = values.data ? resolve(values.data) : join(LOCAL_STATE_DIR, 'data');
   const runtime = readRuntimeFile(dataDir);
   if (runtime === undefined) {
     throw new Error(
       `dead-letters: no tables given and no local runtime found (${join(dataDir, RUNTIME_FILE_NAME)} does not exist).\n` +
-        '  A deployed stage: --outputs cdk-outputs.json (or --dead-letters-table, --pending-table, --connections-table).\n' +
+        '  A deployed stage: --outputs cdk-outputs.json (or --dead-letters-table, --pending-table, --messages-table, --connections-table).\n' +
         '  A local runtime: start it (npm start; not --in-memory), and pass --data DIR if it runs with --data DIR.',
     );
   }
@@ -87,7 +93,12 @@ function chooseTarget(values: Record<string, string | undefined>): Target {
 
 function fromRuntime(runtime: RuntimeFile): Target {
   return {
-    tables: { deadLetters: runtime.tables.deadLetters, pending: runtime.tables.pending, connections: runtime.tables.connections },
+    tables: {
+      deadLetters: runtime.tables.deadLetters,
+      pending: runtime.tables.pending,
+      messages: runtime.tables.messages,
+      connections: runtime.tables.connections,
+    },
     endpoint: runtime.dynamodbEndpoint,
     region: runtime.region,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
@@ -123,6 +134,7 @@ async function main(argv: string[]): Promise<number> {
       outputs: { type: 'string' },
       'dead-letters-table': { type: 'string' },
       'pending-table': { type: 'string' },
+      'messages-table': { type: 'string' },
       'connections-table': { type: 'string' },
       data: { type: 'string' },
       endpoint: { type: 'string' },
@@ -163,9 +175,15 @@ async function main(argv: string[]): Promise<number> {
       for (const letter of await listDeadLetters({ stores }, sessionId, now)) console.log(describe(letter));
       return 0;
     }
-    if (!names.pending || !names.connections) throw new Error('dead-letters: replay needs the pending and connections tables too (--outputs, or --pending-table and --connections-table)');
+    if (!names.pending || !names.messages || !names.connections) {
+      throw new Error('dead-letters: replay needs the pending, messages and connections tables too (--outputs, or --pending-table, --messages-table and --connections-table)');
+    }
     const policy: QosPolicy = { ...DEFAULT_POLICY, ...target.policy, ...(values.policy ? (JSON.parse(values.policy) as Partial<QosPolicy>) : {}) };
-    const stores = createDynamoDbStores(doc, { deadLetters: names.deadLetters, pending: names.pending, connections: names.connections }, { resendShards: shards });
+    const stores = createDynamoDbStores(
+      doc,
+      { deadLetters: names.deadLetters, pending: names.pending, messages: names.messages, connections: names.connections },
+      { resendShards: shards },
+    );
     const log = { info: () => {}, warn: () => {}, error: () => {} };
     const replayed = await replayDeadLetters({ stores, policy, log }, sessionId, now, values.id);
     for (const entry of replayed) console.log(JSON.stringify({ replayed: entry.id, sessionId, qos: entry.qos, parked: entry.parked, connectionId: entry.connectionId }));

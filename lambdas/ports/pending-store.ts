@@ -13,6 +13,11 @@ export interface PendingStore {
    * Writes many entries before their sends (DynamoDB: BatchWriteItem, retrying unprocessed items).
    * Unconditional: it replaces what has the same key, so it is only for ids nobody has used yet
    * (a hand-on's first run, a replay); a re-run uses putAbsent.
+   *
+   * Entries with one id, createdAt, controller and topic are one message and carry the same
+   * data (a server id names one delivery): DynamoDB stores that body once for all of them.
+   * A fan-out's first sends (connected, not held, not parked, attempts 1) may wait outside the
+   * resend index until due (DynamoDB: due markers); due() lists them all the same.
    */
   putMany(entries: PendingEntry[]): Promise<void>;
   /**
@@ -63,7 +68,9 @@ export interface PendingStore {
    * success, `undefined` if the entry is gone or was claimed or changed by someone else.
    *
    * The caller MUST give the replacement a `dueAt` other than `expectedDueAt`: the claim is
-   * the change of dueAt, so two callers writing the same dueAt would both win.
+   * the change of dueAt, so two callers writing the same dueAt would both win. The replacement
+   * changes the entry's delivery state, not its message: it carries the data the entry has
+   * (DynamoDB keeps the stored body).
    *
    * An entry under a dead-letter lease (`deadLettering` set) can only be replaced by another
    * dead-letter lease: a resume, a sweep or flow control never wins against dead-lettering.

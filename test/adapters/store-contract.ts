@@ -802,6 +802,106 @@ export function describeStoreContract(
       });
     });
 
+    describe('PendingStore: the resend index and a fan-out’s first sends', () => {
+      // pending() is a connected recipient's first send (attempts 1): what a fan-out's putMany stores.
+      it('due finds a putMany’d entry once it is due and not before, and again until it is claimed', async () => {
+        const entries = ['s1', 's2', 's3'].map((s) => pending(s, 'm1', { dueAt: T0 }));
+        await stores.pending.putMany(entries);
+        expect(await stores.pending.due(T0 - 1, 10)).toEqual([]);
+        const due = entries.map((e) => ({ sessionId: e.sessionId, id: 'm1', dueAt: T0 }));
+        expect(await stores.pending.due(T0, 10)).toEqual(due);
+        // Nobody claimed them: still due.
+        expect(await stores.pending.due(T0 + SECOND, 10)).toEqual(due);
+        expect(await stores.pending.replaceIf({ ...entries[0]!, attempts: 2, dueAt: T0 + 20 * SECOND }, T0)).toBeDefined();
+        expect(await stores.pending.due(T0 + SECOND, 10)).toEqual(due.slice(1));
+      });
+
+      it('an entry acked before it is due is never listed: deleted (QoS 1) or completed (QoS 2)', async () => {
+        const one = pending('s1', 'm1', { dueAt: T0 });
+        const two = pending('s2', 'm1', { dueAt: T0, qos: 2 });
+        const kept = pending('s3', 'm1', { dueAt: T0 });
+        await stores.pending.putMany([one, two, kept]);
+        await stores.pending.deleteMany([keyOf(one)]);
+        await stores.pending.complete([two]);
+        expect(await stores.pending.due(T0, 10)).toEqual([{ sessionId: 's3', id: 'm1', dueAt: T0 }]);
+        await stores.pending.deleteMany([keyOf(kept)]);
+        expect(await stores.pending.due(T0, 10)).toEqual([]);
+        expect(await stores.pending.due(LATER, 10)).toEqual([]);
+      });
+
+      it('due with a limit gives the oldest; the rest are listed by the next call', async () => {
+        // One delivery to 30 sessions, and 5 other messages due earlier and later.
+        const fanOut = Array.from({ length: 30 }, (_, i) => pending(`s${String(i).padStart(2, '0')}`, 'fan', { dueAt: T0 - 100 }));
+        const others = [-300, -200, -50, 0, 5].map((d, i) => pending(`o${i}`, `m${i}`, { dueAt: T0 + d }));
+        await stores.pending.putMany([...fanOut, ...others]);
+        const all = [...fanOut, ...others].filter((e) => e.dueAt <= T0).map((e) => ({ sessionId: e.sessionId, id: e.id, dueAt: e.dueAt }));
+        const oldest = [...all].sort((a, b) => a.dueAt - b.dueAt || a.sessionId.localeCompare(b.sessionId));
+
+        const first = await stores.pending.due(T0, 10);
+        expect(first).toEqual(oldest.slice(0, 10));
+        // The sweep claims what it was given (a later dueAt); the next call lists the rest.
+        for (const key of first) {
+          const [current] = await stores.pending.getMany([key], T0);
+          expect(await stores.pending.replaceIf({ ...current!, attempts: 2, dueAt: LATER }, key.dueAt)).toBeDefined();
+        }
+        expect(await stores.pending.due(T0, 100)).toEqual(oldest.slice(10));
+      });
+
+      it('a write between putMany and the due time moves the entry to its new dueAt: replaceIf, release', async () => {
+        const moved = pending('s1', 'm1', { dueAt: T0 });
+        const released = pending('s2', 'm1', { dueAt: T0, qos: 2 });
+        await stores.pending.putMany([moved, released]);
+        await stores.pending.replaceIf({ ...moved, held: true, dueAt: T0 + 30 * SECOND }, T0);
+        await stores.pending.release(keyOf(released), T0 + 20 * SECOND, T0 - SECOND);
+        expect(await stores.pending.due(T0, 10)).toEqual([]);
+        expect(await stores.pending.due(T0 + 30 * SECOND, 10)).toEqual([
+          { sessionId: 's2', id: 'm1', dueAt: T0 + 20 * SECOND },
+          { sessionId: 's1', id: 'm1', dueAt: T0 + 30 * SECOND },
+        ]);
+      });
+
+      it('a write that moves a first send earlier than its first due time makes it due then', async () => {
+        const resent = pending('s1', 'm1', { dueAt: T0 + 10 * SECOND });
+        const released = pending('s2', 'm1', { dueAt: T0 + 10 * SECOND, qos: 2 });
+        await stores.pending.putMany([resent, released]);
+        await stores.pending.replaceIf({ ...resent, attempts: 2, dueAt: T0 }, T0 + 10 * SECOND);
+        await stores.pending.release(keyOf(released), T0 + 1, T0 - SECOND);
+        expect(await stores.pending.due(T0 + 1, 10)).toEqual([
+          { sessionId: 's1', id: 'm1', dueAt: T0 },
+          { sessionId: 's2', id: 'm1', dueAt: T0 + 1 },
+        ]);
+      });
+
+      it('due lists what putAbsent stored and held, parked and replayed entries, each at its dueAt', async () => {
+        await stores.pending.putMany([
+          pending('s1', 'held', { held: true, attempts: 0, dueAt: T0 - 3 }),
+          pending('s2', 'parked', { parked: true, attempts: 0, dueAt: T0 - 2 }),
+          pending('s3', 'replayed', { attempts: 0, dueAt: T0 - 1 }),
+        ]);
+        await stores.pending.putAbsent([pending('s4', 'rerun', { dueAt: T0 })], T0);
+        expect(await stores.pending.due(T0, 10)).toEqual([
+          { sessionId: 's1', id: 'held', dueAt: T0 - 3 },
+          { sessionId: 's2', id: 'parked', dueAt: T0 - 2 },
+          { sessionId: 's3', id: 'replayed', dueAt: T0 - 1 },
+          { sessionId: 's4', id: 'rerun', dueAt: T0 },
+        ]);
+      });
+
+      it('two due() calls at once both list a due entry; one claim wins', async () => {
+        const entries = ['s1', 's2'].map((s) => pending(s, 'm1', { dueAt: T0 }));
+        await stores.pending.putMany(entries);
+        const [a, b] = await Promise.all([stores.pending.due(T0, 10), stores.pending.due(T0, 10)]);
+        // An entry may be listed by either or both (the claim decides), but by at least one.
+        expect(sortBy([...new Map([...a!, ...b!].map((k) => [k.sessionId, k])).values()], 'sessionId')).toEqual(
+          entries.map((e) => ({ sessionId: e.sessionId, id: 'm1', dueAt: T0 })),
+        );
+        const claims = await Promise.all(
+          [...a!, ...b!].map((key) => stores.pending.replaceIf({ ...entries.find((e) => e.sessionId === key.sessionId)!, attempts: 2, dueAt: LATER }, T0)),
+        );
+        expect(claims.filter((c) => c !== undefined)).toHaveLength(2);
+      });
+    });
+
     describe('InboundStore', () => {
       it('putIfAbsent stores once; a repeat is exists with the ORIGINAL record, which stays', async () => {
         const original = inbound('s1', 'c-1', { data: { v: 1 }, messageId: 'm-orig' });

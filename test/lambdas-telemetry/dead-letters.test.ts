@@ -83,7 +83,7 @@ describe('dead letters: list and replay', () => {
     await deadLetterFor(monitor, 6);
     const run = (...args: string[]) =>
       promisify(execFile)('npx', ['tsx', 'tools/dead-letters.ts', ...args, '--endpoint', inject('dynamodbEndpoint'),
-        '--dead-letters-table', h.tableNames.deadLetters, '--pending-table', h.tableNames.pending, '--connections-table', h.tableNames.connections], {
+        '--dead-letters-table', h.tableNames.deadLetters, '--pending-table', h.tableNames.pending, '--messages-table', h.tableNames.messages, '--connections-table', h.tableNames.connections], {
         env: { ...process.env, AWS_REGION: 'local', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' },
       });
     const listed = (await run('list', '--session', monitor)).stdout.trim().split('\n').map((line) => JSON.parse(line));

@@ -159,6 +159,15 @@ describe('examples', () => {
     expect(actionsOn('Resend', 'pending')).toContain('index:dynamodb:Query');
   });
 
+  it('every function with the pending table reads and writes the messages table too (it writes and joins the bodies)', () => {
+    const withPending = ALL_FUNCTIONS.filter((spec) => spec.tables.pending !== undefined);
+    expect(withPending.map((spec) => spec.id).sort()).toEqual(['Connect', 'Default', 'Disconnect', 'Msgack', 'Publish', 'Pubrec', 'Pubrel', 'Resend', 'Resume', 'Subscribe']);
+    for (const spec of withPending) {
+      expect(actionsOn(spec.id, 'messages'), spec.id).toEqual(expect.arrayContaining(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem']));
+    }
+    expect(actionsOn('Ping', 'messages')).toEqual([]);
+  });
+
   it('Disconnect cannot post to connections', () => {
     expect(statementsOf(ROUTES.find((r) => r.id === 'Disconnect')!).flatMap(actionsOf)).not.toContain('execute-api:ManageConnections');
   });

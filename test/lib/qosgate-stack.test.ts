@@ -175,6 +175,26 @@ describe('tables', () => {
   });
 });
 
+describe('the messages table (issue 13: a body once per delivery)', () => {
+  it('is keyed topicKey / msgKey, has TTL on expiresAt and no index, and its name is an output', () => {
+    const table = resource(logicalId(stack.storage.tables.messages));
+    expect(table.Properties.KeySchema).toEqual([
+      { AttributeName: 'topicKey', KeyType: 'HASH' },
+      { AttributeName: 'msgKey', KeyType: 'RANGE' },
+    ]);
+    expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(table.Properties.GlobalSecondaryIndexes).toBeUndefined();
+    expect((template.toJSON().Outputs as Record<string, { Value: unknown }>).MessagesTableName?.Value).toEqual({ Ref: logicalId(stack.storage.tables.messages) });
+  });
+
+  it('is named to every function that has the pending table (MESSAGES_TABLE), and to no other', () => {
+    for (const spec of ALL_FUNCTIONS) {
+      const env = resource(logicalId(functionOf(spec))).Properties.Environment.Variables as Record<string, unknown>;
+      expect(env.MESSAGES_TABLE, spec.id).toEqual(spec.tables.pending === undefined ? undefined : { Ref: logicalId(stack.storage.tables.messages) });
+    }
+  });
+});
+
 describe('resend schedule', () => {
   it('invokes the resend function at rate(1 minute)', () => {
     template.resourceCountIs('AWS::Events::Rule', 1);

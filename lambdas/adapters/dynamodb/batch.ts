@@ -53,10 +53,29 @@ export async function batchWrite(
   requests: WriteRequest[],
   options: BatchOptions = {},
 ): Promise<void> {
-  await runLimited(chunk(requests, WRITE_CHUNK), CONCURRENCY, async (part) => {
-    await withRetries('BatchWriteItem', tableName, part, options, async (pending) => {
-      const out = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-      return (out.UnprocessedItems?.[tableName] ?? []) as WriteRequest[];
+  await batchWriteTables(doc, requests.map((request) => ({ table: tableName, request })), options);
+}
+
+/** One write of a BatchWriteItem that spans tables. */
+export interface TableWrite {
+  table: string;
+  request: WriteRequest;
+}
+
+/**
+ * Writes to several tables in the same BatchWriteItem requests (25 writes each, whatever the
+ * tables). The requests must not name one key of one table twice.
+ */
+export async function batchWriteTables(doc: DynamoDBDocumentClient, writes: TableWrite[], options: BatchOptions = {}): Promise<void> {
+  const tables = [...new Set(writes.map((write) => write.table))].join(', ');
+  await runLimited(chunk(writes, WRITE_CHUNK), CONCURRENCY, async (part) => {
+    await withRetries('BatchWriteItem', tables, part, options, async (pending) => {
+      const requestItems: Record<string, WriteRequest[]> = {};
+      for (const { table, request } of pending) (requestItems[table] ??= []).push(request);
+      const out = await doc.send(new BatchWriteCommand({ RequestItems: requestItems }));
+      return Object.entries(out.UnprocessedItems ?? {}).flatMap(([table, requests]) =>
+        (requests as WriteRequest[]).map((request) => ({ table, request })),
+      );
     });
   });
 }
@@ -69,14 +88,17 @@ export async function batchGet(
   doc: DynamoDBDocumentClient,
   tableName: string,
   keys: Item[],
-  options: BatchOptions & { consistentRead?: boolean } = {},
+  options: BatchOptions & { consistentRead?: boolean; attributes?: string[] } = {},
 ): Promise<Item[]> {
   const found: Item[] = [];
+  // Only the attributes asked for (by placeholder: any name may be a reserved word); the units read are the same.
+  const names = options.attributes?.map((name, i) => [`#a${i}`, name] as const);
+  const projection = names ? { ProjectionExpression: names.map(([p]) => p).join(', '), ExpressionAttributeNames: Object.fromEntries(names) } : {};
   await runLimited(chunk(keys, GET_CHUNK), CONCURRENCY, async (part) => {
     await withRetries('BatchGetItem', tableName, part, options, async (pending) => {
       const out = await doc.send(
         new BatchGetCommand({
-          RequestItems: { [tableName]: { Keys: pending, ConsistentRead: options.consistentRead ?? true } },
+          RequestItems: { [tableName]: { Keys: pending, ConsistentRead: options.consistentRead ?? true, ...projection } },
         }),
       );
       found.push(...(out.Responses?.[tableName] ?? []));

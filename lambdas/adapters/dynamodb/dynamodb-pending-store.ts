@@ -1,41 +1,57 @@
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { PendingEntry, PendingKey } from '../../core/types.js';
 import type { PendingStore } from '../../ports/pending-store.js';
-import { batchGet, batchWrite, runLimited, type BatchOptions } from './batch.js';
+import { batchGet, batchWrite, batchWriteTables, runLimited, type BatchOptions } from './batch.js';
+import { DueMarkers, isCoveredByMarker } from './due-markers.js';
+import { compact, expiry, isConditionalCheckFailed, isLive, itemOfFailedCondition, LIVE_FILTER, queryAll, queryPages, type Item } from './items.js';
+import { MessageBodies } from './message-bodies.js';
 import {
-  compact,
-  expiry,
-  fromJson,
-  isConditionalCheckFailed,
-  isLive,
-  itemOfFailedCondition,
-  LIVE_FILTER,
-  queryAll,
-  queryPages,
-  toJson,
-  type Item,
-} from './items.js';
+  bodyKeysOf,
+  dueShardOf,
+  entriesOf,
+  fromItem,
+  isReference,
+  keyOf,
+  keyString,
+  OPTIONAL_FIELDS,
+  referenceItem,
+  tombstone,
+} from './pending-items.js';
+
+export { dueShardOf } from './pending-items.js';
 
 export interface DynamoDbPendingStoreOptions {
-  /** Partitions of the byDue index; due() Queries each. Only ever raise it: see dueShardOf. */
+  /** Partitions of the byDue index (and of the due markers); due() Queries each. Only ever raise it: see dueShardOf. */
   resendShards: number;
+  /** The `messages` table, where the entries' bodies are (MESSAGES_TABLE). */
+  messagesTable: string;
   batch?: BatchOptions;
+  /** How many written bodies the store remembers, so a fan-out's pages write a body once (default 10,000). */
+  rememberBodies?: number;
 }
 
 /**
- * Pending entries in the `pending` table, keyed (sessionId, id).
+ * Pending entries in the `pending` table, keyed (sessionId, id), their bodies in `messages`.
  *
- * Item: the entry's fields, `data` as a JSON string, the TTL pair (`expiresAt` seconds,
- * `expiresAtMs`), and `dueShard` (a stable hash of the key, as a string) so the entry sits in
- * the byDue index (dueShard, dueAt). The sweep reads that index per shard with
- * `dueAt <= :now`, so entries not yet due are never read.
+ * Item (pending-items.ts): a reference, i.e. the entry's fields without `data`, the TTL pair
+ * (`expiresAt` seconds, `expiresAtMs`) and, unless a due marker covers it, `dueShard` (a stable
+ * hash of the key, as a string) so the entry sits in the byDue index (dueShard, dueAt). Its
+ * body is written once per delivery (message-bodies.ts) and joined back on every read, so the
+ * port's entries come back whole. Items of the old layout (data inline) are read as they are.
+ *
+ * Resend index: putMany leaves a fan-out's first sends out of byDue and writes due markers
+ * instead (due-markers.ts); every other write sets dueShard. due() promotes the entries of due
+ * markers into the index and reads the index per shard with `dueAt <= :now`, so entries not
+ * yet due are never read.
  *
  * A completed QoS 2 entry leaves a tombstone: only the key, `done`, and the TTL pair (no dueAt,
  * no dueShard, so it is out of the byDue index). Reads filter it out; putAbsent's condition
- * keeps it; replaceIf, release and deleteIf fail on it as on a missing entry.
+ * keeps it; replaceIf, release, deleteIf and promotion fail on it as on a missing entry.
  */
 export class DynamoDbPendingStore implements PendingStore {
   private readonly shards: number;
+  private readonly bodies: MessageBodies;
+  private readonly markers: DueMarkers;
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -45,26 +61,49 @@ export class DynamoDbPendingStore implements PendingStore {
     if (!Number.isInteger(options.resendShards) || options.resendShards < 1) {
       throw new Error(`qosgate: resendShards must be a positive integer, got ${options.resendShards}`);
     }
+    if (typeof options.messagesTable !== 'string' || options.messagesTable === '') {
+      throw new Error('qosgate: the pending store needs the messages table, where the bodies are (MESSAGES_TABLE)');
+    }
     this.shards = options.resendShards;
+    this.bodies = new MessageBodies(doc, options.messagesTable, { batch: options.batch, remember: options.rememberBodies });
+    this.markers = new DueMarkers(doc, tableName, this.shards, options.batch);
   }
 
+  /**
+   * Two BatchWriteItem rounds: first the bodies not written recently and the due markers, then
+   * the references. So no reference is ever there without its body, nor a covered one without
+   * its marker: a failure between the two leaves only a body (TTL takes it) and markers whose
+   * entries are missing (skipped when due).
+   */
   async putMany(entries: PendingEntry[]): Promise<void> {
     // A batch may not name one key twice; the last entry for a key wins, as sequential puts would.
-    const byKey = new Map(entries.map((entry) => [keyString(entry), entry]));
-    const requests = [...byKey.values()].map((entry) => ({ PutRequest: { Item: this.toItem(entry) } }));
-    await batchWrite(this.doc, this.tableName, requests, this.options.batch);
+    const distinct = distinctEntries(entries);
+    const covered = distinct.filter(isCoveredByMarker);
+    const bodies = this.bodies.writesFor(distinct);
+    const markers = this.markers.itemsFor(covered).map((Item) => ({ table: this.tableName, request: { PutRequest: { Item } } }));
+    await batchWriteTables(this.doc, [...bodies.requests.map((request) => ({ table: this.bodies.tableName, request })), ...markers], this.options.batch);
+    bodies.written();
+    const references = distinct.map((entry) => {
+      const dueShard = isCoveredByMarker(entry) ? undefined : this.dueShard(entry);
+      return { PutRequest: { Item: referenceItem(entry, dueShard) } };
+    });
+    await batchWrite(this.doc, this.tableName, references, this.options.batch);
   }
 
   async putAbsent(entries: PendingEntry[], now: number): Promise<{ stored: PendingEntry[]; existing: PendingEntry[] }> {
+    const distinct = distinctEntries(entries);
+    // Bodies first, so no reference is there without its body (most are remembered: no write).
+    await this.bodies.write(distinct);
     const stored: PendingEntry[] = [];
-    const existing: PendingEntry[] = [];
+    const existingItems: Item[] = [];
     // One conditional PutItem each (BatchWriteItem takes no conditions); only a re-run pays this.
-    await runLimited(distinctEntries(entries), PUT_CONCURRENCY, async (entry) => {
+    await runLimited(distinct, PUT_CONCURRENCY, async (entry) => {
       try {
         await this.doc.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: this.toItem(entry),
+            // Indexed, no marker: a re-run is rare, and its entries may already be late.
+            Item: referenceItem(entry, this.dueShard(entry)),
             // An expired item storage has not deleted yet counts as absent; a live tombstone does not.
             ConditionExpression: 'attribute_not_exists(sessionId) OR expiresAtMs < :now',
             ExpressionAttributeValues: { ':now': now },
@@ -75,14 +114,14 @@ export class DynamoDbPendingStore implements PendingStore {
       } catch (error) {
         if (!isConditionalCheckFailed(error)) throw error;
         const old = itemOfFailedCondition(error);
-        if (old !== undefined && old.done !== true) existing.push(fromItem(old));
+        if (old !== undefined && old.done !== true) existingItems.push(old);
       }
     });
-    return { stored, existing };
+    return { stored, existing: await this.withBodies(existingItems) };
   }
 
   async complete(entries: PendingEntry[]): Promise<void> {
-    const requests = [...new Map(entries.map((entry) => [keyString(entry), entry])).values()].map((entry) =>
+    const requests = distinctEntries(entries).map((entry) =>
       entry.qos === 2
         ? { PutRequest: { Item: tombstone(entry, entry.deadlineAt) } }
         : { DeleteRequest: { Key: keyOf(entry) } },
@@ -93,25 +132,27 @@ export class DynamoDbPendingStore implements PendingStore {
   async getMany(keys: PendingKey[], now: number): Promise<PendingEntry[]> {
     const distinct = distinctKeys(keys);
     const items = await batchGet(this.doc, this.tableName, distinct.map(keyOf), this.options.batch);
-    const found = new Map(items.filter((item) => isLive(item, now) && item.done !== true).map((item) => [keyString(item as PendingKey), item]));
+    const live = items.filter((item) => isLive(item, now) && item.done !== true);
+    const found = new Map((await this.withBodies(live)).map((entry) => [keyString(entry), entry]));
     // BatchGetItem answers in any order; give entries back in the order they were asked for.
     return distinct.flatMap((key) => {
-      const item = found.get(keyString(key));
-      return item ? [fromItem(item)] : [];
+      const entry = found.get(keyString(key));
+      return entry ? [entry] : [];
     });
   }
 
   async deleteMany(keys: PendingKey[]): Promise<void> {
+    // References only: the bodies go by TTL (free), and the due markers when due() reaches them.
     const requests = distinctKeys(keys).map((key) => ({ DeleteRequest: { Key: keyOf(key) } }));
     await batchWrite(this.doc, this.tableName, requests, this.options.batch);
   }
 
   async ofSession(sessionId: string, now: number): Promise<PendingEntry[]> {
-    return (await queryAll(this.doc, this.liveOfSession(sessionId, now))).map(fromItem);
+    return this.withBodies(await queryAll(this.doc, this.liveOfSession(sessionId, now)));
   }
 
   async *pagesOfSession(sessionId: string, now: number, pageSize: number): AsyncIterable<PendingEntry[]> {
-    for await (const items of queryPages(this.doc, { ...this.liveOfSession(sessionId, now), Limit: pageSize })) yield items.map(fromItem);
+    for await (const items of queryPages(this.doc, { ...this.liveOfSession(sessionId, now), Limit: pageSize })) yield this.withBodies(items);
   }
 
   /** The Query for a session's live entries, in id order, strongly consistent. */
@@ -138,36 +179,47 @@ export class DynamoDbPendingStore implements PendingStore {
   }
 
   /**
-   * Each shard holds its entries sorted by dueAt, so a Query per shard reads only what is due,
-   * oldest first; a shard can hold all of the `limit` oldest, so each is asked for up to `limit`.
-   * The index is KEYS_ONLY: it cannot tell an expired entry, so the caller's getMany does.
+   * Per shard, at once: the due markers (promoting their live entries into the index, see
+   * due-markers.ts) and the byDue index. Each shard holds its entries sorted by dueAt, so a
+   * Query per shard reads only what is due, oldest first; a shard can hold all of the `limit`
+   * oldest, so each is asked for up to `limit`, from the markers and from the index. Promoted
+   * keys are returned directly (the index is eventually consistent); those beyond the limit are
+   * in the index for the next call. With nothing due, that is two Queries per shard that find
+   * nothing. The index is KEYS_ONLY: it cannot tell an expired entry, so the caller's getMany does.
    */
   async due(now: number, limit: number): Promise<Array<PendingKey & { dueAt: number }>> {
     if (limit <= 0) return [];
     const found: Array<PendingKey & { dueAt: number }> = [];
     const shards = Array.from({ length: this.shards }, (_, shard) => String(shard));
     await runLimited(shards, this.shards, async (shard) => {
-      let startKey: Item | undefined;
-      let read = 0;
-      do {
-        const page = await this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: 'byDue',
-            KeyConditionExpression: 'dueShard = :s AND dueAt <= :now',
-            ExpressionAttributeValues: { ':s': shard, ':now': now },
-            Limit: limit - read,
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          found.push({ sessionId: item.sessionId as string, id: item.id as string, dueAt: item.dueAt as number });
-        }
-        read += page.Items?.length ?? 0;
-        startKey = page.LastEvaluatedKey;
-      } while (startKey !== undefined && read < limit);
+      const [promoted, indexed] = await Promise.all([this.markers.promoteDue(shard, now, limit), this.indexedDue(shard, now, limit)]);
+      found.push(...promoted, ...indexed);
     });
-    return found.sort(byDueThenKey).slice(0, limit);
+    const distinct = new Map(found.map((key) => [keyString(key), key]));
+    return [...distinct.values()].sort(byDueThenKey).slice(0, limit);
+  }
+
+  /** Up to `limit` keys of one shard of the byDue index due at or before `now`, oldest first. */
+  private async indexedDue(shard: string, now: number, limit: number): Promise<Array<PendingKey & { dueAt: number }>> {
+    const found: Array<PendingKey & { dueAt: number }> = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'byDue',
+          KeyConditionExpression: 'dueShard = :s AND dueAt <= :now',
+          ExpressionAttributeValues: { ':s': shard, ':now': now },
+          Limit: limit - found.length,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        found.push({ sessionId: item.sessionId as string, id: item.id as string, dueAt: item.dueAt as number });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined && found.length < limit);
+    return found;
   }
 
   async deleteExpired(keys: PendingKey[], now: number): Promise<number> {
@@ -190,29 +242,50 @@ export class DynamoDbPendingStore implements PendingStore {
     return deleted;
   }
 
+  /**
+   * An UpdateItem of every field but the body: the entry's delivery state changes, its message
+   * does not, so a reference stays a reference (no body to write) and an old-layout item keeps
+   * its data. It sets dueShard: the entry is (or stays) in the index. If the entry now lives
+   * longer than before (a dead-letter lease), its body is written again with the new expiry.
+   */
   async replaceIf(entry: PendingEntry, expectedDueAt: number, expectedConnectionId?: string): Promise<PendingEntry | undefined> {
     // A missing item (or a tombstone) has no dueAt, so this also keeps replaceIf from
     // recreating it; only a dead-letter lease may replace a dead-letter lease.
-    const conditions = ['dueAt = :expected'];
-    if (!entry.deadLettering) conditions.push('attribute_not_exists(deadLettering)');
-    if (expectedConnectionId !== undefined) conditions.push('connectionId = :connectionId');
+    const conditions = ['#dueAt = :expected'];
+    const conditionNames: Record<string, string> = { '#dueAt': 'dueAt' };
+    if (!entry.deadLettering) {
+      conditions.push('attribute_not_exists(#deadLettering)');
+      conditionNames['#deadLettering'] = 'deadLettering';
+    }
+    if (expectedConnectionId !== undefined) {
+      conditions.push('#connectionId = :connectionId');
+      conditionNames['#connectionId'] = 'connectionId';
+    }
+    const update = replacement(entry, this.dueShard(entry));
+    let old: Item | undefined;
     try {
-      await this.doc.send(
-        new PutCommand({
+      const out = await this.doc.send(
+        new UpdateCommand({
           TableName: this.tableName,
-          Item: this.toItem(entry),
+          Key: keyOf(entry),
+          UpdateExpression: update.expression,
           ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: { ...update.names, ...conditionNames },
           ExpressionAttributeValues: {
+            ...update.values,
             ':expected': expectedDueAt,
             ...(expectedConnectionId !== undefined ? { ':connectionId': expectedConnectionId } : {}),
           },
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      return fromItem(this.toItem(entry));
+      old = out.Attributes;
     } catch (error) {
       if (isConditionalCheckFailed(error)) return undefined;
       throw error;
     }
+    if (old !== undefined && isReference(old) && entry.expiresAt > (old.expiresAtMs as number)) await this.bodies.write([entry]);
+    return compact({ ...entry });
   }
 
   async release(
@@ -225,8 +298,9 @@ export class DynamoDbPendingStore implements PendingStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: keyOf(key),
-          // The pubrel is sent right after this, so it is the released step's first attempt.
-          UpdateExpression: 'SET #state = :released, attempts = :one, dueAt = :dueAt',
+          // The pubrel is sent right after this, so it is the released step's first attempt. Its
+          // resend is the index's: a covered entry (first send) enters it here.
+          UpdateExpression: 'SET #state = :released, attempts = :one, dueAt = :dueAt, dueShard = :shard',
           ConditionExpression: 'attribute_exists(sessionId) AND expiresAtMs >= :now AND qos = :two AND #state = :sent',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
@@ -236,12 +310,13 @@ export class DynamoDbPendingStore implements PendingStore {
             ':two': 2,
             ':dueAt': dueAt,
             ':now': now,
+            ':shard': this.dueShard(key),
           },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { result: 'released', entry: fromItem(out.Attributes as Item) };
+      return { result: 'released', entry: await this.withBody(out.Attributes as Item) };
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       const old = itemOfFailedCondition(error);
@@ -249,7 +324,7 @@ export class DynamoDbPendingStore implements PendingStore {
       if (old === undefined || !isLive(old, now) || old.done === true) return { result: 'missing' };
       if (old.qos !== 2) return { result: 'not-qos2' };
       // A repeated pubrec: the entry stays as the first one left it.
-      return { result: 'already-released', entry: fromItem(old) };
+      return { result: 'already-released', entry: await this.withBody(old) };
     }
   }
 
@@ -265,67 +340,46 @@ export class DynamoDbPendingStore implements PendingStore {
     }
   }
 
-  private toItem(entry: PendingEntry): Item {
-    return compact({
-      ...entry,
-      data: toJson(entry.data),
-      ...expiry(entry.expiresAt),
-      dueShard: dueShardOf(entry, this.shards),
-    });
+  /** The entries of live entry items, bodies joined (one BatchGetItem on `messages` for the distinct bodies). */
+  private async withBodies(items: Item[]): Promise<PendingEntry[]> {
+    return entriesOf(items, await this.bodies.dataOf(bodyKeysOf(items)));
+  }
+
+  /**
+   * One item's entry with its body. The entry was just written, so its body is there; were it
+   * not (nothing deletes a body before its references), the entry comes back without data
+   * rather than the write being reported as failed.
+   */
+  private async withBody(item: Item): Promise<PendingEntry> {
+    const [entry] = await this.withBodies([item]);
+    return entry ?? fromItem(item, undefined);
+  }
+
+  private dueShard(key: PendingKey): string {
+    return dueShardOf(key, this.shards);
   }
 }
 
 /**
- * The entry's shard of the byDue index: FNV-1a of the key, so it never changes for an entry.
- * Raising the shard count later is safe (old entries stay in shards still Queried); lowering it
- * would strand the entries of the shards dropped.
+ * The UpdateExpression that makes an item the reference of `entry` (data aside): SET every
+ * field it has, REMOVE the optional ones it lacks. Names by placeholder: `state`, `data`... are
+ * reserved words.
  */
-export function dueShardOf(key: PendingKey, shards: number): string {
-  let hash = 0x811c9dc5;
-  const text = `${key.sessionId}\u0000${key.id}`;
-  for (let i = 0; i < text.length; i += 1) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return String(hash % shards);
-}
-
-function fromItem(item: Item): PendingEntry {
-  return compact<PendingEntry>({
-    sessionId: item.sessionId,
-    id: item.id,
-    connectionId: item.connectionId,
-    sessionKind: item.sessionKind,
-    format: item.format,
-    controller: item.controller,
-    topic: item.topic,
-    data: fromJson(item.data),
-    qos: item.qos,
-    retained: item.retained,
-    state: item.state,
-    parked: item.parked,
-    held: item.held,
-    sent: item.sent,
-    deadLettering: item.deadLettering,
-    attempts: item.attempts,
-    createdAt: item.createdAt,
-    deadlineAt: item.deadlineAt,
-    dueAt: item.dueAt,
-    expiresAt: item.expiresAtMs,
+function replacement(entry: PendingEntry, dueShard: string): { expression: string; names: Record<string, string>; values: Item } {
+  const { sessionId: _s, id: _i, data: _d, expiresAt, ...fields } = entry;
+  const set = compact({ ...fields, ...expiry(expiresAt), dueShard }) as Item;
+  const names: Record<string, string> = {};
+  const values: Item = {};
+  const assignments = Object.entries(set).map(([name, value], i) => {
+    names[`#f${i}`] = name;
+    values[`:f${i}`] = value;
+    return `#f${i} = :f${i}`;
   });
-}
-
-/** What is left of a completed (or dead-lettered) QoS 2 entry: out of the byDue index, ignored by reads. */
-function tombstone(key: PendingKey, until: number): Item {
-  return { ...keyOf(key), done: true, ...expiry(until) };
-}
-
-function keyOf(key: PendingKey): Item {
-  return { sessionId: key.sessionId, id: key.id };
-}
-
-function keyString(key: PendingKey): string {
-  return `${key.sessionId}\u0000${key.id}`;
+  const removed = OPTIONAL_FIELDS.filter((name) => set[name] === undefined).map((name, i) => {
+    names[`#r${i}`] = name;
+    return `#r${i}`;
+  });
+  return { expression: `SET ${assignments.join(', ')}${removed.length > 0 ? ` REMOVE ${removed.join(', ')}` : ''}`, names, values };
 }
 
 /** Conditional writes in flight at once (putAbsent, deleteExpired). */

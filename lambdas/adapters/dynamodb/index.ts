@@ -46,15 +46,20 @@ export function createDynamoDbStores(
   return {
     connections: withTable('connections', (name) => new DynamoDbConnectionStore(doc, name, { pageSize, batch })),
     subscriptions: withTable('subscriptions', (name) => new DynamoDbSubscriptionStore(doc, name, { pageSize, batch })),
-    pending: withTable('pending', (name) => new DynamoDbPendingStore(doc, name, { resendShards, batch })),
+    // The entries' bodies are in `messages`: without it there is no pending store either.
+    pending: withTable('pending', (name) =>
+      names.messages === undefined || names.messages === ''
+        ? unconfigured<DynamoDbPendingStore>('messages', 'pending')
+        : new DynamoDbPendingStore(doc, name, { resendShards, batch, messagesTable: names.messages }),
+    ),
     inbound: withTable('inbound', (name) => new DynamoDbInboundStore(doc, name, { batch })),
     retained: withTable('retained', (name) => new DynamoDbRetainedStore(doc, name)),
     deadLetters: withTable('deadLetters', (name) => new DynamoDbDeadLetterStore(doc, name)),
   };
 }
 
-/** A store whose every method throws: its function was not given the table. */
-function unconfigured<T extends object>(table: TableName): T {
+/** A store whose every method throws: its function was not given the table (`store` needs `table`). */
+function unconfigured<T extends object>(table: TableName, store: string = table): T {
   return new Proxy({} as T, {
     get(_target, property) {
       // Not a thenable, so `await`ing or logging the bundle does not trip over it.
@@ -62,7 +67,7 @@ function unconfigured<T extends object>(table: TableName): T {
       return () => {
         throw new Error(
           `qosgate: the ${table} table is not configured for this function (${TABLES[table].envVar} is not set); ` +
-            `cannot call ${table}.${property}()`,
+            `cannot call ${store}.${property}()`,
         );
       };
     },

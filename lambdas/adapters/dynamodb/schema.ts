@@ -5,7 +5,7 @@
  * Every item carries the TTL attribute `expiresAt` (epoch seconds, as DynamoDB requires).
  */
 
-export type TableName = 'connections' | 'subscriptions' | 'pending' | 'inbound' | 'retained' | 'deadLetters';
+export type TableName = 'connections' | 'subscriptions' | 'pending' | 'messages' | 'inbound' | 'retained' | 'deadLetters';
 
 export interface KeyAttribute {
   name: string;
@@ -70,8 +70,17 @@ export const TABLES: Record<TableName, TableSchema> = {
     ttlAttribute: TTL_ATTRIBUTE,
   },
   /**
-   * Pending outbound messages. byDue is the resend index: partition `dueShard` (a few shards so
-   * no partition runs hot), sort `dueAt` (ms); the sweep Queries `dueAt <= now` per shard.
+   * Pending outbound messages, two kinds of item (see dynamodb-pending-store.ts):
+   *   pk = <sessionId>      sk = <id>                          an entry: a reference to its body in
+   *                                                            `messages` (or, stored before issue 13,
+   *                                                            the entry with its `data` inline)
+   *   pk = due#<shard>      sk = <dueAt, 15 digits>#<id>#<first sessionId>
+   *                                                            a due marker: the sessions of a fan-out's
+   *                                                            first sends, due together (sessionIds
+   *                                                            never contain `#`)
+   * byDue is the resend index, sparse: partition `dueShard` (a few shards so no partition runs
+   * hot), sort `dueAt` (ms); only entries not covered by a due marker carry `dueShard`. The sweep
+   * Queries the markers and the index `dueAt <= now` per shard.
    */
   pending: {
     envVar: 'PENDING_TABLE',
@@ -85,6 +94,19 @@ export const TABLES: Record<TableName, TableSchema> = {
         projection: 'KEYS_ONLY',
       },
     ],
+    ttlAttribute: TTL_ATTRIBUTE,
+  },
+  /**
+   * A message's body, written once per delivery (one controller method's hand-on: one server
+   * id) however many recipients it has: pk = <controller>|<topic>, sk = <createdAt, 13 digits>#<id>,
+   * with `data` (JSON string), `qos`, `retained` and the TTL pair of its pending entries. Meant to
+   * become the topic's history and, by its stream, the ingestion sink's source (PROTOCOL §10-11).
+   */
+  messages: {
+    envVar: 'MESSAGES_TABLE',
+    partitionKey: { name: 'topicKey', type: 'S' },
+    sortKey: { name: 'msgKey', type: 'S' },
+    indexes: [],
     ttlAttribute: TTL_ATTRIBUTE,
   },
   /** Clients' QoS 2 publishes awaiting pubrel, keyed by (sessionId, the client's id). */

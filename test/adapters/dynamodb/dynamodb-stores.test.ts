@@ -116,7 +116,8 @@ describe('DynamoDB stores', () => {
         items += 1;
       }
     }
-    expect(items).toBe(3 + 1 + 2 + 1 + 1 + 1 + 1); // conn, 2 memberships, session; sub and its session's list; pending; inbound; retained; dead letter
+    // conn, 2 memberships, session; sub and its session's list; pending entry and its due marker; its body; inbound; retained; dead letter
+    expect(items).toBe(3 + 1 + 2 + 2 + 1 + 1 + 1 + 1);
   });
 
   it('data is kept as a JSON string attribute', async () => {
@@ -149,6 +150,8 @@ describe('DynamoDB stores', () => {
     const stores = createDynamoDbStores(doc, { pending: 'p' }, { resendShards: 2 });
     expect(() => stores.inbound.putIfAbsent({} as never, 0)).toThrow(/inbound table is not configured .*INBOUND_TABLE/);
     expect(() => stores.connections.membersOf('monitor', 0)).toThrow(/CONNECTIONS_TABLE/);
+    // Pending entries are references to bodies in `messages`: pending alone is no store.
+    expect(() => stores.pending.getMany([], 0)).toThrow(/messages table is not configured .*MESSAGES_TABLE.*cannot call pending\.getMany/);
   });
 
   it('rounds the TTL up to the next second, so storage never forgets before the domain said', async () => {

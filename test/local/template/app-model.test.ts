@@ -120,6 +120,7 @@ describe('resolveEnvironment', () => {
       CONNECTIONS_TABLE: 'local-Connections',
       SUBSCRIPTIONS_TABLE: 'local-Subscriptions',
       PENDING_TABLE: 'local-Pending',
+      MESSAGES_TABLE: 'local-Messages',
       INBOUND_TABLE: 'local-Inbound',
       RETAINED_TABLE: 'local-Retained',
     });

@@ -1,0 +1,199 @@
+import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { PendingEntry, PendingKey } from '../../core/types.js';
+import { batchGet, batchWrite, runLimited, type BatchOptions } from './batch.js';
+import { expiry, isConditionalCheckFailed, type Item } from './items.js';
+import { dueShardOf, keyOf, keyString } from './pending-items.js';
+
+/**
+ * Due markers: the resend index of a fan-out's first sends, without a write per recipient.
+ *
+ * A fan-out's entries that were just sent (connected, not held, not parked, state `sent`,
+ * attempts 1) are stored WITHOUT `dueShard`, so they stay out of the byDue index (its write
+ * would cost as much as the entry's own), and one marker per (id, dueAt) lists their sessions:
+ *
+ *   pending item: sessionId = due#<shard>, id = <dueAt, 15 digits>#<id>#<first sessionId>,
+ *                 sessions (list, < ~4 KB: a marker holds ~100-200 sessions), TTL pair
+ *
+ * Most such entries are acked before they are due and deleted, so they never cost the index
+ * anything. When a marker falls due, the sweep (due()) reads its entries (one BatchGetItem,
+ * eventually consistent: what it decides is a conditional write), **promotes** each one that is
+ * still there and still unindexed (SET dueShard, conditional), then deletes the marker:
+ *
+ *   Query due#<shard> (id < dueAt of now + 1) --> BatchGet refs --> promote live unindexed --> delete markers
+ *
+ * Races, each harmless:
+ * - an ack (deleteMany, complete) before the marker is processed: the entry is not read, or the
+ *   promotion's condition (attribute_exists(dueAt): a tombstone has none) fails;
+ * - any other write (replaceIf: resume, gone, handover, flow control; release; putAbsent) sets
+ *   dueShard itself, so the promotion skips the entry: the index has it at its new dueAt;
+ * - two sweeps on one marker: one promotion wins its condition, the other skips; both deleting
+ *   the marker is fine; a crash between promotions and the delete leaves the marker to the next
+ *   due(), which skips what is indexed already.
+ * A marker is only read once due, an ack timeout after putMany wrote it, and putMany writes it
+ * before the entries it covers, so a marker never outlives an entry it should have promoted.
+ * The first session in the key keeps apart the markers of two page jobs of one delivery (same
+ * id, same dueAt, other sessions), which would otherwise replace each other.
+ */
+
+/** Most bytes of session ids in one marker, so a marker stays < 4 KB: one read unit per Query. */
+const MARKER_SESSION_BYTES = 3500;
+/**
+ * Markers per Query page: due() stops between pages at its limit, and a page's markers are
+ * deleted in one BatchWriteItem (25 at most). Most markers list only acked entries, so a sweep
+ * after a busy interval goes through many pages that promote nothing.
+ */
+const MARKER_PAGE = 25;
+/** Promotions (conditional UpdateItem) in flight at once. */
+const PROMOTE_CONCURRENCY = 16;
+
+/** Whether putMany leaves the entry to a due marker instead of the byDue index: a fan-out's first send. */
+export function isCoveredByMarker(entry: PendingEntry): boolean {
+  return (
+    entry.connectionId !== undefined &&
+    !entry.parked &&
+    entry.held !== true &&
+    entry.state === 'sent' &&
+    entry.attempts === 1 &&
+    entry.deadLettering === undefined
+  );
+}
+
+export class DueMarkers {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly shards: number,
+    private readonly batch?: BatchOptions,
+  ) {}
+
+  /** The marker items covering `entries` (all covered, keys distinct): per (id, dueAt), chunked by size. */
+  itemsFor(entries: PendingEntry[]): Item[] {
+    const groups = new Map<string, PendingEntry[]>();
+    for (const entry of entries) {
+      const group = `${entry.dueAt}\u0000${entry.id}`;
+      groups.set(group, [...(groups.get(group) ?? []), entry]);
+    }
+    const items: Item[] = [];
+    for (const group of groups.values()) {
+      let chunk: PendingEntry[] = [];
+      let bytes = 0;
+      for (const entry of group) {
+        // A list element costs its length plus a byte or so of overhead.
+        const size = Buffer.byteLength(entry.sessionId) + 3;
+        if (chunk.length > 0 && bytes + size > MARKER_SESSION_BYTES) {
+          items.push(this.markerItem(chunk));
+          chunk = [];
+          bytes = 0;
+        }
+        chunk.push(entry);
+        bytes += size;
+      }
+      if (chunk.length > 0) items.push(this.markerItem(chunk));
+    }
+    return items;
+  }
+
+  private markerItem(chunk: PendingEntry[]): Item {
+    const first = chunk[0] as PendingEntry;
+    return {
+      sessionId: `${MARKER_PREFIX}${dueShardOf(first, this.shards)}`,
+      id: `${dueKey(first.dueAt)}#${first.id}#${first.sessionId}`,
+      sessions: chunk.map((entry) => entry.sessionId),
+      // As long as the longest-lived entry it covers: a marker no due() reached (none ran for days) goes by itself.
+      ...expiry(Math.max(...chunk.map((entry) => entry.expiresAt))),
+    };
+  }
+
+  /**
+   * Processes the markers of one shard due at or before `now`, oldest first, a page at a time,
+   * until it has promoted `limit` entries due by now (the markers left stay for the next call).
+   * Returns the keys it promoted that are due by now; an entry promoted early (a later write gave
+   * it a later dueAt) is in the index, where due() finds it in time.
+   */
+  async promoteDue(shard: string, now: number, limit: number): Promise<Array<PendingKey & { dueAt: number }>> {
+    const promoted: Array<PendingKey & { dueAt: number }> = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'sessionId = :marker AND id < :after',
+          ExpressionAttributeValues: { ':marker': `${MARKER_PREFIX}${shard}`, ':after': dueKey(now + 1) },
+          // Strongly consistent: a marker just deleted by another sweep is not processed again.
+          ConsistentRead: true,
+          Limit: MARKER_PAGE,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      const markers = page.Items ?? [];
+      if (markers.length > 0) promoted.push(...(await this.process(markers, now)));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined && promoted.length < limit);
+    return promoted;
+  }
+
+  /** Promotes what the markers list that is still there and unindexed, then deletes the markers. */
+  private async process(markers: Item[], now: number): Promise<Array<PendingKey & { dueAt: number }>> {
+    const keys = new Map<string, PendingKey>();
+    for (const marker of markers) {
+      const id = idOfMarker(marker);
+      for (const sessionId of marker.sessions as string[]) keys.set(keyString({ sessionId, id }), { sessionId, id });
+    }
+    const refs = await batchGet(this.doc, this.tableName, [...keys.values()].map(keyOf), {
+      ...this.batch,
+      consistentRead: false,
+      attributes: ['sessionId', 'id', 'dueAt', 'dueShard', 'done'],
+    });
+    // A tombstone (done, no dueAt) is an ack; an indexed entry is the index's.
+    const unindexed = refs.filter((ref) => typeof ref.dueAt === 'number' && ref.dueShard === undefined && ref.done !== true);
+    const promoted: Array<PendingKey & { dueAt: number }> = [];
+    await runLimited(unindexed, PROMOTE_CONCURRENCY, async (ref) => {
+      const entry = await this.promote({ sessionId: ref.sessionId as string, id: ref.id as string });
+      if (entry !== undefined && entry.dueAt <= now) promoted.push(entry);
+    });
+    await batchWrite(
+      this.doc,
+      this.tableName,
+      markers.map((marker) => ({ DeleteRequest: { Key: keyOf(marker as PendingKey) } })),
+      this.batch,
+    );
+    return promoted;
+  }
+
+  /**
+   * Puts an entry into the byDue index if it is still there (not acked: no tombstone) and not
+   * indexed yet. Returns its key and dueAt as written, or undefined if another write got there first.
+   */
+  private async promote(key: PendingKey): Promise<(PendingKey & { dueAt: number }) | undefined> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keyOf(key),
+          UpdateExpression: 'SET dueShard = :shard',
+          ConditionExpression: 'attribute_exists(dueAt) AND attribute_not_exists(dueShard)',
+          ExpressionAttributeValues: { ':shard': dueShardOf(key, this.shards) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { ...key, dueAt: out.Attributes?.dueAt as number };
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
+  }
+}
+
+/** Marker partitions begin so; a sessionId never contains `#`, so no session's partition does. */
+export const MARKER_PREFIX = 'due#';
+
+/** A due time as 15 digits, so marker keys sort by it. */
+function dueKey(dueAt: number): string {
+  return String(dueAt).padStart(15, '0');
+}
+
+/** The message id in a marker's key `<dueAt>#<id>#<first sessionId>` (a sessionId has no `#`; an id might). */
+function idOfMarker(marker: Item): string {
+  const key = marker.id as string;
+  return key.slice(16, key.lastIndexOf('#'));
+}
