@@ -4,6 +4,12 @@
  * Keyed by the page's id (its delivery's server id and its start key); a conditional write
  * with a lease, like the inbound record's `releasingUntil` (InboundStore.claim).
  */
+/** A page of one delivery: its server id and the key its page starts after. */
+export interface PageId {
+  messageId: string;
+  startKey: string;
+}
+
 export interface PageClaimStore {
   /**
    * Claims the page until `leaseUntil`:
@@ -15,16 +21,16 @@ export interface PageClaimStore {
    * `endKey`/`last` are what the first claimant recorded of the page's extent (see recordEnd).
    * The claim lives until `expiresAt` (the delivery's entries' expiry: no re-run can come later).
    */
-  claim(pageId: string, leaseUntil: number, now: number, expiresAt: number): Promise<PageClaim>;
+  claim(page: PageId, leaseUntil: number, now: number, expiresAt: number): Promise<PageClaim>;
   /**
    * Records where the page ends, once, before the next page's job is queued: the page's last
    * key (the next page starts after it), or none for the audience's last page. A later claimant
    * reads that same extent (not a fresh Limit, which a changed audience would shift), so the
    * chain of pages never gaps nor overlaps. Returns the extent recorded (the first one wins).
    */
-  recordEnd(pageId: string, end: PageEnd): Promise<PageEnd>;
+  recordEnd(page: PageId, end: PageEnd): Promise<PageEnd>;
   /** Marks the page finished: every later claim is `done`. */
-  finish(pageId: string): Promise<void>;
+  finish(page: PageId): Promise<void>;
 }
 
 /** Where a page ends: after `endKey` (inclusive), or at the audience's end. */

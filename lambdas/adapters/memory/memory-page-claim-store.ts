@@ -1,4 +1,6 @@
-import type { PageClaim, PageClaimStore, PageEnd } from '../../ports/page-claim-store.js';
+import type { PageClaim, PageClaimStore, PageEnd, PageId } from '../../ports/page-claim-store.js';
+
+const keyOf = (page: PageId) => `${page.messageId}\u0000${page.startKey}`;
 
 interface Claim {
   leaseUntil: number;
@@ -11,11 +13,11 @@ interface Claim {
 export class MemoryPageClaimStore implements PageClaimStore {
   private readonly claims = new Map<string, Claim>();
 
-  async claim(pageId: string, leaseUntil: number, now: number, expiresAt: number): Promise<PageClaim> {
-    const claim = this.claims.get(pageId);
+  async claim(page: PageId, leaseUntil: number, now: number, expiresAt: number): Promise<PageClaim> {
+    const claim = this.claims.get(keyOf(page));
     // An expired claim counts as absent, as in DynamoDB before its TTL deletion.
     if (claim === undefined || claim.expiresAt < now) {
-      this.claims.set(pageId, { leaseUntil, expiresAt, done: false });
+      this.claims.set(keyOf(page), { leaseUntil, expiresAt, done: false });
       return { result: 'first' };
     }
     const end = claim.end ? { end: { ...claim.end } } : {};
@@ -25,15 +27,15 @@ export class MemoryPageClaimStore implements PageClaimStore {
     return { result: 'again', ...end };
   }
 
-  async recordEnd(pageId: string, end: PageEnd): Promise<PageEnd> {
-    const claim = this.claims.get(pageId);
-    if (claim === undefined) throw new Error(`qosgate: page ${pageId} has no claim to record its end in`);
+  async recordEnd(page: PageId, end: PageEnd): Promise<PageEnd> {
+    const claim = this.claims.get(keyOf(page));
+    if (claim === undefined) throw new Error(`qosgate: page ${page.startKey} of ${page.messageId} has no claim to record its end in`);
     claim.end ??= { ...end };
     return { ...claim.end };
   }
 
-  async finish(pageId: string): Promise<void> {
-    const claim = this.claims.get(pageId);
+  async finish(page: PageId): Promise<void> {
+    const claim = this.claims.get(keyOf(page));
     if (claim) claim.done = true;
   }
 }
