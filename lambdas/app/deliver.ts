@@ -74,7 +74,10 @@ export async function deliver(deps: AppDeps, delivery: Delivery, messageId: stri
   return stats;
 }
 
-/** Delivers to the given recipients: store every entry first (batched), then send. */
+/**
+ * Delivers to the given recipients: store every entry first (batched), then send. `afterStore`
+ * runs between the two (a page job marks its entries stored there: app/fanout-page.ts).
+ */
 export async function deliverTo(
   deps: AppDeps,
   recipients: Recipient[],
@@ -82,6 +85,7 @@ export async function deliverTo(
   messageId: string,
   now: number,
   stats: DeliveryStats = emptyStats(),
+  afterStore?: () => Promise<void>,
 ): Promise<DeliveryStats> {
   const plan = planDelivery(recipients, delivery, messageId, now, deps.policy);
   const held = await applyFlowControl(deps, plan, now);
@@ -93,6 +97,7 @@ export async function deliverTo(
     stats.stored += plan.entries.length;
     deps.metrics?.count('PendingStored', plan.entries.length);
   }
+  if (afterStore) await afterStore();
   const results = await mapLimit(plan.sends, SEND_CONCURRENCY, (send) => sendFrame(deps, send, send.frame));
   const gone = new Map<string, PlannedSend>();
   results.forEach((result, i) => {

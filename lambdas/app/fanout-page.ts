@@ -18,11 +18,12 @@ export type PageOutcome = { result: 'delivered'; stats: DeliveryStats } | { resu
  *
  * Idempotent, so a queue that hands the job out twice, or a worker that dies mid-page, stores
  * and sends nothing twice:
- * - the first claimant stores with putMany: nobody has an entry of this delivery in this page;
- * - a claimant after a lease ran out unfinished reads the extent the first one recorded and
- *   stores only where a recipient has no entry (PendingStore.putAbsent), so an entry a recipient
- *   acked, released or completed meanwhile is never reset or sent as new (at most the sweep's
- *   resend of one still unanswered);
+ * - the first claimant stores with putMany (nobody has an entry of this delivery in this page),
+ *   marks the page stored, then sends;
+ * - a claimant after a lease ran out unfinished reads the extent the first one recorded; if the
+ *   page was marked stored, it stores and sends nothing (an entry a recipient acked meanwhile is
+ *   gone, and storing it again would send it twice; the sweep posts the unposted ones, as after
+ *   any lost post); if not, nothing of the page was posted yet, and it stores and sends afresh;
  * - a QoS 2 delivery's pages always store with putAbsent: a pubrel re-run (PROTOCOL §4) starts a
  *   second chain whose pages may overlap the first's, and a first claimant's putMany there could
  *   overwrite a completed entry (a second delivery);
@@ -53,13 +54,18 @@ export async function deliverPage(deps: AppDeps, fanout: FanoutDeps, job: PageJo
     await fanout.queue.send({ ...job, startKey: end.endKey });
     deps.metrics?.count('PageJobsQueued', 1);
   }
-  if (job.delivery.qos === 0 && !first) {
+  // A page stored before (its worker died while sending): every entry is in place, and some may
+  // have been posted and acked since; the sweep posts what the dead worker did not.
+  if (claim.stored || (job.delivery.qos === 0 && !first)) {
     await fanout.claims.finish(page);
     return { result: 'skipped' };
   }
   recipients ??= await readAudienceExtent(deps, job.delivery, job.now, { startKey: job.startKey, ...('endKey' in end ? { endKey: end.endKey } : {}), limit: job.pageSize });
-  const rerun = job.delivery.rerun === true || !first || job.delivery.qos === 2;
-  const stats = await deliverTo(deps, recipients, rerun ? { ...job.delivery, rerun: true } : job.delivery, job.messageId, job.now, emptyStats());
+  // A first claim, or one whose predecessor died before its store ended (nothing was posted then):
+  // putMany. QoS 2 always stores only where absent (see above).
+  const rerun = job.delivery.rerun === true || job.delivery.qos === 2;
+  const delivery = rerun ? { ...job.delivery, rerun: true } : job.delivery;
+  const stats = await deliverTo(deps, recipients, delivery, job.messageId, job.now, emptyStats(), () => fanout.claims.markStored(page));
   await fanout.claims.finish(page);
   return { result: 'delivered', stats };
 }

@@ -18,7 +18,8 @@ export interface PageClaimStore {
    *   some recipients may have entries already, so only absent ones are stored.
    * - `busy`: another worker holds it now.
    * - `done`: finished before.
-   * `endKey`/`last` are what the first claimant recorded of the page's extent (see recordEnd).
+   * `end` is what the first claimant recorded of the page's extent (see recordEnd), `stored`
+   * whether its entries were all stored (see markStored).
    * The claim lives until `expiresAt` (the delivery's entries' expiry: no re-run can come later).
    */
   claim(page: PageId, leaseUntil: number, now: number, expiresAt: number): Promise<PageClaim>;
@@ -29,6 +30,13 @@ export interface PageClaimStore {
    * chain of pages never gaps nor overlaps. Returns the extent recorded (the first one wins).
    */
   recordEnd(page: PageId, end: PageEnd): Promise<PageEnd>;
+  /**
+   * Marks the page's entries stored (after its store, before any of its sends). A claimant after
+   * a lease ran out then knows every entry of the page is in place and some may have been posted
+   * and acked since (an acked QoS 1 entry is deleted, so storing "where absent" would send it
+   * again): it stores and sends nothing, and the sweep posts what the dead worker did not.
+   */
+  markStored(page: PageId): Promise<void>;
   /** Marks the page finished: every later claim is `done`. */
   finish(page: PageId): Promise<void>;
 }
@@ -36,4 +44,4 @@ export interface PageClaimStore {
 /** Where a page ends: after `endKey` (inclusive), or at the audience's end. */
 export type PageEnd = { endKey: string } | { last: true };
 
-export type PageClaim = { result: 'first' | 'again' | 'busy' | 'done'; end?: PageEnd };
+export type PageClaim = { result: 'first' | 'again' | 'busy' | 'done'; end?: PageEnd; stored?: true };

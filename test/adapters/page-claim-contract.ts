@@ -51,8 +51,16 @@ export function describePageClaimContract(label: string, makeStore: () => Promis
       expect(await claims.recordEnd(last, { endKey: 'k-20' })).toEqual({ last: true });
     });
 
-    it('recording the end of a page nobody claimed is refused, saying so', async () => {
+    it('recording the end of a page nobody claimed, or marking it stored, is refused, saying so', async () => {
       await expect(claims.recordEnd(PAGE, { last: true })).rejects.toThrow(/no claim/);
+      await expect(claims.markStored(PAGE)).rejects.toThrow(/no claim/);
+    });
+
+    it('a page marked stored says so to every later claimant', async () => {
+      await claims.claim(PAGE, T0 + LEASE, T0, EXPIRES);
+      await claims.recordEnd(PAGE, { last: true });
+      await claims.markStored(PAGE);
+      expect(await claims.claim(PAGE, T0 + 2 * LEASE, T0 + LEASE + 1, EXPIRES)).toEqual({ result: 'again', end: { last: true }, stored: true });
     });
 
     it('an expired claim counts as none: the next claim is first again', async () => {

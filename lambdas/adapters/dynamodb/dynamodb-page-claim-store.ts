@@ -8,7 +8,7 @@ import { expiry, isConditionalCheckFailed, itemOfFailedCondition, type Item } fr
  * (InboundStore.claim's `releasingUntil`): pk `sessionId` = `page#<messageId>` (session ids never
  * contain `#`, so no client's records share the partition), sk `id` = the SHA-256 of the page's
  * start key (a start key may be longer than a sort key may be), attributes `leaseUntil`,
- * `endKey` or `last` (the page's extent, recorded once), `done`, and the TTL pair: the
+ * `endKey` or `last` (the page's extent, recorded once), `stored`, `done`, and the TTL pair: the
  * delivery's entries' expiry, after which no re-run of the page can come.
  *
  * A claim is two conditional writes at most: a PutItem that only creates (first), and, when
@@ -41,7 +41,7 @@ export class DynamoDbPageClaimStore implements PageClaimStore {
     }
     if (seen === undefined) throw new Error('qosgate: DynamoDB did not return the page claim that failed the condition');
     const end = endOf(seen);
-    const withEnd = end ? { end } : {};
+    const withEnd = { ...(end ? { end } : {}), ...(seen.stored === true ? { stored: true as const } : {}) };
     if (seen.done === true) return { result: 'done', ...withEnd };
     if ((seen.leaseUntil as number) >= now) return { result: 'busy', ...withEnd };
     try {
@@ -81,6 +81,25 @@ export class DynamoDbPageClaimStore implements PageClaimStore {
       const recorded = endOf(itemOfFailedCondition(error));
       if (recorded === undefined) throw new Error(`qosgate: page ${page.startKey} of ${page.messageId} has no claim to record its end in`);
       return recorded;
+    }
+  }
+
+  async markStored(page: PageId): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keyOf(page),
+          // STORED is one of DynamoDB's reserved words.
+          UpdateExpression: 'SET #stored = :true',
+          ConditionExpression: 'attribute_exists(sessionId)',
+          ExpressionAttributeNames: { '#stored': 'stored' },
+          ExpressionAttributeValues: { ':true': true },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      throw new Error(`qosgate: page ${page.startKey} of ${page.messageId} has no claim to mark stored`);
     }
   }
 

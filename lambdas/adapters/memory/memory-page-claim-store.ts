@@ -6,6 +6,7 @@ interface Claim {
   leaseUntil: number;
   expiresAt: number;
   done: boolean;
+  stored?: true;
   end?: PageEnd;
 }
 
@@ -20,7 +21,7 @@ export class MemoryPageClaimStore implements PageClaimStore {
       this.claims.set(keyOf(page), { leaseUntil, expiresAt, done: false });
       return { result: 'first' };
     }
-    const end = claim.end ? { end: { ...claim.end } } : {};
+    const end = { ...(claim.end ? { end: { ...claim.end } } : {}), ...(claim.stored ? { stored: true as const } : {}) };
     if (claim.done) return { result: 'done', ...end };
     if (claim.leaseUntil >= now) return { result: 'busy', ...end };
     claim.leaseUntil = leaseUntil;
@@ -32,6 +33,12 @@ export class MemoryPageClaimStore implements PageClaimStore {
     if (claim === undefined) throw new Error(`qosgate: page ${page.startKey} of ${page.messageId} has no claim to record its end in`);
     claim.end ??= { ...end };
     return { ...claim.end };
+  }
+
+  async markStored(page: PageId): Promise<void> {
+    const claim = this.claims.get(keyOf(page));
+    if (claim === undefined) throw new Error(`qosgate: page ${page.startKey} of ${page.messageId} has no claim to mark stored`);
+    claim.stored = true;
   }
 
   async finish(page: PageId): Promise<void> {
