@@ -167,7 +167,7 @@ describe('fan-out faults', () => {
   it.each([
     [1, 'at most a duplicate'],
     [2, 'never a second delivery'],
-  ] as const)('an ack before a retried page writes its reference (QoS %i): %s', async (qos) => {
+  ] as const)('an ack before a retried page writes its reference (QoS %i): %s', async (qos, _promise) => {
     h = await Harness.start({ fanout: FANOUT });
     const everyone = await audience(h, 30, qos);
     const { job } = await publish(h, qos);
