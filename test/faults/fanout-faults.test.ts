@@ -193,4 +193,31 @@ describe('fan-out faults', () => {
       expect(await h.pendingOf(r)).toEqual([]);
     }
   });
+
+  it('a worker dying before its store, while the audience changes: the retry reads the page the first run read, so nobody between two pages is missed', async () => {
+    h = await Harness.start({ fanout: FANOUT });
+    // Session ids sort by clientId: the inline page is a00..a09, the first job page a10..a16.
+    const everyone: string[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      const id = await h.client({ qos: '1', clientId: `a${String(i).padStart(2, '0')}` });
+      await h.send(id, { action: 'subscribe', controller: 'monitor', topic: 'news', qos: 1 });
+      everyone.push(id);
+    }
+    const { job } = await publish(h, 1);
+    // The first worker reads its page, records its end, queues the next page, and dies storing.
+    const pending = h.deps.stores.pending;
+    const putMany = pending.putMany.bind(pending);
+    pending.putMany = () => Promise.reject(new Error('killed'));
+    expect((await h.runPage(job)).batchItemFailures).toHaveLength(1);
+    pending.putMany = putMany;
+    // Three join inside that page's extent before the retry.
+    for (const clientId of ['a10x', 'a11x', 'a12x']) {
+      const id = await h.client({ qos: '1', clientId });
+      await h.send(id, { action: 'subscribe', controller: 'monitor', topic: 'news', qos: 1 });
+    }
+    h.clock.advance(FANOUT.leaseMs + 1);
+    expect(await h.runPage(job)).toEqual({ batchItemFailures: [] });
+    await h.runQueuedPages();
+    for (const r of everyone) expect(h.messages(r)).toHaveLength(1);
+  });
 });
