@@ -220,4 +220,37 @@ describe('fan-out faults', () => {
     await h.runQueuedPages();
     for (const r of everyone) expect(h.messages(r)).toHaveLength(1);
   });
+
+  it('a QoS 2 pubrel re-run whose audience changed starts a second chain; the first chain, run late, sends nobody a second copy', async () => {
+    h = await Harness.start({ fanout: FANOUT });
+    const everyone: string[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      const id = await h.client({ qos: '2', clientId: `a${String(i).padStart(2, '0')}` });
+      await h.send(id, { action: 'subscribe', controller: 'monitor', topic: 'news', qos: 2 });
+      everyone.push(id);
+    }
+    const publisher = await h.client({ qos: '2', clientId: 'bank' });
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'news', data: 'gold', qos: 2, id: 'q' });
+    // The first pubrel hands its inline page on and queues the rest, then dies before deleting the record.
+    const inbound = h.deps.stores.inbound;
+    const remove = inbound.delete.bind(inbound);
+    inbound.delete = () => Promise.reject(new Error('killed'));
+    await h.send(publisher, { action: 'pubrel', id: 'q' });
+    inbound.delete = remove;
+    const [firstChain] = h.pageQueue.take();
+    await ackAll(h, everyone, 2);
+    // One joins inside the inline page, so the re-run's inline page ends earlier: its chain starts elsewhere.
+    const joiner = await h.client({ qos: '2', clientId: 'a00x' });
+    await h.send(joiner, { action: 'subscribe', controller: 'monitor', topic: 'news', qos: 2 });
+    h.clock.advance(h.deps.policy.releaseLeaseMs + 1);
+    await h.send(publisher, { action: 'pubrel', id: 'q' });
+    expect(h.frames(publisher).at(-1)).toMatchObject({ type: 'msgack', id: 'q' });
+    expect(h.pageQueue.jobs[0]?.startKey).not.toBe(firstChain?.startKey);
+    await h.runQueuedPages();
+    await ackAll(h, [...everyone, joiner], 2);
+    // The first chain's job comes round only now: its recipients completed the message meanwhile.
+    await h.runPage(firstChain!);
+    await h.runQueuedPages();
+    for (const r of [...everyone, joiner]) expect(h.messages(r)).toHaveLength(1);
+  });
 });
