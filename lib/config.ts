@@ -77,12 +77,12 @@ export const DEFAULT_FANOUT_SETTINGS: FanoutSettings = {
 
 /**
  * The range of each fan-out setting. The page sizes keep every invocation within half its
- * timeout (lib/constructs/fanout-queue.ts: about 2 ms per recipient, so an inline page of 2,500
- * takes about 5 s of a route function's 10); batch size and concurrency are what an SQS event
+ * timeout (lib/constructs/fanout-queue.ts: about 3 ms per recipient, so an inline page of 1,500
+ * takes about 4.5 s of a route function's 10); batch size and concurrency are what an SQS event
  * source mapping accepts (batches above 10 need a batching window; concurrency 2 to 1,000).
  */
 export const FANOUT_LIMITS: Record<keyof FanoutSettings, [number, number]> = {
-  inlinePageSize: [1, 2500],
+  inlinePageSize: [1, 1500],
   jobPageSize: [1, 5000],
   batchSize: [1, 10],
   maximumConcurrency: [2, 1000],

@@ -55,20 +55,20 @@ describe('fan-out queue', () => {
     });
   });
 
-  it('sizes the worker from a page: timeout twice a batch of pages (2 ms a recipient), at least 10 s; 512 MB; the lease twice the timeout', () => {
+  it('sizes the worker from a page: timeout twice a batch of pages (3 ms a recipient), at least 10 s; 512 MB; the lease twice the timeout', () => {
     const { resources, id, stack } = built;
     const worker = resources[id(stack.fanout.worker)]!.Properties;
     expect(worker.Timeout).toBe(10);
     expect(worker.MemorySize).toBe(FANOUT_WORKER_MEMORY_MB);
     expect(worker.Environment.Variables[FANOUT_ENV.leaseMs]).toBe('20000');
-    expect(fanoutWorkerTimeout({ batchSize: 10, jobPageSize: 5000 }).toSeconds()).toBe(200);
+    expect(fanoutWorkerTimeout({ batchSize: 10, jobPageSize: 5000 }).toSeconds()).toBe(300);
     expect(fanoutWorkerTimeout({ batchSize: 1, jobPageSize: 1 })).toEqual(Duration.seconds(10));
   });
 
   it('follows the configured sizes: a larger batch of pages gets a longer timeout and visibility timeout', () => {
     const { resources, id, stack } = build({ batchSize: 4, jobPageSize: 2000, inlinePageSize: 50 });
-    expect(resources[id(stack.fanout.worker)]!.Properties.Timeout).toBe(32);
-    expect(resources[id(stack.fanout.queue)]!.Properties.VisibilityTimeout).toBe(192);
+    expect(resources[id(stack.fanout.worker)]!.Properties.Timeout).toBe(48);
+    expect(resources[id(stack.fanout.queue)]!.Properties.VisibilityTimeout).toBe(288);
     const publish = resources[id(stack.routeFunctions.functionFor({ routeKey: 'publish' }))]!.Properties.Environment.Variables;
     expect(publish).toMatchObject({ [FANOUT_ENV.inlinePageSize]: '50', [FANOUT_ENV.jobPageSize]: '2000' });
   }, 180_000);
@@ -80,8 +80,8 @@ describe('fan-out settings (qosgate:fanout)', () => {
   });
 
   it.each([
-    [{ inlinePageSize: 0 }, /fanout.inlinePageSize must be a whole number from 1 to 2500, got 0/],
-    [{ inlinePageSize: 2501 }, /fanout.inlinePageSize must be a whole number from 1 to 2500/],
+    [{ inlinePageSize: 0 }, /fanout.inlinePageSize must be a whole number from 1 to 1500, got 0/],
+    [{ inlinePageSize: 1501 }, /fanout.inlinePageSize must be a whole number from 1 to 1500/],
     [{ jobPageSize: 1.5 }, /fanout.jobPageSize must be a whole number from 1 to 5000/],
     [{ batchSize: 11 }, /fanout.batchSize must be a whole number from 1 to 10/],
     [{ maximumConcurrency: 1 }, /fanout.maximumConcurrency must be a whole number from 2 to 1000/],
