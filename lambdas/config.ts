@@ -50,6 +50,33 @@ export const SWEEP_ENV: Record<keyof SweepConfig, string> = {
 
 export const DEFAULT_SWEEP: SweepConfig = { shards: 4, intervalMs: 5000, windowMs: 50_000, batchSize: 100 };
 
+/**
+ * Fan-out beyond one Lambda (docs/architecture.md): a delivery reads its audience page by page;
+ * the first page is handed on inline, the rest go as page jobs on the fan-out queue.
+ */
+export interface FanoutConfig {
+  /** Recipients read and handed on inline, in the publishing function, before any queue hop. */
+  inlinePageSize: number;
+  /** Recipients per page job (what one FanoutPage worker hands on per job). */
+  jobPageSize: number;
+  /**
+   * How long a worker holds a page (its claim's lease). Must exceed the worker's timeout, so
+   * that a live worker's lease never runs out under it (the stack sets twice the timeout).
+   */
+  leaseMs: number;
+}
+
+export const FANOUT_ENV: Record<keyof FanoutConfig, string> = {
+  inlinePageSize: 'FANOUT_INLINE_PAGE_SIZE',
+  jobPageSize: 'FANOUT_JOB_PAGE_SIZE',
+  leaseMs: 'FANOUT_LEASE_MS',
+};
+
+/** The fan-out queue's URL; a function without it hands every page on inline (tests, in-memory hosts). */
+export const FANOUT_QUEUE_URL_ENV = 'FANOUT_QUEUE_URL';
+
+export const DEFAULT_FANOUT: FanoutConfig = { inlinePageSize: 500, jobPageSize: 1000, leaseMs: 60_000 };
+
 /** The stage's callback URL (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
 export const CALLBACK_URL_ENV = 'CALLBACK_URL';
 
@@ -142,6 +169,14 @@ export function readSweep(env: Env): SweepConfig {
     sweep[key] = integerSetting(env, key, SWEEP_ENV[key], DEFAULT_SWEEP[key]);
   }
   return sweep;
+}
+
+export function readFanout(env: Env): FanoutConfig {
+  const fanout = { ...DEFAULT_FANOUT };
+  for (const key of Object.keys(FANOUT_ENV) as Array<keyof FanoutConfig>) {
+    fanout[key] = integerSetting(env, key, FANOUT_ENV[key], DEFAULT_FANOUT[key]);
+  }
+  return fanout;
 }
 
 /** Table names for the tables a function was granted; the others stay undefined. */

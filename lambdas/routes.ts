@@ -19,6 +19,13 @@ export interface RouteSpec {
   tables: Partial<Record<TableName, Access>>;
   /** Whether it posts to or closes connections (execute-api:ManageConnections on this API). */
   manageConnections: boolean;
+  /**
+   * The fan-out queue (docs/architecture.md "Fan-out beyond one Lambda"): `send` for a function
+   * that hands messages on (sqs:SendMessage only: it queues the rest of a large audience),
+   * `consume` for the page worker (its event source mapping's receive and delete, and send: each
+   * page queues the next). Absent: no access.
+   */
+  pageQueue?: 'send' | 'consume';
 }
 
 /**
@@ -45,11 +52,12 @@ export const ROUTES: RouteSpec[] = [
     // Text frames carry every action, so $default may do what any frame route does.
     tables: { ...DELIVERS, retained: 'readWrite' },
     manageConnections: true,
+    pageQueue: 'send',
   },
-  { routeKey: 'publish', id: 'Publish', entry: 'lambdas/entry/publish.ts', tables: { ...DELIVERS, retained: 'readWrite' }, manageConnections: true },
+  { routeKey: 'publish', id: 'Publish', entry: 'lambdas/entry/publish.ts', tables: { ...DELIVERS, retained: 'readWrite' }, manageConnections: true, pageQueue: 'send' },
   { routeKey: 'msgack', id: 'Msgack', entry: 'lambdas/entry/msgack.ts', tables: { connections: 'read', ...PENDING }, manageConnections: true },
   { routeKey: 'pubrec', id: 'Pubrec', entry: 'lambdas/entry/pubrec.ts', tables: { connections: 'read', ...PENDING }, manageConnections: true },
-  { routeKey: 'pubrel', id: 'Pubrel', entry: 'lambdas/entry/pubrel.ts', tables: { ...DELIVERS, retained: 'readWrite' }, manageConnections: true },
+  { routeKey: 'pubrel', id: 'Pubrel', entry: 'lambdas/entry/pubrel.ts', tables: { ...DELIVERS, retained: 'readWrite' }, manageConnections: true, pageQueue: 'send' },
   { routeKey: 'subscribe', id: 'Subscribe', entry: 'lambdas/entry/subscribe.ts', tables: { ...DELIVERS, retained: 'read' }, manageConnections: true },
   { routeKey: 'unsubscribe', id: 'Unsubscribe', entry: 'lambdas/entry/unsubscribe.ts', tables: { connections: 'read', subscriptions: 'readWrite' }, manageConnections: true },
   { routeKey: 'resume', id: 'Resume', entry: 'lambdas/entry/resume.ts', tables: { connections: 'read', ...PENDING, deadLetters: 'write' }, manageConnections: true },
@@ -63,6 +71,18 @@ export const RESEND: Omit<RouteSpec, 'routeKey'> = {
   entry: 'lambdas/entry/resend.ts',
   tables: { ...DELIVERS, deadLetters: 'write' },
   manageConnections: true,
+};
+
+/**
+ * The fan-out page worker: not a WebSocket route, invoked by the fan-out queue's event source
+ * mapping. It delivers as a publish does (page claims live in the inbound table as `page#` items).
+ */
+export const FANOUT_PAGE: Omit<RouteSpec, 'routeKey'> = {
+  id: 'FanoutPage',
+  entry: 'lambdas/entry/fanout-page.ts',
+  tables: { ...DELIVERS },
+  manageConnections: true,
+  pageQueue: 'consume',
 };
 
 /**

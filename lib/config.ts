@@ -45,7 +45,65 @@ export interface QosgateConfig {
   resendAlarmThreshold: number;
   /** The stage's default route throttling (steady requests per second and burst). */
   throttle: ThrottleConfig;
+  /** Fan-out beyond one Lambda: page sizes and the fan-out queue's settings (lib/constructs/fanout-queue.ts). */
+  fanout: FanoutSettings;
 }
+
+/**
+ * Fan-out beyond one Lambda (docs/architecture.md): the first `inlinePageSize` recipients are
+ * handed on by the publishing function itself, the rest by page jobs of `jobPageSize` on an SQS
+ * queue whose event source mapping gives the FanoutPage worker `batchSize` jobs per invocation
+ * and at most `maximumConcurrency` invocations at once. A job received `maxReceiveCount` times
+ * without success goes to the dead-letter queue; an alarm fires when a job waits longer than
+ * `oldestMessageAlarmSeconds`, and one when the dead-letter queue holds any.
+ */
+export interface FanoutSettings {
+  inlinePageSize: number;
+  jobPageSize: number;
+  batchSize: number;
+  maximumConcurrency: number;
+  maxReceiveCount: number;
+  oldestMessageAlarmSeconds: number;
+}
+
+export const DEFAULT_FANOUT_SETTINGS: FanoutSettings = {
+  inlinePageSize: 500,
+  jobPageSize: 1000,
+  batchSize: 1,
+  maximumConcurrency: 10,
+  maxReceiveCount: 5,
+  oldestMessageAlarmSeconds: 300,
+};
+
+/**
+ * The range of each fan-out setting. The page sizes keep every invocation within half its
+ * timeout (lib/constructs/fanout-queue.ts: about 3 ms per recipient, so an inline page of 1,500
+ * takes about 4.5 s of a route function's 10); batch size and concurrency are what an SQS event
+ * source mapping accepts (batches above 10 need a batching window; concurrency 2 to 1,000).
+ */
+export const FANOUT_LIMITS: Record<keyof FanoutSettings, [number, number]> = {
+  inlinePageSize: [1, 1500],
+  jobPageSize: [1, 5000],
+  batchSize: [1, 10],
+  maximumConcurrency: [2, 1000],
+  maxReceiveCount: [1, 1000],
+  oldestMessageAlarmSeconds: [60, 1_209_600],
+};
+
+function resolveFanout(partial: Partial<FanoutSettings>): FanoutSettings {
+  const known = Object.keys(DEFAULT_FANOUT_SETTINGS);
+  for (const [key, value] of Object.entries(partial)) {
+    if (!known.includes(key)) throw new ConfigError(`qosgate: unknown fanout setting "${key}" (known: ${known.join(', ')})`);
+    const [min, max] = FANOUT_LIMITS[key as keyof FanoutSettings];
+    if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+      throw new ConfigError(`qosgate: fanout.${key} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    }
+  }
+  return { ...DEFAULT_FANOUT_SETTINGS, ...partial };
+}
+
+/** What a caller may give: any setting, and any part of the fan-out settings. */
+export type QosgateConfigInput = Partial<Omit<QosgateConfig, 'fanout'>> & { fanout?: Partial<FanoutSettings> };
 
 export interface ThrottleConfig {
   rateLimit: number;
@@ -91,6 +149,7 @@ export const CONTEXT_KEYS = {
   retainData: 'qosgate:retainData',
   resendAlarmThreshold: 'qosgate:resendAlarmThreshold',
   throttle: 'qosgate:throttle',
+  fanout: 'qosgate:fanout',
 } as const;
 
 /**
@@ -160,7 +219,7 @@ const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
  * Fills in the defaults and checks every value, so a typo fails the synth instead of being
  * deployed as a silently ignored (or rejected-at-cold-start) environment variable.
  */
-export function resolveConfig(partial: Partial<QosgateConfig> = {}): QosgateConfig {
+export function resolveConfig(partial: QosgateConfigInput = {}): QosgateConfig {
   const stageName = partial.stageName ?? DEFAULT_STAGE_NAME;
   if (!STAGE_NAME.test(stageName)) {
     throw new ConfigError(`qosgate: stage name must match ${STAGE_NAME}, got "${stageName}"`);
@@ -205,6 +264,7 @@ export function resolveConfig(partial: Partial<QosgateConfig> = {}): QosgateConf
     retainData: partial.retainData ?? PRODUCTION_STAGES.includes(stageName.toLowerCase()),
     resendAlarmThreshold,
     throttle,
+    fanout: resolveFanout(partial.fanout ?? {}),
   };
 }
 
@@ -221,7 +281,7 @@ function positive(what: string, value: unknown): void {
  */
 export function configFromContext(node: Node): QosgateConfig {
   checkContextKeys(Object.keys(node.getAllContext() as Record<string, unknown>));
-  const partial: Partial<QosgateConfig> = {
+  const partial: QosgateConfigInput = {
     stageName: node.tryGetContext(CONTEXT_KEYS.stageName) as string | undefined,
     policy: contextObject(node, CONTEXT_KEYS.policy),
     sweep: contextObject(node, CONTEXT_KEYS.sweep),
@@ -236,9 +296,10 @@ export function configFromContext(node: Node): QosgateConfig {
     retainData: contextBoolean(node, CONTEXT_KEYS.retainData),
     resendAlarmThreshold: contextNumber(node, CONTEXT_KEYS.resendAlarmThreshold),
     throttle: contextObject(node, CONTEXT_KEYS.throttle),
+    fanout: contextObject(node, CONTEXT_KEYS.fanout),
   };
   // Unset keys stay unset, so resolveConfig's defaults apply.
-  return resolveConfig(Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<QosgateConfig>);
+  return resolveConfig(Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as QosgateConfigInput);
 }
 
 function contextString(node: Node, key: string): string | undefined {

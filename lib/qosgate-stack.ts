@@ -5,9 +5,12 @@ import type { Function as LambdaFunction, IFunction } from 'aws-cdk-lib/aws-lamb
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { TABLES, type TableName } from '../lambdas/adapters/dynamodb/schema.js';
-import { CALLBACK_URL_ENV, SWEEP_ENV } from '../lambdas/config.js';
-import { AUTHORIZER, RESEND, ROUTES, ROUTE_SELECTION_EXPRESSION, type Access, type RouteSpec } from '../lambdas/routes.js';
-import { policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs, type QosgateConfig } from './config.js';
+import { CALLBACK_URL_ENV, FANOUT_ENV, FANOUT_QUEUE_URL_ENV, SWEEP_ENV } from '../lambdas/config.js';
+import { DEFAULT_POLICY } from '../lambdas/core/policy.js';
+import { AUTHORIZER, FANOUT_PAGE, RESEND, ROUTES, ROUTE_SELECTION_EXPRESSION, type Access, type RouteSpec } from '../lambdas/routes.js';
+import { Duration } from 'aws-cdk-lib';
+import { FanoutQueue } from './constructs/fanout-queue.js';
+import { policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs, type QosgateConfig, type QosgateConfigInput } from './config.js';
 import { ConnectAuthorizer } from './constructs/connect-authorizer.js';
 import { Monitoring } from './constructs/monitoring.js';
 import type { FunctionLogs } from './constructs/qos-function.js';
@@ -18,7 +21,7 @@ import { QosWebSocketApi } from './constructs/websocket-api.js';
 
 export interface QosgateStackProps extends StackProps {
   /** Stage name and policy/sweep overrides; defaults from lib/config.ts. */
-  config?: Partial<QosgateConfig>;
+  config?: QosgateConfigInput;
 }
 
 /** What a function may do to a table it is granted, by RouteSpec access. */
@@ -45,6 +48,7 @@ export class QosgateStack extends Stack {
   readonly webSocket: QosWebSocketApi;
   readonly routeFunctions: RouteFunctions;
   readonly resend: ResendSchedule;
+  readonly fanout: FanoutQueue;
   readonly monitoring: Monitoring;
   /** The `$connect` authorizer (absent with `qosgate:authRequired=false`). */
   readonly connectAuthorizer?: ConnectAuthorizer;
@@ -89,6 +93,19 @@ export class QosgateStack extends Stack {
       });
       this.grantAsSpecified(AUTHORIZER, this.connectAuthorizer.handler);
     }
+    // Before the routes' grants: the functions that hand messages on queue the rest of a large audience here.
+    const ttlSeconds = Math.ceil((config.policy.messageTtlMs ?? DEFAULT_POLICY.messageTtlMs) / 1000);
+    this.fanout = new FanoutQueue(this, 'Fanout', {
+      spec: FANOUT_PAGE,
+      settings: config.fanout,
+      // SQS keeps a message 60 s to 14 days; a job older than its message's TTL would only be dead-lettered.
+      retention: Duration.seconds(Math.min(1_209_600, Math.max(60, ttlSeconds))),
+      environment: common,
+      logs,
+    });
+    this.fanout.worker.addEnvironment(FANOUT_ENV.leaseMs, String(this.fanout.leaseMs));
+    this.grantAsSpecified(FANOUT_PAGE, this.fanout.worker);
+
     for (const spec of ROUTES) {
       const fn = this.routeFunctions.functionFor(spec);
       this.webSocket.addLambdaRoute(spec, fn, spec.routeKey === '$connect' ? this.connectAuthorizer?.authorizer : undefined);
@@ -107,11 +124,12 @@ export class QosgateStack extends Stack {
       stageName: config.stageName,
       // Not the authorizer: refusing a bad token is a Lambda error by API Gateway's contract
       // (`Unauthorized`), so an errors alarm on it would fire on every bad handshake.
-      functions: [...this.routeFunctions.all, { id: RESEND.id, fn: this.resend.handler }],
+      functions: [...this.routeFunctions.all, { id: RESEND.id, fn: this.resend.handler }, { id: FANOUT_PAGE.id, fn: this.fanout.worker }],
       apiId: this.webSocket.api.apiId,
       tables: this.storage.tables,
       resendAlarmThreshold: config.resendAlarmThreshold,
       ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
+      fanout: { queue: this.fanout.queue, deadLetterQueue: this.fanout.deadLetterQueue, oldestMessageAlarmSeconds: config.fanout.oldestMessageAlarmSeconds },
     });
 
     this.addOutputs();
@@ -122,7 +140,7 @@ export class QosgateStack extends Stack {
    * in the function's environment, so a function is told of exactly the tables it may use),
    * and ManageConnections on this API's stage only where the spec says so.
    */
-  private grantAsSpecified(spec: Pick<RouteSpec, 'tables' | 'manageConnections'>, fn: LambdaFunction): void {
+  private grantAsSpecified(spec: Pick<RouteSpec, 'tables' | 'manageConnections' | 'pageQueue'>, fn: LambdaFunction): void {
     for (const [name, access] of Object.entries(spec.tables) as Array<[TableName, Access]>) {
       const table = this.storage.tables[name];
       TABLE_GRANTS[access](table, fn);
@@ -135,6 +153,14 @@ export class QosgateStack extends Stack {
       fn.addEnvironment(SWEEP_ENV.shards, String(shards));
     }
     if (spec.manageConnections) this.webSocket.grantManageConnections(fn);
+    if (spec.pageQueue) {
+      // Sending is all a publisher may do; the worker's receive and delete come with its event
+      // source mapping (FanoutQueue), and it sends too: each page queues the next.
+      this.fanout.queue.grant(fn, 'sqs:SendMessage');
+      fn.addEnvironment(FANOUT_QUEUE_URL_ENV, this.fanout.queue.queueUrl);
+      fn.addEnvironment(FANOUT_ENV.inlinePageSize, String(this.config.fanout.inlinePageSize));
+      fn.addEnvironment(FANOUT_ENV.jobPageSize, String(this.config.fanout.jobPageSize));
+    }
     this.acknowledgeGrantWildcards(spec, fn);
   }
 

@@ -13,6 +13,9 @@ import { silentFrameLog, type FrameLog } from './frame-log.js';
 import { startGateway, type Gateway, type GatewayFunction, type GatewayRoutes } from './gateway/index.js';
 import { writeRuntimeFile } from './runtime-file.js';
 import { startSchedules, type Schedules } from './schedules.js';
+import { startEventSourceMapping, type EventSourceMapping } from './sqs/event-source-mapping.js';
+import type { SqsEngine } from './sqs/sqs-engine.js';
+import { startSqsServer, type SqsServer } from './sqs/sqs-server.js';
 import { readAppModel, resolveEnvironment, type AppModel } from './template/app-model.js';
 import { LOCAL_STATE_DIR, synthTemplate } from './template/synth.js';
 
@@ -76,6 +79,10 @@ export interface LocalRuntime {
   /** http://host:port/stage: the management API (the handlers' CALLBACK_URL). */
   callbackUrl: string;
   dynamodbEndpoint: string;
+  /** The local SQS endpoint (the handlers' AWS_ENDPOINT_URL_SQS), serving the template's queues. */
+  sqsEndpoint: string;
+  /** The queues behind it, by template logical id (tests look at what is queued, in flight or dead-lettered). */
+  sqs: SqsEngine;
   model: AppModel;
   /** Local table name by template logical id. */
   tableNames: Record<string, string>;
@@ -152,8 +159,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     cleanups.unshift(() => dynamodb.stop());
     progress('database', `DynamoDB Local ready on ${dynamodb.endpoint}, pid ${dynamodb.pid} (${since(started)})`);
 
+    // The template's queues, dead-letter queues first (a redrive names its target), each named by its logical id.
+    const sqsServer: SqsServer = await startSqsServer({ host: '127.0.0.1' });
+    cleanups.unshift(() => sqsServer.close());
+    const queueUrls: Record<string, string> = {};
+    for (const queue of [...model.queues].sort((a, b) => Number(a.redrive !== undefined) - Number(b.redrive !== undefined))) {
+      sqsServer.engine.createQueue(queue.logicalId, {
+        visibilityTimeoutSeconds: queue.visibilityTimeoutSeconds,
+        messageRetentionSeconds: queue.messageRetentionSeconds,
+        ...(queue.redrive ? { redrive: { deadLetterQueue: queue.redrive.deadLetterQueueLogicalId, maxReceiveCount: queue.redrive.maxReceiveCount } } : {}),
+      });
+      queueUrls[queue.logicalId] = sqsServer.queueUrl(queue.logicalId);
+    }
+
     started = performance.now();
-    localAwsEnvironment(dynamodb.endpoint);
+    localAwsEnvironment(dynamodb.endpoint, sqsServer.endpoint);
     const client = new DynamoDBClient({});
     const tableNames = await ensureTables(client, model);
     client.destroy();
@@ -178,7 +198,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ({ callbackUrl: gatewayCallbackUrl }): GatewayRoutes => {
         const callbackUrl = options.managementEndpoint ? `${options.managementEndpoint.replace(/\/+$/, '')}${new URL(gatewayCallbackUrl).pathname}` : gatewayCallbackUrl;
         for (const [id, fn] of Object.entries(model.functions)) {
-          environments[id] = resolveEnvironment(fn, { tableNames, callbackUrl });
+          environments[id] = resolveEnvironment(fn, { tableNames, callbackUrl, queueUrls });
           const created: LambdaHandler = createFunction(id, environments[id], { ...(options.log ? { log: options.log } : {}), ...options.overrides });
           const handler = options.onInvocation ? timed(id, created, options.onInvocation) : created;
           functions[id] = { name: id, handler, timeoutMs: fn.timeoutSeconds * 1000 };
@@ -195,6 +215,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     );
     cleanups.unshift(() => gateway.close());
     if (dashboard) cleanups.unshift(() => dashboard.close());
+
+    // The template's event source mappings poll their queues and invoke their functions as Lambda would.
+    const mappings: EventSourceMapping[] = model.eventSourceMappings.map((mapping) =>
+      startEventSourceMapping(
+        sqsServer.engine,
+        {
+          queueName: mapping.queueLogicalId,
+          functionId: mapping.functionId,
+          batchSize: mapping.batchSize,
+          reportBatchItemFailures: mapping.reportBatchItemFailures,
+          ...(mapping.maximumConcurrency !== undefined ? { maximumConcurrency: mapping.maximumConcurrency } : {}),
+        },
+        functions[mapping.functionId] as GatewayFunction,
+        { onError: (error) => frameLog.note(`${mapping.functionId} invocation failed: ${String(error)}`) },
+      ),
+    );
+    cleanups.unshift(async () => {
+      await Promise.all(mappings.map((m) => m.stop()));
+    });
 
     let schedules: Schedules | undefined;
     if (options.schedules !== false) {
@@ -219,6 +258,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       url: gateway.url,
       callbackUrl: gateway.callbackUrl,
       dynamodbEndpoint: dynamodb.endpoint,
+      sqsEndpoint: sqsServer.endpoint,
+      sqs: sqsServer.engine,
       dynamodbPid: dynamodb.pid,
       ...(dataDir === undefined ? {} : { dataDir }),
       model,
@@ -236,11 +277,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
 /**
  * What a Lambda gets from its platform rather than from the template: a region, credentials,
- * and here the endpoint of DynamoDB Local through the SDK's standard AWS_ENDPOINT_URL_DYNAMODB.
+ * and here the endpoints of DynamoDB Local and the local SQS engine through the SDK's standard
+ * AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS.
  * The functions' own environment stays exactly the template's.
  */
-function localAwsEnvironment(dynamodbEndpoint: string): void {
+function localAwsEnvironment(dynamodbEndpoint: string, sqsEndpoint: string): void {
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodbEndpoint;
+  process.env.AWS_ENDPOINT_URL_SQS = sqsEndpoint;
   process.env.AWS_REGION ??= 'us-east-1';
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';

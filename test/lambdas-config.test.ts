@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readPolicy, readSweep } from '../lambdas/config.js';
+import { DEFAULT_FANOUT, readFanout, readPolicy, readSweep } from '../lambdas/config.js';
 import { DEFAULT_POLICY } from '../lambdas/core/policy.js';
 
 /** What a Lambda reads from its environment at cold start (lambdas/config.ts). */
@@ -21,5 +21,20 @@ describe('readPolicy', () => {
   it('refuses 0 where 0 means nothing (an ack timeout, a sweep shard count)', () => {
     expect(() => readPolicy({ ACK_TIMEOUT_MS: '0' })).toThrow(/ACK_TIMEOUT_MS must be a positive integer, got "0"/);
     expect(() => readSweep({ RESEND_SHARDS: '0' })).toThrow(/RESEND_SHARDS must be a positive integer/);
+  });
+});
+
+describe('readFanout', () => {
+  it('takes the defaults where nothing is set: an inline page of 500, job pages of 1,000', () => {
+    expect(readFanout({})).toEqual(DEFAULT_FANOUT);
+    expect(DEFAULT_FANOUT).toMatchObject({ inlinePageSize: 500, jobPageSize: 1000 });
+  });
+
+  it('reads the page sizes and the lease the stack sets', () => {
+    expect(readFanout({ FANOUT_INLINE_PAGE_SIZE: '10', FANOUT_JOB_PAGE_SIZE: '7', FANOUT_LEASE_MS: '20000' })).toEqual({ inlinePageSize: 10, jobPageSize: 7, leaseMs: 20_000 });
+  });
+
+  it.each(['0', '-3', '2.5', 'many'])('refuses FANOUT_JOB_PAGE_SIZE=%s at cold start, saying why', (raw) => {
+    expect(() => readFanout({ FANOUT_JOB_PAGE_SIZE: raw })).toThrow(`qosgate: FANOUT_JOB_PAGE_SIZE must be a positive integer, got "${raw}"`);
   });
 });

@@ -3,6 +3,7 @@ import type { Recipient } from '../core/types.js';
 import { connectionGone } from './connection-gone.js';
 import type { AppDeps } from './deps.js';
 import { applyFlowControl, recheckHeld } from './flow-control.js';
+import { readAudiencePage } from './fanout.js';
 import { mapLimit } from './map-limit.js';
 import { storeRerun } from './rerun-store.js';
 import { sendFrame } from './sender.js';
@@ -19,16 +20,20 @@ export interface DeliveryStats {
   gone: number;
   failed: number;
   dropped: number;
+  /** Page jobs queued for the rest of the audience (0 or 1 per delivery: the chain goes on from there). */
+  queued: number;
 }
 
 export function emptyStats(): DeliveryStats {
-  return { recipients: 0, stored: 0, sent: 0, gone: 0, failed: 0, dropped: 0 };
+  return { recipients: 0, stored: 0, sent: 0, gone: 0, failed: 0, dropped: 0, queued: 0 };
 }
 
 /**
  * How many recipients a message was handed to: every one found, but the away sessions a QoS 0
  * message was dropped for. A QoS 1/2 entry kept for an away or gone session counts: it is
- * stored for it and delivered on `resume`. The `recipients` of a client's msgack.
+ * stored for it and delivered on `resume`. The `recipients` of a client's msgack. For an
+ * audience larger than the inline page it counts the inline page only: the rest was queued
+ * and is handed on after the ack (docs/protocol.md §4), so it is a lower bound.
  */
 export function handedTo(stats: DeliveryStats): number {
   return stats.recipients - stats.dropped;
@@ -37,21 +42,42 @@ export function handedTo(stats: DeliveryStats): number {
 /**
  * Hands one message on to everybody it is for (PROTOCOL §5): connections and persistent
  * sessions (connected or away) with the controller open (Query on memberships) or the
- * topic's subscribers (Query on the topic), page by page. Resolves once every pending entry
- * is stored and every send attempted, which is when a QoS 1 publish may be acked (PROTOCOL §4,
- * client to server).
+ * topic's subscribers (Query on the topic), page by page.
+ *
+ * With a fan-out queue (deps.fanout) the first page, up to `inlinePageSize`, is handed on here
+ * (small audiences: no queue hop); if the Query has more, the rest goes as one page job, queued
+ * BEFORE the inline page is stored, so a queue that refuses it leaves nothing half accepted:
+ * this throws, the publisher gets no ack, and its resend starts over. Each job hands the next
+ * one on (app/fanout-page.ts). Resolves once the inline page is stored and sent and the rest is
+ * queued: "durably accepted", when the publish may be acked (docs/protocol.md §4).
+ *
+ * Without a queue every page is read and handed on here, as before.
  */
 export async function deliver(deps: AppDeps, delivery: Delivery, messageId: string, now: number): Promise<DeliveryStats> {
   const stats = emptyStats();
-  const pages =
-    delivery.via === 'invoke'
-      ? deps.stores.connections.membersOf(delivery.controller, now)
-      : deps.stores.subscriptions.subscribersOf(delivery.controller, delivery.topic, now);
-  for await (const page of pages) await deliverTo(deps, page, delivery, messageId, now, stats);
+  const { fanout } = deps;
+  if (fanout === undefined) {
+    const pages =
+      delivery.via === 'invoke'
+        ? deps.stores.connections.membersOf(delivery.controller, now)
+        : deps.stores.subscriptions.subscribersOf(delivery.controller, delivery.topic, now);
+    for await (const page of pages) await deliverTo(deps, page, delivery, messageId, now, stats);
+    return stats;
+  }
+  const first = await readAudiencePage(deps, delivery, now, { limit: fanout.config.inlinePageSize });
+  if (first.next !== undefined) {
+    await fanout.queue.send({ delivery, messageId, now, startKey: first.next, pageSize: fanout.config.jobPageSize });
+    stats.queued += 1;
+    deps.metrics?.count('PageJobsQueued', 1);
+  }
+  await deliverTo(deps, first.recipients, delivery, messageId, now, stats);
   return stats;
 }
 
-/** Delivers to the given recipients: store every entry first (batched), then send. */
+/**
+ * Delivers to the given recipients: store every entry first (batched), then send. `afterStore`
+ * runs between the two (a page job marks its entries stored there: app/fanout-page.ts).
+ */
 export async function deliverTo(
   deps: AppDeps,
   recipients: Recipient[],
@@ -59,6 +85,7 @@ export async function deliverTo(
   messageId: string,
   now: number,
   stats: DeliveryStats = emptyStats(),
+  afterStore?: () => Promise<void>,
 ): Promise<DeliveryStats> {
   const plan = planDelivery(recipients, delivery, messageId, now, deps.policy);
   const held = await applyFlowControl(deps, plan, now);
@@ -70,6 +97,7 @@ export async function deliverTo(
     stats.stored += plan.entries.length;
     deps.metrics?.count('PendingStored', plan.entries.length);
   }
+  if (afterStore) await afterStore();
   const results = await mapLimit(plan.sends, SEND_CONCURRENCY, (send) => sendFrame(deps, send, send.frame));
   const gone = new Map<string, PlannedSend>();
   results.forEach((result, i) => {

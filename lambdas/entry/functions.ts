@@ -10,7 +10,9 @@ import type { AppDeps } from '../app/deps.js';
 import { errorText, type Logger } from '../ports/logger.js';
 import type { Metrics } from '../ports/metrics.js';
 import { createAuthorizeHandler } from '../handlers/authorize.js';
-import { AUTHORIZER, RESEND, ROUTES, type RouteSpec } from '../routes.js';
+import { AUTHORIZER, FANOUT_PAGE, RESEND, ROUTES, type RouteSpec } from '../routes.js';
+import { createFanoutPageHandler } from '../handlers/fanout-page.js';
+import { FANOUT_QUEUE_URL_ENV } from '../config.js';
 import { authorizerDeps, productionDeps, type WiringOverrides } from './wiring.js';
 
 type Env = Record<string, string | undefined>;
@@ -28,6 +30,12 @@ export function createFunction(id: string, env: Env, overrides: WiringOverrides 
   if (id === RESEND.id) {
     const deps = productionDeps(RESEND, env, overrides);
     return flushingMetrics(createResendHandler(deps, readSweep(env)) as LambdaHandler, deps.metrics, deps.log);
+  }
+  if (id === FANOUT_PAGE.id) {
+    const deps = productionDeps(FANOUT_PAGE, env, overrides);
+    const { fanout } = deps;
+    if (!fanout) throw new Error(`qosgate: the ${FANOUT_PAGE.id} function needs ${FANOUT_QUEUE_URL_ENV} (the queue its pages chain on)`);
+    return flushingMetrics(createFanoutPageHandler({ ...deps, fanout }) as LambdaHandler, deps.metrics, deps.log);
   }
   if (id === AUTHORIZER.id) {
     const deps = authorizerDeps(env, overrides);

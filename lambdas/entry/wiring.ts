@@ -7,7 +7,10 @@ import { PowertoolsLogger } from '../adapters/powertools/powertools-logger.js';
 import { PowertoolsMetrics } from '../adapters/powertools/powertools-metrics.js';
 import type { AppDeps } from '../app/deps.js';
 import { newMessageId } from '../app/ids.js';
-import { AUTH_ENV, CALLBACK_URL_ENV, readJwtClockTolerance, readPolicy, readSweep, readTableNames, requireEnv, type SweepConfig } from '../config.js';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDbPageClaimStore } from '../adapters/dynamodb/dynamodb-page-claim-store.js';
+import { SqsPageQueue } from '../adapters/sqs/sqs-page-queue.js';
+import { AUTH_ENV, CALLBACK_URL_ENV, FANOUT_QUEUE_URL_ENV, readFanout, readJwtClockTolerance, readPolicy, readSweep, readTableNames, requireEnv, type SweepConfig } from '../config.js';
 import { sampleControllers } from '../core/controllers/registry.js';
 import { systemClock } from '../ports/clock.js';
 import { noopMetrics, type Metrics } from '../ports/metrics.js';
@@ -26,6 +29,8 @@ export interface WiringOverrides {
   clock?: AppDeps['clock'];
   /** A DynamoDB client of the caller's (the bench counts requests and capacity on it). */
   dynamodb?: DynamoDBClient;
+  /** An SQS client of the caller's (default: one from the SDK's chain; locally AWS_ENDPOINT_URL_SQS names the local engine). */
+  sqs?: SQSClient;
   /**
    * Where metrics go. By default CloudWatch EMF on stdout inside Lambda, and nowhere
    * elsewhere (see {@link defaultMetrics}); the local runtime or a test may pass
@@ -43,7 +48,7 @@ export interface WiringOverrides {
  * (set by the CDK stack, or by the local runtime): only the tables its route was granted.
  */
 export function productionDeps(
-  route: Pick<RouteSpec, 'tables'>,
+  route: Pick<RouteSpec, 'tables' | 'pageQueue'>,
   env: Env = process.env,
   overrides: WiringOverrides = {},
 ): AppDeps & { metrics: Metrics } {
@@ -52,6 +57,12 @@ export function productionDeps(
   const doc = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
   const sweep: SweepConfig = readSweep(env);
   const names = readTableNames(env, Object.keys(route.tables) as TableName[]);
+  // Only a function granted the fan-out queue hands pages on; the others deliver every page inline (a retained value to one subscriber).
+  const queueUrl = route.pageQueue ? env[FANOUT_QUEUE_URL_ENV] : undefined;
+  const fanout =
+    queueUrl && names.inbound
+      ? { fanout: { queue: new SqsPageQueue(overrides.sqs ?? new SQSClient({}), queueUrl), claims: new DynamoDbPageClaimStore(doc, names.inbound), config: readFanout(env) } }
+      : {};
   return {
     stores: createDynamoDbStores(doc, names, { resendShards: sweep.shards }),
     gateway: new ApiGatewayConnectionGateway(apiGatewayClientFor(requireEnv(env, CALLBACK_URL_ENV))),
@@ -61,6 +72,7 @@ export function productionDeps(
     newId: () => newMessageId(),
     log: overrides.log ?? new PowertoolsLogger(),
     metrics: overrides.metrics ?? defaultMetrics(env),
+    ...fanout,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { ConnectionRecord, Recipient, SessionRecord } from '../core/types.js';
+import type { AudiencePage, AudiencePageRequest } from './audience-page.js';
 
 /**
  * A persistent session's membership of one controller (PROTOCOL §4): it outlives the
@@ -41,6 +42,11 @@ export interface ConnectionStore {
    * (connected or away), found by Query on the controller's memberships (never Scan), in pages.
    */
   membersOf(controller: string, now: number): AsyncIterable<Recipient[]>;
+  /**
+   * One page of the controller's members (the same Query as membersOf), in key order, read
+   * strongly consistent: a fan-out reads its first page inline and queues the rest by key.
+   */
+  memberPage(controller: string, now: number, page: AudiencePageRequest): Promise<AudiencePage>;
 
   /**
    * Opens controllers for a persistent session, pointing at `member.connectionId`, but only

@@ -1,4 +1,5 @@
 import type { Recipient, Subscription } from '../core/types.js';
+import type { AudiencePage, AudiencePageRequest } from './audience-page.js';
 
 /** Topic subscriptions, keyed by (controller, topic, sessionId). Reads ignore expired items. */
 export interface SubscriptionStore {
@@ -8,6 +9,11 @@ export interface SubscriptionStore {
   delete(controller: string, topic: string, sessionId: string): Promise<void>;
   /** The topic's subscribers, by Query (never Scan), in pages. */
   subscribersOf(controller: string, topic: string, now: number): AsyncIterable<Recipient[]>;
+  /**
+   * One page of the topic's subscribers, in sessionId order, read strongly consistent: a fan-out
+   * reads its first page inline and queues the rest by key (app/fanout.ts).
+   */
+  subscriberPage(controller: string, topic: string, now: number, page: AudiencePageRequest): Promise<AudiencePage>;
   /** Every subscription of one session (by Query on a session index). */
   ofSession(sessionId: string, now: number): Promise<Subscription[]>;
   /**

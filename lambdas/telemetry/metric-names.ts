@@ -37,6 +37,7 @@ export const METRICS = {
   PendingDue: { unit: 'Count', byQos: false, description: 'pending entries the resend sweep found due (unanswered past their ack timeout): the backlog' },
   Resent: { unit: 'Count', byQos: false, description: 'frames the resend sweep posted again (dup: true)' },
   DeadLettered: { unit: 'Count', byQos: false, description: 'entries moved to the dead letters (attempt limit or message TTL reached)' },
+  PageJobsQueued: { unit: 'Count', byQos: false, description: 'fan-out page jobs queued: the rest of an audience larger than the inline page, one job per page' },
   GoneConnections: { unit: 'Count', byQos: false, description: 'connections found gone (GoneException) while delivering or resending' },
 } as const satisfies Record<string, MetricSpec>;
 

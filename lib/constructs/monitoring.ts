@@ -14,6 +14,7 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -32,6 +33,8 @@ export interface MonitoringProps {
   resendAlarmThreshold: number;
   /** Alarm e-mail: an SNS topic with this address subscribed; no topic without it. */
   alarmEmail?: string;
+  /** The fan-out queue (lib/constructs/fanout-queue.ts): alarms on its dead letters and on jobs waiting too long. */
+  fanout?: { queue: IQueue; deadLetterQueue: IQueue; oldestMessageAlarmSeconds: number };
 }
 
 const MINUTE = Duration.minutes(1);
@@ -53,6 +56,10 @@ export class Monitoring extends Construct {
   readonly functionErrorAlarms: Record<string, Alarm> = {};
   readonly apiServerErrorAlarm: Alarm;
   readonly tableThrottleAlarms: Record<string, Alarm> = {};
+  /** A page job was dead-lettered (its page failed maxReceiveCount times): some recipients were not handed the message. */
+  readonly fanoutDeadLetterAlarm?: Alarm;
+  /** A page job waited longer than the threshold: the workers are not keeping up (or not running). */
+  readonly fanoutBacklogAlarm?: Alarm;
 
   constructor(scope: Construct, id: string, private readonly props: MonitoringProps) {
     super(scope, id);
@@ -116,6 +123,29 @@ export class Monitoring extends Construct {
       });
       this.tableThrottleAlarms[name] = alarm;
       alarms.push(alarm);
+    }
+
+    if (props.fanout) {
+      const { queue, deadLetterQueue, oldestMessageAlarmSeconds } = props.fanout;
+      this.fanoutDeadLetterAlarm = new Alarm(this, 'FanoutDeadLetterAlarm', {
+        alarmDescription:
+          'qosgate: a fan-out page job is in the dead-letter queue (it failed maxReceiveCount times), so part of an audience was not handed a message. Read the job, fix the cause, redrive it (docs/deploy.md).',
+        metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: MINUTE, statistic: 'Maximum' }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      this.fanoutBacklogAlarm = new Alarm(this, 'FanoutBacklogAlarm', {
+        alarmDescription: `qosgate: a fan-out page job has waited over ${oldestMessageAlarmSeconds} s: the page workers are not keeping up (maximum concurrency, throttling) or failing.`,
+        metric: queue.metricApproximateAgeOfOldestMessage({ period: MINUTE, statistic: 'Maximum' }),
+        threshold: oldestMessageAlarmSeconds,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarms.push(this.fanoutDeadLetterAlarm, this.fanoutBacklogAlarm);
     }
 
     if (props.alarmEmail !== undefined) {
@@ -211,6 +241,24 @@ export class Monitoring extends Construct {
         title: 'DynamoDB throttled requests',
         left: Object.values(this.props.tables).map((table) => this.tableThrottles(table, MINUTE)),
         width,
+        height,
+      }),
+    );
+    const fanout = this.props.fanout;
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Fan-out: page jobs queued, waiting, dead-lettered',
+        left: [
+          this.custom('PageJobsQueued'),
+          ...(fanout
+            ? [
+                fanout.queue.metricApproximateNumberOfMessagesVisible({ period: MINUTE, statistic: 'Maximum', label: 'waiting' }),
+                fanout.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: MINUTE, statistic: 'Maximum', label: 'dead-lettered' }),
+              ]
+            : []),
+        ],
+        ...(fanout ? { right: [fanout.queue.metricApproximateAgeOfOldestMessage({ period: MINUTE, statistic: 'Maximum', label: 'oldest job (s)' })] } : {}),
+        width: 24,
         height,
       }),
     );

@@ -15,6 +15,8 @@ export interface QosFunctionProps {
   timeout: Duration;
   /** Variables shared by the caller's functions; table names and the callback URL are added by the stack's grants. */
   environment?: Record<string, string>;
+  /** Memory in MB (default 256). */
+  memorySize?: number;
   /** Lambda's own retries of an asynchronous invocation (left at Lambda's default when absent). */
   retryAttempts?: number;
   /** The function's own log group: how long it keeps logs, and whether it outlives the stack. */
@@ -50,7 +52,7 @@ export class QosFunction extends NodejsFunction {
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
-      memorySize: 256,
+      memorySize: props.memorySize ?? 256,
       timeout: props.timeout,
       retryAttempts: props.retryAttempts,
       environment: {

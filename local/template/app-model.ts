@@ -99,6 +99,27 @@ export interface ScheduleModel {
   intervalMs?: number;
 }
 
+/** An SQS queue of the template (the fan-out queue and its dead-letter queue). */
+export interface QueueModel {
+  logicalId: string;
+  /** The construct id: `Queue`, `DeadLetterQueue`. */
+  id: string;
+  visibilityTimeoutSeconds: number;
+  messageRetentionSeconds: number;
+  /** Where a message goes after `maxReceiveCount` receives. */
+  redrive?: { deadLetterQueueLogicalId: string; maxReceiveCount: number };
+}
+
+/** A Lambda event source mapping on one of the template's queues. */
+export interface EventSourceMappingModel {
+  queueLogicalId: string;
+  functionId: string;
+  batchSize: number;
+  /** ScalingConfig.MaximumConcurrency; unbounded when absent. */
+  maximumConcurrency?: number;
+  reportBatchItemFailures: boolean;
+}
+
 export interface AppModel {
   apiLogicalId: string;
   routeSelectionExpression: string;
@@ -109,6 +130,8 @@ export interface AppModel {
   functions: Record<string, FunctionModel>;
   tables: TableModel[];
   schedules: ScheduleModel[];
+  queues: QueueModel[];
+  eventSourceMappings: EventSourceMappingModel[];
 }
 
 /** The template holds something the local runtime cannot run faithfully. */
@@ -118,6 +141,11 @@ export class AppModelError extends Error {
 
 const FUNCTION = 'AWS::Lambda::Function';
 const TABLE_TYPES = ['AWS::DynamoDB::GlobalTable', 'AWS::DynamoDB::Table'];
+const QUEUE = 'AWS::SQS::Queue';
+/** SQS's and Lambda's defaults when the template leaves them out. */
+const DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 30;
+const DEFAULT_RETENTION_SECONDS = 345_600;
+const DEFAULT_SQS_BATCH_SIZE = 10;
 /** Lambda's defaults when the template leaves them out. */
 const DEFAULT_TIMEOUT_SECONDS = 3;
 const DEFAULT_MEMORY_MB = 128;
@@ -170,6 +198,8 @@ export function readAppModel(template: CfnTemplate): AppModel {
     functions: checkEnvironments(functions, resources, apiLogicalId, stageName),
     tables: TABLE_TYPES.flatMap((type) => entries(resources, type)).map(([logicalId, table]) => readTable(logicalId, table)),
     schedules: entries(resources, 'AWS::Events::Rule').flatMap(([logicalId, rule]) => readSchedules(logicalId, rule, functionIdOf)),
+    queues: entries(resources, QUEUE).map(([logicalId, queue]) => readQueue(logicalId, queue, resources)),
+    eventSourceMappings: entries(resources, 'AWS::Lambda::EventSourceMapping').flatMap(([logicalId, mapping]) => readEventSourceMapping(logicalId, mapping, resources, functionIdOf)),
   };
 }
 
@@ -179,7 +209,10 @@ export function readAppModel(template: CfnTemplate): AppModel {
  * literals stay. Anything else throws, naming the variable, so a new kind of value in the
  * template cannot reach a handler as `[object Object]` or go missing.
  */
-export function resolveEnvironment(fn: FunctionModel, local: { tableNames: Record<string, string>; callbackUrl: string }): Record<string, string> {
+export function resolveEnvironment(
+  fn: FunctionModel,
+  local: { tableNames: Record<string, string>; callbackUrl: string; queueUrls?: Record<string, string> },
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(fn.environment)) {
     if (fn.secretVariables?.includes(name)) continue;
@@ -189,6 +222,12 @@ export function resolveEnvironment(fn: FunctionModel, local: { tableNames: Recor
         env[name] = kind.value;
         break;
       case 'table': {
+        // A Ref is a table's name or, for an SQS queue, its URL.
+        const queueUrl = local.queueUrls?.[kind.logicalId];
+        if (queueUrl !== undefined) {
+          env[name] = queueUrl;
+          break;
+        }
         const tableName = local.tableNames[kind.logicalId];
         if (tableName === undefined) throw new AppModelError(`${fn.functionId}: ${name} names table ${kind.logicalId}, which has no local table`);
         env[name] = tableName;
@@ -286,8 +325,8 @@ function checkEnvironments(
       const problem =
         kind === undefined
           ? `a value the local runtime cannot resolve: ${JSON.stringify(value)}`
-          : kind.kind === 'table' && !TABLE_TYPES.includes(resources[kind.logicalId]?.Type ?? '')
-            ? `a Ref to ${kind.logicalId}, which is not a table`
+          : kind.kind === 'table' && ![...TABLE_TYPES, QUEUE].includes(resources[kind.logicalId]?.Type ?? '')
+            ? `a Ref to ${kind.logicalId}, which is neither a table nor a queue`
             : kind.kind === 'callbackUrl' && (kind.apiLogicalId !== apiLogicalId || kind.stageName !== stageName)
               ? `the callback URL of ${kind.apiLogicalId}/${kind.stageName}, not of ${apiLogicalId}/${stageName}`
               : undefined;
@@ -342,6 +381,53 @@ function readTable(logicalId: string, table: CfnResource): TableModel {
     }),
     ...(ttlAttribute !== undefined ? { ttlAttribute } : {}),
   };
+}
+
+function readQueue(logicalId: string, queue: CfnResource, resources: Record<string, CfnResource>): QueueModel {
+  if (queue.Properties?.FifoQueue === true) throw new AppModelError(`queue ${logicalId}: FIFO queues are not run locally`);
+  const redrive = queue.Properties?.RedrivePolicy as Record<string, unknown> | undefined;
+  let redriveModel: QueueModel['redrive'];
+  if (redrive !== undefined) {
+    const att = getAttOf(redrive.deadLetterTargetArn);
+    if (!att || att[1] !== 'Arn' || resources[att[0]]?.Type !== QUEUE) throw new AppModelError(`queue ${logicalId}: its dead-letter target is not a queue of the template`);
+    const maxReceiveCount = Number(redrive.maxReceiveCount);
+    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1) throw new AppModelError(`queue ${logicalId}: maxReceiveCount must be a positive integer`);
+    redriveModel = { deadLetterQueueLogicalId: att[0], maxReceiveCount };
+  }
+  return {
+    logicalId,
+    id: constructIdOf(cdkPathOf(logicalId, queue)),
+    visibilityTimeoutSeconds: optionalNumber(queue, 'VisibilityTimeout', logicalId) ?? DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
+    messageRetentionSeconds: optionalNumber(queue, 'MessageRetentionPeriod', logicalId) ?? DEFAULT_RETENTION_SECONDS,
+    ...(redriveModel ? { redrive: redriveModel } : {}),
+  };
+}
+
+function readEventSourceMapping(
+  logicalId: string,
+  mapping: CfnResource,
+  resources: Record<string, CfnResource>,
+  functionIdOf: (id: string, what: string) => string,
+): EventSourceMappingModel[] {
+  const props = mapping.Properties ?? {};
+  // A disabled mapping polls nothing in AWS either.
+  if (props.Enabled === false) return [];
+  const att = getAttOf(props.EventSourceArn);
+  if (!att || att[1] !== 'Arn' || resources[att[0]]?.Type !== QUEUE) throw new AppModelError(`event source mapping ${logicalId}: only SQS queues of the template run locally`);
+  const fnRef = refOf(props.FunctionName);
+  if (fnRef === undefined) throw new AppModelError(`event source mapping ${logicalId}: FunctionName must be a Ref to a function of the template`);
+  const types = (props.FunctionResponseTypes ?? []) as unknown[];
+  const maximumConcurrency = (props.ScalingConfig as { MaximumConcurrency?: unknown } | undefined)?.MaximumConcurrency;
+  if (maximumConcurrency !== undefined && typeof maximumConcurrency !== 'number') throw new AppModelError(`event source mapping ${logicalId}: MaximumConcurrency must be a literal number`);
+  return [
+    {
+      queueLogicalId: att[0],
+      functionId: functionIdOf(fnRef, `event source mapping ${logicalId}`),
+      batchSize: optionalNumber(mapping, 'BatchSize', logicalId) ?? DEFAULT_SQS_BATCH_SIZE,
+      ...(maximumConcurrency !== undefined ? { maximumConcurrency } : {}),
+      reportBatchItemFailures: types.includes('ReportBatchItemFailures'),
+    },
+  ];
 }
 
 function readSchedules(logicalId: string, rule: CfnResource, functionIdOf: (id: string, what: string) => string): ScheduleModel[] {

@@ -10,6 +10,7 @@ import type {
 } from '../../lambdas/core/types.js';
 import type { SessionMember } from '../../lambdas/ports/connection-store.js';
 import type { Stores } from '../../lambdas/ports/index.js';
+import { describeAudiencePageContract } from './audience-page-contract.js';
 
 /**
  * The store contract: what every implementation of the six store ports must do, run on the
@@ -57,6 +58,7 @@ export function describeStoreContract(
   options: StoreContractOptions,
 ): void {
   describe(`${label}: store contract`, () => {
+    describeAudiencePageContract(label, makeStores);
     let stores: Stores;
     beforeEach(async () => {
       stores = await makeStores();

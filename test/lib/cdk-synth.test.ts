@@ -24,6 +24,6 @@ describe('npx cdk synth', () => {
     const templatePath = join(outdir, 'Qosgate.template.json');
     expect(existsSync(templatePath)).toBe(true);
     const template = JSON.parse(readFileSync(templatePath, 'utf8')) as { Resources: Record<string, { Type: string }> };
-    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(ROUTES.length + 2); // + the resend sweep and the $connect authorizer (auth is on by default)
+    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(ROUTES.length + 3); // + the resend sweep, the fan-out page worker and the $connect authorizer (auth is on by default)
   }, 180_000);
 });

@@ -4,9 +4,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLES, type TableName } from '../../lambdas/adapters/dynamodb/schema.js';
-import { AUTHORIZER, RESEND, ROUTES } from '../../lambdas/routes.js';
+import { AUTHORIZER, FANOUT_PAGE, RESEND, ROUTES } from '../../lambdas/routes.js';
 import { ACCESS_LOG_FORMAT } from '../../lib/constructs/websocket-api.js';
-import type { QosgateConfig } from '../../lib/config.js';
+import type { QosgateConfigInput } from '../../lib/config.js';
 import { QosgateStack } from '../../lib/qosgate-stack.js';
 
 /**
@@ -19,16 +19,22 @@ type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?
 
 const CDK_CONTEXT = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context as Record<string, unknown>;
 const TABLE_NAMES = Object.keys(TABLES) as TableName[];
-const ALL_FUNCTIONS = [...ROUTES.map((r) => r.id), RESEND.id, AUTHORIZER.id];
+const ALL_FUNCTIONS = [...ROUTES.map((r) => r.id), RESEND.id, AUTHORIZER.id, FANOUT_PAGE.id];
 
-function build(config: Partial<QosgateConfig>) {
+function build(config: QosgateConfigInput) {
   const app = new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
   const stack = new QosgateStack(app, 'Qosgate', { config });
   const template = Template.fromStack(stack);
   const resources = template.toJSON().Resources as Record<string, Resource>;
   const logicalId = (c: IConstruct) => stack.getLogicalId(c.node.defaultChild as CfnElement);
   const fnOf = (id: string) =>
-    id === RESEND.id ? stack.resend.handler : id === AUTHORIZER.id ? stack.connectAuthorizer!.handler : stack.routeFunctions.all.find((f) => f.id === id)!.fn;
+    id === RESEND.id
+      ? stack.resend.handler
+      : id === AUTHORIZER.id
+        ? stack.connectAuthorizer!.handler
+        : id === FANOUT_PAGE.id
+          ? stack.fanout.worker
+          : stack.routeFunctions.all.find((f) => f.id === id)!.fn;
   return { stack, template, resources, logicalId, fnOf };
 }
 

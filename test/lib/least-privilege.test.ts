@@ -4,7 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLES, type TableName } from '../../lambdas/adapters/dynamodb/schema.js';
-import { RESEND, ROUTES, type Access, type RouteSpec } from '../../lambdas/routes.js';
+import { FANOUT_PAGE, RESEND, ROUTES, type Access, type RouteSpec } from '../../lambdas/routes.js';
 import { QosgateStack } from '../../lib/qosgate-stack.js';
 
 /**
@@ -18,7 +18,7 @@ type Statement = { Effect: string; Action: string | string[]; Resource: unknown 
 type FunctionSpec = Omit<RouteSpec, 'routeKey'> & { routeKey?: string };
 
 const CDK_CONTEXT = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context as Record<string, unknown>;
-const ALL_FUNCTIONS: FunctionSpec[] = [...ROUTES, RESEND];
+const ALL_FUNCTIONS: FunctionSpec[] = [...ROUTES, RESEND, FANOUT_PAGE];
 
 const READS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 const WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
@@ -39,6 +39,7 @@ function logicalId(construct: IConstruct): string {
 }
 
 function functionOf(spec: FunctionSpec) {
+  if (spec.id === FANOUT_PAGE.id) return stack.fanout.worker;
   return spec.routeKey === undefined ? stack.resend.handler : stack.routeFunctions.functionFor({ routeKey: spec.routeKey });
 }
 
@@ -123,9 +124,22 @@ describe.each(ALL_FUNCTIONS)('$id', (spec) => {
     expect(statement!.Resource).toEqual({ 'Fn::Join': ['', [...apiArn, `/${stack.config.stageName}/*/@connections/*`]] });
   });
 
+  it(`may use the fan-out queue ${spec.pageQueue === 'send' ? 'to send only' : spec.pageQueue === 'consume' ? 'to send, receive and delete' : 'not at all'}, and only that queue`, () => {
+    const statements = statementsOf(spec).filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
+    const actions = new Set(statements.flatMap(actionsOf));
+    const expected: Record<string, string[]> = {
+      none: [],
+      send: ['sqs:SendMessage'],
+      consume: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
+    };
+    expect([...actions].sort()).toEqual(expected[spec.pageQueue ?? 'none']);
+    const queueArn = { 'Fn::GetAtt': [logicalId(stack.fanout.queue), 'Arn'] };
+    for (const statement of statements) expect(resourcesOf(statement)).toEqual([queueArn]);
+  });
+
   it('is allowed nothing else', () => {
     for (const statement of statementsOf(spec)) {
-      for (const action of actionsOf(statement)) expect(action).toMatch(/^(dynamodb:[A-Za-z]+|execute-api:ManageConnections)$/);
+      for (const action of actionsOf(statement)) expect(action).toMatch(/^(dynamodb:[A-Za-z]+|execute-api:ManageConnections|sqs:[A-Za-z]+)$/);
       expect(resourcesOf(statement)).not.toContain('*');
     }
     // Logs only, through the one managed policy every Lambda role needs.

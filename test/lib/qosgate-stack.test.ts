@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLES, type TableName } from '../../lambdas/adapters/dynamodb/schema.js';
-import { CALLBACK_URL_ENV, POLICY_ENV, SWEEP_ENV } from '../../lambdas/config.js';
+import { CALLBACK_URL_ENV, FANOUT_ENV, FANOUT_QUEUE_URL_ENV, POLICY_ENV, SWEEP_ENV } from '../../lambdas/config.js';
 import { RESEND, ROUTES, ROUTE_SELECTION_EXPRESSION, type RouteSpec } from '../../lambdas/routes.js';
 import { QosgateStack } from '../../lib/qosgate-stack.js';
 
@@ -100,8 +100,8 @@ describe('WebSocket API', () => {
 });
 
 describe('functions', () => {
-  it('has one function per route plus the resend function and the $connect authorizer', () => {
-    template.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 2);
+  it('has one function per route plus the resend function, the fan-out page worker and the $connect authorizer', () => {
+    template.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 3);
   });
 
   it.each(ALL_FUNCTIONS)('$id runs Node.js 22 on arm64 with 256 MB and the bundled handler', (spec) => {
@@ -127,6 +127,12 @@ describe('functions', () => {
     // Telemetry adds no variable: the log level is Lambda's logging config, the stage comes from the callback URL.
     const expected: Record<string, unknown> = { NODE_OPTIONS: '--enable-source-maps', [CALLBACK_URL_ENV]: callbackUrl('dev') };
     for (const table of tables) expected[TABLES[table].envVar] = { Ref: logicalId(stack.storage.tables[table]) };
+    // A function that hands messages on is told the fan-out queue and the page sizes.
+    if ('pageQueue' in spec && spec.pageQueue) {
+      expected[FANOUT_QUEUE_URL_ENV] = { Ref: logicalId(stack.fanout.queue) };
+      expected[FANOUT_ENV.inlinePageSize] = '500';
+      expected[FANOUT_ENV.jobPageSize] = '1000';
+    }
     // Exactly these: no policy or sweep variable unless configured, no other table.
     expect(env).toEqual(expected);
   });

@@ -19,6 +19,11 @@ import type { Logger } from '../../lambdas/ports/logger.js';
 import type { Metrics } from '../../lambdas/ports/metrics.js';
 import { ROUTES, selectRoute } from '../../lambdas/routes.js';
 import { testDocumentClient, testDynamoDbClient, uniquePrefix } from './dynamodb.js';
+import { DynamoDbPageClaimStore } from '../../lambdas/adapters/dynamodb/dynamodb-page-claim-store.js';
+import { MemoryPageQueue } from '../../lambdas/adapters/memory/memory-page-queue.js';
+import { DEFAULT_FANOUT, type FanoutConfig } from '../../lambdas/config.js';
+import { encodePageJob, type PageJob } from '../../lambdas/core/page-job.js';
+import { createFanoutPageHandler, type SqsBatchResponse } from '../../lambdas/handlers/fanout-page.js';
 import { startManagementEndpoint, type ManagementEndpoint } from './management-endpoint.js';
 
 /**
@@ -68,6 +73,11 @@ export interface HarnessOptions {
   resendShards?: number;
   /** Where the handlers' metrics go (e.g. a MemoryMetrics to assert on); none by default. */
   metrics?: Metrics;
+  /**
+   * Fan-out by page jobs (app/fanout-page.ts): a MemoryPageQueue the test drains by hand
+   * ({@link Harness.runQueuedPages}) and real page claims in the inbound table.
+   */
+  fanout?: Partial<FanoutConfig>;
 }
 
 /**
@@ -120,6 +130,9 @@ export class Harness {
       newId: () => `m${String(++harness.nextMessage).padStart(6, '0')}`,
       log,
       ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.fanout
+        ? { fanout: { queue: new MemoryPageQueue(), claims: new DynamoDbPageClaimStore(doc, tableNames.inbound), config: { ...DEFAULT_FANOUT, ...options.fanout } } }
+        : {}),
     };
     const harness: Harness = new Harness(deps, clock, log, endpoint, doc, tableNames, [
       () => management.destroy(),
@@ -184,6 +197,34 @@ export class Harness {
   /** Runs the resend sweep at the current (manual) time. */
   sweep(): Promise<SweepStats> {
     return sweepDue(this.deps, { batchSize: 100 }, this.clock.now());
+  }
+
+  /** The fan-out queue (HarnessOptions.fanout). */
+  get pageQueue(): MemoryPageQueue {
+    const queue = this.deps.fanout?.queue;
+    if (!(queue instanceof MemoryPageQueue)) throw new Error('this harness was started without fanout');
+    return queue;
+  }
+
+  /** Runs the FanoutPage worker on page jobs, as the queue's event source mapping would (one record per job). */
+  async runPage(...jobs: PageJob[]): Promise<SqsBatchResponse> {
+    const fanout = this.deps.fanout;
+    if (!fanout) throw new Error('this harness was started without fanout');
+    const worker = createFanoutPageHandler({ ...this.deps, fanout });
+    return worker({ Records: jobs.map((job, i) => ({ messageId: `sqs-${i}`, body: encodePageJob(job) })) });
+  }
+
+  /** Runs queued page jobs until none is left (each job queues the next page's); returns how many ran. */
+  async runQueuedPages(): Promise<number> {
+    let ran = 0;
+    for (let jobs = this.pageQueue.take(); jobs.length > 0; jobs = this.pageQueue.take()) {
+      for (const job of jobs) {
+        const { batchItemFailures } = await this.runPage(job);
+        if (batchItemFailures.length > 0) throw new Error(`page job failed: ${JSON.stringify(job)}`);
+        ran += 1;
+      }
+    }
+    return ran;
   }
 
   /** The pending entries of a session, straight from the store. */

@@ -1,6 +1,8 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ConnectionRecord, Recipient, SessionRecord } from '../../core/types.js';
 import type { ConnectionStore, SessionMember, SessionMembership } from '../../ports/connection-store.js';
+import type { AudiencePage, AudiencePageRequest } from '../../ports/audience-page.js';
+import { queryAudiencePage } from './audience-page.js';
 import { batchGet, batchWrite, chunk, runLimited, type BatchOptions, type WriteRequest } from './batch.js';
 import {
   compact,
@@ -142,6 +144,11 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     for await (const items of pages) {
       if (items.length > 0) yield items.map(recipientFromMembership);
     }
+  }
+
+  async memberPage(controller: string, now: number, page: AudiencePageRequest): Promise<AudiencePage> {
+    const where = { tableName: this.tableName, partitionKey: 'pk', sortKey: 'sk', partition: `ctrl#${controller}` };
+    return queryAudiencePage(this.doc, where, now, page, recipientFromMembership);
   }
 
   async openSessionControllers(member: SessionMember, controllers: string[]): Promise<boolean> {

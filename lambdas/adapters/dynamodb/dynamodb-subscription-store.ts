@@ -1,6 +1,8 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Recipient, Subscription } from '../../core/types.js';
 import type { SubscriptionStore } from '../../ports/subscription-store.js';
+import type { AudiencePage, AudiencePageRequest } from '../../ports/audience-page.js';
+import { queryAudiencePage } from './audience-page.js';
 import { batchGet, batchWrite, runLimited, type BatchOptions } from './batch.js';
 import { compact, expiry, isConditionalCheckFailed, isLive, LIVE_FILTER, queryAll, queryPages, type Item } from './items.js';
 import { topicKey } from './schema.js';
@@ -61,6 +63,11 @@ export class DynamoDbSubscriptionStore implements SubscriptionStore {
     for await (const items of pages) {
       if (items.length > 0) yield items.map(recipientFromItem);
     }
+  }
+
+  async subscriberPage(controller: string, topic: string, now: number, page: AudiencePageRequest): Promise<AudiencePage> {
+    const where = { tableName: this.tableName, partitionKey: 'topicKey', sortKey: 'sessionId', partition: topicKey(controller, topic) };
+    return queryAudiencePage(this.doc, where, now, page, recipientFromItem);
   }
 
   async ofSession(sessionId: string, now: number): Promise<Subscription[]> {

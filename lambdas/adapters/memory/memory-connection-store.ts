@@ -1,6 +1,8 @@
 import type { ConnectionRecord, Recipient, SessionRecord } from '../../core/types.js';
 import type { ConnectionStore, SessionMember, SessionMembership } from '../../ports/connection-store.js';
 import { compact, compareStrings, copy, DEFAULT_PAGE_SIZE, isLive, pages } from './records.js';
+import type { AudiencePage, AudiencePageRequest } from '../../ports/audience-page.js';
+import { audiencePage } from './audience-page.js';
 
 type Membership = Recipient & { expiresAt: number };
 
@@ -53,6 +55,11 @@ export class MemoryConnectionStore implements ConnectionStore {
       .sort(([a], [b]) => compareStrings(a, b))
       .map(([, { expiresAt: _expiresAt, ...recipient }]) => copy(recipient));
     yield* pages(members, this.options.pageSize ?? DEFAULT_PAGE_SIZE);
+  }
+
+  async memberPage(controller: string, now: number, page: AudiencePageRequest): Promise<AudiencePage> {
+    const members = [...(this.memberships.get(controller)?.entries() ?? [])];
+    return audiencePage(members, (membership) => isLive(membership, now), ({ expiresAt: _expiresAt, ...recipient }) => copy(recipient), page);
   }
 
   async openSessionControllers(member: SessionMember, controllers: string[]): Promise<boolean> {

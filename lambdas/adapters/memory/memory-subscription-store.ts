@@ -1,5 +1,7 @@
 import type { Recipient, Subscription } from '../../core/types.js';
 import type { SubscriptionStore } from '../../ports/subscription-store.js';
+import type { AudiencePage, AudiencePageRequest } from '../../ports/audience-page.js';
+import { audiencePage } from './audience-page.js';
 import { compact, compareStrings, copy, DEFAULT_PAGE_SIZE, isLive, pages } from './records.js';
 
 /** Subscriptions in a Map per `<controller>|<topic>`, keyed by sessionId within, as in DynamoDB. */
@@ -25,6 +27,11 @@ export class MemorySubscriptionStore implements SubscriptionStore {
       .sort((a, b) => compareStrings(a.sessionId, b.sessionId))
       .map(toRecipient);
     yield* pages(recipients, this.options.pageSize ?? DEFAULT_PAGE_SIZE);
+  }
+
+  async subscriberPage(controller: string, topic: string, now: number, page: AudiencePageRequest): Promise<AudiencePage> {
+    const subscribers = [...(this.byTopic.get(topicKeyOf(controller, topic))?.entries() ?? [])];
+    return audiencePage(subscribers, (subscription) => isLive(subscription, now), toRecipient, page);
   }
 
   async ofSession(sessionId: string, now: number): Promise<Subscription[]> {

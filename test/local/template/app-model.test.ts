@@ -7,7 +7,7 @@ import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambd
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLES, type TableName } from '../../../lambdas/adapters/dynamodb/schema.js';
 import { CALLBACK_URL_ENV } from '../../../lambdas/config.js';
-import { RESEND, ROUTES, ROUTE_SELECTION_EXPRESSION } from '../../../lambdas/routes.js';
+import { FANOUT_PAGE, RESEND, ROUTES, ROUTE_SELECTION_EXPRESSION } from '../../../lambdas/routes.js';
 import { tableConstructId } from '../../../lib/constructs/storage.js';
 import { AppModelError, rateIntervalMs, readAppModel, resolveEnvironment, type AppModel } from '../../../local/template/app-model.js';
 import type { CfnResource, CfnTemplate } from '../../../local/template/cfn-template.js';
@@ -56,14 +56,22 @@ describe('readAppModel on the synthesized app', () => {
   });
 
   it('finds every function by its route-table id, Default included', () => {
-    expect(Object.keys(model.functions).sort()).toEqual([...ROUTES.map((r) => r.id), RESEND.id].sort());
+    expect(Object.keys(model.functions).sort()).toEqual([...ROUTES.map((r) => r.id), RESEND.id, FANOUT_PAGE.id].sort());
     for (const fn of Object.values(model.functions)) {
       expect(resourceOf(fn.logicalId).Type).toBe('AWS::Lambda::Function');
       expect(fn.cdkPath).toMatch(new RegExp(`/${fn.functionId}/Resource$`));
-      expect(fn).toMatchObject({ memoryMb: 256, handler: 'index.handler', runtime: 'nodejs22.x' });
+      expect(fn).toMatchObject({ memoryMb: fn.functionId === FANOUT_PAGE.id ? 512 : 256, handler: 'index.handler', runtime: 'nodejs22.x' });
     }
     expect(model.functions.Publish?.timeoutSeconds).toBe(10);
     expect(model.functions.Resend?.timeoutSeconds).toBe(70);
+  });
+
+  it('reads the fan-out queue, its dead-letter queue and the event source mapping with their settings', () => {
+    const queue = model.queues.find((q) => q.id === 'Queue');
+    const dlq = model.queues.find((q) => q.id === 'DeadLetterQueue');
+    expect(queue).toEqual({ logicalId: expect.any(String), id: 'Queue', visibilityTimeoutSeconds: 60, messageRetentionSeconds: 86_400, redrive: { deadLetterQueueLogicalId: dlq?.logicalId, maxReceiveCount: 5 } });
+    expect(dlq).toEqual({ logicalId: expect.any(String), id: 'DeadLetterQueue', visibilityTimeoutSeconds: 30, messageRetentionSeconds: 1_209_600 });
+    expect(model.eventSourceMappings).toEqual([{ queueLogicalId: queue?.logicalId, functionId: FANOUT_PAGE.id, batchSize: 1, maximumConcurrency: 10, reportBatchItemFailures: true }]);
   });
 
   it('keeps environment values raw: Refs to tables and the callback URL join', () => {
@@ -113,9 +121,13 @@ describe('readAppModel on the synthesized app', () => {
 
 describe('resolveEnvironment', () => {
   it('maps table Refs to the local names and the callback URL to the local endpoint, and keeps literals', () => {
-    const env = resolveEnvironment(model.functions.Publish!, { tableNames: localNames(), callbackUrl: 'http://127.0.0.1:9/dev' });
+    const queue = model.queues.find((q) => q.id === 'Queue')!;
+    const env = resolveEnvironment(model.functions.Publish!, { tableNames: localNames(), callbackUrl: 'http://127.0.0.1:9/dev', queueUrls: { [queue.logicalId]: 'http://127.0.0.1:8/000000000000/q' } });
     expect(env).toEqual({
       [CALLBACK_URL_ENV]: 'http://127.0.0.1:9/dev',
+      FANOUT_QUEUE_URL: 'http://127.0.0.1:8/000000000000/q',
+      FANOUT_INLINE_PAGE_SIZE: '500',
+      FANOUT_JOB_PAGE_SIZE: '1000',
       NODE_OPTIONS: '--enable-source-maps',
       CONNECTIONS_TABLE: 'local-Connections',
       SUBSCRIPTIONS_TABLE: 'local-Subscriptions',
@@ -149,7 +161,15 @@ describe('readAppModel fails loudly on what it cannot run', () => {
 
   it('a Ref that is not a table', () => {
     const broken = edited((r) => (variables(r).EXTRA = { Ref: model.apiLogicalId }));
-    expect(() => readAppModel(broken)).toThrow(/EXTRA is a Ref to .*, which is not a table/);
+    expect(() => readAppModel(broken)).toThrow(/EXTRA is a Ref to .*, which is neither a table nor a queue/);
+  });
+
+  it('an event source mapping on something that is not a queue of the template', () => {
+    const broken = edited((r) => {
+      const mapping = Object.values(r).find((x) => x.Type === 'AWS::Lambda::EventSourceMapping')!;
+      mapping.Properties!.EventSourceArn = { 'Fn::GetAtt': [model.apiLogicalId, 'Arn'] };
+    });
+    expect(() => readAppModel(broken)).toThrow(/event source mapping .*: only SQS queues of the template run locally/);
   });
 
   it('a callback URL of another stage', () => {

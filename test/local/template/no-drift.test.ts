@@ -48,6 +48,8 @@ function functionIn(value: unknown): string {
 }
 
 const TEMPLATE_TABLE_TYPES = ['AWS::DynamoDB::GlobalTable', 'AWS::DynamoDB::Table'];
+/** Where the local runtime puts each queue of the template (local/runtime.ts: one local queue per logical id). */
+const queueUrls = () => Object.fromEntries(model.queues.map((q) => [q.logicalId, `http://127.0.0.1:1/000000000000/${q.logicalId}`]));
 
 describe('routes', () => {
   it("are the template's route keys, each run by the function the template integrates", () => {
@@ -79,7 +81,7 @@ describe('function environments', () => {
     for (const [logicalId, fn] of functions) {
       const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
       const local = Object.values(model.functions).find((f) => f.logicalId === logicalId)!;
-      const env = resolveEnvironment(local, { tableNames, callbackUrl: CALLBACK_URL });
+      const env = resolveEnvironment(local, { tableNames, callbackUrl: CALLBACK_URL, queueUrls: queueUrls() });
 
       expect(Object.keys(env).sort(), logicalId).toEqual(Object.keys(variables).sort());
       for (const [name, value] of Object.entries(variables)) {
@@ -87,6 +89,11 @@ describe('function environments', () => {
         else if (name === CALLBACK_URL_ENV) expect(env[name]).toBe(CALLBACK_URL);
         else {
           const ref = (value as { Ref: string }).Ref;
+          if (template.Resources[ref]?.Type === 'AWS::SQS::Queue') {
+            // A queue's Ref is its URL: the local SQS engine's queue of that logical id.
+            expect(env[name], `${logicalId} ${name}`).toBe(queueUrls()[ref]);
+            continue;
+          }
           expect(TEMPLATE_TABLE_TYPES, `${logicalId} ${name}`).toContain(template.Resources[ref]?.Type);
           expect(env[name], `${logicalId} ${name}`).toBe(tableNames[ref]);
         }
@@ -97,7 +104,7 @@ describe('function environments', () => {
   it('name each table by its TABLES env var, so a handler reading CONNECTIONS_TABLE gets the Connections table', () => {
     const tableIdByName = Object.fromEntries(model.tables.map((t) => [tableNames[t.logicalId], t.id]));
     for (const fn of Object.values(model.functions)) {
-      const env = resolveEnvironment(fn, { tableNames, callbackUrl: CALLBACK_URL });
+      const env = resolveEnvironment(fn, { tableNames, callbackUrl: CALLBACK_URL, queueUrls: queueUrls() });
       for (const name of Object.keys(TABLES) as TableName[]) {
         const tableName = env[TABLES[name].envVar];
         if (tableName !== undefined) expect(tableIdByName[tableName], `${fn.functionId} ${TABLES[name].envVar}`).toBe(tableConstructId(name));

@@ -1,0 +1,64 @@
+import type { Delivery } from './delivery.js';
+
+/**
+ * One page of a large fan-out, handed on by queue (docs/architecture.md "Fan-out beyond one
+ * Lambda", PROTOCOL §4): the delivery as the publish made it, its server id, the publish's `now`
+ * (every entry's createdAt, deadline and body key are the publish's, whoever stores them), where
+ * the page starts in the audience's Query and how many recipients it reads.
+ */
+export interface PageJob {
+  delivery: Delivery;
+  messageId: string;
+  /** The publish's time, not the worker's. */
+  now: number;
+  /** The Query's start key (an audience store's opaque page key): the page begins after it. */
+  startKey: string;
+  /** Most recipients the page reads. */
+  pageSize: number;
+}
+
+/** A job body that is not a PageJob: the worker refuses it (and the queue dead-letters it) rather than guess. */
+export class PageJobError extends Error {
+  override readonly name = 'PageJobError';
+}
+
+/** The job as its queue message body (JSON). */
+export function encodePageJob(job: PageJob): string {
+  return JSON.stringify(job);
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value > 0;
+const isName = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+
+/** A queue message body back to the job, every field checked; anything else throws a {@link PageJobError} saying what is wrong. */
+export function parsePageJob(body: string): PageJob {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch {
+    throw new PageJobError('page job: the body is not JSON');
+  }
+  if (!isObject(raw)) throw new PageJobError('page job: the body is not an object');
+  const { delivery, messageId, now, startKey, pageSize } = raw;
+  if (!isObject(delivery)) throw new PageJobError('page job: delivery is missing');
+  if (delivery.via !== 'invoke' && delivery.via !== 'publish') throw new PageJobError(`page job: delivery.via must be invoke or publish, got ${JSON.stringify(delivery.via)}`);
+  if (!isName(delivery.controller) || typeof delivery.topic !== 'string') throw new PageJobError('page job: delivery.controller and delivery.topic must be strings');
+  if (delivery.qos !== 0 && delivery.qos !== 1 && delivery.qos !== 2) throw new PageJobError(`page job: delivery.qos must be 0, 1 or 2, got ${JSON.stringify(delivery.qos)}`);
+  if (delivery.retained !== undefined && typeof delivery.retained !== 'boolean') throw new PageJobError('page job: delivery.retained must be a boolean');
+  if (delivery.rerun !== undefined && typeof delivery.rerun !== 'boolean') throw new PageJobError('page job: delivery.rerun must be a boolean');
+  if (!isName(messageId)) throw new PageJobError('page job: messageId must be a non-empty string');
+  if (!isCount(now)) throw new PageJobError(`page job: now must be a positive integer (ms), got ${JSON.stringify(now)}`);
+  if (!isName(startKey)) throw new PageJobError('page job: startKey must be a non-empty string');
+  if (!isCount(pageSize)) throw new PageJobError(`page job: pageSize must be a positive integer, got ${JSON.stringify(pageSize)}`);
+  const parsed: Delivery = {
+    via: delivery.via,
+    controller: delivery.controller,
+    topic: delivery.topic,
+    data: delivery.data,
+    qos: delivery.qos,
+    ...(delivery.retained ? { retained: true } : {}),
+    ...(delivery.rerun ? { rerun: true } : {}),
+  };
+  return { delivery: parsed, messageId, now, startKey, pageSize };
+}

@@ -1,0 +1,256 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PageJob } from '../../lambdas/core/page-job.js';
+import type { ConnectionGateway } from '../../lambdas/ports/connection-gateway.js';
+import { Harness } from '../support/harness.js';
+
+/**
+ * Faults of the fan-out by page jobs (docs/architecture.md "Fan-out beyond one Lambda"): a worker
+ * dying mid-page, a page handed out twice by the queue, the queue refusing jobs, and an ack that
+ * comes before a retried page writes its reference. 30 recipients, an inline page of 10, job pages of 7.
+ */
+const FANOUT = { inlinePageSize: 10, jobPageSize: 7, leaseMs: 1000 };
+
+/** Posts after the first `okPosts` never return: the worker is killed there (as in fault-injection.test.ts). */
+function dyingGateway(real: ConnectionGateway, okPosts: number): ConnectionGateway & { died: Promise<void> } {
+  let posts = 0;
+  let die: () => void = () => {};
+  const died = new Promise<void>((resolve) => (die = resolve));
+  return {
+    died,
+    post: (connectionId, frame) => {
+      if (++posts <= okPosts) return real.post(connectionId, frame);
+      setImmediate(die);
+      return new Promise<never>(() => {});
+    },
+    disconnect: (connectionId) => real.disconnect(connectionId),
+    isOpen: (connectionId) => real.isOpen(connectionId),
+  };
+}
+
+async function audience(h: Harness, count: number, qos: 1 | 2): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const id = await h.client({ qos: String(qos) });
+    await h.send(id, { action: 'subscribe', controller: 'monitor', topic: 'news', qos });
+    ids.push(id);
+  }
+  return ids;
+}
+
+/** Publishes to the audience at `qos` (QoS 2: publish and pubrel) and returns the page job queued for the rest. */
+async function publish(h: Harness, qos: 1 | 2): Promise<{ publisher: string; job: PageJob }> {
+  const publisher = await h.client({ qos: '2', clientId: 'pub' });
+  await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'news', data: 'x', qos, id: 'p' });
+  if (qos === 2) await h.send(publisher, { action: 'pubrel', id: 'p' });
+  const [job, ...more] = h.pageQueue.take();
+  expect(more).toEqual([]);
+  if (!job) throw new Error('no page job was queued');
+  return { publisher, job };
+}
+
+/** Each recipient acks what it got: QoS 1 msgack; QoS 2 pubrec, then msgack for the pubrel. */
+async function ackAll(h: Harness, recipients: string[], qos: 1 | 2): Promise<void> {
+  for (const r of recipients) {
+    const ids = [...new Set(h.messages(r).map((m) => m.id as string))];
+    if (ids.length === 0) continue;
+    if (qos === 2) for (const id of ids) await h.send(r, { action: 'pubrec', id });
+    await h.send(r, { action: 'msgack', ids });
+  }
+}
+
+describe('fan-out faults', () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  it.each([1, 2] as const)('a worker dying mid-page (QoS %i): the queue\'s retry after its lease finishes the chain, and nothing is sent twice', async (qos) => {
+    h = await Harness.start({ fanout: FANOUT });
+    const real = h.deps.gateway;
+    const everyone = await audience(h, 30, qos);
+    const { job } = await publish(h, qos);
+
+    // The first worker stores its page, posts 3 of its 7 and is killed; it had queued page 3 first.
+    const dying = dyingGateway(real, 3);
+    h.deps.gateway = dying;
+    void h.runPage(job).catch(() => {});
+    await dying.died;
+    h.deps.gateway = real;
+    expect(h.pageQueue.jobs).toHaveLength(1);
+    await ackAll(h, everyone, qos);
+
+    // SQS hands the job out again after its visibility timeout, past the lease.
+    h.clock.advance(FANOUT.leaseMs + 1);
+    expect(await h.runPage(job)).toEqual({ batchItemFailures: [] });
+    await h.runQueuedPages();
+    await ackAll(h, everyone, qos);
+    // The four the dead worker stored but never posted are the sweep's, as after any lost post.
+    h.clock.advance(h.deps.policy.ackTimeoutMs);
+    await h.sweep();
+    await ackAll(h, everyone, qos);
+    for (const r of everyone) {
+      expect(h.messages(r)).toHaveLength(1);
+      expect(await h.pendingOf(r)).toEqual([]);
+    }
+  });
+
+  it('a page handed out twice at once: one worker hands it on, the other is failed back to the queue; nobody gets it twice', async () => {
+    h = await Harness.start({ fanout: FANOUT });
+    const everyone = await audience(h, 30, 2);
+    const { job } = await publish(h, 2);
+    const [a, b] = await Promise.all([h.runPage(job), h.runPage(job)]);
+    expect([a?.batchItemFailures.length, b?.batchItemFailures.length].sort()).toEqual([0, 1]);
+    await h.runQueuedPages();
+    // The failed-back copy comes round again later: the page is done by then, and skipped.
+    h.clock.advance(FANOUT.leaseMs + 1);
+    expect(await h.runPage(job)).toEqual({ batchItemFailures: [] });
+    for (const r of everyone) expect(h.messages(r)).toHaveLength(1);
+  });
+
+  it.each([1, 2] as const)('a page handed out twice one after the other (QoS %i): the second finds it done and does nothing', async (qos) => {
+    h = await Harness.start({ fanout: FANOUT });
+    const everyone = await audience(h, 30, qos);
+    const { job } = await publish(h, qos);
+    await h.runPage(job);
+    const queued = h.pageQueue.jobs.length;
+    await h.runPage(job);
+    expect(h.pageQueue.jobs).toHaveLength(queued); // not even the next page queued again
+    await h.runQueuedPages();
+    for (const r of everyone) expect(h.messages(r)).toHaveLength(1);
+  });
+
+  it('the queue throttled at publish: no msgack and nothing stored or sent; the publisher\'s resend goes through', async () => {
+    h = await Harness.start({ fanout: FANOUT });
+    const everyone = await audience(h, 30, 1);
+    const publisher = await h.client({ qos: '1' });
+    h.pageQueue.fail(1);
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'news', data: 'x', qos: 1, id: 'p' });
+    expect(h.frames(publisher)).toMatchObject([{ type: 'error', code: 'INTERNAL', id: 'p' }]);
+    for (const r of everyone) {
+      expect(h.messages(r)).toEqual([]);
+      expect(await h.pendingOf(r)).toEqual([]);
+    }
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'news', data: 'x', qos: 1, id: 'p', dup: true });
+    expect(h.frames(publisher).at(-1)).toEqual({ type: 'msgack', id: 'p', recipients: 10 });
+    await h.runQueuedPages();
+    for (const r of everyone) expect(h.messages(r)).toHaveLength(1);
+  });
+
+  it('the queue throttled at a QoS 2 pubrel: no msgack, the record kept; the pubrel sent again after the lease hands on exactly once', async () => {
+    h = await Harness.start({ fanout: FANOUT });
+    const everyone = await audience(h, 30, 2);
+    const publisher = await h.client({ qos: '2', clientId: 'bank' });
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'news', data: 'x', qos: 2, id: 'q' });
+    h.pageQueue.fail(1);
+    await h.send(publisher, { action: 'pubrel', id: 'q' });
+    expect(h.frames(publisher).filter((f) => f.type === 'msgack')).toEqual([]);
+    h.clock.advance(h.deps.policy.releaseLeaseMs + 1);
+    await h.send(publisher, { action: 'pubrel', id: 'q' });
+    expect(h.frames(publisher).at(-1)).toEqual({ type: 'msgack', id: 'q', recipients: 10 });
+    await h.runQueuedPages();
+    for (const r of everyone) expect(h.messages(r)).toHaveLength(1);
+  });
+
+  it('the queue throttled under a worker (the next page refused): the job fails back with nothing of its page stored, and its retry finishes', async () => {
+    h = await Harness.start({ fanout: FANOUT });
+    const everyone = await audience(h, 30, 1);
+    const { job } = await publish(h, 1);
+    h.pageQueue.fail(1);
+    expect(await h.runPage(job)).toEqual({ batchItemFailures: [{ itemIdentifier: 'sqs-0' }] });
+    expect(everyone.filter((r) => h.messages(r).length > 0)).toHaveLength(10);
+    h.clock.advance(FANOUT.leaseMs + 1);
+    expect(await h.runPage(job)).toEqual({ batchItemFailures: [] });
+    await h.runQueuedPages();
+    for (const r of everyone) expect(h.messages(r)).toHaveLength(1);
+  });
+
+  it.each([
+    [1, 'at most a duplicate'],
+    [2, 'never a second delivery'],
+  ] as const)('an ack before a retried page writes its reference (QoS %i): %s', async (qos, _promise) => {
+    h = await Harness.start({ fanout: FANOUT });
+    const everyone = await audience(h, 30, qos);
+    const { job } = await publish(h, qos);
+    // The first worker hands its page on and dies before finishing it (its claim stays open).
+    const claims = h.deps.fanout!.claims;
+    const finish = claims.finish.bind(claims);
+    claims.finish = () => Promise.reject(new Error('killed'));
+    expect((await h.runPage(job)).batchItemFailures).toHaveLength(1);
+    claims.finish = finish;
+    // Its recipients ack at once; then the retried page runs, after the lease.
+    await ackAll(h, everyone, qos);
+    h.clock.advance(FANOUT.leaseMs + 1);
+    await h.runPage(job);
+    await h.runQueuedPages();
+    await ackAll(h, everyone, qos);
+    h.clock.advance(h.deps.policy.ackTimeoutMs);
+    await h.sweep();
+    for (const r of everyone) {
+      const got = h.messages(r);
+      if (qos === 2) expect(got).toHaveLength(1);
+      else expect(got.length === 1 || got.length === 2).toBe(true);
+      expect(new Set(got.map((m) => m.id)).size).toBe(1);
+      expect(await h.pendingOf(r)).toEqual([]);
+    }
+  });
+
+  it('a worker dying before its store, while the audience changes: the retry reads the page the first run read, so nobody between two pages is missed', async () => {
+    h = await Harness.start({ fanout: FANOUT });
+    // Session ids sort by clientId: the inline page is a00..a09, the first job page a10..a16.
+    const everyone: string[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      const id = await h.client({ qos: '1', clientId: `a${String(i).padStart(2, '0')}` });
+      await h.send(id, { action: 'subscribe', controller: 'monitor', topic: 'news', qos: 1 });
+      everyone.push(id);
+    }
+    const { job } = await publish(h, 1);
+    // The first worker reads its page, records its end, queues the next page, and dies storing.
+    const pending = h.deps.stores.pending;
+    const putMany = pending.putMany.bind(pending);
+    pending.putMany = () => Promise.reject(new Error('killed'));
+    expect((await h.runPage(job)).batchItemFailures).toHaveLength(1);
+    pending.putMany = putMany;
+    // Three join inside that page's extent before the retry.
+    for (const clientId of ['a10x', 'a11x', 'a12x']) {
+      const id = await h.client({ qos: '1', clientId });
+      await h.send(id, { action: 'subscribe', controller: 'monitor', topic: 'news', qos: 1 });
+    }
+    h.clock.advance(FANOUT.leaseMs + 1);
+    expect(await h.runPage(job)).toEqual({ batchItemFailures: [] });
+    await h.runQueuedPages();
+    for (const r of everyone) expect(h.messages(r)).toHaveLength(1);
+  });
+
+  it('a QoS 2 pubrel re-run whose audience changed starts a second chain; the first chain, run late, sends nobody a second copy', async () => {
+    h = await Harness.start({ fanout: FANOUT });
+    const everyone: string[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      const id = await h.client({ qos: '2', clientId: `a${String(i).padStart(2, '0')}` });
+      await h.send(id, { action: 'subscribe', controller: 'monitor', topic: 'news', qos: 2 });
+      everyone.push(id);
+    }
+    const publisher = await h.client({ qos: '2', clientId: 'bank' });
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'news', data: 'gold', qos: 2, id: 'q' });
+    // The first pubrel hands its inline page on and queues the rest, then dies before deleting the record.
+    const inbound = h.deps.stores.inbound;
+    const remove = inbound.delete.bind(inbound);
+    inbound.delete = () => Promise.reject(new Error('killed'));
+    await h.send(publisher, { action: 'pubrel', id: 'q' });
+    inbound.delete = remove;
+    const [firstChain] = h.pageQueue.take();
+    await ackAll(h, everyone, 2);
+    // One joins inside the inline page, so the re-run's inline page ends earlier: its chain starts elsewhere.
+    const joiner = await h.client({ qos: '2', clientId: 'a00x' });
+    await h.send(joiner, { action: 'subscribe', controller: 'monitor', topic: 'news', qos: 2 });
+    h.clock.advance(h.deps.policy.releaseLeaseMs + 1);
+    await h.send(publisher, { action: 'pubrel', id: 'q' });
+    expect(h.frames(publisher).at(-1)).toMatchObject({ type: 'msgack', id: 'q' });
+    expect(h.pageQueue.jobs[0]?.startKey).not.toBe(firstChain?.startKey);
+    await h.runQueuedPages();
+    await ackAll(h, [...everyone, joiner], 2);
+    // The first chain's job comes round only now: its recipients completed the message meanwhile.
+    await h.runPage(firstChain!);
+    await h.runQueuedPages();
+    for (const r of [...everyone, joiner]) expect(h.messages(r)).toHaveLength(1);
+  });
+});
