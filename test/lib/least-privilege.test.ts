@@ -175,7 +175,7 @@ describe('examples', () => {
 
   it('every function with the pending table reads and writes the messages table too (it writes and joins the bodies)', () => {
     const withPending = ALL_FUNCTIONS.filter((spec) => spec.tables.pending !== undefined);
-    expect(withPending.map((spec) => spec.id).sort()).toEqual(['Connect', 'Default', 'Disconnect', 'Msgack', 'Publish', 'Pubrec', 'Pubrel', 'Resend', 'Resume', 'Subscribe']);
+    expect(withPending.map((spec) => spec.id).sort()).toEqual(['Connect', 'Default', 'Disconnect', 'FanoutPage', 'Msgack', 'Publish', 'Pubrec', 'Pubrel', 'Resend', 'Resume', 'Subscribe']);
     for (const spec of withPending) {
       expect(actionsOn(spec.id, 'messages'), spec.id).toEqual(expect.arrayContaining(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem']));
     }
