@@ -7,7 +7,7 @@ import type { Construct } from 'constructs';
 import { TABLES, type TableName } from '../lambdas/adapters/dynamodb/schema.js';
 import { CALLBACK_URL_ENV, SWEEP_ENV } from '../lambdas/config.js';
 import { AUTHORIZER, RESEND, ROUTES, ROUTE_SELECTION_EXPRESSION, type Access, type RouteSpec } from '../lambdas/routes.js';
-import { policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs, type QosgateConfig } from './config.js';
+import { flowControlEnvironment, policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs, type QosgateConfig } from './config.js';
 import { ConnectAuthorizer } from './constructs/connect-authorizer.js';
 import { Monitoring } from './constructs/monitoring.js';
 import type { FunctionLogs } from './constructs/qos-function.js';
@@ -70,7 +70,7 @@ export class QosgateStack extends Stack {
 
     // Every function wires its connection gateway at cold start (lambdas/entry/wiring.ts), so
     // each gets the callback URL; only the ManageConnections grant decides whether it may use it.
-    const common = { [CALLBACK_URL_ENV]: this.webSocket.callbackUrl, ...policyEnvironment(config.policy) };
+    const common = { [CALLBACK_URL_ENV]: this.webSocket.callbackUrl, ...policyEnvironment(config.policy), ...flowControlEnvironment(config.flowControl) };
     this.routeFunctions = new RouteFunctions(this, 'RouteFunctions', {
       routes: ROUTES,
       environment: common,

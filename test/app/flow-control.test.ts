@@ -21,7 +21,7 @@ describe('flow control and a persistent session that comes back (issue 12)', () 
   });
 
   it('held entries parked by a disconnect do not make a reconnected client that never resumes wait', async () => {
-    h = await Harness.start({ policy: { maxInflight: 1 } });
+    h = await Harness.start({ policy: { flowControl: 'strict', maxInflight: 1 } });
     const { publisher, a } = await oneInFlightOneHeld(h);
     expect(h.messages(a).map((m) => m.data)).toEqual(['one']);
     expect((await h.pendingOf('dev-5')).map((e) => [e.data, e.held ?? false])).toEqual([
@@ -54,7 +54,7 @@ describe('flow control and a persistent session that comes back (issue 12)', () 
   });
 
   it('with the old connection’s $disconnect late, its in-flight and held entries do not take the new connection’s room', async () => {
-    h = await Harness.start({ policy: { maxInflight: 1 } });
+    h = await Harness.start({ policy: { flowControl: 'strict', maxInflight: 1 } });
     const { publisher, a } = await oneInFlightOneHeld(h);
     // A's socket drops; its $disconnect has not come yet. The client takes the session over as B.
     h.endpoint.markGone(a);

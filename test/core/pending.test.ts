@@ -152,7 +152,7 @@ describe('flow control’s view of a session (read oldest first, stopped once th
     expect(read).toBe(3);
     expect(entriesToRelease(view, 3).map((e) => e.id)).toEqual(['c', 'b']);
     // At the cap, nothing goes.
-    expect(entriesToRelease({ inflight: 3, held: [held('x')] }, 3)).toEqual([]);
+    expect(entriesToRelease({ inflight: 3, held: [held('x')], complete: true }, 3)).toEqual([]);
   });
 });
 
@@ -204,7 +204,7 @@ describe('flow control counts one connection only', () => {
     for (const entry of [newPendingEntry(old, message, 'a', 1, t0, policy), holdNew(newPendingEntry(old, message, 'b', 1, t0, policy))]) {
       expect(addToFlowView(view, entry, 'c1', 1, 1)).toBe(false);
     }
-    expect(view).toEqual({ inflight: 0, held: [] });
+    expect(view).toEqual({ inflight: 0, held: [], complete: false });
     expect(mustHold(view, 1)).toBe(false);
   });
 });
