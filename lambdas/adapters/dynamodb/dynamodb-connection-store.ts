@@ -266,16 +266,35 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     return { backlogged: item?.backlogged === true && isLive(item, now), epoch: typeof item?.epoch === 'number' ? item.epoch : 0 };
   }
 
+  /**
+   * No update creates an item unawares (as the subscription list's `remember`): move the epoch on
+   * if the flag item exists, else create it at epoch 1, else (created meanwhile) move it on.
+   */
   async flagBacklog(sessionId: string, expiresAt: number): Promise<void> {
     const ttl = expiry(expiresAt);
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: backlogKey(sessionId),
-        UpdateExpression: 'SET backlogged = :t, expiresAt = :ttl, expiresAtMs = :ms ADD epoch :one',
-        ExpressionAttributeValues: { ':t': true, ':one': 1, ':ttl': ttl.expiresAt, ':ms': ttl.expiresAtMs },
-      }),
+    const bump = () =>
+      conditionally(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: backlogKey(sessionId),
+            UpdateExpression: 'SET backlogged = :t, expiresAt = :ttl, expiresAtMs = :ms ADD epoch :one',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':t': true, ':one': 1, ':ttl': ttl.expiresAt, ':ms': ttl.expiresAtMs },
+          }),
+        ),
+      );
+    if (await bump()) return;
+    const created = await conditionally(() =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...backlogKey(sessionId), backlogged: true, epoch: 1, ...ttl },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
     );
+    if (!created && !(await bump())) throw new Error(`qosgate: could not flag the backlog of session ${sessionId}`);
   }
 
   async clearBacklog(sessionId: string, seenEpoch: number): Promise<boolean> {
