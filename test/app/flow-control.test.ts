@@ -260,10 +260,11 @@ describe('lazy flow control (issue 13, the default): the cap checked only for se
     }
     const back = await h.client({ qos: '1', clientId: 'lazy-dev', session: 'persistent' });
     await h.send(back, { action: 'resume' });
-    expect(h.messages(back).map((m) => m.data)).toEqual([1, 2, 3]);
+    // Resume posts the oldest cap's worth concurrently (any order among them); the rest are held.
+    expect(h.messages(back).map((m) => m.data).sort()).toEqual([1, 2, 3]);
     expect((await h.deps.stores.connections.getBacklog('lazy-dev', h.clock.now())).backlogged).toBe(true);
     await h.send(back, { action: 'msgack', ids: h.messages(back).map((m) => m.id as string) });
-    expect(h.messages(back).map((m) => m.data)).toEqual([1, 2, 3, 4, 5]);
+    expect(h.messages(back).slice(3).map((m) => m.data)).toEqual([4, 5]);
     await h.send(back, { action: 'msgack', ids: h.messages(back).slice(3).map((m) => m.id as string) });
     expect(await h.pendingOf('lazy-dev')).toEqual([]);
   });
