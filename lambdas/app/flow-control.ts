@@ -21,8 +21,9 @@ import { sendFrame, type SendResult } from './sender.js';
  * Flow control (a cap on unacknowledged messages per client, `maxInflight`): beyond the cap a
  * QoS 1/2 message is stored `held` instead of sent, and sent as the client's acks free room,
  * oldest first. Nothing is dropped. The count is read from the session's own pending entries
- * (one Query per checked recipient per delivery: every recipient in strict mode, a flagged one in lazy mode), so there is no counter to drift after a crash; two
- * deliveries racing for the last slot may both get it, so the cap is exact up to concurrency.
+ * (one Query per checked recipient per delivery: every recipient in strict mode, a flagged one
+ * in lazy mode), so there is no counter to drift after a crash; two deliveries racing for the
+ * last slot may both get it, so the cap is exact up to concurrency.
  * The read walks the session oldest first and stops once the answer is known: a client with a
  * backlog of thousands held costs a read of about `maxInflight` entries, not of its backlog.
  *
