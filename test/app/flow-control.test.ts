@@ -143,6 +143,37 @@ describe('lazy flow control (issue 13, the default): the cap checked only for se
     expect(await h.pendingOf(monitor)).toEqual([]);
   });
 
+  it('costs under 0.2 DynamoDB requests per QoS 1 delivery with the cap on (strict: over 1), acks batched', async () => {
+    const perDelivery: Record<string, number> = {};
+    for (const flowControl of ['lazy', 'strict'] as const) {
+      const one = await started({ policy: { flowControl, rateLimitBurst: 1000 } });
+      const K = 40;
+      const M = 40;
+      const publisher = await one.client({ qos: '1' });
+      const subscribers: string[] = [];
+      for (let i = 0; i < K; i += 1) {
+        const s = await one.client({ qos: '1' });
+        await one.send(s, { action: 'subscribe', controller: 'monitor', topic: 'cost', qos: 1 });
+        // Warm the msgack route's connection cache, as a warm Lambda has it.
+        await one.send(s, { action: 'msgack', id: 'warm-up:1' });
+        subscribers.push(s);
+      }
+      await one.send(publisher, { action: 'publish', controller: 'monitor', topic: 'none', data: 0, qos: 1, id: 'warm-up' });
+      const requests = await requestsDuring(one, async () => {
+        for (let m = 0; m < M; m += 1) {
+          await one.send(publisher, { action: 'publish', controller: 'monitor', topic: 'cost', data: 'x'.repeat(1000), qos: 1, id: `c${m}` });
+          one.clock.advance(1);
+        }
+        // Each subscriber acks its M messages in one frame (the bench batches up to 100).
+        for (const s of subscribers) await one.send(s, { action: 'msgack', ids: one.messages(s).map((x) => x.id as string) });
+      });
+      for (const s of subscribers) expect(await one.pendingOf(s)).toEqual([]);
+      perDelivery[flowControl] = requests.length / (K * M);
+    }
+    expect(perDelivery.lazy).toBeLessThanOrEqual(0.2);
+    expect(perDelivery.strict).toBeGreaterThan(1);
+  });
+
   it('a client that stops acking is flagged by the sweep, then held at the cap; held ones go in order as acks free room; the flag clears once it caught up; nothing dropped', async () => {
     h = await started({ policy: { maxInflight: 3 } });
     const sensor = await h.client();
