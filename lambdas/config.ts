@@ -1,4 +1,4 @@
-import { DEFAULT_POLICY, type QosPolicy } from './core/policy.js';
+import { DEFAULT_POLICY, FLOW_CONTROL_MODES, type FlowControlMode, type QosPolicy } from './core/policy.js';
 import { TABLES, type TableName } from './adapters/dynamodb/schema.js';
 
 /**
@@ -7,8 +7,11 @@ import { TABLES, type TableName } from './adapters/dynamodb/schema.js';
  * first frame. The CDK stack and the local runtime set exactly these variables.
  */
 
-/** Environment variable names for the policy (each optional; defaults in DEFAULT_POLICY). */
-export const POLICY_ENV: Record<keyof QosPolicy, string> = {
+/** The policy's numeric settings (all but the flow control mode, which has a variable of its own). */
+export type NumericPolicyKey = Exclude<keyof QosPolicy, 'flowControl'>;
+
+/** Environment variable names for the policy's numbers (each optional; defaults in DEFAULT_POLICY). */
+export const POLICY_ENV: Record<NumericPolicyKey, string> = {
   ackTimeoutMs: 'ACK_TIMEOUT_MS',
   backoffCapMs: 'BACKOFF_CAP_MS',
   attemptLimit: 'ATTEMPT_LIMIT',
@@ -24,6 +27,18 @@ export const POLICY_ENV: Record<keyof QosPolicy, string> = {
   rateLimitBurst: 'RATE_LIMIT_BURST',
   maxInflight: 'MAX_INFLIGHT',
 };
+
+/**
+ * How flow control checks the cap (`qosgate:flowControl`): `lazy` (the default) or `strict`
+ * (docs/protocol.md "Flow control"). Unset means the default.
+ */
+export const FLOW_CONTROL_ENV = 'FLOW_CONTROL';
+
+export const FLOW_CONTROL_RULE = `one of ${FLOW_CONTROL_MODES.join(', ')}`;
+
+export function isFlowControlMode(value: unknown): value is FlowControlMode {
+  return typeof value === 'string' && (FLOW_CONTROL_MODES as readonly string[]).includes(value);
+}
 
 /** The resend sweep's own settings. */
 export interface SweepConfig {
@@ -138,7 +153,7 @@ export function isPositiveInteger(value: unknown): value is number {
 }
 
 /** Settings where 0 means "off" rather than nonsense (flow control's cap). */
-const ZERO_TURNS_OFF: ReadonlySet<string> = new Set<keyof QosPolicy>(['maxInflight']);
+const ZERO_TURNS_OFF: ReadonlySet<string> = new Set<NumericPolicyKey>(['maxInflight']);
 
 /** The check for one setting, and its wording in an error. */
 export function settingRule(key: string): { valid: (value: unknown) => boolean; wanted: string } {
@@ -157,10 +172,19 @@ function integerSetting(env: Env, key: string, name: string, fallback: number): 
 
 export function readPolicy(env: Env): QosPolicy {
   const policy = { ...DEFAULT_POLICY };
-  for (const key of Object.keys(POLICY_ENV) as Array<keyof QosPolicy>) {
+  for (const key of Object.keys(POLICY_ENV) as NumericPolicyKey[]) {
     policy[key] = integerSetting(env, key, POLICY_ENV[key], DEFAULT_POLICY[key]);
   }
+  policy.flowControl = readFlowControl(env);
   return policy;
+}
+
+/** FLOW_CONTROL: a bad value stops the function at cold start, as a bad number does. */
+function readFlowControl(env: Env): FlowControlMode {
+  const raw = env[FLOW_CONTROL_ENV];
+  if (raw === undefined || raw === '') return DEFAULT_POLICY.flowControl;
+  if (!isFlowControlMode(raw)) throw new Error(`qosgate: ${FLOW_CONTROL_ENV} must be ${FLOW_CONTROL_RULE}, got "${raw}"`);
+  return raw;
 }
 
 export function readSweep(env: Env): SweepConfig {

@@ -55,12 +55,14 @@ export const ROUTES: RouteSpec[] = [
     pageQueue: 'send',
   },
   { routeKey: 'publish', id: 'Publish', entry: 'lambdas/entry/publish.ts', tables: { ...DELIVERS, retained: 'readWrite' }, manageConnections: true, pageQueue: 'send' },
-  { routeKey: 'msgack', id: 'Msgack', entry: 'lambdas/entry/msgack.ts', tables: { connections: 'read', ...PENDING }, manageConnections: true },
+  // Lazy flow control (app/flow-control.ts): an ack flags or unflags its session's memberships, subscriptions and flag item.
+  { routeKey: 'msgack', id: 'Msgack', entry: 'lambdas/entry/msgack.ts', tables: { connections: 'readWrite', subscriptions: 'readWrite', ...PENDING }, manageConnections: true },
   { routeKey: 'pubrec', id: 'Pubrec', entry: 'lambdas/entry/pubrec.ts', tables: { connections: 'read', ...PENDING }, manageConnections: true },
   { routeKey: 'pubrel', id: 'Pubrel', entry: 'lambdas/entry/pubrel.ts', tables: { ...DELIVERS, retained: 'readWrite' }, manageConnections: true, pageQueue: 'send' },
   { routeKey: 'subscribe', id: 'Subscribe', entry: 'lambdas/entry/subscribe.ts', tables: { ...DELIVERS, retained: 'read' }, manageConnections: true },
   { routeKey: 'unsubscribe', id: 'Unsubscribe', entry: 'lambdas/entry/unsubscribe.ts', tables: { connections: 'read', subscriptions: 'readWrite' }, manageConnections: true },
-  { routeKey: 'resume', id: 'Resume', entry: 'lambdas/entry/resume.ts', tables: { connections: 'read', ...PENDING, deadLetters: 'write' }, manageConnections: true },
+  // A resume that holds what does not fit flags the session (lazy flow control).
+  { routeKey: 'resume', id: 'Resume', entry: 'lambdas/entry/resume.ts', tables: { connections: 'readWrite', subscriptions: 'readWrite', ...PENDING, deadLetters: 'write' }, manageConnections: true },
   // Ping reads its connection only to answer in the client's format.
   { routeKey: 'ping', id: 'Ping', entry: 'lambdas/entry/ping.ts', tables: { connections: 'read' }, manageConnections: true },
 ];

@@ -1,6 +1,19 @@
 import type { Node } from 'constructs';
-import { CLOCK_TOLERANCE_RULE, DEFAULT_SWEEP, isClockTolerance, isPositiveInteger, POLICY_ENV, settingRule, SWEEP_ENV, type SweepConfig } from '../lambdas/config.js';
-import type { QosPolicy } from '../lambdas/core/policy.js';
+import {
+  CLOCK_TOLERANCE_RULE,
+  DEFAULT_SWEEP,
+  FLOW_CONTROL_ENV,
+  FLOW_CONTROL_RULE,
+  isClockTolerance,
+  isFlowControlMode,
+  isPositiveInteger,
+  POLICY_ENV,
+  settingRule,
+  SWEEP_ENV,
+  type NumericPolicyKey,
+  type SweepConfig,
+} from '../lambdas/config.js';
+import type { FlowControlMode, QosPolicy } from '../lambdas/core/policy.js';
 
 /**
  * What one deployment may change. Everything else (routes, tables, grants) follows from the
@@ -10,7 +23,12 @@ export interface QosgateConfig {
   /** The WebSocket stage; it is part of the wss:// URL and of the callback URL. */
   stageName: string;
   /** Policy values to set; each becomes its POLICY_ENV variable, the rest stay DEFAULT_POLICY. */
-  policy: Partial<QosPolicy>;
+  policy: Partial<Pick<QosPolicy, NumericPolicyKey>>;
+  /**
+   * How flow control checks the cap (`lazy`, the default, or `strict`; docs/protocol.md "Flow
+   * control"). Becomes FLOW_CONTROL on every function when set.
+   */
+  flowControl?: FlowControlMode;
   /** Sweep values to set; each becomes its SWEEP_ENV variable, the rest stay DEFAULT_SWEEP. */
   sweep: Partial<SweepConfig>;
   /** The functions' application log level (Lambda's advanced logging controls, which Powertools follows). */
@@ -137,6 +155,7 @@ export const DEFAULT_STAGE_NAME = 'dev';
 export const CONTEXT_KEYS = {
   stageName: 'qosgate:stageName',
   policy: 'qosgate:policy',
+  flowControl: 'qosgate:flowControl',
   sweep: 'qosgate:sweep',
   logLevel: 'qosgate:logLevel',
   logRetentionDays: 'qosgate:logRetentionDays',
@@ -246,12 +265,16 @@ export function resolveConfig(partial: QosgateConfigInput = {}): QosgateConfig {
       throw new ConfigError(`qosgate: jwtClockToleranceSeconds must be ${CLOCK_TOLERANCE_RULE}, got ${JSON.stringify(partial.jwtClockToleranceSeconds)}`);
     }
   }
+  if (partial.flowControl !== undefined && !isFlowControlMode(partial.flowControl)) {
+    throw new ConfigError(`qosgate: flowControl must be ${FLOW_CONTROL_RULE}, got ${JSON.stringify(partial.flowControl)}`);
+  }
   const resendAlarmThreshold = partial.resendAlarmThreshold ?? DEFAULTS.resendAlarmThreshold;
   positive('resendAlarmThreshold', resendAlarmThreshold);
   const throttle = { ...DEFAULTS.throttle, ...checkedNumbers('throttle', partial.throttle ?? {}, Object.keys(DEFAULTS.throttle)) };
   return {
     stageName,
     policy: checkedNumbers('policy', partial.policy ?? {}, Object.keys(POLICY_ENV)),
+    ...(partial.flowControl !== undefined ? { flowControl: partial.flowControl } : {}),
     sweep: checkedNumbers('sweep', partial.sweep ?? {}, Object.keys(SWEEP_ENV)),
     logLevel,
     logRetentionDays,
@@ -284,6 +307,7 @@ export function configFromContext(node: Node): QosgateConfig {
   const partial: QosgateConfigInput = {
     stageName: node.tryGetContext(CONTEXT_KEYS.stageName) as string | undefined,
     policy: contextObject(node, CONTEXT_KEYS.policy),
+    flowControl: contextString(node, CONTEXT_KEYS.flowControl) as FlowControlMode | undefined,
     sweep: contextObject(node, CONTEXT_KEYS.sweep),
     logLevel: contextString(node, CONTEXT_KEYS.logLevel)?.toUpperCase() as LogLevel | undefined,
     logRetentionDays: contextNumber(node, CONTEXT_KEYS.logRetentionDays),
@@ -328,8 +352,13 @@ function contextBoolean(node: Node, key: string): boolean | undefined {
 }
 
 /** The POLICY_ENV variables for the policy values that were set (none by default). */
-export function policyEnvironment(policy: Partial<QosPolicy>): Record<string, string> {
+export function policyEnvironment(policy: Partial<Pick<QosPolicy, NumericPolicyKey>>): Record<string, string> {
   return toEnvironment(policy, POLICY_ENV);
+}
+
+/** FLOW_CONTROL when the mode was set (none by default: the functions then use `lazy`). */
+export function flowControlEnvironment(mode: FlowControlMode | undefined): Record<string, string> {
+  return mode === undefined ? {} : { [FLOW_CONTROL_ENV]: mode };
 }
 
 /** The SWEEP_ENV variables for the sweep values that were set (none by default). */

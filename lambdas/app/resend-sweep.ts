@@ -4,7 +4,7 @@ import type { SweepConfig } from '../config.js';
 import { deadLetter } from './dead-letter.js';
 import type { AppDeps } from './deps.js';
 import { connectionGone } from './connection-gone.js';
-import { sendHeld } from './flow-control.js';
+import { markBacklogged, sendHeld } from './flow-control.js';
 import { mapLimit } from './map-limit.js';
 import { sendFrame } from './sender.js';
 
@@ -46,18 +46,31 @@ export async function sweepOnce(deps: AppDeps, config: Pick<SweepConfig, 'batchS
   const missing = keys.filter((k) => !found.has(`${k.sessionId}\u0000${k.id}`));
   stats.expired = missing.length > 0 ? await deps.stores.pending.deleteExpired(missing, now) : 0;
   stats.skipped += missing.length - stats.expired;
+  const behind = new Map<string, { sessionId: string; connectionId: string }>();
   await mapLimit(entries, SWEEP_CONCURRENCY, async (entry) => {
     // The index is eventually consistent: act only on the entry as the index saw it.
     if (seenDueAt.get(`${entry.sessionId}\u0000${entry.id}`) !== entry.dueAt) {
       stats.skipped += 1;
       return;
     }
-    await resendOne(deps, entry, now, stats);
+    await resendOne(deps, entry, now, stats, behind);
   });
+  // Lazy flow control: a connected session that missed an ack timeout is flagged, so from now on
+  // fan-out checks its cap (docs/protocol.md "Flow control": this bounds the overshoot). Once per
+  // session per pass; the flag is idempotent, so a session flagged already costs little.
+  if (deps.policy.flowControl === 'lazy' && deps.policy.maxInflight > 0) {
+    await mapLimit([...behind.values()], SWEEP_CONCURRENCY, (s) => markBacklogged(deps, s.sessionId, s.connectionId, now));
+  }
   return stats;
 }
 
-async function resendOne(deps: AppDeps, entry: PendingEntry, now: number, stats: SweepStats): Promise<void> {
+async function resendOne(
+  deps: AppDeps,
+  entry: PendingEntry,
+  now: number,
+  stats: SweepStats,
+  behind: Map<string, { sessionId: string; connectionId: string }>,
+): Promise<void> {
   const decision = decideResend(entry, now, deps.policy);
   if (decision.kind === 'dead-letter') {
     if (!(await deadLetter(deps, entry, decision.reason, now))) {
@@ -81,6 +94,7 @@ async function resendOne(deps: AppDeps, entry: PendingEntry, now: number, stats:
   if (decision.kind === 'repark') return;
   const connectionId = decision.next.connectionId as string;
   const result = await sendFrame(deps, { connectionId, format: entry.format }, decision.frame);
+  if (result !== 'gone') behind.set(`${entry.sessionId}\u0000${connectionId}`, { sessionId: entry.sessionId, connectionId });
   if (result === 'gone') {
     stats.gone += 1;
     const send = { connectionId, sessionId: entry.sessionId, sessionKind: entry.sessionKind, format: entry.format, frame: decision.frame, entry: decision.next };

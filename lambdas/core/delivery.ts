@@ -32,6 +32,8 @@ export interface PlannedSend {
   frame: ServerFrame;
   /** The stored entry behind a QoS 1/2 send (to park it if the connection turns out gone). */
   entry?: PendingEntry;
+  /** The recipient's session showed unacknowledged backlog (Recipient.backlogged): lazy flow control checks it. */
+  backlogged?: boolean;
 }
 
 export interface DeliveryPlan {
@@ -44,8 +46,9 @@ export interface DeliveryPlan {
 
 /**
  * Plans one page of recipients. Every recipient of one delivery gets the same server id
- * (`messageId`): unique per recipient session, and the same again if a QoS 2 release is
- * replayed, so the replay finds the entries the first run stored rather than doubling them.
+ * (`recipientId(messageId, delivery.qos)`): unique per recipient session, and the same again if
+ * a QoS 2 release is replayed, so the replay finds the entries the first run stored rather than
+ * doubling them.
  */
 export function planDelivery(
   recipients: Recipient[],
@@ -61,6 +64,7 @@ export function planDelivery(
     data: delivery.data,
     ...(delivery.retained ? { retained: true } : {}),
   };
+  const id = recipientId(messageId, delivery.qos);
   for (const recipient of recipients) {
     const qos = effectiveQos(delivery.qos, recipient);
     const target = {
@@ -74,10 +78,11 @@ export function planDelivery(
       else plan.sends.push({ ...target, connectionId: recipient.connectionId, frame: { type: 'message', ...message, qos: 0, dup: false } });
       continue;
     }
-    const entry = newPendingEntry(recipient, message, messageId, qos, now, policy);
+    const entry = newPendingEntry(recipient, message, id, qos, now, policy);
     plan.entries.push(entry);
     if (recipient.connectionId !== undefined) {
-      plan.sends.push({ ...target, connectionId: recipient.connectionId, frame: stepFrame(entry, false), entry });
+      const backlogged = recipient.backlogged ? { backlogged: true } : {};
+      plan.sends.push({ ...target, connectionId: recipient.connectionId, frame: stepFrame(entry, false), entry, ...backlogged });
     }
   }
   return plan;
@@ -86,4 +91,51 @@ export function planDelivery(
 /** The id of the k-th delivery a controller makes while handling one message. */
 export function deliveryMessageId(messageId: string, index: number): string {
   return index === 0 ? messageId : `${messageId}.${index}`;
+}
+
+/**
+ * The id recipients of a delivery see, marked by the delivery's QoS (`<messageId>:1` or `:2`),
+ * so that a msgack can tell without a read what it acks (docs/protocol.md "msgack"): an id of a
+ * QoS 1 delivery is a QoS 1 entry, which msgack deletes blind; any other id may be a QoS 2 entry
+ * (completed only after pubrec, leaving a tombstone), which msgack reads first.
+ *
+ * The mark follows what the sender asked, not each recipient's effective QoS: a re-run of a QoS 2
+ * hand-on must find the entries of the first run under the same ids even if a recipient's
+ * subscription QoS changed in between (app/hand-on.ts). A QoS 1 recipient of a QoS 2 delivery so
+ * gets a `:2` id and its ack pays the read. Ids stay within `A-Za-z0-9._:-` (text-frame safe).
+ */
+export function recipientId(messageId: string, deliveryQos: Qos): string {
+  return `${messageId}:${deliveryQos === 2 ? 2 : 1}`;
+}
+
+/**
+ * Whether msgack may delete this id blind: only an id of a QoS 1 delivery. Ids without a mark
+ * (entries stored before marks existed, or test fixtures) and `:2` ids take the read path, so no
+ * QoS 2 entry is ever deleted without the pubrec check and its tombstone.
+ */
+export function isQos1Id(id: string): boolean {
+  return id.endsWith(':1');
+}
+
+/** The opposite of {@link isQos1Id}: the ack must read the entry (QoS 2, or an unmarked id). */
+export function isQos2Id(id: string): boolean {
+  return !isQos1Id(id);
+}
+
+/**
+ * A server id: the time in base 36, then 8 hex digits (app/ids.ts), then optionally `.k` (the
+ * k-th delivery of a message) and the QoS mark.
+ */
+const SERVER_ID = /^([0-9a-z]+)[0-9a-f]{8}(?:\.\d+)?:[12]$/;
+
+/**
+ * When the message behind a server id was handed on, read from the id itself, so a blind QoS 1
+ * ack can still report AckLatency. Undefined for an id not made by app/ids.ts or one whose time
+ * is implausible (in the future, or older than `maxAgeMs`).
+ */
+export function idTime(id: string, now: number, maxAgeMs: number): number | undefined {
+  const match = SERVER_ID.exec(id);
+  if (!match) return undefined;
+  const time = Number.parseInt(match[1] as string, 36);
+  return Number.isSafeInteger(time) && time <= now && now - time <= maxAgeMs ? time : undefined;
 }

@@ -176,10 +176,12 @@ export function releaseHeld(entry: PendingEntry, now: number, policy: QosPolicy)
 export interface FlowView {
   inflight: number;
   held: PendingEntry[];
+  /** The whole session was read (no early stop): `inflight` and `held` are then the full counts. */
+  complete: boolean;
 }
 
 export function emptyFlowView(): FlowView {
-  return { inflight: 0, held: [] };
+  return { inflight: 0, held: [], complete: false };
 }
 
 /**
@@ -214,6 +216,25 @@ export function entriesToRelease(view: FlowView, maxInflight: number): PendingEn
   return [...view.held]
     .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .slice(0, room);
+}
+
+/**
+ * Lazy flow control: whether an ack that found the session flagged may take the flag off, once
+ * `released` of the view's held entries are being sent. Only on a complete read that leaves
+ * nothing held and at most half the cap in flight: the margin keeps a client that hovers near
+ * its cap from being flagged and unflagged on every ack (each costs writes), and a session with
+ * anything held keeps its flag, so its acks keep reading and releasing (docs/protocol.md "Flow control").
+ */
+export function mayClearBacklog(view: FlowView, released: number, maxInflight: number): boolean {
+  return view.complete && view.held.length <= released && view.inflight + released <= maxInflight / 2;
+}
+
+/**
+ * Lazy flow control: an ack of a message older than the ack timeout shows the client is falling
+ * behind before the sweep does (the sweep resends only after the timeout and its next pass).
+ */
+export function ackShowsBacklog(handedOnAt: number | undefined, now: number, policy: Pick<QosPolicy, 'ackTimeoutMs'>): boolean {
+  return handedOnAt !== undefined && now - handedOnAt > policy.ackTimeoutMs;
 }
 
 /**

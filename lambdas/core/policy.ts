@@ -41,7 +41,19 @@ export interface QosPolicy {
    * docs/reliability-security.md.
    */
   maxInflight: number;
+  /**
+   * How the cap is checked (docs/protocol.md "Flow control"). `lazy` (default): only for sessions
+   * flagged as backlogged (they missed an ack timeout or have held messages), so a client that
+   * keeps up costs no read; one that stops acking may get a bounded overshoot before it is
+   * flagged. `strict`: a read of the session per recipient per delivery, the cap exact up to
+   * concurrency.
+   */
+  flowControl: FlowControlMode;
 }
+
+export type FlowControlMode = 'lazy' | 'strict';
+
+export const FLOW_CONTROL_MODES: readonly FlowControlMode[] = ['lazy', 'strict'];
 
 /**
  * API Gateway closes the connection (1009) on an inbound frame over 32 KB (32,768 bytes; local/gateway/limits.ts).
@@ -72,6 +84,7 @@ export const DEFAULT_POLICY: QosPolicy = {
   rateLimitPerSecond: 50,
   rateLimitBurst: 100,
   maxInflight: 100,
+  flowControl: 'lazy',
 };
 
 /**

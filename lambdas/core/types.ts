@@ -67,6 +67,23 @@ export interface Recipient {
   format: FrameFormat;
   /** The subscription's granted QoS where the recipient came by subscription. */
   subscriptionQos?: Qos;
+  /**
+   * Lazy flow control: the session has shown unacknowledged backlog (it missed an ack timeout, or
+   * has held messages), so a delivery checks its cap. Kept on the membership and subscription
+   * items fan-out reads anyway, so an unflagged recipient costs no read (docs/protocol.md
+   * "Flow control"). Absent means not flagged.
+   */
+  backlogged?: boolean;
+}
+
+/**
+ * Lazy flow control's flag of one session, as the ack path reads it (one strongly consistent
+ * read per ack frame). `epoch` grows with every flagging, so a clear that read an older epoch
+ * loses against a flagging that came after its read.
+ */
+export interface BacklogFlag {
+  backlogged: boolean;
+  epoch: number;
 }
 
 /** A topic subscription, keyed by (controller, topic, sessionId). */

@@ -1,4 +1,4 @@
-import type { ConnectionRecord, Recipient, SessionRecord } from '../core/types.js';
+import type { BacklogFlag, ConnectionRecord, Recipient, SessionRecord } from '../core/types.js';
 import type { AudiencePage, AudiencePageRequest } from './audience-page.js';
 
 /**
@@ -87,4 +87,26 @@ export interface ConnectionStore {
   detachSession(sessionId: string, connectionId: string, expiresAt: number): Promise<boolean>;
   /** Deletes the session record only if `connectionId` still serves it. Returns whether it did. */
   deleteSession(sessionId: string, connectionId: string): Promise<boolean>;
+
+  /**
+   * Lazy flow control's flag of the session (docs/protocol.md "Flow control"), by one strongly
+   * consistent read: what the ack path reads once per ack frame. Every session has one, whether
+   * it has a session record or not (a session without clientId has none); never flagged, or
+   * expired, reads as not backlogged.
+   */
+  getBacklog(sessionId: string, now: number): Promise<BacklogFlag>;
+  /** Flags the session and moves its epoch on (so an older clear cannot undo this). Lives until `expiresAt`. */
+  flagBacklog(sessionId: string, expiresAt: number): Promise<void>;
+  /**
+   * Takes the flag off, but only if its epoch is still `seenEpoch`: nobody flagged the session
+   * since the caller read it. Returns whether it did.
+   */
+  clearBacklog(sessionId: string, seenEpoch: number): Promise<boolean>;
+  /**
+   * Sets (or removes) `backlogged` on the live memberships through which fan-out reaches the
+   * session at `connectionId`: the connection's own (a clean session) and the session's (a
+   * persistent one), so `membersOf` returns them flagged. A membership written afresh later
+   * (a takeover, a controller opened) starts unflagged. Idempotent.
+   */
+  markMemberships(sessionId: string, connectionId: string, backlogged: boolean, now: number): Promise<void>;
 }

@@ -48,4 +48,10 @@ export interface SubscriptionStore {
    * (conditionally, item by item), so what a newer connection of the clientId made stays.
    */
   deleteOfConnection(sessionId: string, connectionId: string, now: number): Promise<void>;
+  /**
+   * Sets (or removes) `backlogged` on the session's live subscriptions (lazy flow control,
+   * docs/protocol.md "Flow control"), so `subscribersOf` returns them flagged; writes only those
+   * that differ. A subscription `put` afresh starts unflagged. Idempotent.
+   */
+  markSession(sessionId: string, backlogged: boolean, now: number): Promise<void>;
 }

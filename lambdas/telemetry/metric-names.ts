@@ -31,8 +31,8 @@ export interface MetricSpec {
 export const METRICS = {
   Published: { unit: 'Count', byQos: true, description: 'client publishes accepted (QoS 0/1 handed on, QoS 2 stored at its first publish)' },
   Delivered: { unit: 'Count', byQos: true, description: 'message frames posted to a recipient on their first send (fan-out), by the QoS they were sent with' },
-  Acked: { unit: 'Count', byQos: true, description: 'pending entries completed by a msgack (QoS 1 delivered, QoS 2 finished)' },
-  AckLatency: { unit: 'Milliseconds', byQos: true, description: 'from storing a pending entry to the msgack that completed it' },
+  Acked: { unit: 'Count', byQos: true, description: 'msgack ids: QoS 1 ids acked (deleted without a read, so a repeated ack counts again), QoS 2 entries finished' },
+  AckLatency: { unit: 'Milliseconds', byQos: true, description: 'from handing a message on (the time in its server id, or its entry) to the msgack for it' },
   PendingStored: { unit: 'Count', byQos: false, description: 'pending QoS 1/2 entries written by fan-out (each awaits an ack)' },
   PendingDue: { unit: 'Count', byQos: false, description: 'pending entries the resend sweep found due (unanswered past their ack timeout): the backlog' },
   Resent: { unit: 'Count', byQos: false, description: 'frames the resend sweep posted again (dup: true)' },

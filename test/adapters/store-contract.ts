@@ -338,6 +338,93 @@ export function describeStoreContract(
       });
     });
 
+    describe('ConnectionStore: lazy flow control’s backlog flag (issue 13)', () => {
+      const member = (sessionId: string, connectionId: string): SessionMember => ({
+        sessionId,
+        connectionId,
+        sessionKind: 'persistent',
+        claimedQos: 1,
+        format: 'json',
+        expiresAt: LATER,
+      });
+      const flagsOf = async (controller: string) =>
+        Object.fromEntries((await flatten(stores.connections.membersOf(controller, T0))).map((r) => [r.sessionId, r.backlogged ?? false]));
+
+      it('a session never flagged reads as not backlogged, epoch 0, with or without a session record', async () => {
+        expect(await stores.connections.getBacklog('c1', T0)).toEqual({ backlogged: false, epoch: 0 });
+        await stores.connections.putSession(session('dev-7', { connectionId: 'c1' }));
+        expect(await stores.connections.getBacklog('dev-7', T0)).toEqual({ backlogged: false, epoch: 0 });
+      });
+
+      it('flagBacklog flags and moves the epoch on each time; the flag lives until its expiry', async () => {
+        await stores.connections.flagBacklog('s1', T0 + SECOND);
+        expect(await stores.connections.getBacklog('s1', T0)).toEqual({ backlogged: true, epoch: 1 });
+        await stores.connections.flagBacklog('s1', T0 + SECOND);
+        expect(await stores.connections.getBacklog('s1', T0 + SECOND)).toEqual({ backlogged: true, epoch: 2 });
+        expect((await stores.connections.getBacklog('s1', T0 + SECOND + 1)).backlogged).toBe(false);
+        expect((await stores.connections.getBacklog('other', T0)).backlogged).toBe(false);
+      });
+
+      it('clearBacklog takes the flag off only at the epoch the caller saw; a flagging since wins', async () => {
+        await stores.connections.flagBacklog('s1', LATER);
+        const seen = await stores.connections.getBacklog('s1', T0);
+        await stores.connections.flagBacklog('s1', LATER);
+        expect(await stores.connections.clearBacklog('s1', seen.epoch)).toBe(false);
+        expect((await stores.connections.getBacklog('s1', T0)).backlogged).toBe(true);
+        const now = await stores.connections.getBacklog('s1', T0);
+        expect(await stores.connections.clearBacklog('s1', now.epoch)).toBe(true);
+        // Kept with its epoch: a clear that read an older epoch still loses after a new flagging.
+        expect(await stores.connections.getBacklog('s1', T0)).toEqual({ backlogged: false, epoch: now.epoch });
+        expect(await stores.connections.clearBacklog('nobody', 0)).toBe(false);
+      });
+
+      it('the flag is no session record: getSession and a takeover’s putSessionIf do not see it', async () => {
+        await stores.connections.flagBacklog('dev-7', LATER);
+        expect(await stores.connections.getSession('dev-7', T0)).toBeUndefined();
+        expect(await stores.connections.putSessionIf(session('dev-7', { connectionId: 'c1' }), undefined, T0)).toBe(true);
+        expect(await stores.connections.sessionControllers('dev-7', T0)).toEqual([]);
+        expect((await stores.connections.getBacklog('dev-7', T0)).backlogged).toBe(true);
+      });
+
+      it('markMemberships flags a clean connection’s own memberships, and only the session’s, for membersOf', async () => {
+        await stores.connections.put(connection('c1', { controllers: ['monitor', 'sensor'] }));
+        await stores.connections.put(connection('c2', { controllers: ['monitor'] }));
+        await stores.connections.markMemberships('c1', 'c1', true, T0);
+        await stores.connections.markMemberships('c1', 'c1', true, T0);
+        expect(await flagsOf('monitor')).toEqual({ c1: true, c2: false });
+        expect(await flagsOf('sensor')).toEqual({ c1: true });
+        // The record itself carries no flag.
+        expect(await stores.connections.get('c1', T0)).toEqual(connection('c1', { controllers: ['monitor', 'sensor'] }));
+        await stores.connections.markMemberships('c1', 'c1', false, T0);
+        expect(await flagsOf('monitor')).toEqual({ c1: false, c2: false });
+        // Unflagged, a recipient has no `backlogged` at all.
+        expect((await flatten(stores.connections.membersOf('monitor', T0))).every((r) => !('backlogged' in r))).toBe(true);
+      });
+
+      it('markMemberships flags a persistent session’s memberships; a takeover writes them afresh, unflagged', async () => {
+        await stores.connections.putSession(session('dev-7', { connectionId: 'c1' }));
+        await stores.connections.put(connection('c1', { sessionId: 'dev-7', sessionKind: 'persistent', controllers: ['monitor'] }));
+        await stores.connections.openSessionControllers(member('dev-7', 'c1'), ['monitor']);
+        await stores.connections.markMemberships('dev-7', 'c1', true, T0);
+        expect(await flagsOf('monitor')).toEqual({ 'dev-7': true });
+        expect((await stores.connections.sessionControllers('dev-7', T0)).map((m) => m.backlogged)).toEqual([true]);
+
+        await stores.connections.putSession(session('dev-7', { connectionId: 'c2' }));
+        expect(await stores.connections.attachSessionControllers(member('dev-7', 'c2'), T0)).toEqual(['monitor']);
+        expect(await flagsOf('monitor')).toEqual({ 'dev-7': false });
+      });
+
+      it('markMemberships creates nothing: unknown or expired memberships stay as they are', async () => {
+        await stores.connections.markMemberships('ghost', 'c9', true, T0);
+        expect(await flatten(stores.connections.membersOf('monitor', T0))).toEqual([]);
+        await stores.connections.put(connection('c1', { expiresAt: T0 - 1 }));
+        await stores.connections.markMemberships('c1', 'c1', true, T0);
+        expect(await flatten(stores.connections.membersOf('monitor', T0 - 1))).toStrictEqual([
+          { sessionId: 'c1', connectionId: 'c1', sessionKind: 'clean', claimedQos: 1, format: 'json' },
+        ]);
+      });
+    });
+
     describe('SubscriptionStore', () => {
       it('put then ofSession round-trips; put on the same key replaces', async () => {
         const first = subscription('monitor', 'temp', 's1', { subscriptionQos: 1 });
@@ -434,6 +521,48 @@ export function describeStoreContract(
         expect(await stores.subscriptions.ofSession('s1', T0)).toEqual([]);
         expect(await flatten(stores.subscriptions.subscribersOf('sensor', 'temp', T0))).toEqual([]);
         expect((await flatten(stores.subscriptions.subscribersOf('monitor', 'temp', T0))).map((r) => r.sessionId)).toEqual(['s2']);
+      });
+    });
+
+    describe('SubscriptionStore: lazy flow control’s backlog flag (issue 13)', () => {
+      it('markSession flags the session’s live subscriptions for subscribersOf and ofSession, and clears them', async () => {
+        await stores.subscriptions.put(subscription('monitor', 'temp', 's1'));
+        await stores.subscriptions.put(subscription('sensor', 'temp', 's1'));
+        await stores.subscriptions.put(subscription('monitor', 'temp', 's2'));
+        await stores.subscriptions.markSession('s1', true, T0);
+        await stores.subscriptions.markSession('s1', true, T0);
+        const flags = async () => Object.fromEntries((await flatten(stores.subscriptions.subscribersOf('monitor', 'temp', T0))).map((r) => [r.sessionId, r.backlogged ?? false]));
+        expect(await flags()).toEqual({ s1: true, s2: false });
+        expect((await stores.subscriptions.ofSession('s1', T0)).map((x) => x.backlogged)).toEqual([true, true]);
+
+        await stores.subscriptions.markSession('s1', false, T0);
+        expect(await flags()).toEqual({ s1: false, s2: false });
+        expect(sortBy(await stores.subscriptions.ofSession('s1', T0), 'controller')).toStrictEqual([
+          subscription('monitor', 'temp', 's1'),
+          subscription('sensor', 'temp', 's1'),
+        ]);
+      });
+
+      it('a subscription put afresh starts unflagged; attach and detach keep the flag', async () => {
+        await stores.subscriptions.put(subscription('monitor', 'temp', 'dev-7', { connectionId: 'c1', sessionKind: 'persistent' }));
+        await stores.subscriptions.put(subscription('monitor', 'hum', 'dev-7', { connectionId: 'c1', sessionKind: 'persistent' }));
+        await stores.subscriptions.markSession('dev-7', true, T0);
+        await stores.subscriptions.detach('dev-7', 'c1', LATER, T0);
+        await stores.subscriptions.attach('dev-7', 'c2', LATER, T0);
+        expect((await stores.subscriptions.ofSession('dev-7', T0)).map((x) => x.backlogged)).toEqual([true, true]);
+        await stores.subscriptions.put(subscription('monitor', 'temp', 'dev-7', { connectionId: 'c2', sessionKind: 'persistent' }));
+        expect(sortBy(await stores.subscriptions.ofSession('dev-7', T0), 'topic').map((x) => [x.topic, x.backlogged ?? false])).toEqual([
+          ['hum', true],
+          ['temp', false],
+        ]);
+      });
+
+      it('markSession creates nothing: an unsubscribed or expired subscription stays gone or as it was', async () => {
+        await stores.subscriptions.markSession('nobody', true, T0);
+        expect(await stores.subscriptions.ofSession('nobody', T0)).toEqual([]);
+        await stores.subscriptions.put(subscription('monitor', 'temp', 's1', { expiresAt: T0 - 1 }));
+        await stores.subscriptions.markSession('s1', true, T0);
+        expect((await flatten(stores.subscriptions.subscribersOf('monitor', 'temp', T0 - 1))).map((r) => r.backlogged)).toEqual([undefined]);
       });
     });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ackShowsBacklog,
   addToFlowView,
   decideAcks,
   decideResend,
@@ -8,6 +9,7 @@ import {
   handOver,
   hold,
   holdNew,
+  mayClearBacklog,
   mustHold,
   newPendingEntry,
   park,
@@ -152,7 +154,7 @@ describe('flow control’s view of a session (read oldest first, stopped once th
     expect(read).toBe(3);
     expect(entriesToRelease(view, 3).map((e) => e.id)).toEqual(['c', 'b']);
     // At the cap, nothing goes.
-    expect(entriesToRelease({ inflight: 3, held: [held('x')] }, 3)).toEqual([]);
+    expect(entriesToRelease({ inflight: 3, held: [held('x')], complete: true }, 3)).toEqual([]);
   });
 });
 
@@ -204,7 +206,33 @@ describe('flow control counts one connection only', () => {
     for (const entry of [newPendingEntry(old, message, 'a', 1, t0, policy), holdNew(newPendingEntry(old, message, 'b', 1, t0, policy))]) {
       expect(addToFlowView(view, entry, 'c1', 1, 1)).toBe(false);
     }
-    expect(view).toEqual({ inflight: 0, held: [] });
+    expect(view).toEqual({ inflight: 0, held: [], complete: false });
     expect(mustHold(view, 1)).toBe(false);
+  });
+});
+
+describe('lazy flow control: when a session is flagged and unflagged (issue 13)', () => {
+  const sent = (id: string) => newPendingEntry(connected, message, id, 1, t0, policy);
+  const view = (inflight: number, held: number, complete = true): FlowView => ({ inflight, held: Array.from({ length: held }, (_, i) => hold(sent(`h${i}`))), complete });
+
+  it('clears only on a complete read, with everything held being released and at most half the cap in flight after', () => {
+    expect(mayClearBacklog(view(0, 0), 0, 10)).toBe(true);
+    expect(mayClearBacklog(view(5, 0), 0, 10)).toBe(true);
+    expect(mayClearBacklog(view(6, 0), 0, 10)).toBe(false);
+    expect(mayClearBacklog(view(2, 3), 3, 10)).toBe(true);
+    expect(mayClearBacklog(view(3, 3), 3, 10)).toBe(false);
+    // Something stays held: the flag stays, so the next acks keep releasing.
+    expect(mayClearBacklog(view(0, 3), 2, 10)).toBe(false);
+    // A read that stopped early (at the cap, or at as many held as there is room for) knows too little.
+    expect(mayClearBacklog(view(0, 0, false), 0, 10)).toBe(false);
+    const walked = emptyFlowView();
+    for (const entry of [sent('a'), sent('b')]) addToFlowView(walked, entry, 'c1', 2, 2);
+    expect(mayClearBacklog(walked, 0, 2)).toBe(false);
+  });
+
+  it('an ack of a message handed on more than the ack timeout ago shows backlog; an unknown time shows nothing', () => {
+    expect(ackShowsBacklog(t0, t0 + policy.ackTimeoutMs, policy)).toBe(false);
+    expect(ackShowsBacklog(t0, t0 + policy.ackTimeoutMs + 1, policy)).toBe(true);
+    expect(ackShowsBacklog(undefined, t0 + 1_000_000, policy)).toBe(false);
   });
 });

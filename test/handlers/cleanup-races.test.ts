@@ -86,7 +86,7 @@ describe('the old connection’s cleanup racing a takeover', () => {
 describe('the old connection’s cleanup racing the new connection’s resume under flow control', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await Harness.start({ policy: { maxInflight: 1 } });
+    h = await Harness.start({ policy: { flowControl: 'strict', maxInflight: 1 } });
   });
   afterAll(() => h.close());
 
@@ -125,7 +125,7 @@ describe('the old connection’s cleanup racing the new connection’s resume un
 describe('a clean session’s leftovers stored after its cleanup', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await Harness.start({ policy: { maxInflight: 1 } });
+    h = await Harness.start({ policy: { flowControl: 'strict', maxInflight: 1 } });
   });
   afterAll(() => h.close());
 

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Harness } from '../support/harness.js';
+import { Harness, ManualClock } from '../support/harness.js';
+
+/** The first server id a harness hands out: its start time in base 36, a counter, the QoS 1 mark (core/delivery.ts recipientId). */
+const FIRST_ID = `${new ManualClock().now().toString(36)}00000001:1`;
 
 /**
  * The seed's scenario (XSockets "QoS - Server Sample"): one sensor, two monitors, only one of
@@ -21,7 +24,7 @@ describe('QoS 1 toward clients: the seed scenario', () => {
   afterAll(() => h.close());
 
   it('sends the QoS client the temp with an id, not yet a dup', () => {
-    expect(h.messages(qosMonitor)).toEqual([{ type: 'message', controller: 'monitor', topic: 'temp', data: 25.3, qos: 1, id: 'm000001', dup: false }]);
+    expect(h.messages(qosMonitor)).toEqual([{ type: 'message', controller: 'monitor', topic: 'temp', data: 25.3, qos: 1, id: FIRST_ID, dup: false }]);
   });
 
   it('sends the client that claimed nothing the temp once, QoS 0, with no id, and stores nothing for it', async () => {
@@ -48,12 +51,12 @@ describe('QoS 1 toward clients: the seed scenario', () => {
     expect((await h.sweep()).resent).toBe(1);
     const messages = h.messages(qosMonitor);
     expect(messages).toHaveLength(3);
-    expect(messages.slice(1).every((m) => m.dup === true && m.id === 'm000001' && m.data === 25.3)).toBe(true);
+    expect(messages.slice(1).every((m) => m.dup === true && m.id === FIRST_ID && m.data === 25.3)).toBe(true);
     expect(h.messages(plainMonitor)).toHaveLength(1);
   });
 
-  it('stops for good once the client types monitor|msgack|m000001', async () => {
-    await h.send(qosMonitor, 'monitor|msgack|m000001');
+  it('stops for good once the client types monitor|msgack|<its id>', async () => {
+    await h.send(qosMonitor, `monitor|msgack|${FIRST_ID}`);
     expect(await h.pendingOf(qosMonitor)).toEqual([]);
     for (let i = 0; i < 5; i += 1) {
       h.clock.advance(600_000);
@@ -78,7 +81,7 @@ describe('QoS 1 from clients', () => {
     await h.send(sensor, { action: 'publish', controller: 'sensor', topic: 'temp', data: 21.5, qos: 1, id: 'c-1' });
     expect(h.frames(sensor)).toEqual([{ type: 'msgack', id: 'c-1', recipients: 1 }]);
     // The monitor claimed 2 but the controller asked AtLeastOnce: min is 1.
-    expect(h.messages(monitor)).toEqual([expect.objectContaining({ data: 21.5, qos: 1, id: 'm000001' })]);
+    expect(h.messages(monitor)).toEqual([expect.objectContaining({ data: 21.5, qos: 1, id: FIRST_ID })]);
     expect(await h.pendingOf(monitor)).toHaveLength(1);
   });
 

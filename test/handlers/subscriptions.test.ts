@@ -64,6 +64,7 @@ describe('pub/sub and retained values', () => {
     await h.send(sensor, 'sensor|temp|25.3');
     const raw = h.raw(textMonitor);
     expect(raw).toHaveLength(1);
-    expect(raw[0]).toMatch(/^monitor\|temp\|25\.3\|1\|m\d+$/);
+    // The id: the time in base 36, 8 digits, the QoS 1 mark (core/delivery.ts recipientId), text-frame safe.
+    expect(raw[0]).toMatch(/^monitor\|temp\|25\.3\|1\|[0-9a-z]+[0-9a-f]{8}:1$/);
   });
 });

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { POLICY_ENV, SWEEP_ENV } from '../../lambdas/config.js';
-import { CONTEXT_KEYS, DEFAULTS, DEFAULT_STAGE_NAME, configFromContext, policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs, DEFAULT_FANOUT_SETTINGS } from '../../lib/config.js';
+import { FLOW_CONTROL_ENV, POLICY_ENV, SWEEP_ENV } from '../../lambdas/config.js';
+import { CONTEXT_KEYS, DEFAULTS, DEFAULT_STAGE_NAME, configFromContext, flowControlEnvironment, policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs, DEFAULT_FANOUT_SETTINGS } from '../../lib/config.js';
 
 describe('resolveConfig', () => {
   it('defaults to the dev stage and no overrides', () => {
@@ -38,6 +38,15 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ policy: { attemptLimit: value as number } })).toThrow(/positive integer/);
   });
 
+  it('takes flowControl lazy or strict, and refuses anything else at synth', () => {
+    expect(resolveConfig({ flowControl: 'strict' }).flowControl).toBe('strict');
+    expect(resolveConfig({ flowControl: 'lazy' }).flowControl).toBe('lazy');
+    expect(resolveConfig()).not.toHaveProperty('flowControl');
+    expect(() => resolveConfig({ flowControl: 'eager' as never })).toThrow(/flowControl must be one of lazy, strict, got "eager"/);
+    // It is a key of its own, not a policy number.
+    expect(() => resolveConfig({ policy: { flowControl: 'strict' } as never })).toThrow(/unknown policy setting "flowControl"/);
+  });
+
   it('takes maxInflight 0 (flow control off), and nothing below it', () => {
     expect(resolveConfig({ policy: { maxInflight: 0 } }).policy).toEqual({ maxInflight: 0 });
     expect(() => resolveConfig({ policy: { maxInflight: -1 } })).toThrow(/maxInflight must be a positive integer or 0 \(off\)/);
@@ -56,6 +65,12 @@ describe('configFromContext', () => {
     expect(configFromContext(app.node)).toMatchObject({ stageName: 'prod', policy: { attemptLimit: 5 }, sweep: { shards: 8 } });
   });
 
+  it('reads qosgate:flowControl as a string, and refuses one that is neither mode', () => {
+    expect(configFromContext(new App({ context: { [CONTEXT_KEYS.flowControl]: 'strict' } }).node).flowControl).toBe('strict');
+    expect(() => configFromContext(new App({ context: { [CONTEXT_KEYS.flowControl]: 'off' } }).node)).toThrow(/flowControl must be one of lazy, strict/);
+    expect(() => configFromContext(new App({ context: { [CONTEXT_KEYS.flowControl]: 1 } }).node)).toThrow(/must be a string/);
+  });
+
   it('refuses a context value that is not a JSON object', () => {
     const app = new App({ context: { [CONTEXT_KEYS.policy]: '[1]' } });
     expect(() => configFromContext(app.node)).toThrow(/must be a JSON object/);
@@ -67,6 +82,8 @@ describe('environment', () => {
     expect(policyEnvironment({})).toEqual({});
     expect(policyEnvironment({ ackTimeoutMs: 5000 })).toEqual({ [POLICY_ENV.ackTimeoutMs]: '5000' });
     expect(sweepEnvironment({ shards: 8, windowMs: 30_000 })).toEqual({ [SWEEP_ENV.shards]: '8', [SWEEP_ENV.windowMs]: '30000' });
+    expect(flowControlEnvironment(undefined)).toEqual({});
+    expect(flowControlEnvironment('strict')).toEqual({ [FLOW_CONTROL_ENV]: 'strict' });
   });
 
   it('knows the sweep window in effect', () => {

@@ -157,10 +157,16 @@ describe('examples', () => {
     for (const actions of access.values()) for (const action of ANY_WRITE) expect([...actions]).not.toContain(action);
   });
 
-  it('Msgack reads connections but cannot write them', () => {
-    expect(actionsOn('Msgack', 'connections')).toContain('dynamodb:GetItem');
-    expect(actionsOn('Msgack', 'connections')).not.toContain('dynamodb:PutItem');
-    expect(actionsOn('Msgack', 'connections')).not.toContain('dynamodb:DeleteItem');
+  it('Msgack writes connections and subscriptions (lazy flow control flags and unflags its session), and touches no inbound, retained or dead letter', () => {
+    expect(actionsOn('Msgack', 'connections')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem']));
+    expect(actionsOn('Msgack', 'subscriptions')).toContain('dynamodb:UpdateItem');
+    for (const table of ['inbound', 'retained', 'deadLetters'] as const) expect(actionsOn('Msgack', table)).toEqual([]);
+  });
+
+  it('Pubrec still only reads connections', () => {
+    expect(actionsOn('Pubrec', 'connections')).toContain('dynamodb:GetItem');
+    expect(actionsOn('Pubrec', 'connections')).not.toContain('dynamodb:PutItem');
+    expect(actionsOn('Pubrec', 'connections')).not.toContain('dynamodb:DeleteItem');
   });
 
   it('Resume writes dead letters but cannot read them', () => {

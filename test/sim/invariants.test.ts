@@ -105,7 +105,18 @@ describe('invariants at rest', () => {
   it('names a held entry stranded below the cap', async () => {
     const { world, subscriber } = await healthyWorld(2);
     await world.stores.pending.putMany([entry(subscriber, 'm9003', { connectionId: subscriber.connectionId as string, held: true, attempts: 0 })]);
+    // Its session flagged, as every hold leaves it: below the cap is the one thing wrong.
+    await world.stores.connections.flagBacklog(subscriber.sessionId, world.clock.now() + 60_000);
     expect(await invariants(world)).toEqual(['held entry stranded']);
+  });
+
+  it('names a held entry, even at the cap, of a session lazy flow control does not know is backlogged', async () => {
+    const { world, subscriber } = await healthyWorld(1);
+    const connectionId = subscriber.connectionId as string;
+    await world.stores.pending.putMany([entry(subscriber, 'm9004', { connectionId }), entry(subscriber, 'm9005', { connectionId, held: true, attempts: 0 })]);
+    expect(await invariants(world)).toEqual(['held entry of a session not flagged backlogged']);
+    await world.stores.connections.flagBacklog(subscriber.sessionId, world.clock.now() + 60_000);
+    expect(await invariants(world)).toEqual([]);
   });
 
   it("names a persistent session's message that is gone without an ack", async () => {

@@ -13,7 +13,8 @@ import type { Violation, World } from './world.js';
  *    by a live connection that has resumed); none of a persistent session's is lost;
  * 2. no QoS 2 message is handed to a recipient's application twice, nor sent again as a
  *    `message` frame after its pubrec (checked as each frame is posted, see World.post);
- * 3. no held entry (flow control) is stranded: a connected session with held entries is at its cap;
+ * 3. no held entry (flow control) is stranded: a connected session with held entries is at its cap,
+ *    and, with lazy flow control, flagged as backlogged (else its acks would not look for them);
  * 4. no session's state is touched by another connection's cleanup: a connected session's
  *    record, connection, memberships and subscriptions all point at its live connection.
  *
@@ -90,6 +91,10 @@ async function connectedSession(world: World, client: SimClient): Promise<Violat
   }
   if (max > 0 && held.length > 0 && inflight < max) {
     out.push({ invariant: 'held entry stranded', race: 'new', detail: `${client.name} on ${live}: ${held.length} held with ${inflight} in flight under a cap of ${max}: ${held.map(describe).join(', ')}` });
+  }
+  // Lazy flow control (issue 13): only a flagged session's acks read it and send what is held.
+  if (max > 0 && held.length > 0 && world.deps.policy.flowControl === 'lazy' && !(await stores.connections.getBacklog(sessionId, now)).backlogged) {
+    out.push({ invariant: 'held entry of a session not flagged backlogged', race: 'new', detail: `${client.name} on ${live}: ${held.length} held (${held.map(describe).join(', ')}) but its acks would not look for them` });
   }
   return out;
 }

@@ -45,7 +45,10 @@ const REST_ROUNDS = 4;
 export async function runSchedule(seed: number, options: ScheduleOptions = {}): Promise<ScheduleResult> {
   const rng = new Prng(seed);
   const maxInflight = rng.pick([2, 100]);
-  const world = new World(rng, simPolicy(maxInflight), options.mutate);
+  // Both ways of checking the cap, by the seed's parity (not drawn, so every other choice of a
+  // seed stays as it was): odd seeds lazy (the default), even ones strict.
+  const flowControl = seed % 2 === 0 ? 'strict' : 'lazy';
+  const world = new World(rng, simPolicy(maxInflight, flowControl), options.mutate);
   const { scheduler, clock } = world;
   const policy = world.deps.policy;
 
@@ -62,7 +65,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     };
     return world.addClient(spec);
   });
-  const summary = `maxInflight ${maxInflight}; ${subscribers.map((s) => `${s.name} ${s.spec.sessionKind} qos${s.spec.claimedQos}`).join(', ')}`;
+  const summary = `maxInflight ${maxInflight} (${flowControl}); ${subscribers.map((s) => `${s.name} ${s.spec.sessionKind} qos${s.spec.claimedQos}`).join(', ')}`;
   scheduler.note(`setup: ${summary}`);
   for (const client of world.clients) world.connect(client);
   await scheduler.runToQuiescence();

@@ -38,8 +38,8 @@ export interface Violation {
 }
 
 /** Short timeouts so that leases run out and resends fall due within a few clock moves. */
-export function simPolicy(maxInflight: number): QosPolicy {
-  return { ...DEFAULT_POLICY, ackTimeoutMs: 1_000, backoffCapMs: 4_000, releaseLeaseMs: 1_500, maxInflight };
+export function simPolicy(maxInflight: number, flowControl: QosPolicy['flowControl'] = DEFAULT_POLICY.flowControl): QosPolicy {
+  return { ...DEFAULT_POLICY, ackTimeoutMs: 1_000, backoffCapMs: 4_000, releaseLeaseMs: 1_500, maxInflight, flowControl };
 }
 
 function describeRewrite(write: Write | undefined): string {

@@ -126,8 +126,10 @@ export class Harness {
       clock,
       policy: { ...DEFAULT_POLICY, ...options.policy },
       controllers: options.controllers ?? sampleControllers,
-      // Zero-padded like the time at the start of production ids, so ids sort by age (flow control reads in id order).
-      newId: () => `m${String(++harness.nextMessage).padStart(6, '0')}`,
+      // The production layout (app/ids.ts: the time in base 36, then 8 hex digits), with a counter
+      // for the random part: ids sort by age (flow control reads in id order) and carry their time
+      // (a blind QoS 1 msgack's AckLatency, core/delivery.ts idTime).
+      newId: () => `${clock.now().toString(36)}${String(++harness.nextMessage).padStart(8, '0')}`,
       log,
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.fanout

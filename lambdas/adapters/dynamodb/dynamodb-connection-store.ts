@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ConnectionRecord, Recipient, SessionRecord } from '../../core/types.js';
+import type { BacklogFlag, ConnectionRecord, Recipient, SessionRecord } from '../../core/types.js';
 import type { ConnectionStore, SessionMember, SessionMembership } from '../../ports/connection-store.js';
 import type { AudiencePage, AudiencePageRequest } from '../../ports/audience-page.js';
 import { queryAudiencePage } from './audience-page.js';
@@ -23,6 +23,9 @@ export interface DynamoDbConnectionStoreOptions {
   batch?: BatchOptions;
 }
 
+/** Membership updates in flight at once when a session is flagged or unflagged. */
+const MARK_CONCURRENCY = 8;
+
 /** Tries of openControllers' optimistic list update before giving up under contention. */
 const OPEN_TRIES = 5;
 
@@ -41,6 +44,8 @@ const DETACH_CONCURRENCY = 8;
  *                                                        connectionId only while connected; lives as long as the session
  *   pk = session#<sessionId>   sk = session              the SessionRecord
  *   pk = session#<sessionId>   sk = ctrl#<controller>    the session's list of its memberships (same expiry as each)
+ *   pk = session#<sessionId>   sk = backlog              lazy flow control's flag of the session (any session,
+ *                                                        with or without a SessionRecord) and its epoch
  *
  * invokeToAll Queries one controller's memberships and reads nothing more. A takeover or a
  * cleanup finds a session's memberships by a strongly consistent Query of the session's
@@ -261,6 +266,84 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     );
   }
 
+  async getBacklog(sessionId: string, now: number): Promise<BacklogFlag> {
+    const { Item: item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: backlogKey(sessionId), ConsistentRead: true }),
+    );
+    return { backlogged: item?.backlogged === true && isLive(item, now), epoch: typeof item?.epoch === 'number' ? item.epoch : 0 };
+  }
+
+  /**
+   * No update creates an item unawares (as the subscription list's `remember`): move the epoch on
+   * if the flag item exists, else create it at epoch 1, else (created meanwhile) move it on.
+   */
+  async flagBacklog(sessionId: string, expiresAt: number): Promise<void> {
+    const ttl = expiry(expiresAt);
+    const bump = () =>
+      conditionally(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: backlogKey(sessionId),
+            UpdateExpression: 'SET backlogged = :t, expiresAt = :ttl, expiresAtMs = :ms ADD epoch :one',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':t': true, ':one': 1, ':ttl': ttl.expiresAt, ':ms': ttl.expiresAtMs },
+          }),
+        ),
+      );
+    if (await bump()) return;
+    const created = await conditionally(() =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...backlogKey(sessionId), backlogged: true, epoch: 1, ...ttl },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    if (!created && !(await bump())) throw new Error(`qosgate: could not flag the backlog of session ${sessionId}`);
+  }
+
+  async clearBacklog(sessionId: string, seenEpoch: number): Promise<boolean> {
+    // Kept (not deleted) with its epoch: a delete would start the epoch afresh, and a clear that
+    // read the old epoch could then undo a flagging made since.
+    return conditionally(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: backlogKey(sessionId),
+          UpdateExpression: 'SET backlogged = :f',
+          ConditionExpression: 'epoch = :seen',
+          ExpressionAttributeValues: { ':f': false, ':seen': seenEpoch },
+        }),
+      ),
+    );
+  }
+
+  async markMemberships(sessionId: string, connectionId: string, backlogged: boolean, now: number): Promise<void> {
+    const [connection, listed] = await Promise.all([this.get(connectionId, now), this.sessionListItems(sessionId, now)]);
+    const own = connection && connection.sessionId === sessionId && connection.sessionKind === 'clean' ? distinct(connection.controllers) : [];
+    const keys = [
+      ...own.map((controller) => membershipKey(controller, connectionId)),
+      ...listed.map((item) => sessionMembershipKey(item.controller as string, sessionId)),
+    ];
+    await runLimited(keys, MARK_CONCURRENCY, async (key) => {
+      // Only an item that exists, is live and differs: no update creates a membership, and a
+      // session flagged already costs no write beyond the failed conditions.
+      await conditionally(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: backlogged ? 'SET backlogged = :t' : 'REMOVE backlogged',
+            ConditionExpression: `attribute_exists(pk) AND sessionId = :s AND expiresAtMs >= :now AND ${backlogged ? 'attribute_not_exists(backlogged)' : 'attribute_exists(backlogged)'}`,
+            ExpressionAttributeValues: { ':s': sessionId, ':now': now, ...(backlogged ? { ':t': true } : {}) },
+          }),
+        ),
+      );
+    });
+  }
+
   /**
    * The session's list items, by a strongly consistent Query of its partition (never the
    * eventually consistent path an index would be); live ones only when `now` is given.
@@ -330,6 +413,11 @@ function sessionKey(sessionId: string): Item {
   return { pk: `session#${sessionId}`, sk: 'session' };
 }
 
+/** Beside the session record (any session has this one; only a clientId's has a record). */
+function backlogKey(sessionId: string): Item {
+  return { pk: `session#${sessionId}`, sk: 'backlog' };
+}
+
 function connectionItem(connection: ConnectionRecord): Item {
   return compact({ ...connectionKey(connection.connectionId), ...connection, ...expiry(connection.expiresAt) });
 }
@@ -368,6 +456,7 @@ function recipientFromMembership(item: Item): Recipient {
     sessionKind: item.sessionKind,
     claimedQos: item.claimedQos,
     format: item.format,
+    backlogged: item.backlogged === true ? true : undefined,
   });
 }
 

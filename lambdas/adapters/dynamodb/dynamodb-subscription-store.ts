@@ -148,6 +148,24 @@ export class DynamoDbSubscriptionStore implements SubscriptionStore {
     await this.forget(sessionId, deleted);
   }
 
+  async markSession(sessionId: string, backlogged: boolean, now: number): Promise<void> {
+    const differ = (await this.ofSession(sessionId, now)).filter((subscription) => (subscription.backlogged === true) !== backlogged);
+    await runLimited(differ, ATTACH_CONCURRENCY, async (subscription) => {
+      await unlessChanged(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { topicKey: topicKey(subscription.controller, subscription.topic), sessionId },
+            UpdateExpression: backlogged ? 'SET backlogged = :t' : 'REMOVE backlogged',
+            // An unsubscribe since the read must not be undone by this update.
+            ConditionExpression: 'attribute_exists(topicKey)',
+            ...(backlogged ? { ExpressionAttributeValues: { ':t': true } } : {}),
+          }),
+        ),
+      );
+    });
+  }
+
   /** The session's subscription items (expired ones too), by consistent reads of the base table, in topic-key order. */
   private async itemsOfSession(sessionId: string): Promise<Item[]> {
     const keys = await this.listedKeys(sessionId);
@@ -285,6 +303,7 @@ function recipientFromItem(item: Item): Recipient {
     claimedQos: item.claimedQos,
     format: item.format,
     subscriptionQos: item.subscriptionQos,
+    backlogged: item.backlogged === true ? true : undefined,
   });
 }
 

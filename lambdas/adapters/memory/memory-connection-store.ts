@@ -1,4 +1,4 @@
-import type { ConnectionRecord, Recipient, SessionRecord } from '../../core/types.js';
+import type { BacklogFlag, ConnectionRecord, Recipient, SessionRecord } from '../../core/types.js';
 import type { ConnectionStore, SessionMember, SessionMembership } from '../../ports/connection-store.js';
 import { compact, compareStrings, copy, DEFAULT_PAGE_SIZE, isLive, pages } from './records.js';
 import type { AudiencePage, AudiencePageRequest } from '../../ports/audience-page.js';
@@ -16,6 +16,8 @@ export class MemoryConnectionStore implements ConnectionStore {
   /** controller -> connectionId | session#<sessionId> -> membership */
   private readonly memberships = new Map<string, Map<string, Membership>>();
   private readonly sessions = new Map<string, SessionRecord>();
+  /** sessionId -> lazy flow control's flag (DynamoDB: pk session#<sessionId>, sk backlog). */
+  private readonly backlogs = new Map<string, BacklogFlag & { expiresAt: number }>();
 
   constructor(private readonly options: { pageSize?: number } = {}) {}
 
@@ -126,6 +128,35 @@ export class MemoryConnectionStore implements ConnectionStore {
   async deleteSession(sessionId: string, connectionId: string): Promise<boolean> {
     if (this.sessions.get(sessionId)?.connectionId !== connectionId) return false;
     return this.sessions.delete(sessionId);
+  }
+
+  async getBacklog(sessionId: string, now: number): Promise<BacklogFlag> {
+    const flag = this.backlogs.get(sessionId);
+    return { backlogged: flag !== undefined && flag.backlogged && isLive(flag, now), epoch: flag?.epoch ?? 0 };
+  }
+
+  async flagBacklog(sessionId: string, expiresAt: number): Promise<void> {
+    this.backlogs.set(sessionId, { backlogged: true, epoch: (this.backlogs.get(sessionId)?.epoch ?? 0) + 1, expiresAt });
+  }
+
+  async clearBacklog(sessionId: string, seenEpoch: number): Promise<boolean> {
+    const flag = this.backlogs.get(sessionId);
+    if (flag === undefined || flag.epoch !== seenEpoch) return false;
+    flag.backlogged = false;
+    return true;
+  }
+
+  async markMemberships(sessionId: string, connectionId: string, backlogged: boolean, now: number): Promise<void> {
+    const connection = this.connections.get(connectionId);
+    const own = connection && connection.sessionId === sessionId && isLive(connection, now) ? connection.controllers : [];
+    for (const [controller, members] of this.memberships) {
+      for (const key of [...(own.includes(controller) ? [connectionId] : []), sessionKey(sessionId)]) {
+        const membership = members.get(key);
+        if (membership === undefined || !isLive(membership, now) || membership.sessionId !== sessionId) continue;
+        if (backlogged) membership.backlogged = true;
+        else delete membership.backlogged;
+      }
+    }
   }
 
   /** Whether the member's connection serves its session now (as DynamoDB's ConditionCheck asks). */

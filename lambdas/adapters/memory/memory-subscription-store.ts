@@ -86,6 +86,14 @@ export class MemorySubscriptionStore implements SubscriptionStore {
     }
   }
 
+  async markSession(sessionId: string, backlogged: boolean, now: number): Promise<void> {
+    for (const subscription of this.allOfSession(sessionId)) {
+      if (!isLive(subscription, now)) continue;
+      if (backlogged) subscription.backlogged = true;
+      else delete subscription.backlogged;
+    }
+  }
+
   /** In topic-key order, as the bySession index sorts them. */
   private allOfSession(sessionId: string): Subscription[] {
     return [...this.byTopic.entries()]
@@ -110,5 +118,6 @@ function toRecipient(subscription: Subscription): Recipient {
     claimedQos: subscription.claimedQos,
     format: subscription.format,
     subscriptionQos: subscription.subscriptionQos,
+    backlogged: subscription.backlogged,
   });
 }

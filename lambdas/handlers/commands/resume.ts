@@ -1,4 +1,5 @@
 import { deadLetter } from '../../app/dead-letter.js';
+import { markBacklogged, sendHeld } from '../../app/flow-control.js';
 import { mapLimit } from '../../app/map-limit.js';
 import { hold, resumeEntry, stepFrame, wasSent } from '../../core/pending.js';
 import type { PendingEntry } from '../../core/types.js';
@@ -19,6 +20,7 @@ export const resume: CommandHandler<'resume'> = async (_command, context, deps) 
   const max = deps.policy.maxInflight;
   const live = entries.filter((e) => now < e.deadlineAt);
   const turn = new Map(live.map((e, i) => [e.id, i]));
+  let held = 0;
   const resumeOne = async (entry: PendingEntry, again: boolean): Promise<void> => {
     // Being dead-lettered right now: the sweep finishes that if its lease runs out.
     if (entry.deadLettering) return;
@@ -37,7 +39,8 @@ export const resume: CommandHandler<'resume'> = async (_command, context, deps) 
       : resumeEntry(entry, connection.connectionId, now, deps.policy);
     // Conditional on the dueAt seen: a sweep sending it right now keeps it, and we skip.
     if (await deps.stores.pending.replaceIf(next, entry.dueAt)) {
-      if (!holdIt) await context.reply(stepFrame(next, wasSent(entry)));
+      if (holdIt) held += 1;
+      else await context.reply(stepFrame(next, wasSent(entry)));
       return;
     }
     // Or the old connection's cleanup (or a gone send) parked it after our read: parked, it
@@ -47,6 +50,13 @@ export const resume: CommandHandler<'resume'> = async (_command, context, deps) 
     if (fresh?.parked) await resumeOne(fresh, true);
   };
   await mapLimit(entries, 16, (entry) => resumeOne(entry, false));
+  // Lazy flow control: held entries go only as a flagged session's acks free room, so the session
+  // is flagged once they are stored, then read once more: an ack that came before the flag did
+  // not look (app/flow-control.ts).
+  if (held > 0 && deps.policy.flowControl === 'lazy') {
+    await markBacklogged(deps, connection.sessionId, connection.connectionId, now);
+    await sendHeld(deps, connection.sessionId, connection.connectionId, context.reply, now);
+  }
 };
 
 /** A QoS 2 message (not yet pubrec'd) posted on this connection and waiting for its answer there. */
