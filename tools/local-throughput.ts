@@ -59,6 +59,7 @@ async function startRuntime(): Promise<{ url: string; pid: number; stop: () => P
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  child.on('exit', () => process.env.QOSGATE_PROBE_VERBOSE && process.stderr.write(output));
   const deadline = Date.now() + 90_000;
   while (!/WebSocket\s+(ws:\/\/\S+)/.test(output)) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`runtime did not start:\n${output}`);

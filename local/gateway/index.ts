@@ -9,6 +9,7 @@ import { WebSocketEndpoint } from './websocket-endpoint.js';
 
 export type * from './types.js';
 export { DEFAULT_LIMITS } from './limits.js';
+export { assertConcurrencyLimit } from './concurrency-limit.js';
 
 /**
  * Starts an emulator of an API Gateway WebSocket API on one port: the WebSocket endpoint at

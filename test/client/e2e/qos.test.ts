@@ -237,7 +237,7 @@ describe('the client library against the local runtime', { timeout: 60_000 }, ()
     // The server took the batched acks: none of the messages is pending any more, so nothing
     // more is resent. (A resend already on its way when an ack came may still arrive: QoS 1 may
     // duplicate, and with frames handled concurrently such a race is as likely here as on AWS.)
-    await waitUntilNonePending(runtime, firstSeen.map((m) => m.id));
+    await waitUntilNonePending(runtime, firstSeen.map((m) => m.id as string));
   });
 
   it('re-opens its connection before the time limit (here 1 s) without losing a message, again and again', async () => {
