@@ -10,7 +10,7 @@ import { freePort } from './free-port.js';
 import { assertPortFree, freePortOn } from './port-check.js';
 import { createDashboard } from './dashboard/index.js';
 import { silentFrameLog, type FrameLog } from './frame-log.js';
-import { startGateway, type Gateway, type GatewayFunction, type GatewayRoutes } from './gateway/index.js';
+import { assertConcurrencyLimit, startGateway, type Gateway, type GatewayFunction, type GatewayRoutes } from './gateway/index.js';
 import { writeRuntimeFile } from './runtime-file.js';
 import { startSchedules, type Schedules } from './schedules.js';
 import { startEventSourceMapping, type EventSourceMapping } from './sqs/event-source-mapping.js';
@@ -31,6 +31,9 @@ export interface LocalRuntimeOptions {
   /** API Gateway's limits, shortened in tests. */
   idleTimeoutMs?: number;
   maxConnectionMs?: number;
+  /** Frames of one connection / of all connections in their handlers at once (local/gateway/limits.ts: 10 and 1,000). */
+  maxFramesInFlightPerConnection?: number;
+  maxFramesInFlight?: number;
   /** The In/Out interceptor lines. */
   frameLog?: FrameLog;
   /** What the handlers log (the runtime passes warnings and errors through). */
@@ -110,6 +113,9 @@ export interface LocalRuntime {
  * those, with the same handler code as the Lambdas (lambdas/entry/functions.ts).
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  // Refused before anything starts (the gateway checks them again where they are used).
+  if (options.maxFramesInFlightPerConnection !== undefined) assertConcurrencyLimit('maxFramesInFlightPerConnection', options.maxFramesInFlightPerConnection);
+  if (options.maxFramesInFlight !== undefined) assertConcurrencyLimit('maxFramesInFlight', options.maxFramesInFlight);
   const frameLog = options.frameLog ?? silentFrameLog;
   const progress = options.onProgress ?? (() => {});
   const since = (started: number) => `${Math.round(performance.now() - started)} ms`;
@@ -192,6 +198,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         stage: model.stageName,
         ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
         ...(options.maxConnectionMs !== undefined ? { maxConnectionMs: options.maxConnectionMs } : {}),
+        ...(options.maxFramesInFlightPerConnection !== undefined ? { maxFramesInFlightPerConnection: options.maxFramesInFlightPerConnection } : {}),
+        ...(options.maxFramesInFlight !== undefined ? { maxFramesInFlight: options.maxFramesInFlight } : {}),
         observer: dashboard ? dashboard.observe(frameLog) : frameLog,
         ...(dashboard ? { httpFallback: dashboard.handleRequest } : {}),
       },

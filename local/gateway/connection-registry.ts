@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { ConnectionFacts } from './events.js';
 import { CLOSE } from './limits.js';
 import type { ConnectionQuery, DisconnectInfo } from './types.js';
@@ -19,9 +20,11 @@ export type ConnectionState = 'connecting' | 'open' | 'closing' | 'closed';
 /** How long a client gets to answer our close frame before its socket is destroyed. */
 const CLOSE_GRACE_MS = 1000;
 
-export interface ConnectionTimeouts {
+/** A connection's clocks, and how many of its frames may run at once. */
+export interface ConnectionSettings {
   idleTimeoutMs: number;
   maxConnectionMs: number;
+  maxFramesInFlightPerConnection: number;
 }
 
 export class GatewayConnection {
@@ -34,17 +37,19 @@ export class GatewayConnection {
   private socket: WebSocket | undefined;
   /** Why the gateway (not the client) ended the connection; wins over what the socket reports. */
   private closeInfo: DisconnectInfo | undefined;
-  private queue: Promise<void> = Promise.resolve();
+  /** This connection's frames in their handlers: concurrent, as API Gateway invokes them, up to a bound. */
+  readonly frames: ConcurrencyLimit;
   private idleTimer: NodeJS.Timeout | undefined;
   private maxTimer: NodeJS.Timeout | undefined;
   private killTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly facts: ConnectionFacts,
-    private readonly timeouts: ConnectionTimeouts,
+    private readonly timeouts: ConnectionSettings,
     private readonly onSent: (data: string) => void,
   ) {
     this.lastActiveAt = facts.connectedAt;
+    this.frames = new ConcurrencyLimit(timeouts.maxFramesInFlightPerConnection);
   }
 
   get id(): string {
@@ -67,16 +72,6 @@ export class GatewayConnection {
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => this.close(CLOSE.idle), this.timeouts.idleTimeoutMs);
     this.idleTimer.unref();
-  }
-
-  /**
-   * Runs `task` after every task queued before it. A task that fails does not stop the queue:
-   * the caller reports its own failures; this only keeps the chain alive.
-   */
-  enqueue(task: () => Promise<void>): Promise<void> {
-    const next = this.queue.then(task).catch(() => undefined);
-    this.queue = next;
-    return next;
   }
 
   /** Sends a text frame; `gone` when the connection is not open or the write fails. */

@@ -1,3 +1,4 @@
+import { assertConcurrencyLimit } from './concurrency-limit.js';
 import { ConnectionRegistry } from './connection-registry.js';
 import { createGatewayHttpServer } from './http-server.js';
 import { DEFAULT_LIMITS } from './limits.js';
@@ -8,6 +9,7 @@ import { WebSocketEndpoint } from './websocket-endpoint.js';
 
 export type * from './types.js';
 export { DEFAULT_LIMITS } from './limits.js';
+export { assertConcurrencyLimit } from './concurrency-limit.js';
 
 /**
  * Starts an emulator of an API Gateway WebSocket API on one port: the WebSocket endpoint at
@@ -27,6 +29,10 @@ export async function startGateway(options: GatewayOptions, routesFor: (urls: Ga
   const region = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '123456789012';
   const observer = safeObserver(options.observer);
+  const maxFramesInFlightPerConnection = options.maxFramesInFlightPerConnection ?? DEFAULT_LIMITS.maxFramesInFlightPerConnection;
+  const maxFramesInFlight = options.maxFramesInFlight ?? DEFAULT_LIMITS.maxFramesInFlight;
+  assertConcurrencyLimit('maxFramesInFlightPerConnection', maxFramesInFlightPerConnection);
+  assertConcurrencyLimit('maxFramesInFlight', maxFramesInFlight);
 
   const http = createGatewayHttpServer();
   const port = await http.listen(host, options.port);
@@ -58,6 +64,8 @@ export async function startGateway(options: GatewayOptions, routesFor: (urls: Ga
       maxFrameBytes: options.maxFrameBytes ?? DEFAULT_LIMITS.maxFrameBytes,
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes,
       integrationTimeoutMs: options.integrationTimeoutMs ?? DEFAULT_LIMITS.integrationTimeoutMs,
+      maxFramesInFlightPerConnection,
+      maxFramesInFlight,
     },
     routes,
     registry,

@@ -16,6 +16,10 @@ export const DEFAULT_LIMITS = {
   maxMessageBytes: 128 * 1024,
   maxPostBytes: 128 * 1024,
   integrationTimeoutMs: 29 * 1000,
+  // Local bounds on frames in their handlers at once (API Gateway has none of its own: Lambda's
+  // concurrency bounds it, 1,000 per account and Region by default). A frame past one waits.
+  maxFramesInFlightPerConnection: 10,
+  maxFramesInFlight: 1000,
 } as const;
 
 /**

@@ -167,6 +167,13 @@ export interface GatewayOptions {
   maxPostBytes?: number;
   /** API Gateway gives up on an integration after this long (default 29 s). */
   integrationTimeoutMs?: number;
+  /**
+   * One connection's frames run concurrently, as API Gateway invokes them (no order between
+   * them); at most this many at once, the next ones waiting in arrival order (default 10).
+   */
+  maxFramesInFlightPerConnection?: number;
+  /** Frames of all connections in their handlers at once (default 1,000, Lambda's default account concurrency). */
+  maxFramesInFlight?: number;
   observer?: GatewayObserver;
   /**
    * Plain HTTP requests that are neither the stage nor `@connections` (the local dashboard):

@@ -6,6 +6,7 @@ import { ConnectionRegistry, GatewayConnection } from './connection-registry.js'
 import { authorizerEvent, connectEvent, disconnectEvent, messageEvent, parseQueryString, readHandshake, type ConnectionFacts, type HandshakeRequest } from './events.js';
 import { apiGatewayId } from './ids.js';
 import { invoke } from './invoke.js';
+import { ConcurrencyLimit } from './concurrency-limit.js';
 import { causeOf, CLOSE, FrameSizeGuard } from './limits.js';
 import type { SafeObserver } from './observer.js';
 import { errorFrame, messageBody, refuseHandshake } from './responses.js';
@@ -20,9 +21,13 @@ import type { CloseDetail, DisconnectInfo, GatewayAuthorizer, GatewayRoutes, Han
  *     | GET /stage Upgrade ------->| (authorizer) ---------------------------->|
  *     |                            | $connect ------------------------------->|  posts here get 410
  *     |<-- 101 / or its refusal ---|<----------------- statusCode -------------|
- *     | text frame --------------->| select route, queue per connection ----->|  one at a time
+ *     | text frame --------------->| select route, bounded per connection ---->|  concurrently
  *     |<-- posted frames ----------|<------------ POST @connections -----------|
- *     | close / idle / limit ----->| $disconnect (once, after accepted) ----->|
+ *     | close / idle / limit ----->| $disconnect (once, after accepted) ----->|  frames may still run
+ *
+ * As in AWS, `$connect` completes before any frame of its connection is routed (the socket is
+ * upgraded only then), frames of one connection run concurrently with no order between them, and
+ * `$disconnect` runs once the socket is closed, possibly while frames are still running.
  */
 export interface EndpointSettings {
   stage: string;
@@ -39,6 +44,10 @@ export interface EndpointSettings {
   maxFrameBytes: number;
   maxMessageBytes: number;
   integrationTimeoutMs: number;
+  /** One connection's frames in their handlers at once; the next ones wait in arrival order. */
+  maxFramesInFlightPerConnection: number;
+  /** All connections' frames in their handlers at once. */
+  maxFramesInFlight: number;
 }
 
 /** The outcome of the authorizer and `$connect` for one handshake. */
@@ -52,8 +61,10 @@ export class WebSocketEndpoint {
   private readonly chosenProtocols = new WeakMap<IncomingMessage, string | undefined>();
   /** Handshakes still running their authorizer or `$connect`. */
   private readonly handshakes = new Set<Promise<void>>();
-  /** `$disconnect` runs (and the queued messages before them) not finished yet. */
-  private readonly endings = new Set<Promise<void>>();
+  /** Frames (running or waiting for a slot) and `$disconnect` runs not finished yet. */
+  private readonly running = new Set<Promise<void>>();
+  /** The bound on frames of all connections in their handlers at once. */
+  private readonly frameSlots: ConcurrencyLimit;
   private readonly closed = new Map<string, Promise<void>>();
   private shuttingDown = false;
 
@@ -78,6 +89,7 @@ export class WebSocketEndpoint {
       },
     });
     this.wss.on('error', (error) => this.observer.error(error, { phase: 'socket' }));
+    this.frameSlots = new ConcurrencyLimit(settings.maxFramesInFlight);
   }
 
   /** Handles an HTTP upgrade request. Never throws; every failure ends in a refusal or a close. */
@@ -103,16 +115,22 @@ export class WebSocketEndpoint {
   }
 
   /**
-   * Closes every connection (1001) and waits until each has had its `$disconnect` and every
-   * running handshake has ended (a handshake accepted meanwhile is refused with 503 and gets its
-   * `$disconnect` too).
+   * Closes every connection (1001) and waits until each has had its `$disconnect`, every frame
+   * received has been handled and every running handshake has ended (a handshake accepted
+   * meanwhile is refused with 503 and gets its `$disconnect` too).
    */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
     for (const connection of this.registry.all()) connection.close(CLOSE.shutdown);
     await Promise.allSettled([...this.handshakes]);
     await Promise.allSettled([...this.closed.values()]);
-    while (this.endings.size > 0) await Promise.allSettled([...this.endings]);
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  /** Keeps `work` until it settles, so that shutdown waits for it. */
+  private track(work: Promise<void>): void {
+    this.running.add(work);
+    void work.finally(() => this.running.delete(work));
   }
 
   /** Answers the handshake with an HTTP error, and tells the observer (the log shows why). */
@@ -248,10 +266,13 @@ export class WebSocketEndpoint {
     const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
     connection.touch();
     this.observer.frameIn(connection.id, text);
-    // DELIBERATE DIFFERENCE: API Gateway invokes integrations concurrently and does not promise
-    // any order. Here each connection's messages are handled one at a time, in arrival order,
-    // which is what clients assume and keeps local logs readable. Handlers must not depend on it.
-    void connection.enqueue(() => this.dispatch(connection, text).catch((error: unknown) => this.observer.error(error, { phase: 'dispatch', connectionId: connection.id })));
+    // API Gateway invokes each message's integration as it comes, concurrently with the
+    // connection's other messages, and promises no order: so does this, up to the two bounds (a
+    // frame past one waits; frames start in arrival order but may finish in any).
+    const frame = connection.frames
+      .run(() => this.frameSlots.run(() => this.dispatch(connection, text)))
+      .catch((error: unknown) => this.observer.error(error, { phase: 'dispatch', connectionId: connection.id }));
+    this.track(frame);
   }
 
   private async dispatch(connection: GatewayConnection, body: string): Promise<void> {
@@ -271,26 +292,26 @@ export class WebSocketEndpoint {
   }
 
   /**
-   * The connection is gone: forget it (posts now get 410), then run `$disconnect` once, after
-   * the messages already queued. "The $disconnect route is executed after the connection is
-   * closed", best effort in AWS, always here:
+   * The connection is gone: forget it (posts now get 410), then run `$disconnect` once, at once:
+   * frames received before the close still run (or wait for their slot), and may overlap it, as
+   * in AWS. "The $disconnect route is executed after the connection is closed", best effort in
+   * AWS, always here:
    * https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html
    */
   private ended(connection: GatewayConnection, info: DisconnectInfo): void {
     this.registry.delete(connection.id);
     this.observer.disconnected(connection.id, info, this.closeDetail(connection, info));
     const disconnect = this.routes.routes.get('$disconnect');
-    const ending = connection.enqueue(async () => {
-      if (!disconnect) return;
+    if (!disconnect) return;
+    const ending = (async () => {
       try {
         const result = await invoke(disconnect, disconnectEvent(connection.facts, info, Date.now()), this.settings.integrationTimeoutMs, this.settings.lambdaArnPrefix);
         if (!result.ok) this.observer.error(result.error, { phase: 'route', routeKey: '$disconnect', connectionId: connection.id });
       } catch (error) {
         this.observer.error(error, { phase: 'disconnect', connectionId: connection.id });
       }
-    });
-    this.endings.add(ending);
-    void ending.finally(() => this.endings.delete(ending));
+    })();
+    this.track(ending);
   }
 }
 

@@ -143,13 +143,15 @@ describe('$disconnect', () => {
     expect(fixture.gateway.connectionCount()).toBe(0);
   });
 
-  it('waits for the messages already queued before running $disconnect', async () => {
+  it('runs $disconnect once the socket is closed, while a frame of it still runs (as in AWS); close() waits for both', async () => {
+    let releaseFrame!: () => void;
+    const frameHeld = new Promise<void>((resolve) => (releaseFrame = resolve));
     const order: string[] = [];
     const slow = recording('slow', async () => {
-      await sleep(80);
+      await frameHeld;
       order.push('message');
       return { statusCode: 200 };
-    });
+    }, 60_000);
     const disconnect = recording('disconnect', async () => {
       order.push('disconnect');
       return { statusCode: 200 };
@@ -159,8 +161,39 @@ describe('$disconnect', () => {
     client.ws.send('{"action":"slow"}');
     await eventually(() => slow.events.length === 1);
     client.ws.close(1000);
-    await eventually(() => order.length === 2);
-    expect(order).toEqual(['message', 'disconnect']);
+    await eventually(() => order.length === 1);
+    expect(order).toEqual(['disconnect']);
+    const closing = fixture.gateway.close();
+    releaseFrame();
+    await closing;
+    expect(order).toEqual(['disconnect', 'message']);
+  });
+
+  it('still runs a frame that was waiting for its slot when the socket closed: every frame received is handled', async () => {
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const order: string[] = [];
+    const work = recording('work', async (event) => {
+      const n = JSON.parse(event.body).n as number;
+      if (n === 1) await firstHeld;
+      order.push(`frame ${n}`);
+      return { statusCode: 200 };
+    }, 60_000);
+    const disconnect = recording('disconnect', async () => {
+      order.push('disconnect');
+      return { statusCode: 200 };
+    });
+    fixture = await GatewayFixture.start({ routes: routes({ work, $disconnect: disconnect }) }, { maxFramesInFlightPerConnection: 1 });
+    const client = await fixture.connect();
+    client.ws.send('{"action":"work","n":1}');
+    client.ws.send('{"action":"work","n":2}');
+    await eventually(() => fixture?.framesIn.length === 2 && work.events.length === 1);
+    client.ws.close(1000);
+    await eventually(() => order.length === 1);
+    expect(order).toEqual(['disconnect']);
+    releaseFirst();
+    await eventually(() => order.length === 3);
+    expect(order).toEqual(['disconnect', 'frame 1', 'frame 2']);
   });
 
   it('never takes the gateway down when $disconnect throws or hangs', async () => {

@@ -99,21 +99,77 @@ describe('messages', () => {
     expect(client.messages).toEqual(['echo:hello']);
   });
 
-  it('handles one connection\'s messages one at a time, in arrival order', async () => {
-    const log: string[] = [];
+  it('runs one connection\'s frames concurrently: two are in their handlers at once', async () => {
+    // Each frame's handler waits until the other one is in its handler too: handled one at a
+    // time, the first would wait for ever (the test times out).
+    let inHandlers = 0;
+    let bothIn!: () => void;
+    const together = new Promise<void>((resolve) => (bothIn = resolve));
+    const finished: number[] = [];
     const work = recording('work', async (event) => {
-      const n = JSON.parse(event.body).n as number;
-      log.push(`start ${n}`);
-      // Later messages finish faster: concurrent handling would interleave and reorder.
-      await sleep(30 - n * 5);
-      log.push(`end ${n}`);
+      inHandlers += 1;
+      if (inHandlers === 2) bothIn();
+      await together;
+      finished.push(JSON.parse(event.body).n as number);
       return { statusCode: 200 };
-    });
+    }, 60_000);
     fixture = await GatewayFixture.start({ routes: routes({ work }) });
     const client = await fixture.connect();
-    for (let n = 1; n <= 5; n += 1) client.ws.send(JSON.stringify({ action: 'work', n }));
-    await eventually(() => log.length === 10);
-    expect(log).toEqual([1, 2, 3, 4, 5].flatMap((n) => [`start ${n}`, `end ${n}`]));
+    client.ws.send('{"action":"work","n":1}');
+    client.ws.send('{"action":"work","n":2}');
+    await together;
+    await eventually(() => finished.length === 2);
+    expect(finished.sort()).toEqual([1, 2]);
+    expect(fixture.errors).toEqual([]);
+  });
+
+  it('bounds a connection\'s frames in flight; the next ones start in arrival order as slots free', async () => {
+    const entered: number[] = [];
+    const releases = new Map<number, () => void>();
+    const work = recording('work', async (event) => {
+      const n = JSON.parse(event.body).n as number;
+      entered.push(n);
+      await new Promise<void>((resolve) => releases.set(n, resolve));
+      return { statusCode: 200 };
+    }, 60_000);
+    fixture = await GatewayFixture.start({ routes: routes({ work }) }, { maxFramesInFlightPerConnection: 2 });
+    const client = await fixture.connect();
+    for (let n = 1; n <= 4; n += 1) client.ws.send(JSON.stringify({ action: 'work', n }));
+    // A frame is dispatched in the same turn it arrives (the observer sees it first): once all
+    // four are in, whatever could start has started.
+    await eventually(() => fixture?.framesIn.length === 4 && entered.length === 2);
+    expect(entered).toEqual([1, 2]);
+    releases.get(2)?.();
+    await eventually(() => entered.length === 3);
+    expect(entered).toEqual([1, 2, 3]);
+    releases.get(1)?.();
+    await eventually(() => entered.length === 4);
+    for (const release of releases.values()) release();
+    expect(entered).toEqual([1, 2, 3, 4]);
+  });
+
+  it('bounds the frames of all connections in flight together', async () => {
+    const entered: string[] = [];
+    const releases: Array<() => void> = [];
+    const work = recording('work', async (event) => {
+      entered.push(JSON.parse(event.body).from as string);
+      await new Promise<void>((resolve) => releases.push(resolve));
+      return { statusCode: 200 };
+    }, 60_000);
+    fixture = await GatewayFixture.start({ routes: routes({ work }) }, { maxFramesInFlight: 3 });
+    const [a, b] = await Promise.all([fixture.connect(), fixture.connect()]);
+    for (const [client, from] of [[a, 'a'], [b, 'b'], [a, 'a'], [b, 'b']] as const) client.ws.send(JSON.stringify({ action: 'work', from }));
+    await eventually(() => fixture?.framesIn.length === 4 && entered.length === 3);
+    expect(entered).toHaveLength(3);
+    releases[0]?.();
+    await eventually(() => entered.length === 4);
+    for (const release of releases) release();
+    expect(entered.sort()).toEqual(['a', 'a', 'b', 'b']);
+  });
+
+  it('refuses a bound that is not a whole number >= 1 before it listens', async () => {
+    await expect(GatewayFixture.start({ routes: routes({}) }, { maxFramesInFlightPerConnection: 0 })).rejects.toThrow(/maxFramesInFlightPerConnection must be a whole number >= 1/);
+    await expect(GatewayFixture.start({ routes: routes({}) }, { maxFramesInFlight: 2.5 })).rejects.toThrow(/maxFramesInFlight must be a whole number >= 1/);
   });
 
   it('handles different connections concurrently', async () => {
@@ -148,8 +204,9 @@ describe('messages', () => {
     await client.next();
     const id = echo.events[0].requestContext.connectionId;
     expect(fixture.framesIn).toEqual([[id, '{"action":"ping"}'], [id, '{"action":"nothing"}']]);
-    expect(fixture.framesOut[0]).toEqual([id, 'pong']);
-    expect(fixture.framesOut[1]?.[1]).toMatch(/"Forbidden"/);
+    // The two frames are handled concurrently: their answers may come in either order.
+    const out = fixture.framesOut.map(([to, data]) => [to, data.includes('"Forbidden"') ? 'Forbidden' : data]);
+    expect(out.sort()).toEqual([[id, 'Forbidden'], [id, 'pong']]);
   });
 
   it('keeps going when an observer hook throws, and reports it as an error', async () => {
