@@ -19,6 +19,8 @@ const STORE_OF: Record<TableName, keyof Stores> = {
   connections: 'connections',
   subscriptions: 'subscriptions',
   pending: 'pending',
+  // The pending store joins its bodies from messages (issue 13): without it, it cannot work either.
+  messages: 'pending',
   inbound: 'inbound',
   retained: 'retained',
   deadLetters: 'deadLetters',
