@@ -29,19 +29,21 @@ describe('fan-out by page jobs', () => {
     const audience = await subscribers(h, 30, 1);
     const publisher = await h.client({ qos: '1' });
     const publishedAt = h.clock.now();
+    // The harness's first server id, in the production layout (time, then a counter); recipients see it marked `:1`.
+    const messageId = `${publishedAt.toString(36)}${'1'.padStart(8, '0')}`;
     await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'news', data: 'hello', qos: 1, id: 'p-1' });
 
     // Acked with the inline page's count (a lower bound: the rest is queued), one job queued.
     expect(h.frames(publisher)).toEqual([{ type: 'msgack', id: 'p-1', recipients: 10 }]);
     expect(h.pageQueue.jobs).toHaveLength(1);
-    expect(h.pageQueue.jobs[0]).toMatchObject({ messageId: 'm000001', now: publishedAt, pageSize: 7, delivery: { via: 'publish', controller: 'monitor', topic: 'news', qos: 1 } });
+    expect(h.pageQueue.jobs[0]).toMatchObject({ messageId, now: publishedAt, pageSize: 7, delivery: { via: 'publish', controller: 'monitor', topic: 'news', qos: 1 } });
     expect(audience.filter((s) => h.messages(s).length === 1)).toHaveLength(10);
 
     // The workers run later; each queues the next page before handing its own on.
     h.clock.advance(5000);
     expect(await h.runQueuedPages()).toBe(3); // 7 + 7 + 6
     for (const s of audience) {
-      expect(h.messages(s)).toMatchObject([{ data: 'hello', qos: 1, id: 'm000001', dup: false }]);
+      expect(h.messages(s)).toMatchObject([{ data: 'hello', qos: 1, id: `${messageId}:1`, dup: false }]);
       const [entry] = await h.pendingOf(s);
       expect(entry).toMatchObject({ createdAt: publishedAt, dueAt: publishedAt + h.deps.policy.ackTimeoutMs, deadlineAt: publishedAt + h.deps.policy.messageTtlMs });
     }
