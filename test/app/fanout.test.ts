@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { SMALL_PAGES, subscribedClients } from '../support/fanout-audience.js';
 import { Harness } from '../support/harness.js';
 
 /**
@@ -6,17 +7,8 @@ import { Harness } from '../support/harness.js';
  * page inline, the rest by page jobs, each recipient reached once, every entry with the
  * publish's own times. Sizes are small so a 30-recipient audience takes several pages.
  */
-const FANOUT = { inlinePageSize: 10, jobPageSize: 7, leaseMs: 1000 };
+const FANOUT = SMALL_PAGES;
 
-async function subscribers(h: Harness, count: number, qos: 1 | 2): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const id = await h.client({ qos: String(qos) });
-    await h.send(id, { action: 'subscribe', controller: 'monitor', topic: 'news', qos });
-    ids.push(id);
-  }
-  return ids;
-}
 
 describe('fan-out by page jobs', () => {
   let h: Harness;
@@ -26,7 +18,7 @@ describe('fan-out by page jobs', () => {
 
   it('acks a QoS 1 publish once the inline page is handed on and the rest queued, then the jobs reach everybody once, with the publish\'s times', async () => {
     h = await Harness.start({ fanout: FANOUT });
-    const audience = await subscribers(h, 30, 1);
+    const audience = await subscribedClients(h, 30, 1);
     const publisher = await h.client({ qos: '1' });
     const publishedAt = h.clock.now();
     // The harness's first server id, in the production layout (time, then a counter); recipients see it marked `:1`.
@@ -51,7 +43,7 @@ describe('fan-out by page jobs', () => {
 
   it('keeps the direct path for an audience that fits the inline page: no job, no queue hop', async () => {
     h = await Harness.start({ fanout: FANOUT });
-    const audience = await subscribers(h, 9, 1);
+    const audience = await subscribedClients(h, 9, 1);
     const publisher = await h.client({ qos: '1' });
     await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'news', data: 1, qos: 1, id: 'p' });
     expect(h.frames(publisher)).toEqual([{ type: 'msgack', id: 'p', recipients: 9 }]);
@@ -71,7 +63,7 @@ describe('fan-out by page jobs', () => {
 
   it('hands a QoS 2 release on by pages exactly once, the pubrel\'s msgack after the rest is queued', async () => {
     h = await Harness.start({ fanout: FANOUT });
-    const audience = await subscribers(h, 30, 2);
+    const audience = await subscribedClients(h, 30, 2);
     const publisher = await h.client({ qos: '2', clientId: 'bank' });
     await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'news', data: 'gold', qos: 2, id: 'q' });
     await h.send(publisher, { action: 'pubrel', id: 'q' });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PageJob } from '../../lambdas/core/page-job.js';
 import type { ConnectionGateway } from '../../lambdas/ports/connection-gateway.js';
+import { SMALL_PAGES, subscribedClients } from '../support/fanout-audience.js';
 import { Harness } from '../support/harness.js';
 
 /**
@@ -8,7 +9,7 @@ import { Harness } from '../support/harness.js';
  * dying mid-page, a page handed out twice by the queue, the queue refusing jobs, and an ack that
  * comes before a retried page writes its reference. 30 recipients, an inline page of 10, job pages of 7.
  */
-const FANOUT = { inlinePageSize: 10, jobPageSize: 7, leaseMs: 1000 };
+const FANOUT = SMALL_PAGES;
 
 /** Posts after the first `okPosts` never return: the worker is killed there (as in fault-injection.test.ts). */
 function dyingGateway(real: ConnectionGateway, okPosts: number): ConnectionGateway & { died: Promise<void> } {
@@ -27,15 +28,6 @@ function dyingGateway(real: ConnectionGateway, okPosts: number): ConnectionGatew
   };
 }
 
-async function audience(h: Harness, count: number, qos: 1 | 2): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const id = await h.client({ qos: String(qos) });
-    await h.send(id, { action: 'subscribe', controller: 'monitor', topic: 'news', qos });
-    ids.push(id);
-  }
-  return ids;
-}
 
 /** Publishes to the audience at `qos` (QoS 2: publish and pubrel) and returns the page job queued for the rest. */
 async function publish(h: Harness, qos: 1 | 2): Promise<{ publisher: string; job: PageJob }> {
@@ -67,7 +59,7 @@ describe('fan-out faults', () => {
   it.each([1, 2] as const)('a worker dying mid-page (QoS %i): the queue\'s retry after its lease finishes the chain, and nothing is sent twice', async (qos) => {
     h = await Harness.start({ fanout: FANOUT });
     const real = h.deps.gateway;
-    const everyone = await audience(h, 30, qos);
+    const everyone = await subscribedClients(h, 30, qos);
     const { job } = await publish(h, qos);
 
     // The first worker stores its page, posts 3 of its 7 and is killed; it had queued page 3 first.
@@ -96,7 +88,7 @@ describe('fan-out faults', () => {
 
   it('a page handed out twice at once: one worker hands it on, the other is failed back to the queue; nobody gets it twice', async () => {
     h = await Harness.start({ fanout: FANOUT });
-    const everyone = await audience(h, 30, 2);
+    const everyone = await subscribedClients(h, 30, 2);
     const { job } = await publish(h, 2);
     const [a, b] = await Promise.all([h.runPage(job), h.runPage(job)]);
     expect([a?.batchItemFailures.length, b?.batchItemFailures.length].sort()).toEqual([0, 1]);
@@ -109,7 +101,7 @@ describe('fan-out faults', () => {
 
   it.each([1, 2] as const)('a page handed out twice one after the other (QoS %i): the second finds it done and does nothing', async (qos) => {
     h = await Harness.start({ fanout: FANOUT });
-    const everyone = await audience(h, 30, qos);
+    const everyone = await subscribedClients(h, 30, qos);
     const { job } = await publish(h, qos);
     await h.runPage(job);
     const queued = h.pageQueue.jobs.length;
@@ -121,7 +113,7 @@ describe('fan-out faults', () => {
 
   it('the queue throttled at publish: no msgack and nothing stored or sent; the publisher\'s resend goes through', async () => {
     h = await Harness.start({ fanout: FANOUT });
-    const everyone = await audience(h, 30, 1);
+    const everyone = await subscribedClients(h, 30, 1);
     const publisher = await h.client({ qos: '1' });
     h.pageQueue.fail(1);
     await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'news', data: 'x', qos: 1, id: 'p' });
@@ -138,7 +130,7 @@ describe('fan-out faults', () => {
 
   it('the queue throttled at a QoS 2 pubrel: no msgack, the record kept; the pubrel sent again after the lease hands on exactly once', async () => {
     h = await Harness.start({ fanout: FANOUT });
-    const everyone = await audience(h, 30, 2);
+    const everyone = await subscribedClients(h, 30, 2);
     const publisher = await h.client({ qos: '2', clientId: 'bank' });
     await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'news', data: 'x', qos: 2, id: 'q' });
     h.pageQueue.fail(1);
@@ -153,7 +145,7 @@ describe('fan-out faults', () => {
 
   it('the queue throttled under a worker (the next page refused): the job fails back with nothing of its page stored, and its retry finishes', async () => {
     h = await Harness.start({ fanout: FANOUT });
-    const everyone = await audience(h, 30, 1);
+    const everyone = await subscribedClients(h, 30, 1);
     const { job } = await publish(h, 1);
     h.pageQueue.fail(1);
     expect(await h.runPage(job)).toEqual({ batchItemFailures: [{ itemIdentifier: 'sqs-0' }] });
@@ -169,7 +161,7 @@ describe('fan-out faults', () => {
     [2, 'never a second delivery'],
   ] as const)('an ack before a retried page writes its reference (QoS %i): %s', async (qos, _promise) => {
     h = await Harness.start({ fanout: FANOUT });
-    const everyone = await audience(h, 30, qos);
+    const everyone = await subscribedClients(h, 30, qos);
     const { job } = await publish(h, qos);
     // The first worker hands its page on and dies before finishing it (its claim stays open).
     const claims = h.deps.fanout!.claims;

@@ -1,0 +1,15 @@
+import type { Harness } from './harness.js';
+
+/** Page sizes small enough that a 30-recipient audience takes an inline page and three job pages (10 + 7 + 7 + 6). */
+export const SMALL_PAGES = { inlinePageSize: 10, jobPageSize: 7, leaseMs: 1000 };
+
+/** Connects `count` clients claiming `qos` and subscribes each to monitor/`topic` at that QoS; returns their connection ids. */
+export async function subscribedClients(h: Harness, count: number, qos: 1 | 2, topic = 'news'): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const id = await h.client({ qos: String(qos) });
+    await h.send(id, { action: 'subscribe', controller: 'monitor', topic, qos });
+    ids.push(id);
+  }
+  return ids;
+}
