@@ -117,7 +117,8 @@ export function perDelivery(before: HostCounters, after: HostCounters, deliverie
   const byOperation: Record<string, number> = {};
   for (const [op, count] of Object.entries(d.byOperation)) byOperation[op] = r4(count / n);
   const writeUnits = d.writeUnitsTable + d.writeUnitsIndex;
-  const readUnits = d.readUnitsTable + d.readUnitsIndex;
+  // DynamoDB Local reports nothing for keys a read does not find; AWS bills them (dynamodb-meter.ts).
+  const readUnits = d.readUnitsTable + d.readUnitsIndex + d.readUnitsMissingKeys;
   // Dollars per delivery, times a million.
   const apiGateway = ((inUnits + outUnits) / n) * PRICES.apiGatewayPerMillionMessages;
   const cpuMs = after.cpuMs - before.cpuMs;

@@ -31,6 +31,13 @@ export interface DynamoDbCounts {
   writeUnitsIndex: number;
   readUnitsTable: number;
   readUnitsIndex: number;
+  /**
+   * Read units AWS bills that DynamoDB Local does not report: a key that GetItem or BatchGetItem
+   * does not find still costs the minimum read (0.5 eventually consistent, 1 strongly
+   * consistent, per key) on DynamoDB, while DynamoDB Local reports nothing for it. Added to the
+   * read units of every cost figure.
+   */
+  readUnitsMissingKeys: number;
   /** Items Query and Scan evaluated (ScannedCount) and returned (Count); BatchGet/Get items returned. */
   itemsScanned: number;
   itemsReturned: number;
@@ -54,6 +61,7 @@ export function emptyCounts(): DynamoDbCounts {
     writeUnitsIndex: 0,
     readUnitsTable: 0,
     readUnitsIndex: 0,
+    readUnitsMissingKeys: 0,
     itemsScanned: 0,
     itemsReturned: 0,
     requestsWithoutCapacity: 0,
@@ -75,6 +83,7 @@ export function diffCounts(after: DynamoDbCounts, before: DynamoDbCounts): Dynam
     writeUnitsIndex: after.writeUnitsIndex - before.writeUnitsIndex,
     readUnitsTable: after.readUnitsTable - before.readUnitsTable,
     readUnitsIndex: after.readUnitsIndex - before.readUnitsIndex,
+    readUnitsMissingKeys: after.readUnitsMissingKeys - before.readUnitsMissingKeys,
     itemsScanned: after.itemsScanned - before.itemsScanned,
     itemsReturned: after.itemsReturned - before.itemsReturned,
     requestsWithoutCapacity: after.requestsWithoutCapacity - before.requestsWithoutCapacity,
@@ -115,6 +124,7 @@ export function meteredDynamoDbClient(config: DynamoDBClientConfig = {}): Metere
         const output = result.output as unknown as Record<string, unknown>;
         if (metered) record(name, output, counts);
         if (WRITES.has(name)) counts.writeItems += itemsWritten(name, input, output);
+        counts.readUnitsMissingKeys += missingKeyReadUnits(name, input, output);
         return result;
       } catch (error) {
         counts.failed += 1;
@@ -125,6 +135,22 @@ export function meteredDynamoDbClient(config: DynamoDBClientConfig = {}): Metere
     { step: 'initialize', name: 'qosgateBenchMeter', priority: 'high' },
   );
   return { client, counts };
+}
+
+/** What AWS would bill for the keys a GetItem or BatchGetItem did not find (see {@link DynamoDbCounts.readUnitsMissingKeys}). */
+export function missingKeyReadUnits(name: string, input: Record<string, unknown>, output: Record<string, unknown>): number {
+  const unit = (consistent: unknown) => (consistent === true ? 1 : 0.5);
+  if (name === 'GetItemCommand') return output.Item === undefined ? unit(input.ConsistentRead) : 0;
+  if (name !== 'BatchGetItemCommand') return 0;
+  const asked = (input.RequestItems ?? {}) as Record<string, { Keys?: unknown[]; ConsistentRead?: boolean }>;
+  const found = (output.Responses ?? {}) as Record<string, unknown[]>;
+  const unprocessed = (output.UnprocessedKeys ?? {}) as Record<string, { Keys?: unknown[] }>;
+  let units = 0;
+  for (const [table, request] of Object.entries(asked)) {
+    const missing = (request.Keys?.length ?? 0) - (found[table]?.length ?? 0) - (unprocessed[table]?.Keys?.length ?? 0);
+    units += Math.max(0, missing) * unit(request.ConsistentRead);
+  }
+  return units;
 }
 
 /** How many items a successful write request wrote (see {@link DynamoDbCounts.writeItems}). */

@@ -90,7 +90,7 @@ export const FANOUT_ENV: Record<keyof FanoutConfig, string> = {
 /** The fan-out queue's URL; a function without it hands every page on inline (tests, in-memory hosts). */
 export const FANOUT_QUEUE_URL_ENV = 'FANOUT_QUEUE_URL';
 
-export const DEFAULT_FANOUT: FanoutConfig = { inlinePageSize: 500, jobPageSize: 1000, leaseMs: 60_000 };
+export const DEFAULT_FANOUT: FanoutConfig = { inlinePageSize: 200, jobPageSize: 200, leaseMs: 60_000 };
 
 /** The stage's callback URL (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
 export const CALLBACK_URL_ENV = 'CALLBACK_URL';

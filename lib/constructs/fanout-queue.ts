@@ -7,24 +7,34 @@ import type { FanoutSettings } from '../config.js';
 import { QosFunction, type FunctionLogs } from './qos-function.js';
 
 /**
- * What one recipient of a page costs the worker, in ms: reading it, storing its entry and
- * posting its frame. Measured here: one page job of 1,000 QoS 1 recipients (1 KB payload) on
- * DynamoDB Local and a local management endpoint took 2,930 ms (2.93 ms a recipient; the
- * issue 12 bench's 10,000 real sockets in 18.2 s is 1.82 ms), so 3. DynamoDB Local is slower
- * than DynamoDB; the lead replaces this with the bench's measurement of a page job.
+ * What one recipient of a page may cost the worker, in ms (reading it, storing its entry,
+ * posting its frame), measured by `npm run bench` (its Lambda sizing table): the longest page
+ * job of the 100,000-session fan-out took 47 s for 1,000 recipients on this 2-core machine, where
+ * ten workers, DynamoDB Local and the counting endpoint share the CPU; a lone page job of 1,000
+ * took 2.9 s. Sizing from the worst of the two keeps every invocation within half its timeout
+ * even under that contention; on Lambda, where each worker has its own CPU, a page takes less.
  */
-export const PAGE_MS_PER_RECIPIENT = 3;
+export const PAGE_MS_PER_RECIPIENT = 50;
 
 /** Never less than a route function's: cold starts and SDK retries take seconds on their own. */
 const MIN_WORKER_TIMEOUT = Duration.seconds(10);
 
+/** Lambda's longest timeout. */
+const MAX_WORKER_TIMEOUT_SECONDS = 900;
+
 /**
  * The worker's timeout: twice what its largest invocation takes (a batch of `batchSize` pages
  * of `jobPageSize`), so no invocation runs past half of it (issue 13), and at least 10 s.
- * 1 job of 1,000 recipients: ~3 s, so the floor of 10 s (no invocation past half of it).
+ * 1 job of 200 recipients (the default): 10 s, so 20 s. Sizes whose batch could not finish within
+ * half of Lambda's 900 s are refused at synth.
  */
 export function fanoutWorkerTimeout(settings: Pick<FanoutSettings, 'batchSize' | 'jobPageSize'>): Duration {
   const seconds = Math.ceil((2 * settings.batchSize * settings.jobPageSize * PAGE_MS_PER_RECIPIENT) / 1000);
+  if (seconds > MAX_WORKER_TIMEOUT_SECONDS) {
+    throw new Error(
+      `qosgate: fanout.batchSize x fanout.jobPageSize = ${settings.batchSize * settings.jobPageSize} recipients per invocation would need a ${seconds} s timeout (twice ${PAGE_MS_PER_RECIPIENT} ms a recipient), over Lambda's ${MAX_WORKER_TIMEOUT_SECONDS} s: lower one of them`,
+    );
+  }
   return Duration.seconds(Math.max(MIN_WORKER_TIMEOUT.toSeconds(), seconds));
 }
 

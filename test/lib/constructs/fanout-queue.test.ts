@@ -32,7 +32,7 @@ describe('fan-out queue', () => {
     expect(queue.SqsManagedSseEnabled).toBe(true);
     expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [id(stack.fanout.deadLetterQueue), 'Arn'] }, maxReceiveCount: 4 });
     // Six times the worker's timeout, as AWS recommends for an event source mapping.
-    expect(queue.VisibilityTimeout).toBe(60);
+    expect(queue.VisibilityTimeout).toBe(600);
     expect(queue.MessageRetentionPeriod).toBe(86_400);
     const dlq = resources[id(stack.fanout.deadLetterQueue)]!.Properties;
     expect(dlq.SqsManagedSseEnabled).toBe(true);
@@ -55,28 +55,29 @@ describe('fan-out queue', () => {
     });
   });
 
-  it('sizes the worker from a page: timeout twice a batch of pages (3 ms a recipient), at least 10 s; 512 MB; the lease twice the timeout', () => {
+  it('sizes the worker from a page: timeout twice a batch of pages (50 ms a recipient, the worst the bench measured), at least 10 s, at most Lambda\'s 900 s; 512 MB; the lease twice the timeout', () => {
     const { resources, id, stack } = built;
     const worker = resources[id(stack.fanout.worker)]!.Properties;
-    expect(worker.Timeout).toBe(10);
+    expect(worker.Timeout).toBe(100);
     expect(worker.MemorySize).toBe(FANOUT_WORKER_MEMORY_MB);
-    expect(worker.Environment.Variables[FANOUT_ENV.leaseMs]).toBe('20000');
-    expect(fanoutWorkerTimeout({ batchSize: 10, jobPageSize: 5000 }).toSeconds()).toBe(300);
+    expect(worker.Environment.Variables[FANOUT_ENV.leaseMs]).toBe('200000');
+    expect(fanoutWorkerTimeout({ batchSize: 1, jobPageSize: 200 }).toSeconds()).toBe(20);
+    expect(() => fanoutWorkerTimeout({ batchSize: 10, jobPageSize: 5000 })).toThrow(/5000000 s|over Lambda's 900 s/);
     expect(fanoutWorkerTimeout({ batchSize: 1, jobPageSize: 1 })).toEqual(Duration.seconds(10));
   });
 
   it('follows the configured sizes: a larger batch of pages gets a longer timeout and visibility timeout', () => {
     const { resources, id, stack } = build({ batchSize: 4, jobPageSize: 2000, inlinePageSize: 50 });
-    expect(resources[id(stack.fanout.worker)]!.Properties.Timeout).toBe(48);
-    expect(resources[id(stack.fanout.queue)]!.Properties.VisibilityTimeout).toBe(288);
+    expect(resources[id(stack.fanout.worker)]!.Properties.Timeout).toBe(800);
+    expect(resources[id(stack.fanout.queue)]!.Properties.VisibilityTimeout).toBe(4800);
     const publish = resources[id(stack.routeFunctions.functionFor({ routeKey: 'publish' }))]!.Properties.Environment.Variables;
     expect(publish).toMatchObject({ [FANOUT_ENV.inlinePageSize]: '50', [FANOUT_ENV.jobPageSize]: '2000' });
   }, 180_000);
 });
 
 describe('fan-out settings (qosgate:fanout)', () => {
-  it('defaults: an inline page of 500, job pages of 1,000, one job a batch, 10 at once, 5 receives, a 5-minute backlog alarm', () => {
-    expect(resolveConfig().fanout).toEqual({ inlinePageSize: 500, jobPageSize: 1000, batchSize: 1, maximumConcurrency: 10, maxReceiveCount: 5, oldestMessageAlarmSeconds: 300 });
+  it('defaults: an inline page of 200, job pages of 200, one job a batch, 10 at once, 5 receives, a 5-minute backlog alarm', () => {
+    expect(resolveConfig().fanout).toEqual({ inlinePageSize: 200, jobPageSize: 200, batchSize: 1, maximumConcurrency: 10, maxReceiveCount: 5, oldestMessageAlarmSeconds: 300 });
   });
 
   it.each([
