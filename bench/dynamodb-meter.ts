@@ -106,6 +106,17 @@ export interface MeteredClient {
   counts: DynamoDbCounts;
 }
 
+/** Two counts added together (what a run counted in the runtime, and what a sweep after it counted). */
+export function sumCounts(a: DynamoDbCounts, b: DynamoDbCounts): DynamoDbCounts {
+  const byOperation: Record<string, number> = { ...a.byOperation };
+  for (const [op, n] of Object.entries(b.byOperation)) byOperation[op] = (byOperation[op] ?? 0) + n;
+  const sum = { ...a, byOperation };
+  for (const key of Object.keys(a) as Array<keyof DynamoDbCounts>) {
+    if (key !== 'byOperation') (sum[key] as number) = (a[key] as number) + (b[key] as number);
+  }
+  return sum;
+}
+
 /** A client with the counting middleware; `counts` grows as requests complete. */
 export function meteredDynamoDbClient(config: DynamoDBClientConfig = {}): MeteredClient {
   const client = new DynamoDBClient(config);
