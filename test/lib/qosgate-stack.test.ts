@@ -130,8 +130,8 @@ describe('functions', () => {
     // A function that hands messages on is told the fan-out queue and the page sizes.
     if ('pageQueue' in spec && spec.pageQueue) {
       expected[FANOUT_QUEUE_URL_ENV] = { Ref: logicalId(stack.fanout.queue) };
-      expected[FANOUT_ENV.inlinePageSize] = '500';
-      expected[FANOUT_ENV.jobPageSize] = '1000';
+      expected[FANOUT_ENV.inlinePageSize] = '200';
+      expected[FANOUT_ENV.jobPageSize] = '200';
     }
     // Exactly these: no policy or sweep variable unless configured, no other table.
     expect(env).toEqual(expected);
