@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PageJob } from '../../lambdas/core/page-job.js';
-import type { ConnectionGateway } from '../../lambdas/ports/connection-gateway.js';
 import { SMALL_PAGES, subscribedClients } from '../support/fanout-audience.js';
+import { dyingGateway } from '../support/dying-gateway.js';
 import { Harness } from '../support/harness.js';
 
 /**
@@ -10,24 +10,6 @@ import { Harness } from '../support/harness.js';
  * comes before a retried page writes its reference. 30 recipients, an inline page of 10, job pages of 7.
  */
 const FANOUT = SMALL_PAGES;
-
-/** Posts after the first `okPosts` never return: the worker is killed there (as in fault-injection.test.ts). */
-function dyingGateway(real: ConnectionGateway, okPosts: number): ConnectionGateway & { died: Promise<void> } {
-  let posts = 0;
-  let die: () => void = () => {};
-  const died = new Promise<void>((resolve) => (die = resolve));
-  return {
-    died,
-    post: (connectionId, frame) => {
-      if (++posts <= okPosts) return real.post(connectionId, frame);
-      setImmediate(die);
-      return new Promise<never>(() => {});
-    },
-    disconnect: (connectionId) => real.disconnect(connectionId),
-    isOpen: (connectionId) => real.isOpen(connectionId),
-  };
-}
-
 
 /** Publishes to the audience at `qos` (QoS 2: publish and pubrel) and returns the page job queued for the rest. */
 async function publish(h: Harness, qos: 1 | 2): Promise<{ publisher: string; job: PageJob }> {
@@ -63,7 +45,7 @@ describe('fan-out faults', () => {
     const { job } = await publish(h, qos);
 
     // The first worker stores its page, posts 3 of its 7 and is killed; it had queued page 3 first.
-    const dying = dyingGateway(real, 3);
+    const dying = dyingGateway(real, 3, true);
     h.deps.gateway = dying;
     void h.runPage(job).catch(() => {});
     await dying.died;

@@ -1,27 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ConnectionGateway } from '../../lambdas/ports/connection-gateway.js';
+import { dyingGateway } from '../support/dying-gateway.js';
 import { Harness } from '../support/harness.js';
-
-/**
- * What a Lambda killed in the middle of a fan-out looks like from outside: its posts stop
- * and it never returns. Posts after the first `okPosts` hang forever; the invocation is
- * abandoned, as API Gateway abandons a timed-out integration.
- */
-function dyingGateway(real: ConnectionGateway, okPosts: number): ConnectionGateway & { died: Promise<void> } {
-  let posts = 0;
-  let die: () => void = () => {};
-  const died = new Promise<void>((resolve) => (die = resolve));
-  return {
-    died,
-    post: (connectionId, frame) => {
-      if (++posts <= okPosts) return real.post(connectionId, frame);
-      die();
-      return new Promise<never>(() => {});
-    },
-    disconnect: (connectionId) => real.disconnect(connectionId),
-    isOpen: (connectionId) => real.isOpen(connectionId),
-  };
-}
 
 /** Runs a handler call until the gateway dies under it, then abandons it. */
 async function abandon(call: Promise<unknown>, gateway: { died: Promise<void> }): Promise<void> {
