@@ -2,29 +2,15 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Recipient, Subscription } from '../../lambdas/core/types.js';
 import type { AudiencePage, AudiencePageRequest } from '../../lambdas/ports/audience-page.js';
 import type { Stores } from '../../lambdas/ports/index.js';
+import { LATER, subscriptionOf, T0 } from './subscription-fixture.js';
 
 /**
  * The page-wise audience reads of the store contract (SubscriptionStore.subscriberPage,
  * ConnectionStore.memberPage): what a fan-out's page jobs rely on (app/fanout.ts). Run by
  * describeStoreContract on every store implementation.
  */
-const T0 = 4_000_000_000_000;
-const LATER = T0 + 3_600_000;
-
-function subscription(sessionId: string, overrides: Partial<Subscription> = {}): Subscription {
-  return {
-    controller: 'sensor',
-    topic: 'temp',
-    sessionId,
-    connectionId: `conn-of-${sessionId}`,
-    sessionKind: 'clean',
-    claimedQos: 1,
-    format: 'json',
-    subscriptionQos: 1,
-    expiresAt: LATER,
-    ...overrides,
-  };
-}
+/** The audience these cases page through: subscribers of sensor/temp. */
+const subscription = (sessionId: string, overrides: Partial<Subscription> = {}) => subscriptionOf('sensor', 'temp', sessionId, overrides);
 
 const ids = (count: number, prefix = 's') => Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
 

@@ -10,6 +10,7 @@ import type {
 } from '../../lambdas/core/types.js';
 import type { SessionMember } from '../../lambdas/ports/connection-store.js';
 import type { Stores } from '../../lambdas/ports/index.js';
+import { subscriptionOf } from './subscription-fixture.js';
 import { describeAudiencePageContract } from './audience-page-contract.js';
 
 /**
@@ -1207,20 +1208,7 @@ function session(sessionId: string, overrides: Partial<SessionRecord> = {}): Ses
   return { sessionId, sessionKind: 'persistent', claimedQos: 1, format: 'json', expiresAt: LATER, ...overrides };
 }
 
-function subscription(controller: string, topic: string, sessionId: string, overrides: Partial<Subscription> = {}): Subscription {
-  return {
-    controller,
-    topic,
-    sessionId,
-    connectionId: `conn-of-${sessionId}`,
-    sessionKind: 'clean',
-    claimedQos: 1,
-    format: 'json',
-    subscriptionQos: 1,
-    expiresAt: LATER,
-    ...overrides,
-  };
-}
+const subscription = subscriptionOf;
 
 function pending(sessionId: string, id: string, overrides: Partial<PendingEntry> = {}): PendingEntry {
   return {
