@@ -35,6 +35,12 @@ export interface QosgateConfig {
   logLevel: LogLevel;
   /** Days CloudWatch Logs keeps the functions' and the stage's access logs (a value CloudWatch allows). */
   logRetentionDays: number;
+  /**
+   * Ship each bundle's source map and set NODE_OPTIONS=--enable-source-maps, so stack traces in
+   * the logs point at the TypeScript. Off by default: the map doubles the zip and Node's source-map
+   * support slows every cold start and every error's stack (docs/bench "Cold start").
+   */
+  sourceMaps: boolean;
   /** Where alarms are sent (an SNS topic with this e-mail subscribed); no topic when absent. */
   alarmEmail?: string;
   /**
@@ -142,6 +148,7 @@ export const PRODUCTION_STAGES = ['prod', 'production'];
 export const DEFAULTS = {
   logLevel: 'INFO' as LogLevel,
   logRetentionDays: 30,
+  sourceMaps: false,
   authRequired: true,
   resendAlarmThreshold: 100,
   throttle: { rateLimit: 1000, burstLimit: 500 } as ThrottleConfig,
@@ -160,6 +167,7 @@ export const CONTEXT_KEYS = {
   sweep: 'qosgate:sweep',
   logLevel: 'qosgate:logLevel',
   logRetentionDays: 'qosgate:logRetentionDays',
+  sourceMaps: 'qosgate:sourceMaps',
   alarmEmail: 'qosgate:alarmEmail',
   authRequired: 'qosgate:authRequired',
   jwksUrl: 'qosgate:jwksUrl',
@@ -279,6 +287,7 @@ export function resolveConfig(partial: QosgateConfigInput = {}): QosgateConfig {
     sweep: checkedNumbers('sweep', partial.sweep ?? {}, Object.keys(SWEEP_ENV)),
     logLevel,
     logRetentionDays,
+    sourceMaps: partial.sourceMaps ?? DEFAULTS.sourceMaps,
     ...(partial.alarmEmail !== undefined ? { alarmEmail: partial.alarmEmail } : {}),
     authRequired,
     ...(partial.jwksUrl !== undefined ? { jwksUrl: partial.jwksUrl } : {}),
@@ -312,6 +321,7 @@ export function configFromContext(node: Node): QosgateConfig {
     sweep: contextObject(node, CONTEXT_KEYS.sweep),
     logLevel: contextString(node, CONTEXT_KEYS.logLevel)?.toUpperCase() as LogLevel | undefined,
     logRetentionDays: contextNumber(node, CONTEXT_KEYS.logRetentionDays),
+    sourceMaps: contextBoolean(node, CONTEXT_KEYS.sourceMaps),
     alarmEmail: contextString(node, CONTEXT_KEYS.alarmEmail) || undefined,
     authRequired: contextBoolean(node, CONTEXT_KEYS.authRequired),
     jwksUrl: contextString(node, CONTEXT_KEYS.jwksUrl) || undefined,

@@ -63,6 +63,7 @@ export class QosgateStack extends Stack {
       level: config.logLevel,
       retention: config.logRetentionDays as RetentionDays,
       removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      sourceMaps: config.sourceMaps,
     };
     this.storage = new Storage(this, 'Storage', { retainData: config.retainData });
     this.webSocket = new QosWebSocketApi(this, 'WebSocket', {

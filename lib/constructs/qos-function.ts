@@ -28,6 +28,8 @@ export interface FunctionLogs {
   level: keyof typeof ApplicationLogLevel;
   retention: RetentionDays;
   removalPolicy: RemovalPolicy;
+  /** Ship the source map and turn Node's source-map support on (`qosgate:sourceMaps`, lib/config.ts). */
+  sourceMaps: boolean;
 }
 
 /**
@@ -57,14 +59,17 @@ export class QosFunction extends NodejsFunction {
       retryAttempts: props.retryAttempts,
       environment: {
         ...props.environment,
-        // Stack traces point at the TypeScript source (the bundle ships its source map).
-        NODE_OPTIONS: '--enable-source-maps',
+        // Only with the map in the bundle: stack traces then point at the TypeScript source.
+        ...(props.logs.sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
       },
       bundling: {
         forceDockerBundling: false,
         minify: true,
-        sourceMap: true,
+        // Off by default: a map as large as the bundle, parsed at every cold start once enabled.
+        sourceMap: props.logs.sourceMaps,
         target: 'node22',
+        // The ES module build of a dependency where it has one: esbuild tree-shakes ESM, not CommonJS.
+        mainFields: ['module', 'main'],
         // CommonJS: the bundle is index.js with no package.json beside it, which Node reads as CJS.
         format: OutputFormat.CJS,
         // The AWS SDK v3 is in the Node.js 22 runtime; bundling it would only grow the zip.

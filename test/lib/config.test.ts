@@ -11,6 +11,7 @@ describe('resolveConfig', () => {
       sweep: {},
       logLevel: 'INFO',
       logRetentionDays: 30,
+      sourceMaps: false,
       authRequired: true,
       retainData: false,
       resendAlarmThreshold: 100,
@@ -127,6 +128,7 @@ describe('deployment settings', () => {
       context: {
         [CONTEXT_KEYS.logLevel]: 'debug',
         [CONTEXT_KEYS.logRetentionDays]: '90',
+        [CONTEXT_KEYS.sourceMaps]: 'true',
         [CONTEXT_KEYS.alarmEmail]: 'ops@example.com',
         [CONTEXT_KEYS.authRequired]: 'true',
         [CONTEXT_KEYS.jwksUrl]: 'https://example.com/.well-known/jwks.json',
@@ -140,6 +142,7 @@ describe('deployment settings', () => {
     expect(configFromContext(app.node)).toMatchObject({
       logLevel: 'DEBUG',
       logRetentionDays: 90,
+      sourceMaps: true,
       alarmEmail: 'ops@example.com',
       authRequired: true,
       jwksUrl: 'https://example.com/.well-known/jwks.json',

@@ -128,7 +128,6 @@ describe('resolveEnvironment', () => {
       FANOUT_QUEUE_URL: 'http://127.0.0.1:8/000000000000/q',
       FANOUT_INLINE_PAGE_SIZE: '200',
       FANOUT_JOB_PAGE_SIZE: '200',
-      NODE_OPTIONS: '--enable-source-maps',
       CONNECTIONS_TABLE: 'local-Connections',
       SUBSCRIPTIONS_TABLE: 'local-Subscriptions',
       PENDING_TABLE: 'local-Pending',
