@@ -118,7 +118,7 @@ export function perDelivery(before: HostCounters, after: HostCounters, deliverie
   for (const [op, count] of Object.entries(d.byOperation)) byOperation[op] = r4(count / n);
   const writeUnits = d.writeUnitsTable + d.writeUnitsIndex;
   // DynamoDB Local reports nothing for keys a read does not find; AWS bills them (dynamodb-meter.ts).
-  const readUnits = d.readUnitsTable + d.readUnitsIndex + d.readUnitsMissingKeys;
+  const readUnits = d.readUnitsTable + d.readUnitsIndex + d.readUnitsUnreported;
   // Dollars per delivery, times a million.
   const apiGateway = ((inUnits + outUnits) / n) * PRICES.apiGatewayPerMillionMessages;
   const cpuMs = after.cpuMs - before.cpuMs;

@@ -33,11 +33,11 @@ export interface DynamoDbCounts {
   readUnitsIndex: number;
   /**
    * Read units AWS bills that DynamoDB Local does not report: a key that GetItem or BatchGetItem
-   * does not find still costs the minimum read (0.5 eventually consistent, 1 strongly
-   * consistent, per key) on DynamoDB, while DynamoDB Local reports nothing for it. Added to the
-   * read units of every cost figure.
+   * does not find, and a Query or Scan that reads nothing, still cost the minimum read (0.5
+   * eventually consistent, 1 strongly consistent, per key or per request) on DynamoDB, while
+   * DynamoDB Local reports 0 for them. Added to the read units of every cost figure.
    */
-  readUnitsMissingKeys: number;
+  readUnitsUnreported: number;
   /** Items Query and Scan evaluated (ScannedCount) and returned (Count); BatchGet/Get items returned. */
   itemsScanned: number;
   itemsReturned: number;
@@ -61,7 +61,7 @@ export function emptyCounts(): DynamoDbCounts {
     writeUnitsIndex: 0,
     readUnitsTable: 0,
     readUnitsIndex: 0,
-    readUnitsMissingKeys: 0,
+    readUnitsUnreported: 0,
     itemsScanned: 0,
     itemsReturned: 0,
     requestsWithoutCapacity: 0,
@@ -83,7 +83,7 @@ export function diffCounts(after: DynamoDbCounts, before: DynamoDbCounts): Dynam
     writeUnitsIndex: after.writeUnitsIndex - before.writeUnitsIndex,
     readUnitsTable: after.readUnitsTable - before.readUnitsTable,
     readUnitsIndex: after.readUnitsIndex - before.readUnitsIndex,
-    readUnitsMissingKeys: after.readUnitsMissingKeys - before.readUnitsMissingKeys,
+    readUnitsUnreported: after.readUnitsUnreported - before.readUnitsUnreported,
     itemsScanned: after.itemsScanned - before.itemsScanned,
     itemsReturned: after.itemsReturned - before.itemsReturned,
     requestsWithoutCapacity: after.requestsWithoutCapacity - before.requestsWithoutCapacity,
@@ -135,7 +135,7 @@ export function meteredDynamoDbClient(config: DynamoDBClientConfig = {}): Metere
         const output = result.output as unknown as Record<string, unknown>;
         if (metered) record(name, output, counts);
         if (WRITES.has(name)) counts.writeItems += itemsWritten(name, input, output);
-        counts.readUnitsMissingKeys += missingKeyReadUnits(name, input, output);
+        counts.readUnitsUnreported += unreportedReadUnits(name, input, output);
         return result;
       } catch (error) {
         counts.failed += 1;
@@ -148,10 +148,17 @@ export function meteredDynamoDbClient(config: DynamoDBClientConfig = {}): Metere
   return { client, counts };
 }
 
-/** What AWS would bill for the keys a GetItem or BatchGetItem did not find (see {@link DynamoDbCounts.readUnitsMissingKeys}). */
-export function missingKeyReadUnits(name: string, input: Record<string, unknown>, output: Record<string, unknown>): number {
+/**
+ * What AWS would bill and DynamoDB Local reports as 0: the keys a GetItem or BatchGetItem did
+ * not find, and the minimum read of a Query or Scan below it (see {@link DynamoDbCounts.readUnitsUnreported}).
+ */
+export function unreportedReadUnits(name: string, input: Record<string, unknown>, output: Record<string, unknown>): number {
   const unit = (consistent: unknown) => (consistent === true ? 1 : 0.5);
   if (name === 'GetItemCommand') return output.Item === undefined ? unit(input.ConsistentRead) : 0;
+  if (name === 'QueryCommand' || name === 'ScanCommand') {
+    const reported = (output.ConsumedCapacity as Capacity | undefined)?.CapacityUnits ?? 0;
+    return Math.max(0, unit(input.ConsistentRead) - reported);
+  }
   if (name !== 'BatchGetItemCommand') return 0;
   const asked = (input.RequestItems ?? {}) as Record<string, { Keys?: unknown[]; ConsistentRead?: boolean }>;
   const found = (output.Responses ?? {}) as Record<string, unknown[]>;

@@ -496,7 +496,7 @@ export async function sweep(host: RuntimeHost, entries: number, log: (line: stri
     requests: d.requests,
     byOperation: d.byOperation,
     itemsRead: d.itemsScanned + (d.byOperation.BatchGetItem ? d.itemsReturned : 0),
-    readUnits: round(d.readUnitsTable + d.readUnitsIndex + d.readUnitsMissingKeys, 2),
+    readUnits: round(d.readUnitsTable + d.readUnitsIndex + d.readUnitsUnreported, 2),
   };
 }
 

@@ -15,11 +15,12 @@ import { dueShardOf, keyOf, keyString } from './pending-items.js';
  *                 sessions (list, < ~4 KB: a marker holds ~100-200 sessions), TTL pair
  *
  * Most such entries are acked before they are due and deleted, so they never cost the index
- * anything. When a marker falls due, the sweep (due()) reads its entries (one BatchGetItem,
- * eventually consistent: what it decides is a conditional write), **promotes** each one that is
+ * anything. When a marker falls due, the sweep (due()) reads its entries (eventually consistent:
+ * what it decides is a conditional write; a session listed by several markers is one range Query,
+ * the rest a BatchGetItem), **promotes** each one that is
  * still there and still unindexed (SET dueShard, conditional), then deletes the marker:
  *
- *   Query due#<shard> (id < dueAt of now + 1) --> BatchGet refs --> promote live unindexed --> delete markers
+ *   Query due#<shard> (id < dueAt of now + 1) --> Query/BatchGet refs --> promote live unindexed --> delete markers
  *
  * Races, each harmless:
  * - an ack (deleteMany, complete) before the marker is processed: the entry is not read, or the
@@ -43,8 +44,18 @@ const MARKER_SESSION_BYTES = 3500;
  * after a busy interval goes through many pages that promote nothing.
  */
 const MARKER_PAGE = 25;
-/** Promotions (conditional UpdateItem) in flight at once. */
+/** Promotions (conditional UpdateItem), and the markers' range Queries, in flight at once. */
 const PROMOTE_CONCURRENCY = 16;
+/**
+ * A range Query evaluates at most this many items per id it looks for: enough for a session's
+ * other entries sorting in between, while its cost stays below BatchGetItem's 0.5 per key
+ * (a reference is < 1 KB, so 4 per key read is < 2 KB per key, i.e. ≤ 0.25 read units).
+ */
+const RANGE_SLACK = 4;
+/** What promotion decides on: the key, and whether the entry is due, indexed or a tombstone. */
+const REF_ATTRIBUTES = ['sessionId', 'id', 'dueAt', 'dueShard', 'done'];
+const REF_NAMES = Object.fromEntries(REF_ATTRIBUTES.map((name, i) => [`#r${i}`, name]));
+const REF_PROJECTION = Object.keys(REF_NAMES).join(', ');
 
 /** Whether putMany leaves the entry to a due marker instead of the byDue index: a fan-out's first send. */
 export function isCoveredByMarker(entry: PendingEntry): boolean {
@@ -139,11 +150,7 @@ export class DueMarkers {
       const id = idOfMarker(marker);
       for (const sessionId of marker.sessions as string[]) keys.set(keyString({ sessionId, id }), { sessionId, id });
     }
-    const refs = await batchGet(this.doc, this.tableName, [...keys.values()].map(keyOf), {
-      ...this.batch,
-      consistentRead: false,
-      attributes: ['sessionId', 'id', 'dueAt', 'dueShard', 'done'],
-    });
+    const refs = await this.read([...keys.values()]);
     // A tombstone (done, no dueAt) is an ack; an indexed entry is the index's.
     const unindexed = refs.filter((ref) => typeof ref.dueAt === 'number' && ref.dueShard === undefined && ref.done !== true);
     const promoted: Array<PendingKey & { dueAt: number }> = [];
@@ -158,6 +165,46 @@ export class DueMarkers {
       this.batch,
     );
     return promoted;
+  }
+
+  /**
+   * The markers' entries that are still there. A session listed by several markers (a busy
+   * session's sends of one sweep interval) is read with one Query over the range of its ids:
+   * a Query costs the summed size of what it returns, rounded up to 4 KB once, where BatchGetItem
+   * costs a rounded-up item per key, found or not (docs/architecture.md "Delivery at scale").
+   * Its Limit stops it from reading far past what it looks for (a session's other entries that
+   * sort in between); keys past where it stopped, and sessions listed once, go to BatchGetItem.
+   */
+  private async read(keys: PendingKey[]): Promise<Item[]> {
+    const bySession = new Map<string, string[]>();
+    for (const key of keys) bySession.set(key.sessionId, [...(bySession.get(key.sessionId) ?? []), key.id]);
+    const rest: PendingKey[] = [];
+    const found: Item[] = [];
+    await runLimited([...bySession], PROMOTE_CONCURRENCY, async ([sessionId, ids]) => {
+      if (ids.length < 2) {
+        rest.push(...ids.map((id) => ({ sessionId, id })));
+        return;
+      }
+      const sorted = [...ids].sort();
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :session AND #sk BETWEEN :first AND :last',
+          ExpressionAttributeNames: { '#pk': 'sessionId', '#sk': 'id', ...REF_NAMES },
+          ExpressionAttributeValues: { ':session': sessionId, ':first': sorted[0], ':last': sorted[sorted.length - 1] },
+          ProjectionExpression: REF_PROJECTION,
+          // As the BatchGetItem it replaces: what it decides is a conditional write.
+          ConsistentRead: false,
+          Limit: RANGE_SLACK * sorted.length,
+        }),
+      );
+      const wanted = new Set(sorted);
+      found.push(...(out.Items ?? []).filter((item) => wanted.has(item.id as string)));
+      const stoppedAt = out.LastEvaluatedKey?.id as string | undefined;
+      if (stoppedAt !== undefined) rest.push(...sorted.filter((id) => id > stoppedAt).map((id) => ({ sessionId, id })));
+    });
+    if (rest.length > 0) found.push(...(await batchGet(this.doc, this.tableName, rest.map(keyOf), { ...this.batch, consistentRead: false, attributes: REF_ATTRIBUTES })));
+    return found;
   }
 
   /**

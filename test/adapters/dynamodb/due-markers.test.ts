@@ -172,6 +172,48 @@ describe('due() and the markers', () => {
     expect(await markersOf()).toEqual([]);
   });
 
+  // One shard, so that all five markers are in one page of due(); with more, each shard's page is read apart.
+  const oneShard = () => new DynamoDbPendingStore(f.doc, f.names.pending, { resendShards: 1, messagesTable: f.names.messages });
+
+  it('reads a session listed by several due markers with one range Query, not a key per entry', async () => {
+    const store = oneShard();
+    const ids = ['m1', 'm2', 'm3', 'm4', 'm5'];
+    const entries = ids.flatMap((id) => ['s1', 's2'].map((s) => entry(s, id, NOW)));
+    for (const id of ids) await store.putMany(entries.filter((e) => e.id === id));
+    // s1 acked all but m3, s2 all but m1 and m5.
+    await store.deleteMany(entries.filter((e) => !['s1/m3', 's2/m1', 's2/m5'].includes(`${e.sessionId}/${e.id}`)));
+    expect(await markersOf()).toHaveLength(5);
+    f.recorded.length = 0;
+
+    expect((await store.due(NOW, 100)).map((k) => `${k.sessionId}/${k.id}`).sort()).toEqual(['s1/m3', 's2/m1', 's2/m5']);
+    expect(f.recorded.filter((r) => r.command === 'BatchGetItemCommand')).toEqual([]);
+    const ranges = f.recorded.filter((r) => r.command === 'QueryCommand' && (r.input.ExpressionAttributeValues as Record<string, unknown>)[':session'] !== undefined);
+    expect(ranges.map((r) => r.input.ExpressionAttributeValues).sort((a, b) => String((a as Item)[':session']).localeCompare(String((b as Item)[':session'])))).toEqual([
+      { ':session': 's1', ':first': 'm1', ':last': 'm5' },
+      { ':session': 's2', ':first': 'm1', ':last': 'm5' },
+    ]);
+    expect(ranges.every((r) => r.input.ConsistentRead === false)).toBe(true);
+    expect(await markersOf()).toEqual([]);
+  });
+
+  it('a range Query stops at its limit when other entries sort in between; the keys past it are read by key', async () => {
+    const store = oneShard();
+    // s1's first sends m1 and m9, with 20 indexed entries of its own sorting between them.
+    for (const id of ['m1', 'm9']) await store.putMany([entry('s1', id, NOW)]);
+    await store.putMany(Array.from({ length: 20 }, (_, i) => entry('s1', `m5-${String(i).padStart(2, '0')}`, NOW + 60_000, { held: true, attempts: 0 })));
+    f.recorded.length = 0;
+
+    expect((await store.due(NOW, 100)).map((k) => k.id).sort()).toEqual(['m1', 'm9']);
+    const [range] = f.recorded.filter((r) => r.command === 'QueryCommand' && (r.input.ExpressionAttributeValues as Record<string, unknown>)[':session'] === 's1');
+    expect(range?.input.Limit).toBe(8);
+    expect(range?.count).toBe(8);
+    const [get, ...more] = f.recorded.filter((r) => r.command === 'BatchGetItemCommand');
+    expect(more).toEqual([]);
+    expect(Object.values(get!.input.RequestItems as Record<string, { Keys: Item[] }>)[0]?.Keys).toEqual([{ sessionId: 's1', id: 'm9' }]);
+    // The held entries are the index's, at their own time: none comes due early.
+    expect((await store.due(NOW + 59_999, 100)).map((k) => k.id).sort()).toEqual(['m1', 'm9']);
+  });
+
   it('putAbsent indexes what it stores, and writes no marker', async () => {
     const { stored } = await f.store.putAbsent([entry('s1', 'm1', NOW), entry('s2', 'm1', NOW)], NOW);
     expect(stored).toHaveLength(2);
