@@ -39,7 +39,7 @@ import { sendFrame, type SendResult } from './sender.js';
  * is made only for recipients flagged `backlogged`, so a client that keeps up costs none.
  *
  *   flagged  by the sweep resending to a connected session (it missed an ack timeout), by an
- *            ack of a message older than the ack timeout, and by every hold (recheckHeld, resume);
+ *            ack sent more than the ack timeout after its message, and by every hold (recheckHeld, resume);
  *   read     by every ack frame: one strongly consistent read of the session's flag
  *            (ConnectionStore.getBacklog); only a flagged session's acks read its entries;
  *   cleared  by an ack that finds nothing held and at most half the cap in flight.
@@ -94,9 +94,11 @@ export async function recheckHeld(deps: AppDeps, heldSends: PlannedSend[], now: 
 /**
  * After a msgack frame acked something: strict mode sends the oldest held entries now there is
  * room (a read of the session). Lazy mode reads only the session's flag: unflagged (a client
- * that keeps up), nothing more, unless the ack was of a message older than the ack timeout, which
+ * that keeps up), nothing more, unless the client sent the ack more than the ack timeout after the message, which
  * flags it; flagged, it sends held entries as strict mode does, and takes the flag off once the
- * client has caught up. `handedOnAt`: when the oldest acked message was handed on, if known.
+ * client has caught up. `handedOnAt`: when the oldest acked message was handed on, if known;
+ * `ackedAt`: when the client's ack reached the gateway (a frame that waited for a busy handler
+ * was not late by the client's doing).
  */
 export async function afterAcks(
   deps: AppDeps,
@@ -104,6 +106,7 @@ export async function afterAcks(
   send: (frame: ServerFrame) => Promise<SendResult>,
   now: number,
   handedOnAt?: number,
+  ackedAt: number = now,
 ): Promise<void> {
   const max = deps.policy.maxInflight;
   if (max <= 0) return;
@@ -114,7 +117,7 @@ export async function afterAcks(
   }
   const flag = await deps.stores.connections.getBacklog(sessionId, now);
   if (!flag.backlogged) {
-    if (ackShowsBacklog(handedOnAt, now, deps.policy)) await markBacklogged(deps, sessionId, connectionId, now);
+    if (ackShowsBacklog(handedOnAt, ackedAt, deps.policy)) await markBacklogged(deps, sessionId, connectionId, now);
     return;
   }
   const { view, released } = await releaseFromView(deps, sessionId, connectionId, send, now);

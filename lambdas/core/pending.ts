@@ -230,11 +230,12 @@ export function mayClearBacklog(view: FlowView, released: number, maxInflight: n
 }
 
 /**
- * Lazy flow control: an ack of a message older than the ack timeout shows the client is falling
- * behind before the sweep does (the sweep resends only after the timeout and its next pass).
+ * Lazy flow control: an ack a client sent more than the ack timeout after the message was handed
+ * on shows it is falling behind before the sweep does (the sweep resends only after the timeout
+ * and its next pass). `ackedAt` is when the ack reached the gateway, not when it was handled.
  */
-export function ackShowsBacklog(handedOnAt: number | undefined, now: number, policy: Pick<QosPolicy, 'ackTimeoutMs'>): boolean {
-  return handedOnAt !== undefined && now - handedOnAt > policy.ackTimeoutMs;
+export function ackShowsBacklog(handedOnAt: number | undefined, ackedAt: number, policy: Pick<QosPolicy, 'ackTimeoutMs'>): boolean {
+  return handedOnAt !== undefined && ackedAt - handedOnAt > policy.ackTimeoutMs;
 }
 
 /**

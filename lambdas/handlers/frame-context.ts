@@ -7,6 +7,11 @@ import type { Action, Command, ConnectionRecord, ServerFrame } from '../core/typ
 export interface FrameContext {
   connection: ConnectionRecord;
   now: number;
+  /**
+   * When the gateway received the frame (requestTimeEpoch; `now` when absent or later), before any
+   * wait for a handler: what a client's own timing is judged by, e.g. whether its ack was late.
+   */
+  receivedAt: number;
   /** Answers the sender, in its format. */
   reply(frame: ServerFrame): Promise<SendResult>;
   /** The container's connection cache (to record controllers a frame opened). */

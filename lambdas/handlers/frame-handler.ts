@@ -35,6 +35,7 @@ export function createFrameHandler(
       context = {
         connection: connection as NonNullable<typeof connection>,
         now,
+        receivedAt: Math.min(now, event.requestContext.requestTimeEpoch ?? now),
         cache,
         reply: (frame: ServerFrame) => sendFrame(deps, { connectionId, format }, frame),
       };

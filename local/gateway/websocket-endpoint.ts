@@ -269,19 +269,21 @@ export class WebSocketEndpoint {
     // API Gateway invokes each message's integration as it comes, concurrently with the
     // connection's other messages, and promises no order: so does this, up to the two bounds (a
     // frame past one waits; frames start in arrival order but may finish in any).
+    // Stamped on arrival, as API Gateway's requestTimeEpoch is: not when a slot came free.
+    const arrivedAt = Date.now();
     const frame = connection.frames
-      .run(() => this.frameSlots.run(() => this.dispatch(connection, text)))
+      .run(() => this.frameSlots.run(() => this.dispatch(connection, text, arrivedAt)))
       .catch((error: unknown) => this.observer.error(error, { phase: 'dispatch', connectionId: connection.id }));
     this.track(frame);
   }
 
-  private async dispatch(connection: GatewayConnection, body: string): Promise<void> {
+  private async dispatch(connection: GatewayConnection, body: string, arrivedAt: number): Promise<void> {
     const selected = selectRoute(this.routes.selectionExpression, body, this.routes.routes);
     if (!selected) {
       await connection.send(errorFrame('Forbidden', connection.id, apiGatewayId()));
       return;
     }
-    const event = messageEvent(connection.facts, selected.routeKey, body, Date.now());
+    const event = messageEvent(connection.facts, selected.routeKey, body, arrivedAt);
     const result = await invoke(selected.target, event, this.settings.integrationTimeoutMs, this.settings.lambdaArnPrefix);
     // The route's result is not sent back: without route responses API Gateway discards it, and
     // only @connections posts reach the client.

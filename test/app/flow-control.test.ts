@@ -261,6 +261,23 @@ describe('lazy flow control (issue 13, the default): the cap checked only for se
     expect((await h.deps.stores.connections.getBacklog(monitor, h.clock.now())).backlogged).toBe(true);
   });
 
+  it('an ack the client sent in time does not flag the session, however long it waited for its handler', async () => {
+    h = await started({ policy: { maxInflight: 3 } });
+    const sensor = await h.client();
+    const monitor = await h.client({ controllers: 'monitor', qos: '1' });
+    await h.send(sensor, 'sensor|temp|1');
+    await h.send(sensor, 'sensor|temp|2');
+    const [one, two] = h.messages(monitor).map((m) => m.id as string);
+    // Both acks reached the gateway 9 s after the sends; their handlers ran 2 s later (a busy gateway).
+    const sentBy = h.clock.now() + 9_000;
+    h.clock.advance(11_000);
+    await h.send(monitor, { action: 'msgack', ids: [one] }, { receivedAt: sentBy });
+    expect((await h.deps.stores.connections.getBacklog(monitor, h.clock.now())).backlogged).toBe(false);
+    // The same wait for an ack the client sent late does flag it.
+    await h.send(monitor, { action: 'msgack', ids: [two] }, { receivedAt: sentBy + 1_001 });
+    expect((await h.deps.stores.connections.getBacklog(monitor, h.clock.now())).backlogged).toBe(true);
+  });
+
   it('a hold flags the session even if an ack cleared it since the recipient was read, so the next ack releases the held one', async () => {
     h = await started({ policy: { maxInflight: 1 } });
     const sensor = await h.client();

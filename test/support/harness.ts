@@ -166,13 +166,17 @@ export class Harness {
     return connectionId;
   }
 
-  /** Sends a frame, routed by `$request.body.action` like API Gateway. */
-  async send(connectionId: string, frame: object | string): Promise<WebSocketResult> {
+  /**
+   * Sends a frame, routed by `$request.body.action` like API Gateway. `receivedAt` is the
+   * gateway's requestTimeEpoch (when it got the frame), for a frame that waited for its handler.
+   */
+  async send(connectionId: string, frame: object | string, options: { receivedAt?: number } = {}): Promise<WebSocketResult> {
     const body = typeof frame === 'string' ? frame : JSON.stringify(frame);
     const routeKey = selectRoute(body);
     const handler = this.routes.get(routeKey);
     if (!handler) throw new Error(`no handler for ${routeKey}`);
-    return handler({ requestContext: { routeKey, eventType: 'MESSAGE', connectionId, messageId: `msg-${Date.now()}` }, body });
+    const received = options.receivedAt === undefined ? {} : { requestTimeEpoch: options.receivedAt };
+    return handler({ requestContext: { routeKey, eventType: 'MESSAGE', connectionId, messageId: `msg-${Date.now()}`, ...received }, body });
   }
 
   async disconnect(connectionId: string): Promise<void> {

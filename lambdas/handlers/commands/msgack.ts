@@ -59,7 +59,7 @@ export const msgack: CommandHandler<'msgack'> = async (command, context, deps) =
   }
 
   // Flow control: the acks freed room, so the oldest held messages go now (lazy: if flagged).
-  if (blind.length > 0 || complete.length > 0) await afterAcks(deps, { sessionId, connectionId }, context.reply, now, oldest);
+  if (blind.length > 0 || complete.length > 0) await afterAcks(deps, { sessionId, connectionId }, context.reply, now, oldest, context.receivedAt);
 
   if (outOfOrder.length > 0) {
     throw new ProtocolError(

@@ -148,6 +148,28 @@ describe('messages', () => {
     expect(entered).toEqual([1, 2, 3, 4]);
   });
 
+  it('stamps a frame that waited for a slot with when it arrived (requestTimeEpoch), as API Gateway does', async () => {
+    const stamps = new Map<number, number>();
+    let release!: () => void;
+    const work = recording('work', async (event) => {
+      const n = JSON.parse(event.body).n as number;
+      stamps.set(n, event.requestContext.requestTimeEpoch as number);
+      if (n === 1) await new Promise<void>((resolve) => (release = resolve));
+      return { statusCode: 200 };
+    }, 60_000);
+    fixture = await GatewayFixture.start({ routes: routes({ work }) }, { maxFramesInFlightPerConnection: 1 });
+    const client = await fixture.connect();
+    client.ws.send(JSON.stringify({ action: 'work', n: 1 }));
+    client.ws.send(JSON.stringify({ action: 'work', n: 2 }));
+    await eventually(() => fixture?.framesIn.length === 2 && stamps.size === 1);
+    // Frame 2 arrived and waits behind frame 1; it is let in a moment later.
+    await sleep(20);
+    const releasedAt = Date.now();
+    release();
+    await eventually(() => stamps.size === 2);
+    expect(stamps.get(2)).toBeLessThan(releasedAt);
+  });
+
   it('bounds the frames of all connections in flight together', async () => {
     const entered: string[] = [];
     const releases: Array<() => void> = [];
