@@ -78,9 +78,11 @@ export function wildcardMatch(pattern: string, value: string, ignoreCase = false
 /** Whether an ARN (or `*`) pattern of a policy names `resource`. */
 export function resourcePatternMatches(pattern: string, resource: string): boolean {
   if (pattern === '*') return true;
+  if (!pattern.startsWith('arn:') || !resource.startsWith('arn:')) return wildcardMatch(pattern, resource);
   const patternParts = arnParts(pattern);
   const resourceParts = arnParts(resource);
-  if (!patternParts || !resourceParts) return wildcardMatch(pattern, resource);
+  // An ARN without its six segments names nothing (IAM refuses such a policy outright).
+  if (!patternParts || !resourceParts) return false;
   return patternParts.every((part, i) => wildcardMatch(part, resourceParts[i] as string));
 }
 

@@ -67,12 +67,10 @@ export interface SdkHttpRequest {
   body?: unknown;
 }
 
-/** What the middleware needs of an SDK v3 client: its stack (every client and the DocumentClient have one). */
-export interface SdkClientLike {
-  middlewareStack: {
-    add(middleware: unknown, options: { step: 'deserialize'; name: string; priority: 'low'; tags?: string[] }): void;
-    identify?(): string[];
-  };
+/** What the middleware needs of an SDK v3 client's stack (every client and the DocumentClient have one). */
+interface MiddlewareStackLike {
+  add(middleware: unknown, options: { step: 'deserialize'; name: string; priority: 'low'; tags?: string[] }): void;
+  identify?(): string[];
 }
 
 /** The middleware's name in the client's stack. */
@@ -88,8 +86,10 @@ export class UnknownRequestError extends Error {
  * returns the same client. Once per client: a client already enforcing a policy is refused,
  * since two policies on one client would be neither function's.
  */
-export function enforceIam<C extends SdkClientLike>(client: C, policy: FunctionPolicy): C {
-  if (client.middlewareStack.identify?.().some((entry) => entry.startsWith(`${IAM_MIDDLEWARE_NAME} `))) {
+export function enforceIam<C extends { middlewareStack: object }>(client: C, policy: FunctionPolicy): C {
+  const stack = client.middlewareStack as Partial<MiddlewareStackLike>;
+  if (typeof stack.add !== 'function') throw new TypeError(`qosgate local IAM: ${policy.functionId}: not an AWS SDK v3 client (no middlewareStack.add)`);
+  if (stack.identify?.().some((entry) => entry.startsWith(`${IAM_MIDDLEWARE_NAME} `))) {
     throw new Error(`qosgate local IAM: this client already enforces a policy; one client per function (${policy.functionId})`);
   }
   const middleware =
@@ -99,7 +99,7 @@ export function enforceIam<C extends SdkClientLike>(client: C, policy: FunctionP
       const refusal = refusalOf(request, policy);
       return refusal ? { response: refusal } : next(args);
     };
-  client.middlewareStack.add(middleware, { step: 'deserialize', name: IAM_MIDDLEWARE_NAME, priority: 'low', tags: ['QOSGATE_LOCAL_IAM'] });
+  stack.add(middleware, { step: 'deserialize', name: IAM_MIDDLEWARE_NAME, priority: 'low', tags: ['QOSGATE_LOCAL_IAM'] });
   return client;
 }
 
@@ -107,7 +107,7 @@ export function enforceIam<C extends SdkClientLike>(client: C, policy: FunctionP
  * The worker bootstrap's entry (local/lambda, bundled mode): called on every SDK client created
  * in a function's process, with the function's {@link FunctionPolicy} as JSON.
  */
-export function hookClient<C extends SdkClientLike>(client: C, policy: FunctionPolicy): C {
+export function hookClient<C extends { middlewareStack: object }>(client: C, policy: FunctionPolicy): C {
   return enforceIam(client, policy);
 }
 
