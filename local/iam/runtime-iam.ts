@@ -3,6 +3,7 @@ import { localTableName } from '../dynamodb/create-tables-from-template.js';
 import type { AppModel } from '../template/app-model.js';
 import type { CfnTemplate } from '../template/cfn-template.js';
 import { LOCAL_API_ID, readFunctionPolicies } from './function-policies.js';
+import { evaluate } from './evaluate.js';
 import { enforceIam, type FunctionPolicy } from './sdk-iam-middleware.js';
 
 /**
@@ -36,6 +37,7 @@ export function localIam(template: CfnTemplate, model: AppModel, region: string,
   const tableNames = Object.fromEntries(model.tables.map((table) => [table.logicalId, localTableName(table, `qosgate-${model.stageName}`)]));
   const queueNames = Object.fromEntries(model.queues.map((queue) => [queue.logicalId, queue.logicalId]));
   const policies = readFunctionPolicies(template, model, { region, tableNames, queueNames, apiId: LOCAL_API_ID });
+  checkEventSourceMappings(model, policies);
   return {
     policies,
     overridesFor(functionId, hostOverrides) {
@@ -46,4 +48,28 @@ export function localIam(template: CfnTemplate, model: AppModel, region: string,
       return { ...hostOverrides, sdkClient };
     },
   };
+}
+
+/**
+ * What Lambda polls an SQS queue with (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html):
+ * the function's own role. Lambda refuses to create a mapping whose role lacks these, so a deploy
+ * fails: the local runtime, whose event source mappings poll the engine directly, refuses to start.
+ */
+const SQS_POLLING_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
+
+function checkEventSourceMappings(model: AppModel, policies: Record<string, FunctionPolicy>): void {
+  for (const mapping of model.eventSourceMappings) {
+    const policy = policies[mapping.functionId];
+    if (!policy) continue;
+    const queue = `arn:aws:sqs:${policy.region}:${policy.accountId}:${mapping.queueLogicalId}`;
+    for (const action of SQS_POLLING_ACTIONS) {
+      if (!evaluate(policy.statements, action, queue).allowed) {
+        const operation = action.slice('sqs:'.length);
+        throw new Error(
+          `qosgate: the event source mapping of ${mapping.queueLogicalId} to ${mapping.functionId} cannot be created: ` +
+            `InvalidParameterValueException: The provided execution role does not have permissions to call ${operation} on SQS (${action} on ${queue})`,
+        );
+      }
+    }
+  }
 }

@@ -70,7 +70,6 @@ export interface SdkHttpRequest {
 /** What the middleware needs of an SDK v3 client's stack (every client and the DocumentClient have one). */
 interface MiddlewareStackLike {
   add(middleware: unknown, options: { step: 'deserialize'; name: string; priority: 'low'; tags?: string[] }): void;
-  identify?(): string[];
 }
 
 /** The middleware's name in the client's stack. */
@@ -81,16 +80,22 @@ export class UnknownRequestError extends Error {
   override readonly name = 'UnknownRequestError';
 }
 
+/** The policy each middleware stack enforces: a DocumentClient shares its base client's stack. */
+const enforced = new WeakMap<object, FunctionPolicy>();
+
 /**
  * Adds the enforcing middleware to `client` (and so to every DocumentClient made from it) and
- * returns the same client. Once per client: a client already enforcing a policy is refused,
- * since two policies on one client would be neither function's.
+ * returns the same client. Idempotent for one policy: a DocumentClient shares its base client's
+ * stack, and a host that hooks every client it sees may hook both. A second, different policy on
+ * one stack is refused: two policies on one client would be neither function's.
  */
 export function enforceIam<C extends { middlewareStack: object }>(client: C, policy: FunctionPolicy): C {
   const stack = client.middlewareStack as Partial<MiddlewareStackLike>;
   if (typeof stack.add !== 'function') throw new TypeError(`qosgate local IAM: ${policy.functionId}: not an AWS SDK v3 client (no middlewareStack.add)`);
-  if (stack.identify?.().some((entry) => entry.startsWith(`${IAM_MIDDLEWARE_NAME} `))) {
-    throw new Error(`qosgate local IAM: this client already enforces a policy; one client per function (${policy.functionId})`);
+  const already = enforced.get(stack);
+  if (already !== undefined) {
+    if (already === policy || JSON.stringify(already) === JSON.stringify(policy)) return client;
+    throw new Error(`qosgate local IAM: this client already enforces the policy of ${already.functionId}; one client per function (${policy.functionId})`);
   }
   const middleware =
     (next: (args: { request: unknown }) => Promise<unknown>) =>
@@ -100,6 +105,7 @@ export function enforceIam<C extends { middlewareStack: object }>(client: C, pol
       return refusal ? { response: refusal } : next(args);
     };
   stack.add(middleware, { step: 'deserialize', name: IAM_MIDDLEWARE_NAME, priority: 'low', tags: ['QOSGATE_LOCAL_IAM'] });
+  enforced.set(stack, policy);
   return client;
 }
 

@@ -120,8 +120,11 @@ describe('enforceIam on DynamoDB', () => {
     expect((await admin.send(new GetItemCommand({ TableName: ALLOWED, Key: key('tx-a') }))).Item).toBeDefined();
   });
 
-  it('refuses a second policy on a client that already enforces one', () => {
-    expect(() => enforceIam(base, policy)).toThrow(/already enforces a policy/);
+  it('takes the same policy again as a no-op (a DocumentClient shares its base client\'s stack), and refuses another', async () => {
+    expect(enforceIam(doc, policy)).toBe(doc);
+    expect(enforceIam(base, structuredClone(policy))).toBe(base);
+    await doc.send(new PutCommand({ TableName: ALLOWED, Item: { pk: 'twice' } }));
+    expect(() => enforceIam(base, { ...policy, functionId: 'Ping' })).toThrow('qosgate local IAM: this client already enforces the policy of Publish; one client per function (Ping)');
   });
 });
 
@@ -171,7 +174,7 @@ describe('the middleware module in a plain Node process', () => {
       writeFileSync(
         join(dir, 'run.cjs'),
         `const { enforceIam } = require('./iam.cjs');
-         let mw; const client = { middlewareStack: { add: (m) => (mw = m), identify: () => [] } };
+         let mw; const client = { middlewareStack: { add: (m) => (mw = m) } };
          enforceIam(client, ${JSON.stringify(policy)});
          const request = { method: 'POST', path: '/', headers: { 'x-amz-target': 'DynamoDB_20120810.DeleteTable' }, body: JSON.stringify({ TableName: 't' }) };
          mw(() => { throw new Error('sent'); })({ request }).then((r) => console.log(r.response.statusCode, JSON.parse(new TextDecoder().decode(r.response.body)).__type));`,
