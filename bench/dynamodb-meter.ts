@@ -119,8 +119,15 @@ export function sumCounts(a: DynamoDbCounts, b: DynamoDbCounts): DynamoDbCounts 
 
 /** A client with the counting middleware; `counts` grows as requests complete. */
 export function meteredDynamoDbClient(config: DynamoDBClientConfig = {}): MeteredClient {
-  const client = new DynamoDBClient(config);
   const counts = emptyCounts();
+  return { client: meterDynamoDb(new DynamoDBClient(config), counts), counts };
+}
+
+/**
+ * Adds the counting middleware to `client` (one of several: each function of the runtime has its
+ * own client, all counted into one `counts`) and returns it.
+ */
+export function meterDynamoDb(client: DynamoDBClient, counts: DynamoDbCounts): DynamoDBClient {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const name = context.commandName ?? 'unknown';
@@ -145,7 +152,7 @@ export function meteredDynamoDbClient(config: DynamoDBClientConfig = {}): Metere
     },
     { step: 'initialize', name: 'qosgateBenchMeter', priority: 'high' },
   );
-  return { client, counts };
+  return client;
 }
 
 /**

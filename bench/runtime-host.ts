@@ -1,23 +1,20 @@
 /**
  * The local runtime in its own process, for the bench: the bench's clients run in the parent,
  * so this process's memory (VmHWM) and CPU are the runtime's alone. It counts what the service
- * does (DynamoDB requests and units through an injected client, API Gateway frames through the
+ * does (DynamoDB requests and units through a meter on each function's client, API Gateway frames through the
  * frame log, Lambda invocations through the runtime's onInvocation hook) and answers the
  * parent's questions over IPC.
  *
  *   parent --{ type: 'snapshot' }--> host --{ type: 'snapshot', counters, memory }--> parent
  */
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:http';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { performance } from 'node:perf_hooks';
 import type { FrameLog } from '../local/frame-log.js';
 import { startLocalRuntime } from '../local/runtime.js';
 import { startCountingManagementApi, type CountingManagementApi } from './counting-management-api.js';
-import { meteredDynamoDbClient } from './dynamodb-meter.js';
+import { emptyCounts, meterDynamoDb } from './dynamodb-meter.js';
 import type { HostCounters, HostMessage, HostReady, MemorySample, ParentMessage } from './host-protocol.js';
-
-/** The stack's functions (11 routes and the resend function). */
-const FUNCTIONS = 12;
 
 /** 32 KB: API Gateway meters WebSocket messages in 32 KB increments. */
 const MESSAGE_UNIT_BYTES = 32 * 1024;
@@ -46,11 +43,11 @@ function javaPid(): number | undefined {
 }
 
 async function main(): Promise<void> {
-  // One client serves every function here, where each Lambda (each function of the runtime without
-  // the bench) would have its own with the SDK's default of 50 sockets: allow as many in total.
-  const meter = meteredDynamoDbClient({ requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 50 * FUNCTIONS }) } });
+  // Each function keeps its own DynamoDB client (the SDK's default of 50 sockets, as in Lambda), on
+  // which the runtime enforces that function's IAM policy; the meter counts them all into one.
+  const dynamodbCounts = emptyCounts();
   const counters: HostCounters = {
-    dynamodb: meter.counts,
+    dynamodb: dynamodbCounts,
     frames: { in: 0, out: 0, inBytes: 0, outBytes: 0, inUnits: 0, outUnits: 0 },
     invocations: { total: 0, byFunction: {}, durationMs: 0, billedMs: 0 },
     cpuMs: 0,
@@ -85,7 +82,7 @@ async function main(): Promise<void> {
     frameLog,
     schedules: false,
     log: { info: () => {}, warn: () => {}, error: (message, fields) => process.stderr.write(`runtime error: ${message} ${JSON.stringify(fields ?? {})}\n`) },
-    overrides: { dynamodb: meter.client },
+    overrides: { sdkClient: (client) => (client instanceof DynamoDBClient ? (meterDynamoDb(client, dynamodbCounts) as typeof client) : client) },
     ...(counting ? { managementEndpoint: counting.origin } : {}),
     onInvocation: (id, ms) => {
       (durations[id] ??= []).push(ms);
@@ -97,8 +94,6 @@ async function main(): Promise<void> {
     },
   });
   counting?.forwardTo(runtime.callbackUrl);
-  // The meter's client reaches DynamoDB Local through AWS_ENDPOINT_URL_DYNAMODB, set by the runtime
-  // before the functions were built; it resolves the endpoint on first use.
   const java = javaPid();
   const sampler = setInterval(() => {
     peakHeapUsed = Math.max(peakHeapUsed, process.memoryUsage().heapUsed);

@@ -17,6 +17,10 @@ import { startEventSourceMapping, type EventSourceMapping } from './sqs/event-so
 import type { SqsEngine } from './sqs/sqs-engine.js';
 import { startSqsServer, type SqsServer } from './sqs/sqs-server.js';
 import { readAppModel, resolveEnvironment, type AppModel } from './template/app-model.js';
+import type { CfnTemplate } from './template/cfn-template.js';
+import { LOCAL_API_ID } from './iam/function-policies.js';
+import { localIam } from './iam/runtime-iam.js';
+import type { FunctionPolicy } from './iam/sdk-iam-middleware.js';
 import { LOCAL_STATE_DIR, synthTemplate } from './template/synth.js';
 
 export interface LocalRuntimeOptions {
@@ -55,6 +59,13 @@ export interface LocalRuntimeOptions {
   dashboard?: boolean;
   /** Each step of the start as it happens (`npm start` prints them; nothing by default). */
   onProgress?: (step: StartStep, message: string) => void;
+  /**
+   * Enforce each function's IAM policy, read from the template, on every SDK client it creates
+   * (local/iam; default true). Off, every function may call anything, as before.
+   */
+  iam?: boolean;
+  /** Alters the synthesized template before the runtime reads it (a test removes a grant). */
+  template?: (template: CfnTemplate) => CfnTemplate;
 }
 
 /** The steps of a start, in order. */
@@ -91,6 +102,8 @@ export interface LocalRuntime {
   tableNames: Record<string, string>;
   /** Each function's environment, as the handlers got it. */
   environments: Record<string, Record<string, string>>;
+  /** Each function's IAM policy as enforced, by function id (absent with `iam: false`). */
+  policies?: Record<string, FunctionPolicy>;
   /** http://host:port/: the live dashboard (absent with `dashboard: false`). */
   dashboardUrl?: string;
   /** DynamoDB Local's java process. */
@@ -122,8 +135,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
   let started = performance.now();
   progress('synth', 'synthesizing the app (the CDK stack, as cdk synth would)');
-  const model = readAppModel(synthTemplate(options.context ? { context: options.context } : {}));
+  const synthesized = synthTemplate(options.context ? { context: options.context } : {});
+  const template = options.template ? options.template(synthesized) : synthesized;
+  const model = readAppModel(template);
+  // Read before anything starts: a policy the runtime cannot read faithfully stops the start here.
+  const iam = options.iam === false ? undefined : localIam(template, model, process.env.AWS_REGION ?? 'us-east-1', options.overrides);
   progress('synth', `template: ${Object.keys(model.functions).length} functions, ${model.routes.length} routes, ${model.tables.length} tables, stage ${model.stageName} (${since(started)})`);
+  progress(
+    'synth',
+    iam
+      ? `IAM: each function's role policies from the template enforced on its SDK clients (${Object.values(iam.policies).reduce((n, p) => n + p.statements.length, 0)} statements)`
+      : 'IAM: not enforced (iam: false): every function may call any table, queue and connection',
+  );
 
   // Every port is known and checked, and the data folder locked, before anything is started or
   // killed: a second start on a running one's folder or port must leave the running one alone.
@@ -196,6 +219,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         host,
         port,
         stage: model.stageName,
+        apiId: LOCAL_API_ID,
         ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
         ...(options.maxConnectionMs !== undefined ? { maxConnectionMs: options.maxConnectionMs } : {}),
         ...(options.maxFramesInFlightPerConnection !== undefined ? { maxFramesInFlightPerConnection: options.maxFramesInFlightPerConnection } : {}),
@@ -207,7 +231,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         const callbackUrl = options.managementEndpoint ? `${options.managementEndpoint.replace(/\/+$/, '')}${new URL(gatewayCallbackUrl).pathname}` : gatewayCallbackUrl;
         for (const [id, fn] of Object.entries(model.functions)) {
           environments[id] = resolveEnvironment(fn, { tableNames, callbackUrl, queueUrls });
-          const created: LambdaHandler = createFunction(id, environments[id], { ...(options.log ? { log: options.log } : {}), ...options.overrides });
+          const overrides: WiringOverrides = { ...(options.log ? { log: options.log } : {}), ...options.overrides };
+          const created: LambdaHandler = createFunction(id, environments[id], iam ? iam.overridesFor(id, overrides) : overrides);
           const handler = options.onInvocation ? timed(id, created, options.onInvocation) : created;
           functions[id] = { name: id, handler, timeoutMs: fn.timeoutSeconds * 1000 };
         }
@@ -273,6 +298,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       model,
       tableNames,
       environments,
+      ...(iam ? { policies: iam.policies } : {}),
       ...(dashboard ? { dashboardUrl: `${new URL(gateway.callbackUrl).origin}/` } : {}),
       failed,
       stop,

@@ -23,6 +23,13 @@ import type { TokenVerifier } from '../ports/token-verifier.js';
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * Called on every AWS SDK client the wiring creates, before the function uses it; returns the
+ * client to use (usually the same one, with middleware added). A plain function type, so a host
+ * can instrument clients without lambdas/ knowing about it.
+ */
+export type SdkClientHook = <C extends { middlewareStack: object }>(client: C) => C;
+
 /** What a host may swap: the local runtime and the bench use these; a Lambda uses none. */
 export interface WiringOverrides {
   log?: AppDeps['log'];
@@ -41,7 +48,15 @@ export interface WiringOverrides {
   jwtSecret?: string;
   /** The Authorizer's verifier, replacing the one its environment describes (tests). */
   tokenVerifier?: TokenVerifier;
+  /**
+   * Applied to every SDK client the wiring creates: DynamoDB, SQS, the management API and
+   * Secrets Manager (the local runtime enforces each function's IAM policy with it; the bench
+   * counts DynamoDB requests). Not applied to `dynamodb` and `sqs` above: those are the caller's.
+   */
+  sdkClient?: SdkClientHook;
 }
+
+const asIs: SdkClientHook = (client) => client;
 
 /**
  * Builds a function's real dependencies once per Lambda container, from its environment
@@ -53,7 +68,8 @@ export function productionDeps(
   overrides: WiringOverrides = {},
 ): AppDeps & { metrics: Metrics } {
   // Region, credentials and (locally) AWS_ENDPOINT_URL_DYNAMODB come from the SDK's own chain.
-  const dynamodb = overrides.dynamodb ?? new DynamoDBClient({});
+  const hook = overrides.sdkClient ?? asIs;
+  const dynamodb = overrides.dynamodb ?? hook(new DynamoDBClient({}));
   const doc = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
   const sweep: SweepConfig = readSweep(env);
   const names = readTableNames(env, Object.keys(route.tables) as TableName[]);
@@ -61,11 +77,11 @@ export function productionDeps(
   const queueUrl = route.pageQueue ? env[FANOUT_QUEUE_URL_ENV] : undefined;
   const fanout =
     queueUrl && names.inbound
-      ? { fanout: { queue: new SqsPageQueue(overrides.sqs ?? new SQSClient({}), queueUrl), claims: new DynamoDbPageClaimStore(doc, names.inbound), config: readFanout(env) } }
+      ? { fanout: { queue: new SqsPageQueue(overrides.sqs ?? hook(new SQSClient({})), queueUrl), claims: new DynamoDbPageClaimStore(doc, names.inbound), config: readFanout(env) } }
       : {};
   return {
     stores: createDynamoDbStores(doc, names, { resendShards: sweep.shards }),
-    gateway: new ApiGatewayConnectionGateway(apiGatewayClientFor(requireEnv(env, CALLBACK_URL_ENV))),
+    gateway: new ApiGatewayConnectionGateway(hook(apiGatewayClientFor(requireEnv(env, CALLBACK_URL_ENV)))),
     clock: overrides.clock ?? systemClock,
     policy: readPolicy(env),
     controllers: sampleControllers,
@@ -117,7 +133,7 @@ export function authorizerDeps(env: Env = process.env, overrides: WiringOverride
   const jwksUrl = env[AUTH_ENV.jwksUrl];
   if (jwksUrl) return { verifier: JoseTokenVerifier.rs256(jwksUrl, checks), log, metrics };
   const secretArn = env[AUTH_ENV.secretArn];
-  if (secretArn) return { verifier: JoseTokenVerifier.hs256(secretsManagerSecret(new SecretsManagerClient({}), secretArn), checks), log, metrics };
+  if (secretArn) return { verifier: JoseTokenVerifier.hs256(secretsManagerSecret((overrides.sdkClient ?? asIs)(new SecretsManagerClient({})), secretArn), checks), log, metrics };
   if (env.AWS_LAMBDA_FUNCTION_NAME) throw new Error(`qosgate: the Authorizer needs ${AUTH_ENV.jwksUrl} or ${AUTH_ENV.secretArn}`);
   // The local runtime gives functions the template's environment only: the key is the host's.
   const local = overrides.jwtSecret ?? env[AUTH_ENV.localSecret] ?? process.env[AUTH_ENV.localSecret];

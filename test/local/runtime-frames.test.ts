@@ -21,8 +21,8 @@ describe('the local runtime runs one connection\'s frames concurrently', () => {
   const together = new Promise<void>((resolve) => (bothRunning = resolve));
 
   beforeAll(async () => {
-    const dynamodb = new DynamoDBClient({});
-    dynamodb.middlewareStack.add(
+    // On each function's own DynamoDB client (the runtime enforces each one's IAM policy on it).
+    const hold = (dynamodb: DynamoDBClient) => dynamodb.middlewareStack.add(
       (next, context) => async (args) => {
         const input = JSON.stringify((args as { input?: unknown }).input ?? {});
         if (armed && context.commandName === 'QueryCommand' && input.includes(HELD_TOPIC)) {
@@ -34,7 +34,18 @@ describe('the local runtime runs one connection\'s frames concurrently', () => {
       },
       { step: 'initialize', name: 'holdUntilTwoFanOuts' },
     );
-    runtime = await startLocalRuntime({ port: 0, inMemory: true, dashboard: false, schedules: false, overrides: { dynamodb } });
+    runtime = await startLocalRuntime({
+      port: 0,
+      inMemory: true,
+      dashboard: false,
+      schedules: false,
+      overrides: {
+        sdkClient: (client) => {
+          if (client instanceof DynamoDBClient) hold(client);
+          return client;
+        },
+      },
+    });
   }, 120_000);
   afterAll(async () => {
     for (const client of clients) await client.close();

@@ -1,0 +1,75 @@
+import type { SdkClientHook, WiringOverrides } from '../../lambdas/entry/wiring.js';
+import { localTableName } from '../dynamodb/create-tables-from-template.js';
+import type { AppModel } from '../template/app-model.js';
+import type { CfnTemplate } from '../template/cfn-template.js';
+import { LOCAL_API_ID, readFunctionPolicies } from './function-policies.js';
+import { evaluate } from './evaluate.js';
+import { enforceIam, type FunctionPolicy } from './sdk-iam-middleware.js';
+
+/**
+ * The local runtime's side of IAM enforcement: every function's policy, read once at start
+ * (before anything is started, so a policy that cannot be read stops `npm start` at once), and
+ * for each function the {@link SdkClientHook} that makes every SDK client its wiring creates
+ * enforce that policy.
+ */
+export interface LocalIam {
+  /** By route-table id, as JSON (what a worker process would be handed). */
+  policies: Record<string, FunctionPolicy>;
+  /** The wiring overrides of one function: its hook, after the host's own hook if it has one. */
+  overridesFor(functionId: string, overrides: WiringOverrides): WiringOverrides;
+}
+
+/**
+ * @param region the region the functions' clients sign for (AWS_REGION): their ARNs' region.
+ * @throws FunctionPolicyError for a policy the runtime cannot read faithfully, and an Error for
+ *   host overrides that would share one client between functions (its policy would be no one's).
+ */
+export function localIam(template: CfnTemplate, model: AppModel, region: string, overrides: WiringOverrides = {}): LocalIam {
+  for (const shared of ['dynamodb', 'sqs'] as const) {
+    if (overrides[shared] !== undefined) {
+      throw new Error(
+        `qosgate: overrides.${shared} is one client for every function, so the runtime cannot enforce each function's own IAM policy on it. ` +
+          'Pass overrides.sdkClient (called on each client a function creates) to instrument the clients, or iam: false.',
+      );
+    }
+  }
+  // The names ensureTables gives the tables (its default prefix) and the queues' (their logical ids).
+  const tableNames = Object.fromEntries(model.tables.map((table) => [table.logicalId, localTableName(table, `qosgate-${model.stageName}`)]));
+  const queueNames = Object.fromEntries(model.queues.map((queue) => [queue.logicalId, queue.logicalId]));
+  const policies = readFunctionPolicies(template, model, { region, tableNames, queueNames, apiId: LOCAL_API_ID });
+  checkEventSourceMappings(model, policies);
+  return {
+    policies,
+    overridesFor(functionId, hostOverrides) {
+      const policy = policies[functionId];
+      if (!policy) throw new Error(`qosgate: no IAM policy was read for the function ${functionId}`);
+      const inner = hostOverrides.sdkClient;
+      const sdkClient: SdkClientHook = (client) => enforceIam(inner ? inner(client) : client, policy);
+      return { ...hostOverrides, sdkClient };
+    },
+  };
+}
+
+/**
+ * What Lambda polls an SQS queue with (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html):
+ * the function's own role. Lambda refuses to create a mapping whose role lacks these, so a deploy
+ * fails: the local runtime, whose event source mappings poll the engine directly, refuses to start.
+ */
+const SQS_POLLING_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
+
+function checkEventSourceMappings(model: AppModel, policies: Record<string, FunctionPolicy>): void {
+  for (const mapping of model.eventSourceMappings) {
+    const policy = policies[mapping.functionId];
+    if (!policy) continue;
+    const queue = `arn:aws:sqs:${policy.region}:${policy.accountId}:${mapping.queueLogicalId}`;
+    for (const action of SQS_POLLING_ACTIONS) {
+      if (!evaluate(policy.statements, action, queue).allowed) {
+        const operation = action.slice('sqs:'.length);
+        throw new Error(
+          `qosgate: the event source mapping of ${mapping.queueLogicalId} to ${mapping.functionId} cannot be created: ` +
+            `InvalidParameterValueException: The provided execution role does not have permissions to call ${operation} on SQS (${action} on ${queue})`,
+        );
+      }
+    }
+  }
+}
