@@ -1,4 +1,4 @@
-import { createFunction } from './functions.js';
+import { createAuthorizerFunction } from './authorizer-function.js';
 
 /** Lambda entry for the `Authorizer` function ($connect REQUEST authorizer): wired once per container, from its environment. */
-export const handler = createFunction('Authorizer', process.env);
+export const handler = createAuthorizerFunction(process.env);

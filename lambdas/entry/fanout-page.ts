@@ -1,4 +1,4 @@
-import { createFunction } from './functions.js';
+import { createFanoutPageFunction } from './fanout-page-function.js';
 
 /** Lambda entry for the `FanoutPage` function: real clients wired once per container, from its environment. */
-export const handler = createFunction('FanoutPage', process.env);
+export const handler = createFanoutPageFunction(process.env);

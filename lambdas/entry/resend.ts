@@ -1,4 +1,4 @@
-import { createFunction } from './functions.js';
+import { createResendFunction } from './resend-function.js';
 
 /** Lambda entry for the `Resend` function: real clients wired once per container, from its environment. */
-export const handler = createFunction('Resend', process.env);
+export const handler = createResendFunction(process.env);

@@ -1,4 +1,4 @@
-import { createFunction } from './functions.js';
+import { createRouteFunction } from './route-function.js';
 
 /** Lambda entry for the `Resume` function: real clients wired once per container, from its environment. */
-export const handler = createFunction('Resume', process.env);
+export const handler = createRouteFunction('Resume', process.env);

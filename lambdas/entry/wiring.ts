@@ -10,25 +10,17 @@ import { newMessageId } from '../app/ids.js';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbPageClaimStore } from '../adapters/dynamodb/dynamodb-page-claim-store.js';
 import { SqsPageQueue } from '../adapters/sqs/sqs-page-queue.js';
-import { AUTH_ENV, CALLBACK_URL_ENV, FANOUT_QUEUE_URL_ENV, readFanout, readJwtClockTolerance, readPolicy, readSweep, readTableNames, requireEnv, type SweepConfig } from '../config.js';
+import { CALLBACK_URL_ENV, FANOUT_QUEUE_URL_ENV, readFanout, readPolicy, readSweep, readTableNames, requireEnv, type SweepConfig } from '../config.js';
 import { sampleControllers } from '../core/controllers/registry.js';
 import { systemClock } from '../ports/clock.js';
 import { noopMetrics, type Metrics } from '../ports/metrics.js';
-import type { RouteSpec } from '../routes.js';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { JoseTokenVerifier } from '../adapters/jose/jose-token-verifier.js';
-import { secretsManagerSecret } from '../adapters/jose/secrets-manager-secret.js';
-import type { Logger } from '../ports/logger.js';
 import type { TokenVerifier } from '../ports/token-verifier.js';
+import { asIs, type SdkClientHook } from './sdk-client-hook.js';
+import type { RouteSpec } from '../routes.js';
 
 type Env = Record<string, string | undefined>;
 
-/**
- * Called on every AWS SDK client the wiring creates, before the function uses it; returns the
- * client to use (usually the same one, with middleware added). A plain function type, so a host
- * can instrument clients without lambdas/ knowing about it.
- */
-export type SdkClientHook = <C extends { middlewareStack: object }>(client: C) => C;
+export type { SdkClientHook } from './sdk-client-hook.js';
 
 /** What a host may swap: the local runtime and the bench use these; a Lambda uses none. */
 export interface WiringOverrides {
@@ -56,7 +48,6 @@ export interface WiringOverrides {
   sdkClient?: SdkClientHook;
 }
 
-const asIs: SdkClientHook = (client) => client;
 
 /**
  * Builds a function's real dependencies once per Lambda container, from its environment
@@ -110,33 +101,4 @@ export function stageOf(callbackUrl: string): string {
   const stage = new URL(callbackUrl).pathname.split('/').filter(Boolean).pop();
   if (!stage) throw new Error(`qosgate: ${CALLBACK_URL_ENV} has no stage: ${callbackUrl}`);
   return stage;
-}
-
-/**
- * The Authorizer's dependencies, once per container: RS256 with the JWKS at JWKS_URL (issuer
- * and audience checked where set: a Cognito user pool's
- * `https://cognito-idp.{region}.amazonaws.com/{poolId}/.well-known/jwks.json`), else HS256 with
- * the Secrets Manager secret JWT_SECRET_ARN (read on the first token, then kept), else HS256
- * with QOSGATE_JWT_SECRET from the host: only the local runtime runs without either, and in
- * Lambda a missing setting stops the function at cold start rather than accepting a guessable key.
- */
-export function authorizerDeps(env: Env = process.env, overrides: WiringOverrides = {}): { verifier: TokenVerifier; log: Logger; metrics: Metrics } {
-  const log = overrides.log ?? new PowertoolsLogger();
-  const metrics = overrides.metrics ?? noopMetrics;
-  if (overrides.tokenVerifier) return { verifier: overrides.tokenVerifier, log, metrics };
-  const clockToleranceSeconds = readJwtClockTolerance(env);
-  const checks = {
-    ...(env[AUTH_ENV.issuer] ? { issuer: env[AUTH_ENV.issuer] } : {}),
-    ...(env[AUTH_ENV.audience] ? { audience: env[AUTH_ENV.audience] } : {}),
-    ...(clockToleranceSeconds !== undefined ? { clockToleranceSeconds } : {}),
-  };
-  const jwksUrl = env[AUTH_ENV.jwksUrl];
-  if (jwksUrl) return { verifier: JoseTokenVerifier.rs256(jwksUrl, checks), log, metrics };
-  const secretArn = env[AUTH_ENV.secretArn];
-  if (secretArn) return { verifier: JoseTokenVerifier.hs256(secretsManagerSecret((overrides.sdkClient ?? asIs)(new SecretsManagerClient({})), secretArn), checks), log, metrics };
-  if (env.AWS_LAMBDA_FUNCTION_NAME) throw new Error(`qosgate: the Authorizer needs ${AUTH_ENV.jwksUrl} or ${AUTH_ENV.secretArn}`);
-  // The local runtime gives functions the template's environment only: the key is the host's.
-  const local = overrides.jwtSecret ?? env[AUTH_ENV.localSecret] ?? process.env[AUTH_ENV.localSecret];
-  if (!local) throw new Error(`qosgate: the Authorizer has no key: set ${AUTH_ENV.localSecret} (npm start -- --auth prints one)`);
-  return { verifier: JoseTokenVerifier.hs256(() => Promise.resolve(local), checks), log, metrics };
 }

@@ -2,7 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { TABLES } from '../../lambdas/adapters/dynamodb/schema.js';
 import { AUTH_ENV, CALLBACK_URL_ENV, FANOUT_QUEUE_URL_ENV } from '../../lambdas/config.js';
-import { authorizerDeps, productionDeps, type SdkClientHook } from '../../lambdas/entry/wiring.js';
+import { authorizerDeps } from '../../lambdas/entry/authorizer-wiring.js';
+import { productionDeps, type SdkClientHook } from '../../lambdas/entry/wiring.js';
 import { ROUTES } from '../../lambdas/routes.js';
 
 /**

@@ -121,6 +121,23 @@ describe('functions', () => {
     expect(existsSync(join(assetDir, 'index.js.map'))).toBe(false);
   });
 
+  // Each entry builds only its own function (lambdas/entry/*-function.ts), so esbuild leaves the rest out.
+  const JOSE_MARK = 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED';
+  const bundleOf = (fn: IConstruct) => {
+    const key = resource(logicalId(fn)).Properties.Code.S3Key as string;
+    return readFileSync(join(app.outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.js'), 'utf8');
+  };
+  it.each(ALL_FUNCTIONS)('$id carries no token verification code (jose, Secrets Manager): only the Authorizer does', (spec) => {
+    const code = bundleOf(functionOf(spec));
+    expect(code).not.toContain(JOSE_MARK);
+    expect(code).not.toContain('@aws-sdk/client-secrets-manager');
+  });
+  it("the Authorizer's bundle carries jose and no delivery code", () => {
+    const code = bundleOf(stack.connectAuthorizer!.handler);
+    expect(code).toContain(JOSE_MARK);
+    expect(code).not.toContain('@aws-sdk/client-apigatewaymanagementapi');
+  });
+
   it.each(ALL_FUNCTIONS)('$id is given the names of its tables and the callback URL', (spec) => {
     const env = resource(logicalId(functionOf(spec))).Properties.Environment.Variables as Record<string, unknown>;
     const tables = Object.keys(spec.tables) as TableName[];

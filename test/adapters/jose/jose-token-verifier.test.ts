@@ -2,7 +2,7 @@ import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_JWT_CLOCK_TOLERANCE_SECONDS, JoseTokenVerifier } from '../../../lambdas/adapters/jose/jose-token-verifier.js';
 import { AUTH_ENV } from '../../../lambdas/config.js';
-import { authorizerDeps } from '../../../lambdas/entry/wiring.js';
+import { authorizerDeps } from '../../../lambdas/entry/authorizer-wiring.js';
 import { silentLogger } from '../../../lambdas/ports/logger.js';
 
 const SECRET = 'unit-secret-0123456789-0123456789-0123456789';
