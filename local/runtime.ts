@@ -18,6 +18,7 @@ import type { SqsEngine } from './sqs/sqs-engine.js';
 import { startSqsServer, type SqsServer } from './sqs/sqs-server.js';
 import { readAppModel, resolveEnvironment, type AppModel } from './template/app-model.js';
 import { LOCAL_STATE_DIR, synthTemplate } from './template/synth.js';
+import { bundledModeGuard, startBundledMode, synthForMode, type BundledModeOptions } from './lambda/bundled-mode.js';
 
 export interface LocalRuntimeOptions {
   host?: string;
@@ -53,12 +54,18 @@ export interface LocalRuntimeOptions {
   onInvocation?: (functionId: string, durationMs: number) => void;
   /** Serve the live dashboard at http://host:port/ (local/dashboard; default true). */
   dashboard?: boolean;
+  /**
+   * Run the deploy bundles (`cdk synth`'s asset folders, `index.handler`) in Node 22 worker
+   * processes, one pool per function (local/lambda), instead of the TypeScript source in this
+   * process (the default). Not with `overrides`: those cannot cross a process.
+   */
+  bundled?: boolean | BundledModeOptions;
   /** Each step of the start as it happens (`npm start` prints them; nothing by default). */
   onProgress?: (step: StartStep, message: string) => void;
 }
 
 /** The steps of a start, in order. */
-export type StartStep = 'synth' | 'database' | 'tables' | 'listening';
+export type StartStep = 'synth' | 'database' | 'tables' | 'functions' | 'listening';
 
 /** DynamoDB Local died under a running runtime (killed, crashed): nothing can be served without it. */
 export class DatabaseLostError extends Error {
@@ -116,13 +123,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   // Refused before anything starts (the gateway checks them again where they are used).
   if (options.maxFramesInFlightPerConnection !== undefined) assertConcurrencyLimit('maxFramesInFlightPerConnection', options.maxFramesInFlightPerConnection);
   if (options.maxFramesInFlight !== undefined) assertConcurrencyLimit('maxFramesInFlight', options.maxFramesInFlight);
+  bundledModeGuard(options);
   const frameLog = options.frameLog ?? silentFrameLog;
   const progress = options.onProgress ?? (() => {});
   const since = (started: number) => `${Math.round(performance.now() - started)} ms`;
 
   let started = performance.now();
-  progress('synth', 'synthesizing the app (the CDK stack, as cdk synth would)');
-  const model = readAppModel(synthTemplate(options.context ? { context: options.context } : {}));
+  const model = options.bundled
+    ? synthForMode(options.context, progress)
+    : (progress('synth', 'synthesizing the app (the CDK stack, as cdk synth would)'), readAppModel(synthTemplate(options.context ? { context: options.context } : {})));
   progress('synth', `template: ${Object.keys(model.functions).length} functions, ${model.routes.length} routes, ${model.tables.length} tables, stage ${model.stageName} (${since(started)})`);
 
   // Every port is known and checked, and the data folder locked, before anything is started or
@@ -185,6 +194,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     client.destroy();
     progress('tables', `${Object.values(tableNames).join(', ')} ready (${since(started)})`);
 
+    const bundled = options.bundled
+      ? startBundledMode(options.bundled, { region: process.env.AWS_REGION ?? 'us-east-1', endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsServer.endpoint }, ...(options.log ? { log: options.log } : {}), frameLog }, progress)
+      : undefined;
+    if (bundled) cleanups.unshift(() => bundled.stop());
     const environments: Record<string, Record<string, string>> = {};
     const functions: Record<string, GatewayFunction> = {};
     const dashboard =
@@ -207,7 +220,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         const callbackUrl = options.managementEndpoint ? `${options.managementEndpoint.replace(/\/+$/, '')}${new URL(gatewayCallbackUrl).pathname}` : gatewayCallbackUrl;
         for (const [id, fn] of Object.entries(model.functions)) {
           environments[id] = resolveEnvironment(fn, { tableNames, callbackUrl, queueUrls });
-          const created: LambdaHandler = createFunction(id, environments[id], { ...(options.log ? { log: options.log } : {}), ...options.overrides });
+          const created: LambdaHandler = bundled
+            ? bundled.add(fn, environments[id])
+            : createFunction(id, environments[id], { ...(options.log ? { log: options.log } : {}), ...options.overrides });
           const handler = options.onInvocation ? timed(id, created, options.onInvocation) : created;
           functions[id] = { name: id, handler, timeoutMs: fn.timeoutSeconds * 1000 };
         }

@@ -1,0 +1,138 @@
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AUTH_ENV } from '../../lambdas/config.js';
+import type { Logger } from '../../lambdas/ports/logger.js';
+import type { LambdaContextLike } from '../gateway/types.js';
+import type { FunctionModel } from '../template/app-model.js';
+import { buildBootstrap, buildHookModule } from './bootstrap-build.js';
+import type { ExecutionEnvironment } from './execution-environment.js';
+import { FunctionPool } from './function-pool.js';
+import { lambdaEnvironment } from './lambda-environment.js';
+import { lambdaNode, type LambdaNode } from './node-binary.js';
+import type { ClientHook } from './protocol.js';
+import { linkRuntimeModules } from './runtime-modules.js';
+import { workerLineSink } from './worker-log.js';
+
+/** What `startLocalRuntime({ bundled })` can tune. */
+export interface BundledModeOptions {
+  /** Execution environments per function at most (default 4). */
+  maxEnvironmentsPerFunction?: number;
+  /**
+   * A module whose `hookClient(client, arg)` the worker calls once for every SDK client it
+   * creates (e.g. to add an IAM-enforcing middleware). A .ts module is bundled with esbuild first.
+   */
+  clientHook?: ClientHook;
+}
+
+/** What the bundled functions need from the runtime around them. */
+export interface BundledSettings {
+  region: string;
+  endpoints: { dynamodb: string; sqs: string };
+  /** Where the workers' log lines go. */
+  log: Logger;
+  /** Told of each cold start (function, init time). */
+  onColdStart?: (functionId: string, environment: ExecutionEnvironment) => void;
+}
+
+/** A function's handler in bundled mode: the gateway's shape, run in a worker. */
+export type BundledHandler = (event: never, context?: Partial<LambdaContextLike>) => Promise<unknown>;
+
+/**
+ * The deploy bundles of a bundled synth, each run in its own pool of Node 22 processes
+ * (local/lambda/function-pool.ts). Everything lives in one temp folder outside the project:
+ *
+ * ```
+ *  $TMPDIR/qosgate-lambda-XXXX/
+ *    runtime/bootstrap.cjs        the worker (local/lambda/bootstrap.ts, built with esbuild)
+ *    runtime/node_modules/        symlinks: @aws-sdk/* and their dependencies (NODE_PATH)
+ *    task/<functionId>/index.js   a copy of the function's asset folder (LAMBDA_TASK_ROOT)
+ * ```
+ *
+ * Outside the project, so that Node's lookup from the bundle never reaches the project's
+ * node_modules: what the bundle does not contain must be in the runtime's modules, as on Lambda.
+ */
+export class BundledFunctions {
+  /** The Node the functions run on. */
+  readonly node: LambdaNode;
+  /** The temp folder above. */
+  readonly root: string;
+  /** The packages the workers can resolve besides their bundle. */
+  readonly runtimePackages: string[];
+  private readonly bootstrapPath: string;
+  private readonly hook: ClientHook | undefined;
+  private readonly pools = new Map<string, FunctionPool>();
+
+  constructor(
+    private readonly settings: BundledSettings,
+    private readonly options: BundledModeOptions = {},
+  ) {
+    this.node = lambdaNode();
+    this.root = mkdtempSync(join(tmpdir(), 'qosgate-lambda-'));
+    try {
+      const runtimeModules = join(this.root, 'runtime', 'node_modules');
+      mkdirSync(runtimeModules, { recursive: true });
+      this.runtimePackages = linkRuntimeModules(runtimeModules);
+      this.bootstrapPath = buildBootstrap(join(this.root, 'runtime'));
+      this.hook = options.clientHook ? { ...options.clientHook, module: buildHookModule(options.clientHook.module, join(this.root, 'runtime')) } : undefined;
+    } catch (error) {
+      rmSync(this.root, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /**
+   * The handler of one function: its bundle copied to its task root, run with exactly `environment`
+   * (the template's, resolved) plus Lambda's platform variables.
+   */
+  add(fn: FunctionModel, environment: Record<string, string>): BundledHandler {
+    const asset = fn.asset;
+    if (!asset?.bundled) throw new Error(`${fn.functionId}: the template has no bundled asset for it (synthesize with bundle: true, local/template/synth.ts synthBundled)`);
+    const [file] = fn.handler.split('.');
+    if (!existsSync(join(asset.path, `${file}.js`))) throw new Error(`${fn.functionId}: its bundle ${join(asset.path, `${file}.js`)} (handler ${fn.handler}) does not exist`);
+    const taskRoot = join(this.root, 'task', fn.functionId);
+    cpSync(asset.path, taskRoot, { recursive: true });
+    const runtimeModules = join(this.root, 'runtime', 'node_modules');
+    // No Secrets Manager here: a function whose template names a secret gets the host's stand-in, as in source mode.
+    const secret = fn.secretVariables?.length ? process.env[AUTH_ENV.localSecret] : undefined;
+    const env = {
+      ...lambdaEnvironment(fn, environment, {
+        taskRoot,
+        runtimeModules,
+        nodePath: this.node.path,
+        region: this.settings.region,
+        endpoints: this.settings.endpoints,
+      }),
+      ...(secret !== undefined ? { [AUTH_ENV.localSecret]: secret } : {}),
+    };
+    const pool = new FunctionPool({
+      spec: {
+        functionName: fn.functionId,
+        nodePath: this.node.path,
+        bootstrapPath: this.bootstrapPath,
+        taskRoot,
+        handler: fn.handler,
+        env,
+        ...(this.hook ? { hook: this.hook } : {}),
+        onLine: workerLineSink(fn.functionId, this.settings.log),
+      },
+      timeoutMs: fn.timeoutSeconds * 1000,
+      memoryMb: fn.memoryMb,
+      ...(this.options.maxEnvironmentsPerFunction !== undefined ? { maxEnvironments: this.options.maxEnvironmentsPerFunction } : {}),
+      ...(this.settings.onColdStart ? { onColdStart: (environment) => this.settings.onColdStart?.(fn.functionId, environment) } : {}),
+    });
+    this.pools.set(fn.functionId, pool);
+    return (event, context) => pool.invoke(event, context);
+  }
+
+  /** A function's pool (tests look at how many environments it has). */
+  pool(functionId: string): FunctionPool | undefined {
+    return this.pools.get(functionId);
+  }
+
+  /** Kills every worker and removes the temp folder. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((pool) => pool.stop()));
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}

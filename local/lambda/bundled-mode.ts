@@ -1,0 +1,62 @@
+import type { Logger } from '../../lambdas/ports/logger.js';
+import type { FrameLog } from '../frame-log.js';
+import { readAppModel, type AppModel } from '../template/app-model.js';
+import { synthBundled } from '../template/synth.js';
+import { BundledFunctions, type BundledModeOptions, type BundledSettings } from './bundled-functions.js';
+
+export type { BundledModeOptions } from './bundled-functions.js';
+
+/**
+ * The local runtime's bundled mode in three calls, so local/runtime.ts only picks a mode:
+ * {@link bundledModeGuard} before anything starts, {@link synthForMode} for the model,
+ * {@link startBundledMode} for the functions.
+ */
+
+/** The runtime's progress lines (its StartStep names; this module sits below local/runtime.ts and does not import it). */
+type Progress = (step: 'synth' | 'functions', message: string) => void;
+
+/** Refuses what the bundled mode cannot do, before anything starts. */
+export function bundledModeGuard(options: { bundled?: boolean | BundledModeOptions; overrides?: unknown }): void {
+  if (!options.bundled) return;
+  if (options.overrides !== undefined) {
+    throw new Error(
+      'qosgate: bundled mode runs each function in its own Node 22 process, which `overrides` (objects of this process) cannot reach: ' +
+        'use the source mode (the default) with overrides, or bundled mode without them',
+    );
+  }
+  const max = typeof options.bundled === 'object' ? options.bundled.maxEnvironmentsPerFunction : undefined;
+  if (max !== undefined && (!Number.isInteger(max) || max < 1)) throw new Error(`qosgate: bundled.maxEnvironmentsPerFunction must be a whole number of at least 1, got ${max}`);
+}
+
+/** The bundled synth (reused when its sources are unchanged) and its model, asset folders absolute. */
+export function synthForMode(context: Record<string, unknown> | undefined, progress: Progress): AppModel {
+  const started = performance.now();
+  progress('synth', 'synthesizing the app with its deploy bundles (esbuild, as cdk synth does)');
+  const assembly = synthBundled(context ? { context } : {});
+  progress('synth', `${assembly.reused ? 'reused the bundles of' : 'bundled into'} ${assembly.directory} (${Math.round(performance.now() - started)} ms)`);
+  return readAppModel(assembly.template, { assemblyDir: assembly.directory });
+}
+
+/**
+ * The workers' side of the runtime, with the workers' log lines going where the source mode's
+ * handlers log: the runtime's `log` when given, else warnings and errors as frame log notes.
+ */
+export function startBundledMode(
+  bundled: true | BundledModeOptions,
+  settings: Omit<BundledSettings, 'log'> & { log?: Logger; frameLog: FrameLog },
+  progress: Progress,
+): BundledFunctions {
+  const { frameLog, log, ...rest } = settings;
+  const sink: Logger = log ?? {
+    info: () => {},
+    warn: (message, fields) => frameLog.note(`WARN ${message} ${JSON.stringify(fields ?? {})}`),
+    error: (message, fields) => frameLog.note(`ERROR ${message} ${JSON.stringify(fields ?? {})}`),
+  };
+  const functions = new BundledFunctions({ ...rest, log: sink }, bundled === true ? {} : bundled);
+  progress(
+    'functions',
+    `bundled mode: each function runs its deploy bundle on Node ${functions.node.version} (${functions.node.path}), ` +
+      `in its own processes (up to ${(bundled === true ? undefined : bundled.maxEnvironmentsPerFunction) ?? 4} each), with ${functions.runtimePackages.length} runtime packages (the AWS SDK v3) resolvable`,
+  );
+  return functions;
+}
