@@ -133,8 +133,9 @@ export class ExecutionEnvironment {
       const timer = setTimeout(() => {
         if (this.pending?.id !== id) return;
         this.pending = undefined;
-        void this.kill();
-        reject(new LambdaFunctionError({ name: 'Sandbox.Timedout', message: `RequestId: ${context.awsRequestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds` }));
+        // Failed once the environment is gone, so no later invocation can meet it.
+        const error = new LambdaFunctionError({ name: 'Sandbox.Timedout', message: `RequestId: ${context.awsRequestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds` });
+        void this.kill().then(() => reject(error));
       }, Math.max(0, context.deadlineMs - Date.now()));
       this.pending = {
         id,
