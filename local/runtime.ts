@@ -96,7 +96,9 @@ export interface LocalRuntime {
   model: AppModel;
   /** Local table name by template logical id. */
   tableNames: Record<string, string>;
-  /** Each function's environment, as the handlers got it. */
+  /** What runs the functions: the source in this process, or the deploy bundles in Node 22 workers (`bundled`). */
+  functionsRuntime: { mode: 'source' | 'bundled'; nodeVersion: string; nodePath: string };
+  /** Each function's environment, as the handlers got it (the template's; bundled workers get Lambda's platform variables besides). */
   environments: Record<string, Record<string, string>>;
   /** http://host:port/: the live dashboard (absent with `dashboard: false`). */
   dashboardUrl?: string;
@@ -288,6 +290,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       model,
       tableNames,
       environments,
+      functionsRuntime: bundled ? { mode: 'bundled', nodeVersion: bundled.node.version, nodePath: bundled.node.path } : { mode: 'source', nodeVersion: process.version, nodePath: process.execPath },
       ...(dashboard ? { dashboardUrl: `${new URL(gateway.callbackUrl).origin}/` } : {}),
       failed,
       stop,
