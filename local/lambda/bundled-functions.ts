@@ -6,7 +6,7 @@ import type { Logger } from '../../lambdas/ports/logger.js';
 import type { LambdaContextLike } from '../gateway/types.js';
 import type { FunctionModel } from '../template/app-model.js';
 import { buildBootstrap, buildHookModule } from './bootstrap-build.js';
-import type { ExecutionEnvironment } from './execution-environment.js';
+import type { EnvironmentSpec, ExecutionEnvironment } from './execution-environment.js';
 import { FunctionPool } from './function-pool.js';
 import { lambdaEnvironment } from './lambda-environment.js';
 import { lambdaNode, type LambdaNode } from './node-binary.js';
@@ -86,12 +86,29 @@ export class BundledFunctions {
    * (the template's, resolved) plus Lambda's platform variables.
    */
   add(fn: FunctionModel, environment: Record<string, string>): BundledHandler {
+    const spec = this.specFor(fn, environment);
+    const pool = new FunctionPool({
+      spec,
+      timeoutMs: fn.timeoutSeconds * 1000,
+      memoryMb: fn.memoryMb,
+      ...(this.options.maxEnvironmentsPerFunction !== undefined ? { maxEnvironments: this.options.maxEnvironmentsPerFunction } : {}),
+      ...(this.settings.onColdStart ? { onColdStart: (environment) => this.settings.onColdStart?.(fn.functionId, environment) } : {}),
+    });
+    this.pools.set(fn.functionId, pool);
+    return (event, context) => pool.invoke(event, context);
+  }
+
+  /**
+   * How an execution environment of `fn` is started: its bundle copied to its task root (once),
+   * its whole environment, the bootstrap and hook (the bench starts environments from it directly).
+   */
+  specFor(fn: FunctionModel, environment: Record<string, string>): EnvironmentSpec {
     const asset = fn.asset;
     if (!asset?.bundled) throw new Error(`${fn.functionId}: the template has no bundled asset for it (synthesize with bundle: true, local/template/synth.ts synthBundled)`);
     const [file] = fn.handler.split('.');
     if (!existsSync(join(asset.path, `${file}.js`))) throw new Error(`${fn.functionId}: its bundle ${join(asset.path, `${file}.js`)} (handler ${fn.handler}) does not exist`);
     const taskRoot = join(this.root, 'task', fn.functionId);
-    cpSync(asset.path, taskRoot, { recursive: true });
+    if (!existsSync(taskRoot)) cpSync(asset.path, taskRoot, { recursive: true });
     const runtimeModules = join(this.root, 'runtime', 'node_modules');
     // No Secrets Manager here: a function whose template names a secret gets the host's stand-in, as in source mode.
     const secret = fn.secretVariables?.length ? process.env[AUTH_ENV.localSecret] : undefined;
@@ -105,24 +122,16 @@ export class BundledFunctions {
       }),
       ...(secret !== undefined ? { [AUTH_ENV.localSecret]: secret } : {}),
     };
-    const pool = new FunctionPool({
-      spec: {
-        functionName: fn.functionId,
-        nodePath: this.node.path,
-        bootstrapPath: this.bootstrapPath,
-        taskRoot,
-        handler: fn.handler,
-        env,
-        ...(this.hook ? { hook: this.hook } : {}),
-        onLine: workerLineSink(fn.functionId, this.settings.log),
-      },
-      timeoutMs: fn.timeoutSeconds * 1000,
-      memoryMb: fn.memoryMb,
-      ...(this.options.maxEnvironmentsPerFunction !== undefined ? { maxEnvironments: this.options.maxEnvironmentsPerFunction } : {}),
-      ...(this.settings.onColdStart ? { onColdStart: (environment) => this.settings.onColdStart?.(fn.functionId, environment) } : {}),
-    });
-    this.pools.set(fn.functionId, pool);
-    return (event, context) => pool.invoke(event, context);
+    return {
+      functionName: fn.functionId,
+      nodePath: this.node.path,
+      bootstrapPath: this.bootstrapPath,
+      taskRoot,
+      handler: fn.handler,
+      env,
+      ...(this.hook ? { hook: this.hook } : {}),
+      onLine: workerLineSink(fn.functionId, this.settings.log),
+    };
   }
 
   /** A function's pool (tests look at how many environments it has). */
