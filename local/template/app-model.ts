@@ -61,7 +61,8 @@ export interface FunctionModel {
   /**
    * The function's code asset (`aws:asset:path` metadata): with a bundled synth
    * (local/template/synth.ts `bundle`), the deploy bundle's folder, absolute when
-   * readAppModel is given the assembly folder.
+   * readAppModel is given the assembly folder. `bundled` is the metadata's `aws:asset:is-bundled`:
+   * a synth with bundling turned off says true too, with the project folder as the path (no bundle there).
    */
   asset?: { path: string; bundled: boolean };
   /** Lambda's logging controls (`LoggingConfig`): Lambda hands them to the code as AWS_LAMBDA_LOG_LEVEL / AWS_LAMBDA_LOG_FORMAT. */

@@ -206,6 +206,15 @@ exports.handler = async () => { throw new GoneException('connection gone'); };`)
   });
 });
 
+describe('a function without a bundle', () => {
+  it('is refused when added, naming the function and what is missing', () => {
+    const unbundled = { ...bundle('Unbundled', ECHO), asset: { path: assets + '/nowhere', bundled: true } };
+    expect(() => functions.add(unbundled, {})).toThrow(`Unbundled: its bundle ${assets}/nowhere/index.js (handler index.handler) does not exist`);
+    const { asset: _none, ...noAsset } = bundle('NoAsset', ECHO);
+    expect(() => functions.add(noAsset, {})).toThrow(/NoAsset: the template has no bundled asset for it \(synthesize with bundle: true/);
+  });
+});
+
 describe('the execution environments of one function', () => {
   it('are at most the bound at once; more invocations wait for a free one', async () => {
     const bounded = new BundledFunctions(settings, { maxEnvironmentsPerFunction: 2 });
