@@ -197,7 +197,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     progress('tables', `${Object.values(tableNames).join(', ')} ready (${since(started)})`);
 
     const bundled = options.bundled
-      ? startBundledMode(options.bundled, { region: process.env.AWS_REGION ?? 'us-east-1', endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsServer.endpoint }, ...(options.log ? { log: options.log } : {}), frameLog }, progress)
+      ? await startBundledMode(options.bundled, model, { region: process.env.AWS_REGION ?? 'us-east-1', endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsServer.endpoint }, ...(options.log ? { log: options.log } : {}), frameLog }, progress)
       : undefined;
     if (bundled) cleanups.unshift(() => bundled.stop());
     const environments: Record<string, Record<string, string>> = {};

@@ -1,10 +1,11 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AUTH_ENV } from '../../lambdas/config.js';
 import type { Logger } from '../../lambdas/ports/logger.js';
 import type { LambdaContextLike } from '../gateway/types.js';
 import type { FunctionModel } from '../template/app-model.js';
+import { refOf } from '../template/cfn-template.js';
+import { localSecretArn, type LocalSecrets } from './local-secrets.js';
 import { buildBootstrap, buildHookModule } from './bootstrap-build.js';
 import type { EnvironmentSpec, ExecutionEnvironment } from './execution-environment.js';
 import { FunctionPool } from './function-pool.js';
@@ -31,6 +32,8 @@ export interface BundledSettings {
   endpoints: { dynamodb: string; sqs: string };
   /** Where the workers' log lines go. */
   log: Logger;
+  /** The local Secrets Manager serving the template's secrets (local/lambda/local-secrets.ts), if the template has any; stopped with the functions. */
+  secrets?: LocalSecrets;
   /** Told of each cold start (function, init time). */
   onColdStart?: (functionId: string, environment: ExecutionEnvironment) => void;
 }
@@ -110,8 +113,12 @@ export class BundledFunctions {
     const taskRoot = join(this.root, 'task', fn.functionId);
     if (!existsSync(taskRoot)) cpSync(asset.path, taskRoot, { recursive: true });
     const runtimeModules = join(this.root, 'runtime', 'node_modules');
-    // No Secrets Manager here: a function whose template names a secret gets the host's stand-in, as in source mode.
-    const secret = fn.secretVariables?.length ? process.env[AUTH_ENV.localSecret] : undefined;
+    // A variable naming a secret gets its local ARN, and the SDK the local Secrets Manager's endpoint:
+    // the function reads its secret through the real client, as on Lambda.
+    const secretVariables = Object.fromEntries(
+      (fn.secretVariables ?? []).map((name) => [name, localSecretArn(this.settings.region, refOf(fn.environment[name]) ?? name)]),
+    );
+    const secretsEndpoint: Record<string, string> = this.settings.secrets && fn.secretVariables?.length ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: this.settings.secrets.endpoint } : {};
     const env = {
       ...lambdaEnvironment(fn, environment, {
         taskRoot,
@@ -120,7 +127,8 @@ export class BundledFunctions {
         region: this.settings.region,
         endpoints: this.settings.endpoints,
       }),
-      ...(secret !== undefined ? { [AUTH_ENV.localSecret]: secret } : {}),
+      ...secretVariables,
+      ...secretsEndpoint,
     };
     return {
       functionName: fn.functionId,
@@ -142,6 +150,7 @@ export class BundledFunctions {
   /** Kills every worker and removes the temp folder. */
   async stop(): Promise<void> {
     await Promise.all([...this.pools.values()].map((pool) => pool.stop()));
+    await this.settings.secrets?.close();
     rmSync(this.root, { recursive: true, force: true });
   }
 }

@@ -1,8 +1,11 @@
+import { AUTH_ENV } from '../../lambdas/config.js';
 import type { Logger } from '../../lambdas/ports/logger.js';
 import type { FrameLog } from '../frame-log.js';
 import { readAppModel, type AppModel } from '../template/app-model.js';
 import { synthBundled } from '../template/synth.js';
+import { refOf } from '../template/cfn-template.js';
 import { BundledFunctions, type BundledModeOptions, type BundledSettings } from './bundled-functions.js';
+import { localSecretArn, startLocalSecrets, type LocalSecrets } from './local-secrets.js';
 
 export type { BundledModeOptions } from './bundled-functions.js';
 
@@ -40,23 +43,53 @@ export function synthForMode(context: Record<string, unknown> | undefined, progr
 /**
  * The workers' side of the runtime, with the workers' log lines going where the source mode's
  * handlers log: the runtime's `log` when given, else warnings and errors as frame log notes.
+ *
+ * The template's secrets (the Authorizer's HS256 key, JWT_SECRET_ARN) are served by a local
+ * Secrets Manager with the host's QOSGATE_JWT_SECRET as their value, the key the source mode's
+ * Authorizer falls back to: in a worker, as on Lambda, the Authorizer refuses to run without
+ * its secret (it sees AWS_LAMBDA_FUNCTION_NAME), so the secret must be there.
  */
-export function startBundledMode(
+export async function startBundledMode(
   bundled: true | BundledModeOptions,
-  settings: Omit<BundledSettings, 'log'> & { log?: Logger; frameLog: FrameLog },
+  model: AppModel,
+  settings: Omit<BundledSettings, 'log' | 'secrets'> & { log?: Logger; frameLog: FrameLog },
   progress: Progress,
-): BundledFunctions {
+): Promise<BundledFunctions> {
   const { frameLog, log, ...rest } = settings;
+  const secrets = await secretsOf(model, settings.region);
   const sink: Logger = log ?? {
     info: () => {},
     warn: (message, fields) => frameLog.note(`WARN ${message} ${JSON.stringify(fields ?? {})}`),
     error: (message, fields) => frameLog.note(`ERROR ${message} ${JSON.stringify(fields ?? {})}`),
   };
-  const functions = new BundledFunctions({ ...rest, log: sink }, bundled === true ? {} : bundled);
+  let functions: BundledFunctions;
+  try {
+    functions = new BundledFunctions({ ...rest, log: sink, ...(secrets ? { secrets } : {}) }, bundled === true ? {} : bundled);
+  } catch (error) {
+    await secrets?.close();
+    throw error;
+  }
   progress(
     'functions',
     `bundled mode: each function runs its deploy bundle on Node ${functions.node.version} (${functions.node.path}), ` +
       `in its own processes (up to ${(bundled === true ? undefined : bundled.maxEnvironmentsPerFunction) ?? 4} each), with ${functions.runtimePackages.length} runtime packages (the AWS SDK v3) resolvable`,
   );
   return functions;
+}
+
+/** A local Secrets Manager for the template's secrets, or nothing when it names none. */
+async function secretsOf(model: AppModel, region: string): Promise<LocalSecrets | undefined> {
+  const arns = new Set<string>();
+  for (const fn of Object.values(model.functions)) {
+    for (const name of fn.secretVariables ?? []) arns.add(localSecretArn(region, refOf(fn.environment[name]) ?? name));
+  }
+  if (arns.size === 0) return undefined;
+  const key = process.env[AUTH_ENV.localSecret];
+  if (!key) {
+    throw new Error(
+      `qosgate: the template's Authorizer reads its key from Secrets Manager; locally that secret's value is ${AUTH_ENV.localSecret}, which is not set ` +
+        '(npm start -- --auth sets a dev key)',
+    );
+  }
+  return startLocalSecrets(Object.fromEntries([...arns].map((arn) => [arn, key])));
 }
