@@ -22,8 +22,9 @@ export interface BundledModeOptions {
   /**
    * A module whose `hookClient(client, arg)` the worker calls once for every SDK client it
    * creates (e.g. to add an IAM-enforcing middleware). A .ts module is bundled with esbuild first.
+   * `argFor` gives each function its own argument (e.g. its role's policy); else `arg` is everyone's.
    */
-  clientHook?: ClientHook;
+  clientHook?: ClientHook & { argFor?: (fn: FunctionModel) => unknown };
 }
 
 /** What the bundled functions need from the runtime around them. */
@@ -63,7 +64,7 @@ export class BundledFunctions {
   /** The packages the workers can resolve besides their bundle. */
   readonly runtimePackages: string[];
   private readonly bootstrapPath: string;
-  private readonly hook: ClientHook | undefined;
+  private readonly hookModule: string | undefined;
   private readonly pools = new Map<string, FunctionPool>();
 
   constructor(
@@ -77,7 +78,7 @@ export class BundledFunctions {
       mkdirSync(runtimeModules, { recursive: true });
       this.runtimePackages = linkRuntimeModules(runtimeModules);
       this.bootstrapPath = buildBootstrap(join(this.root, 'runtime'));
-      this.hook = options.clientHook ? { ...options.clientHook, module: buildHookModule(options.clientHook.module, join(this.root, 'runtime')) } : undefined;
+      this.hookModule = options.clientHook ? buildHookModule(options.clientHook.module, join(this.root, 'runtime')) : undefined;
     } catch (error) {
       rmSync(this.root, { recursive: true, force: true });
       throw error;
@@ -137,9 +138,14 @@ export class BundledFunctions {
       taskRoot,
       handler: fn.handler,
       env,
-      ...(this.hook ? { hook: this.hook } : {}),
+      ...(this.hookModule !== undefined ? { hook: { module: this.hookModule, arg: this.hookArg(fn) } } : {}),
       onLine: workerLineSink(fn.functionId, this.settings.log),
     };
+  }
+
+  private hookArg(fn: FunctionModel): unknown {
+    const hook = this.options.clientHook;
+    return hook?.argFor ? hook.argFor(fn) : hook?.arg;
   }
 
   /** A function's pool (tests look at how many environments it has). */

@@ -261,6 +261,19 @@ describe('the client hook', () => {
     expect(result.calls).toEqual(['DynamoDB', 'DynamoDB', 'SQS']);
   });
 
+  it('gets each function\'s own argument from argFor', async () => {
+    const perFunction = new BundledFunctions(settings, { clientHook: { module: HOOK, argFor: (fn) => ({ refuse: fn.functionId === 'Refused' ? 'DynamoDB' : 'none' }) } });
+    started.push(perFunction);
+    const source = `const { DynamoDBClient, ListTablesCommand } = require('@aws-sdk/client-dynamodb');
+      const client = new DynamoDBClient({ maxAttempts: 1 });
+      exports.handler = async () => client.send(new ListTablesCommand({})).then(() => 'ok', (error) => error.name);`;
+    const refused = perFunction.add(bundle('Refused', source), {});
+    const allowed = perFunction.add(bundle('Allowed', source), {});
+    expect(await refused({} as never)).toBe('AccessDeniedException');
+    // Allowed past the hook, its call meets the closed endpoint instead.
+    expect(await allowed({} as never)).not.toBe('AccessDeniedException');
+  });
+
   it('refuses a hook module without hookClient at init, saying so', async () => {
     const module = join(assets, 'not-a-hook.cjs');
     writeFileSync(module, 'exports.somethingElse = () => {};');
