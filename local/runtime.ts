@@ -16,8 +16,8 @@ import { startSchedules, type Schedules } from './schedules.js';
 import { startEventSourceMapping, type EventSourceMapping } from './sqs/event-source-mapping.js';
 import type { SqsEngine } from './sqs/sqs-engine.js';
 import { startSqsServer, type SqsServer } from './sqs/sqs-server.js';
-import { readAppModel, resolveEnvironment, type AppModel } from './template/app-model.js';
-import { LOCAL_STATE_DIR, synthTemplate } from './template/synth.js';
+import { resolveEnvironment, type AppModel } from './template/app-model.js';
+import { LOCAL_STATE_DIR } from './template/synth.js';
 import { bundledModeGuard, startBundledMode, synthForMode, type BundledModeOptions } from './lambda/bundled-mode.js';
 
 export interface LocalRuntimeOptions {
@@ -131,9 +131,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const since = (started: number) => `${Math.round(performance.now() - started)} ms`;
 
   let started = performance.now();
-  const model = options.bundled
-    ? synthForMode(options.context, progress)
-    : (progress('synth', 'synthesizing the app (the CDK stack, as cdk synth would)'), readAppModel(synthTemplate(options.context ? { context: options.context } : {})));
+  const model = synthForMode(Boolean(options.bundled), options.context, progress);
   progress('synth', `template: ${Object.keys(model.functions).length} functions, ${model.routes.length} routes, ${model.tables.length} tables, stage ${model.stageName} (${since(started)})`);
 
   // Every port is known and checked, and the data folder locked, before anything is started or

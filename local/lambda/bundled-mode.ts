@@ -2,7 +2,7 @@ import { AUTH_ENV } from '../../lambdas/config.js';
 import type { Logger } from '../../lambdas/ports/logger.js';
 import type { FrameLog } from '../frame-log.js';
 import { readAppModel, type AppModel } from '../template/app-model.js';
-import { synthBundled } from '../template/synth.js';
+import { synthBundled, synthTemplate } from '../template/synth.js';
 import { refOf } from '../template/cfn-template.js';
 import { BundledFunctions, type BundledModeOptions, type BundledSettings } from './bundled-functions.js';
 import { localSecretArn, startLocalSecrets, type LocalSecrets } from './local-secrets.js';
@@ -31,8 +31,15 @@ export function bundledModeGuard(options: { bundled?: boolean | BundledModeOptio
   if (max !== undefined && (!Number.isInteger(max) || max < 1)) throw new Error(`qosgate: bundled.maxEnvironmentsPerFunction must be a whole number of at least 1, got ${max}`);
 }
 
-/** The bundled synth (reused when its sources are unchanged) and its model, asset folders absolute. */
-export function synthForMode(context: Record<string, unknown> | undefined, progress: Progress): AppModel {
+/**
+ * The app model of the mode: the source mode's synth without bundling, or the bundled synth
+ * (reused when its sources are unchanged) with the asset folders absolute.
+ */
+export function synthForMode(bundled: boolean, context: Record<string, unknown> | undefined, progress: Progress): AppModel {
+  if (!bundled) {
+    progress('synth', 'synthesizing the app (the CDK stack, as cdk synth would)');
+    return readAppModel(synthTemplate(context ? { context } : {}));
+  }
   const started = performance.now();
   progress('synth', 'synthesizing the app with its deploy bundles (esbuild, as cdk synth does)');
   const assembly = synthBundled(context ? { context } : {});
