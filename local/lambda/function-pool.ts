@@ -64,6 +64,10 @@ export class FunctionPool {
     };
     try {
       return await environment.invoke(event, invocation, this.options.timeoutMs);
+    } catch (error) {
+      // Killed by stop() (a sweep still pausing, say): say so rather than report a crash.
+      if (this.stopped) throw new Error(`${name}: the runtime stopped during this invocation (its environment was killed)`);
+      throw error;
     } finally {
       this.release(environment);
     }

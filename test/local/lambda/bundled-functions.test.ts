@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -226,6 +226,19 @@ describe('the execution environments of one function', () => {
     const pids = await Promise.all([1, 2, 3, 4, 5].map(() => handler({} as never)));
     expect(new Set(pids).size).toBe(2);
     expect(bounded.pool('Bounded')?.size).toBe(2);
+  });
+});
+
+describe('stopping', () => {
+  it('kills busy environments too, and their invocations fail saying the runtime stopped', async () => {
+    const stopping = new BundledFunctions(settings);
+    started.push(stopping);
+    const handler = stopping.add(bundle('Sweeping', `exports.handler = () => new Promise(() => setInterval(() => {}, 1000));`), {});
+    const running = handler({} as never).catch((e: unknown) => e);
+    for (let i = 0; i < 100 && stopping.pool('Sweeping')?.size !== 1; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    await stopping.stop();
+    expect(await running).toMatchObject({ message: 'Sweeping: the runtime stopped during this invocation (its environment was killed)' });
+    expect(existsSync(stopping.root)).toBe(false);
   });
 });
 
