@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../../lambdas/ports/logger.js';
@@ -14,6 +14,38 @@ import { lambdaNode, type LambdaNode } from './node-binary.js';
 import type { ClientHook } from './protocol.js';
 import { linkRuntimeModules } from './runtime-modules.js';
 import { workerLineSink } from './worker-log.js';
+
+const ROOT_PREFIX = 'qosgate-lambda-';
+/** The pid of the runtime a temp folder belongs to. */
+const OWNER_FILE = 'owner.pid';
+
+/**
+ * Removes the temp folders of runtimes that died without stopping (SIGKILL): their owner's pid
+ * is gone. A folder without an owner file is left alone (it is being made).
+ */
+function removeAbandonedRoots(): void {
+  for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(ROOT_PREFIX))) {
+    const root = join(tmpdir(), name);
+    let owner: number;
+    try {
+      owner = Number(readFileSync(join(root, OWNER_FILE), 'utf8'));
+    } catch {
+      continue;
+    }
+    if (!Number.isInteger(owner) || owner <= 0 || isAlive(owner)) continue;
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, someone else's.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** What `startLocalRuntime({ bundled })` can tune. */
 export interface BundledModeOptions {
@@ -72,8 +104,10 @@ export class BundledFunctions {
     private readonly options: BundledModeOptions = {},
   ) {
     this.node = lambdaNode();
-    this.root = mkdtempSync(join(tmpdir(), 'qosgate-lambda-'));
+    removeAbandonedRoots();
+    this.root = mkdtempSync(join(tmpdir(), ROOT_PREFIX));
     try {
+      writeFileSync(join(this.root, OWNER_FILE), String(process.pid));
       const runtimeModules = join(this.root, 'runtime', 'node_modules');
       mkdirSync(runtimeModules, { recursive: true });
       this.runtimePackages = linkRuntimeModules(runtimeModules);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -239,6 +240,19 @@ describe('stopping', () => {
     await stopping.stop();
     expect(await running).toMatchObject({ message: 'Sweeping: the runtime stopped during this invocation (its environment was killed)' });
     expect(existsSync(stopping.root)).toBe(false);
+  });
+});
+
+describe('a temp folder left by a runtime that was killed', () => {
+  it('is removed by the next start; a live runtime\'s is kept', () => {
+    const abandoned = mkdtempSync(join(tmpdir(), 'qosgate-lambda-'));
+    // The pid of a process that has exited: a runtime gone without stopping.
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(join(abandoned, 'owner.pid'), String(gone));
+    const next = new BundledFunctions(settings);
+    started.push(next);
+    expect(existsSync(abandoned)).toBe(false);
+    expect(existsSync(functions.root)).toBe(true);
   });
 });
 
