@@ -16,12 +16,13 @@ import { startSchedules, type Schedules } from './schedules.js';
 import { startEventSourceMapping, type EventSourceMapping } from './sqs/event-source-mapping.js';
 import type { SqsEngine } from './sqs/sqs-engine.js';
 import { startSqsServer, type SqsServer } from './sqs/sqs-server.js';
-import { readAppModel, resolveEnvironment, type AppModel } from './template/app-model.js';
+import { resolveEnvironment, type AppModel } from './template/app-model.js';
 import type { CfnTemplate } from './template/cfn-template.js';
 import { LOCAL_API_ID } from './iam/function-policies.js';
-import { localIam } from './iam/runtime-iam.js';
+import { IAM_HOOK_MODULE, localIam } from './iam/runtime-iam.js';
 import type { FunctionPolicy } from './iam/sdk-iam-middleware.js';
-import { LOCAL_STATE_DIR, synthTemplate } from './template/synth.js';
+import { LOCAL_STATE_DIR } from './template/synth.js';
+import { bundledModeGuard, startBundledMode, synthForMode, type BundledModeOptions } from './lambda/bundled-mode.js';
 
 export interface LocalRuntimeOptions {
   host?: string;
@@ -57,6 +58,12 @@ export interface LocalRuntimeOptions {
   onInvocation?: (functionId: string, durationMs: number) => void;
   /** Serve the live dashboard at http://host:port/ (local/dashboard; default true). */
   dashboard?: boolean;
+  /**
+   * Run the deploy bundles (`cdk synth`'s asset folders, `index.handler`) in Node 22 worker
+   * processes, one pool per function (local/lambda), instead of the TypeScript source in this
+   * process (the default). Not with `overrides`: those cannot cross a process.
+   */
+  bundled?: boolean | BundledModeOptions;
   /** Each step of the start as it happens (`npm start` prints them; nothing by default). */
   onProgress?: (step: StartStep, message: string) => void;
   /**
@@ -69,7 +76,7 @@ export interface LocalRuntimeOptions {
 }
 
 /** The steps of a start, in order. */
-export type StartStep = 'synth' | 'database' | 'tables' | 'listening';
+export type StartStep = 'synth' | 'database' | 'tables' | 'functions' | 'listening';
 
 /** DynamoDB Local died under a running runtime (killed, crashed): nothing can be served without it. */
 export class DatabaseLostError extends Error {
@@ -100,7 +107,9 @@ export interface LocalRuntime {
   model: AppModel;
   /** Local table name by template logical id. */
   tableNames: Record<string, string>;
-  /** Each function's environment, as the handlers got it. */
+  /** What runs the functions: the source in this process, or the deploy bundles in Node 22 workers (`bundled`). */
+  functionsRuntime: { mode: 'source' | 'bundled'; nodeVersion: string; nodePath: string };
+  /** Each function's environment, as the handlers got it (the template's; bundled workers get Lambda's platform variables besides). */
   environments: Record<string, Record<string, string>>;
   /** Each function's IAM policy as enforced, by function id (absent with `iam: false`). */
   policies?: Record<string, FunctionPolicy>;
@@ -129,15 +138,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   // Refused before anything starts (the gateway checks them again where they are used).
   if (options.maxFramesInFlightPerConnection !== undefined) assertConcurrencyLimit('maxFramesInFlightPerConnection', options.maxFramesInFlightPerConnection);
   if (options.maxFramesInFlight !== undefined) assertConcurrencyLimit('maxFramesInFlight', options.maxFramesInFlight);
+  bundledModeGuard(options);
   const frameLog = options.frameLog ?? silentFrameLog;
   const progress = options.onProgress ?? (() => {});
   const since = (started: number) => `${Math.round(performance.now() - started)} ms`;
 
   let started = performance.now();
-  progress('synth', 'synthesizing the app (the CDK stack, as cdk synth would)');
-  const synthesized = synthTemplate(options.context ? { context: options.context } : {});
-  const template = options.template ? options.template(synthesized) : synthesized;
-  const model = readAppModel(template);
+  const { template, model } = synthForMode(Boolean(options.bundled), options.context, progress, options.template);
   // Read before anything starts: a policy the runtime cannot read faithfully stops the start here.
   const iam = options.iam === false ? undefined : localIam(template, model, process.env.AWS_REGION ?? 'us-east-1', options.overrides);
   progress('synth', `template: ${Object.keys(model.functions).length} functions, ${model.routes.length} routes, ${model.tables.length} tables, stage ${model.stageName} (${since(started)})`);
@@ -208,6 +215,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     client.destroy();
     progress('tables', `${Object.values(tableNames).join(', ')} ready (${since(started)})`);
 
+    // In bundled mode the workers build their own clients: the IAM middleware goes in through the
+    // workers' client hook, with each function's policy.
+    const bundledOptions: BundledModeOptions | undefined = options.bundled
+      ? {
+          ...(options.bundled === true ? {} : options.bundled),
+          ...(iam ? { clientHook: { module: IAM_HOOK_MODULE, argFor: (fn) => iam.policies[fn.functionId] } } : {}),
+        }
+      : undefined;
+    const bundled = bundledOptions
+      ? await startBundledMode(bundledOptions, model, { region: process.env.AWS_REGION ?? 'us-east-1', endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsServer.endpoint }, ...(options.log ? { log: options.log } : {}), frameLog }, progress)
+      : undefined;
+    if (bundled) cleanups.unshift(() => bundled.stop());
     const environments: Record<string, Record<string, string>> = {};
     const functions: Record<string, GatewayFunction> = {};
     const dashboard =
@@ -232,7 +251,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         for (const [id, fn] of Object.entries(model.functions)) {
           environments[id] = resolveEnvironment(fn, { tableNames, callbackUrl, queueUrls });
           const overrides: WiringOverrides = { ...(options.log ? { log: options.log } : {}), ...options.overrides };
-          const created: LambdaHandler = createFunction(id, environments[id], iam ? iam.overridesFor(id, overrides) : overrides);
+          const created: LambdaHandler = bundled
+            ? bundled.add(fn, environments[id])
+            : createFunction(id, environments[id], iam ? iam.overridesFor(id, overrides) : overrides);
           const handler = options.onInvocation ? timed(id, created, options.onInvocation) : created;
           functions[id] = { name: id, handler, timeoutMs: fn.timeoutSeconds * 1000 };
         }
@@ -299,6 +320,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       tableNames,
       environments,
       ...(iam ? { policies: iam.policies } : {}),
+      functionsRuntime: bundled ? { mode: 'bundled', nodeVersion: bundled.node.version, nodePath: bundled.node.path } : { mode: 'source', nodeVersion: process.version, nodePath: process.execPath },
       ...(dashboard ? { dashboardUrl: `${new URL(gateway.callbackUrl).origin}/` } : {}),
       failed,
       stop,

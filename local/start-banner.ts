@@ -56,6 +56,7 @@ export function banner(runtime: LocalRuntime, options: StartOptions, tokens: Dem
     `  Management API  ${runtime.callbackUrl}/@connections/{connectionId}`,
     `  DynamoDB Local  ${runtime.dynamodbEndpoint} (pid ${runtime.dynamodbPid}, 127.0.0.1 only, ${options.dataDir === undefined ? 'in memory' : `data in ${options.dataDir}`})`,
     `  Schedules       ${schedules}`,
+    functionsLine(runtime.functionsRuntime),
     ...settingLines('Policy', options.policy.active, options.policy.set, '--policy'),
     ...settingLines('Sweep', options.sweep.active, options.sweep.set, '--sweep'),
     ...(tokens
@@ -76,6 +77,13 @@ export function banner(runtime: LocalRuntime, options: StartOptions, tokens: Dem
     'Ctrl-C stops everything.',
     '',
   ].join('\n');
+}
+
+/** Which code runs the functions, on which Node. */
+export function functionsLine(functions: LocalRuntime['functionsRuntime']): string {
+  return functions.mode === 'bundled'
+    ? `  Functions       bundled: the deploy bundles on Node ${functions.nodeVersion} (${functions.nodePath}), a process pool per function`
+    : `  Functions       source: the TypeScript handlers in this process, on Node ${functions.nodeVersion} (--bundled runs the deploy bundles on Node 22)`;
 }
 
 /** `  Policy          ackTimeoutMs 300*, attemptLimit 20, ...` wrapped, `*` marking what the command line set. */

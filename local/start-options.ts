@@ -33,6 +33,10 @@ Options:
   --sweep JSON           resend sweep overrides (CDK context qosgate:sweep), e.g. '{"intervalMs":1000}'
   --idle-timeout-ms N    close idle connections after N ms (API Gateway: 10 minutes)
   --max-connection-ms N  close connections after N ms (API Gateway: 2 hours)
+  --bundled              run the deploy bundles (cdk synth's asset folders, index.handler) on Lambda's
+                         Node 22, each function in its own processes with only its template environment
+                         and the AWS SDK v3 resolvable, as on Lambda (default: the TypeScript source in
+                         this process, for fast edits)
   --auth                 require a token on connect, as a deployed stage does (HS256 with
                          QOSGATE_JWT_SECRET, default a fixed dev key; mint: npm run qosgate -- token)
   --quiet                print only the banner and errors: no start-up steps, no In/Out frame log
@@ -55,6 +59,8 @@ export interface StartOptions {
   idleTimeoutMs: number | undefined;
   maxConnectionMs: number | undefined;
   auth: boolean;
+  /** Run the deploy bundles in Node 22 workers instead of the source in-process. */
+  bundled: boolean;
   quiet: boolean;
 }
 
@@ -79,6 +85,7 @@ export function readStartOptions(args: string[], env: NodeJS.ProcessEnv = proces
         'max-connection-ms': { type: 'string' },
         quiet: { type: 'boolean' },
         auth: { type: 'boolean' },
+        bundled: { type: 'boolean' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -121,6 +128,7 @@ export function readStartOptions(args: string[], env: NodeJS.ProcessEnv = proces
     idleTimeoutMs: durationOption('--idle-timeout-ms', values['idle-timeout-ms']),
     maxConnectionMs: durationOption('--max-connection-ms', values['max-connection-ms']),
     auth: values.auth ?? false,
+    bundled: values.bundled ?? false,
     quiet: values.quiet ?? false,
   };
 }

@@ -3,7 +3,7 @@
  *
  *   npm start -- [--port 3001] [--host 127.0.0.1] [--data .qosgate/data | --in-memory]
  *                [--stage dev] [--policy '{"ackTimeoutMs":3000}'] [--sweep '{"intervalMs":1000}']
- *                [--idle-timeout-ms 600000] [--max-connection-ms 7200000] [--auth] [--quiet]
+ *                [--idle-timeout-ms 600000] [--max-connection-ms 7200000] [--auth] [--bundled] [--quiet]
  *
  * Exit codes: 0 after Ctrl-C (SIGINT) or SIGTERM; 2 (EXIT_USAGE) for a command line it refuses,
  * before anything starts; 1 when it cannot start (the data folder or port in use, no Java, ...)
@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     context: options.context,
     frameLog,
     log,
+    ...(options.bundled ? { bundled: true } : {}),
     ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
     ...(options.maxConnectionMs !== undefined ? { maxConnectionMs: options.maxConnectionMs } : {}),
     ...(onProgress ? { onProgress } : {}),

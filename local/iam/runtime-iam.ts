@@ -4,7 +4,15 @@ import type { AppModel } from '../template/app-model.js';
 import type { CfnTemplate } from '../template/cfn-template.js';
 import { LOCAL_API_ID, readFunctionPolicies } from './function-policies.js';
 import { evaluate } from './evaluate.js';
+import { fileURLToPath } from 'node:url';
 import { enforceIam, type FunctionPolicy } from './sdk-iam-middleware.js';
+
+/**
+ * The module whose `hookClient(client, policy)` the bundled mode's workers call on every SDK
+ * client they create (local/lambda/bootstrap.ts), with the function's policy: the same
+ * middleware as the source mode's, so both modes refuse alike.
+ */
+export const IAM_HOOK_MODULE = fileURLToPath(new URL('./sdk-iam-middleware.ts', import.meta.url));
 
 /**
  * The local runtime's side of IAM enforcement: every function's policy, read once at start

@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from 'node:path';
 import { getAttOf, isObject, joinPartsOf, refOf, type CfnResource, type CfnTemplate } from './cfn-template.js';
 
 /**
@@ -57,6 +58,15 @@ export interface FunctionModel {
    * local setting (the Authorizer: the host's QOSGATE_JWT_SECRET).
    */
   secretVariables?: string[];
+  /**
+   * The function's code asset (`aws:asset:path` metadata): with a bundled synth
+   * (local/template/synth.ts `bundle`), the deploy bundle's folder, absolute when
+   * readAppModel is given the assembly folder. `bundled` is the metadata's `aws:asset:is-bundled`:
+   * a synth with bundling turned off says true too, with the project folder as the path (no bundle there).
+   */
+  asset?: { path: string; bundled: boolean };
+  /** Lambda's logging controls (`LoggingConfig`): Lambda hands them to the code as AWS_LAMBDA_LOG_LEVEL / AWS_LAMBDA_LOG_FORMAT. */
+  logging?: { format?: string; applicationLogLevel?: string };
 }
 
 export interface KeyElement {
@@ -150,10 +160,14 @@ const DEFAULT_SQS_BATCH_SIZE = 10;
 const DEFAULT_TIMEOUT_SECONDS = 3;
 const DEFAULT_MEMORY_MB = 128;
 
-/** Reads the {@link AppModel} from a synthesized template (see local/template/synth.ts). */
-export function readAppModel(template: CfnTemplate): AppModel {
+/**
+ * Reads the {@link AppModel} from a synthesized template (see local/template/synth.ts).
+ * `assemblyDir`: the cloud assembly the template belongs to; the functions' asset paths
+ * (relative in the template) are resolved against it.
+ */
+export function readAppModel(template: CfnTemplate, options: { assemblyDir?: string } = {}): AppModel {
   const resources = template.Resources;
-  const functions = readFunctions(resources);
+  const functions = readFunctions(resources, options.assemblyDir);
   const functionIdOf = (logicalId: string, what: string): string => {
     const fn = Object.values(functions).find((f) => f.logicalId === logicalId);
     if (!fn) throw new AppModelError(`${what} targets ${logicalId}, which is not a Lambda function of the template`);
@@ -282,7 +296,7 @@ export function rateIntervalMs(expression: string): number | undefined {
   return count > 0 ? count * unitMs : undefined;
 }
 
-function readFunctions(resources: Record<string, CfnResource>): Record<string, FunctionModel> {
+function readFunctions(resources: Record<string, CfnResource>, assemblyDir: string | undefined): Record<string, FunctionModel> {
   const functions: Record<string, FunctionModel> = {};
   for (const [logicalId, fn] of entries(resources, FUNCTION)) {
     const cdkPath = cdkPathOf(logicalId, fn);
@@ -306,9 +320,28 @@ function readFunctions(resources: Record<string, CfnResource>): Record<string, F
       runtime: str(fn, 'Runtime', logicalId),
       environment: { ...variables },
       ...(secretVariables.length > 0 ? { secretVariables } : {}),
+      ...assetOf(fn, assemblyDir),
+      ...loggingOf(fn),
     };
   }
   return functions;
+}
+
+function assetOf(fn: CfnResource, assemblyDir: string | undefined): Pick<FunctionModel, 'asset'> {
+  const path = fn.Metadata?.['aws:asset:path'];
+  if (typeof path !== 'string') return {};
+  return { asset: { path: assemblyDir === undefined || isAbsolute(path) ? path : resolve(assemblyDir, path), bundled: fn.Metadata?.['aws:asset:is-bundled'] === true } };
+}
+
+function loggingOf(fn: CfnResource): Pick<FunctionModel, 'logging'> {
+  const config = fn.Properties?.LoggingConfig;
+  if (!isObject(config)) return {};
+  return {
+    logging: {
+      ...(typeof config.LogFormat === 'string' ? { format: config.LogFormat } : {}),
+      ...(typeof config.ApplicationLogLevel === 'string' ? { applicationLogLevel: config.ApplicationLogLevel } : {}),
+    },
+  };
 }
 
 /** Fails at model time, not at the first frame, if a function's environment cannot be resolved locally. */

@@ -58,6 +58,10 @@ describe('npm run bench --quick (tiny sizes)', () => {
     expect(report.sweep.pendingEntries).toBe(30);
     expect(finite(report.sweep.itemsRead)).toBe(true);
     expect(report.memory.runtime.peakRssKb).toBeGreaterThan(0);
+    // Cold start: every bundle's size and init on Node 22 (bench/cold-start.ts).
+    expect(report.coldStart.node.version).toMatch(/^v22\./);
+    expect(report.coldStart.rows.map((r: any) => r.functionId)).toEqual(expect.arrayContaining(ROUTES.map((route) => route.id)));
+    for (const r of report.coldStart.rows) expect(finite(r.indexBytes) && finite(r.zipBytes) && finite(r.initMs)).toBe(true);
 
     // Every figure of the issue has its target and a verdict.
     const names = report.targets.map((t: any) => t.name).join('\n');
@@ -71,6 +75,7 @@ describe('npm run bench --quick (tiny sizes)', () => {
     const readme = readFileSync(join(out, 'README.md'), 'utf8');
     expect(readme).toContain('## How to reproduce');
     for (const section of REPORT_SECTIONS) expect(readme).toContain(`### ${section}`);
+    expect(readme).toMatch(/### Cold start on Node v22\.\d+\.\d+ \(median of 3; empty bundle [\d.]+ ms\)/);
     expect(readme).toMatch(/\| met( \/ not met)? +\|/);
     expect(readFileSync(join(out, 'chart.svg'), 'utf8')).toMatch(/^<svg /);
   }, 300_000);

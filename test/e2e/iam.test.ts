@@ -93,6 +93,26 @@ describe('IAM enforced locally, end to end', () => {
     });
   });
 
+  // The deploy bundles in Node 22 workers build their own clients: the same middleware goes in
+  // through the workers' client hook (local/lambda), so a missing grant fails there alike.
+  describe('in bundled mode, with the same grant removed', () => {
+    const log = capturingLog();
+    beforeAll(() => start({ log, bundled: true, template: readOnly('Publish', 'Pending') }), 180_000);
+    afterAll(stop, 60_000);
+
+    it('the QoS 1 publish fails with the same AccessDenied, raised in the worker', async () => {
+      const { answer, subscriber } = await qos1PublishToASubscriber(runtime as LocalRuntime, clients);
+      expect(answer).toMatchObject({ type: 'error', code: 'INTERNAL', action: 'publish', id: 'p-1' });
+      expect((runtime as LocalRuntime).functionsRuntime.mode).toBe('bundled');
+      const pendingTable = (runtime as LocalRuntime).tableNames[pendingLogicalId(runtime as LocalRuntime)] as string;
+      const logged = JSON.stringify(log.errors);
+      expect(logged).toContain('AccessDeniedException');
+      expect(logged).toContain(`is not authorized to perform: dynamodb:BatchWriteItem on resource: arn:aws:dynamodb:`);
+      expect(logged).toContain(`:table/${pendingTable} because no identity-based policy allows`);
+      expect(subscriber.messages()).toEqual([]);
+    }, 60_000);
+  });
+
   describe('with the real template', () => {
     const log = capturingLog();
     beforeAll(() => start({ log }), 120_000);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SWEEP } from '../../lambdas/config.js';
 import { DEFAULT_POLICY } from '../../lambdas/core/policy.js';
-import { readStartOptions, UsageError } from '../../local/start-options.js';
+import { HELP, readStartOptions, UsageError } from '../../local/start-options.js';
 
 /** The checks `npm start` makes before anything starts (the exit code 2 path is in test/e2e/start.test.ts). */
 function refusal(args: string[], env: NodeJS.ProcessEnv = {}): string {
@@ -17,7 +17,7 @@ function refusal(args: string[], env: NodeJS.ProcessEnv = {}): string {
 describe('readStartOptions', () => {
   it('defaults: 127.0.0.1:3001, the data folder under .qosgate, the default policy and sweep', () => {
     const options = readStartOptions([], {});
-    expect(options).toMatchObject({ host: '127.0.0.1', port: 3001, auth: false, quiet: false, context: {} });
+    expect(options).toMatchObject({ host: '127.0.0.1', port: 3001, auth: false, bundled: false, quiet: false, context: {} });
     expect(options.dataDir).toMatch(/\.qosgate\/data$/);
     expect(options.policy).toEqual({ active: DEFAULT_POLICY, set: [] });
     expect(options.sweep).toEqual({ active: DEFAULT_SWEEP, set: [] });
@@ -49,6 +49,13 @@ describe('readStartOptions', () => {
     expect(refusal(['--sweep', '{"interval":5}'])).toMatch(/unknown sweep setting "interval"/);
     expect(refusal(['--stage', 'no spaces'])).toMatch(/stage name must match/);
     expect(refusal(['--quiet', 'extra'])).toMatch(/--help lists the options/);
+  });
+
+  it('--bundled runs the deploy bundles on Node 22; the help says so and that the source is the default', () => {
+    expect(readStartOptions(['--bundled'], {})).toMatchObject({ bundled: true, context: {} });
+    expect(HELP).toMatch(/--bundled +run the deploy bundles \(cdk synth's asset folders, index\.handler\) on Lambda's\n\s+Node 22/);
+    expect(HELP).toMatch(/default: the TypeScript source in\n\s+this process/);
+    expect(refusal(['--bundled=yes'])).toMatch(/--bundled.*--help lists the options/);
   });
 
   it('--in-memory has no data folder', () => {

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLES, type TableName } from '../../../lambdas/adapters/dynamodb/schema.js';
 import { CALLBACK_URL_ENV } from '../../../lambdas/config.js';
 import { FANOUT_PAGE, RESEND, ROUTES, ROUTE_SELECTION_EXPRESSION } from '../../../lambdas/routes.js';
+import { PROJECT_ROOT } from '../../../lib/constructs/qos-function.js';
 import { tableConstructId } from '../../../lib/constructs/storage.js';
 import { AppModelError, rateIntervalMs, readAppModel, resolveEnvironment, type AppModel } from '../../../local/template/app-model.js';
 import type { CfnResource, CfnTemplate } from '../../../local/template/cfn-template.js';
@@ -235,5 +236,21 @@ describe('a $connect authorizer', () => {
     const withAuthorizer = readAppModel(Template.fromStack(stack).toJSON() as CfnTemplate);
     expect(withAuthorizer.routes).toEqual([{ routeKey: '$connect', functionId: 'Connect', authorizationType: 'CUSTOM' }]);
     expect(withAuthorizer.authorizer).toEqual({ functionId: 'Authorize', identitySource: ['route.request.querystring.token'], type: 'REQUEST' });
+  });
+});
+
+describe('the functions\' code asset and logging controls', () => {
+  it('are read from the asset metadata and LoggingConfig; a relative asset path resolves against the assembly folder', () => {
+    const copy = edited((resources) => {
+      const publish = resourceOf(model.functions.Publish?.logicalId as string, resources);
+      publish.Metadata = { ...publish.Metadata, 'aws:asset:path': 'asset.0123abcd', 'aws:asset:is-bundled': true };
+    });
+    const publish = readAppModel(copy, { assemblyDir: '/tmp/assembly' }).functions.Publish;
+    expect(publish?.asset).toEqual({ path: '/tmp/assembly/asset.0123abcd', bundled: true });
+    expect(readAppModel(copy).functions.Publish?.asset).toEqual({ path: 'asset.0123abcd', bundled: true });
+    // The stack's JSON logs at the configured level: what Lambda hands the code as AWS_LAMBDA_LOG_LEVEL.
+    expect(publish?.logging).toEqual({ format: 'JSON', applicationLogLevel: 'INFO' });
+    // A synth without bundling points every asset at the project folder, where no bundle is.
+    expect(model.functions.Publish?.asset?.path).toBe(PROJECT_ROOT.replace(/\/$/, ''));
   });
 });
