@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { anchorOf, anchorsOf, matches } from '../../core/topic-filter.js';
-import { runLimited } from './batch.js';
+import { batchGet, runLimited } from './batch.js';
 import { expiry, isConditionalCheckFailed, queryAll } from './items.js';
 import { topicKey } from './schema.js';
 
@@ -12,12 +12,17 @@ const ANCHOR_CONCURRENCY = 8;
  * per (controller, anchor, filter),
  *
  *   pk = <controller>|#idx/<anchor>   sk = <filter>   version (a counter), TTL pair
+ *   pk = <controller>|#idx/<anchor>   sk = *          the anchor's marker: it has filters (TTL pair)
  *
  * `#idx/...` can never be a subscription's topic (PROTOCOL §8: `#` is a whole, last level), so
- * the index never shares a partition with subscribers. A publish to T reads one partition per
- * anchor of T (core/topic-filter.ts anchorsOf) and matches the filters in memory: the cost
- * grows with T's depth and the filters anchored on T's prefixes, never with the controller's
- * subscriptions.
+ * the index never shares a partition with subscribers; `*` is no filter (not in the names'
+ * alphabet). A publish to T reads the markers of every anchor of T (core/topic-filter.ts
+ * anchorsOf) in ONE BatchGetItem, then Queries only the anchors that have one and matches
+ * their filters in memory: a publish where no filter is stored costs one request more than
+ * before filters, whatever T's depth; with filters, the cost grows with the anchors of T that
+ * hold filters and the filters there, never with the controller's subscriptions. A marker
+ * lives as long as the longest-lived filter at its anchor (touch extends both) and is left to
+ * TTL: a stale one costs one empty Query per publish until it expires.
  *
  * Races between a subscribe and the last unsubscribe (see {@link dropIfUnused}): the subscribe
  * writes its subscription, THEN touches the index (bumping `version`); the unsubscribe reads
@@ -39,6 +44,18 @@ export class FilterIndex {
   async touch(controller: string, filter: string, expiresAt: number): Promise<void> {
     const ttl = expiry(expiresAt);
     const key = indexKey(controller, filter);
+    // The anchor's marker: created or extended; one that lives longer already stays as it is.
+    await unlessChanged(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { topicKey: key.topicKey, sessionId: MARKER },
+          UpdateExpression: 'SET controller = :c, expiresAt = :ttl, expiresAtMs = :ms',
+          ConditionExpression: 'attribute_not_exists(topicKey) OR expiresAtMs < :ms',
+          ExpressionAttributeValues: { ':c': controller, ':ttl': ttl.expiresAt, ':ms': ttl.expiresAtMs },
+        }),
+      ),
+    );
     // Create or extend; else (it lives longer already) only bump the version; else (deleted in
     // between) start over. Every write is conditional: none creates an item unawares.
     for (let attempt = 0; attempt < 3; attempt += 1) {
@@ -97,22 +114,37 @@ export class FilterIndex {
     }
   }
 
-  /** The controller's indexed filters that match the topic, sorted: one strongly consistent Query per anchor. */
+  /**
+   * The controller's indexed filters that match the topic, sorted: one strongly consistent
+   * BatchGetItem of the markers of the topic's anchors, then one Query per marked anchor.
+   */
   async matching(controller: string, topic: string): Promise<string[]> {
+    const markers = await batchGet(
+      this.doc,
+      this.tableName,
+      anchorsOf(topic).map((anchor) => ({ topicKey: indexPartition(controller, anchor), sessionId: MARKER })),
+      { consistentRead: true, attributes: ['topicKey'] },
+    );
     const found = new Set<string>();
-    await runLimited(anchorsOf(topic), ANCHOR_CONCURRENCY, async (anchor) => {
+    await runLimited(markers.map((marker) => marker.topicKey as string), ANCHOR_CONCURRENCY, async (partition) => {
       const items = await queryAll(this.doc, {
         TableName: this.tableName,
         KeyConditionExpression: 'topicKey = :tk',
-        ExpressionAttributeValues: { ':tk': indexPartition(controller, anchor) },
+        ExpressionAttributeValues: { ':tk': partition },
         ProjectionExpression: 'sessionId',
         ConsistentRead: true,
       });
-      for (const item of items) if (matches(item.sessionId as string, topic)) found.add(item.sessionId as string);
+      for (const item of items) {
+        const filter = item.sessionId as string;
+        if (filter !== MARKER && matches(filter, topic)) found.add(filter);
+      }
     });
     return [...found].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 }
+
+/** The sort key of an anchor's marker: `*` is in no filter (PROTOCOL §7's alphabet). */
+const MARKER = '*';
 
 /** Whether a conditional write happened: a failed condition means another write stands. */
 async function unlessChanged(write: () => Promise<unknown>): Promise<boolean> {
