@@ -204,7 +204,7 @@ export function markdownTables(report: BenchReport): string {
   const wc = report.wildcards;
   section('Wildcard filters', wc ? `: one publish to ${wc.topic} (10 exact subscribers) on the DynamoDB stores, per publish` : ': not run');
   if (wc) {
-    out.push(table(['filters stored', 'QoS', 'recipients', 'DynamoDB requests', 'read units', 'write units', 'items read', 'median ms', 'requests by operation'], wildcardTable(wc)));
+    out.push(table(['filters stored', 'QoS', 'recipients', 'DynamoDB requests', 'read units', 'write units', 'items returned', 'median ms', 'requests by operation'], wildcardTable(wc)));
     out.push('');
   }
 
