@@ -3,8 +3,8 @@ import type { Recipient } from '../core/types.js';
 import { connectionGone } from './connection-gone.js';
 import type { AppDeps } from './deps.js';
 import { applyFlowControl, recheckHeld } from './flow-control.js';
-import { onceAcross, partitionsOf, readAudiencePage } from './fanout.js';
-import { mergePartitions } from '../core/audience.js';
+import { onceAcross, readAudiencePage } from './fanout.js';
+import { readWholeAudience, UNQUEUED_PAGE, withMatchingFilters } from './filter-audience.js';
 import { mapLimit } from './map-limit.js';
 import { storeRerun } from './rerun-store.js';
 import { sendFrame } from './sender.js';
@@ -53,6 +53,10 @@ export function handedTo(stats: DeliveryStats): number {
  * queued: "durably accepted", when the publish may be acked (docs/protocol.md §4).
  *
  * Without a queue every page is read and handed on here, as before.
+ *
+ * A publish's topic may be matched by filters (PROTOCOL §8): the audience is then the exact
+ * topic's subscribers and each matching filter's, one copy per session at its best QoS: merged
+ * here when it all fits the inline page, else by partition, page by page (app/fanout.ts).
  */
 export async function deliver(deps: AppDeps, published: Delivery, messageId: string, now: number): Promise<DeliveryStats> {
   const stats = emptyStats();
@@ -82,43 +86,6 @@ export async function deliver(deps: AppDeps, published: Delivery, messageId: str
   await deliverTo(deps, await onceAcross(deps, delivery, 0, first.recipients, now), delivery, messageId, now, stats);
   return stats;
 }
-
-/** Recipients handed on at once when there is no fan-out queue and filters matched. */
-const UNQUEUED_PAGE = 1000;
-
-/** PROTOCOL §8: a publish (not an invoke) names the controller's filters that match its topic, once, at its start. */
-async function withMatchingFilters(deps: AppDeps, delivery: Delivery, now: number): Promise<Delivery> {
-  if (delivery.via !== 'publish' || delivery.filters !== undefined) return delivery;
-  const filters = await deps.stores.subscriptions.filtersMatching(delivery.controller, delivery.topic, now);
-  return filters.length > 0 ? { ...delivery, filters } : delivery;
-}
-
-/**
- * The whole audience of a delivery with filters, one copy per session at its best QoS
- * (core/audience.ts), when it can be read here: without a fan-out queue always (as every
- * page is read inline then), with one only if every partition fits one inline page and so
- * does their union. Undefined: too large, the partitions go by page jobs (app/fanout.ts).
- */
-async function readWholeAudience(deps: AppDeps, delivery: Delivery, now: number, inlinePageSize: number | undefined): Promise<Recipient[] | undefined> {
-  const { subscriptions } = deps.stores;
-  const partitions = partitionsOf(delivery);
-  if (inlinePageSize === undefined) {
-    const lists: Recipient[][] = [];
-    for (const topic of partitions) {
-      const list: Recipient[] = [];
-      for await (const page of subscriptions.subscribersOf(delivery.controller, topic, now)) list.push(...page);
-      lists.push(list);
-    }
-    return mergePartitions(lists);
-  }
-  const pages = await mapLimit(partitions, PARTITION_READS, (topic) => subscriptions.subscriberPage(delivery.controller, topic, now, { limit: inlinePageSize }));
-  if (pages.some((page) => page.next !== undefined)) return undefined;
-  const merged = mergePartitions(pages.map((page) => page.recipients));
-  return merged.length <= inlinePageSize ? merged : undefined;
-}
-
-/** Partitions read at once by the inline path. */
-const PARTITION_READS = 8;
 
 /**
  * Delivers to the given recipients: store every entry first (batched), then send. `afterStore`
