@@ -90,5 +90,14 @@ describe('wildcard subscriptions, end to end', () => {
     const publisher = await connect({ qos: '1' });
     await published(publisher, 'site-4/x', 'kept', 'k');
     expect(await client.waitFor((c) => c.messages()[0], 10_000, 'the message')).toMatchObject({ topic: 'site-4/x', data: 'kept', qos: 1 });
+
+    // Unsubscribing the filter (the Unsubscribe function's grants cover the index) ends it.
+    client.send({ action: 'unsubscribe', controller: 'monitor', topic: 'site-4/#' });
+    expect(await client.waitFor((c) => c.json().find((f) => f.type === 'unsuback'), 10_000, 'the unsuback')).toEqual({ type: 'unsuback', controller: 'monitor', topic: 'site-4/#' });
+    await subscribed(client, 'sentinel-4', 0);
+    await published(publisher, 'site-4/y', 'gone', 'g');
+    await published(publisher, 'sentinel-4', 'after', 's4');
+    await client.waitFor((c) => c.messages().find((m) => m.topic === 'sentinel-4'), 10_000, 'the sentinel');
+    expect(client.messages().filter((m) => m.topic === 'site-4/y')).toEqual([]);
   });
 });
