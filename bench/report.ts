@@ -5,6 +5,7 @@ import type { SizingRow } from './lambda-sizing.js';
 import { runLabel, type FanoutResult, type SweepResult, type ThroughputResult } from './scenarios.js';
 import type { StoredFanoutResult } from './stored-fanout.js';
 import type { CostRow, LocalThroughput, Target } from './targets.js';
+import { wildcardTable, type WildcardBenchResult } from './wildcards.js';
 
 export type { Target } from './targets.js';
 
@@ -16,6 +17,7 @@ export const REPORT_SECTIONS = [
   'Cost per million deliveries, beside AWS IoT Core',
   'Fan-out of one QoS 1 publish to real sockets',
   'Fan-out to stored sessions',
+  'Wildcard filters',
   'Lambda sizing',
   'Per delivery, every run',
   'Resend sweep',
@@ -34,6 +36,8 @@ export interface BenchReport {
     sweepEntries: number;
     storedFanout: number;
     localMessages: number;
+    /** Filters stored in the wildcard cases (absent in reports from before issue 15). */
+    wildcardFilters?: number;
     payloadBytes: number;
     ackBatch: { maxIds: number; maxDelayMs: number };
     maxInflight: number;
@@ -44,6 +48,8 @@ export interface BenchReport {
   costs: CostRow[];
   fanout: FanoutResult[];
   storedFanout: StoredFanoutResult | null;
+  /** PROTOCOL §8: a publish's cost with and without wildcard filters stored (bench/wildcards.ts). */
+  wildcards?: WildcardBenchResult | null;
   sweep: SweepResult | null;
   sizing: SizingRow[];
   memory: { runtime: MemorySample; note: string };
@@ -192,6 +198,13 @@ export function markdownTables(report: BenchReport): string {
       ),
     );
     if (sf.publisherErrors.length > 0) out.push('', `The publisher got: ${sf.publisherErrors.join('; ')}`);
+    out.push('');
+  }
+
+  const wc = report.wildcards;
+  section('Wildcard filters', wc ? `: one publish to ${wc.topic} (10 exact subscribers) on the DynamoDB stores, per publish` : ': not run');
+  if (wc) {
+    out.push(table(['filters stored', 'QoS', 'recipients', 'DynamoDB requests', 'read units', 'write units', 'items returned', 'median ms', 'requests by operation'], wildcardTable(wc)));
     out.push('');
   }
 

@@ -29,6 +29,7 @@ import { chartSvg, markdownTables, type BenchReport } from './report.js';
 import { ACK_BATCH, ACK_WAVE, fanout, PAYLOAD_BYTES, runLabel, sweep, throughput, type FanoutResult, type SweepResult, type ThroughputResult } from './scenarios.js';
 import { storedFanout, type StoredFanoutResult } from './stored-fanout.js';
 import { targetsOf, type CostRow, type LocalThroughput } from './targets.js';
+import { wildcardBench, type WildcardBenchResult } from './wildcards.js';
 
 /** The policy every bench host runs with: the default, but a rate limit one publisher never reaches (see main). */
 const BENCH_POLICY = { rateLimitPerSecond: 100_000, rateLimitBurst: 100_000 };
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
       'sweep-entries': { type: 'string' },
       'stored-fanout': { type: 'string' },
       'local-messages': { type: 'string' },
+      'wildcard-filters': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     console.log(
-      'npm run bench -- [--quick] [--subscribers K] [--messages M] [--window W] [--fanout 1,10,100,1000,10000] [--sweep-entries N] [--stored-fanout N] [--local-messages M] [--out DIR]',
+      'npm run bench -- [--quick] [--subscribers K] [--messages M] [--window W] [--fanout 1,10,100,1000,10000] [--sweep-entries N] [--stored-fanout N] [--local-messages M] [--wildcard-filters N] [--out DIR]',
     );
     return;
   }
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
   const sweepEntries = Number(values['sweep-entries'] ?? (quick ? '1000' : '100000'));
   const storedSessions = ints(values['stored-fanout'] ?? (quick ? '2000' : String(STORED_FANOUT_TARGET)), 'stored-fanout')[0] as number;
   const localMessages = ints(values['local-messages'] ?? (quick ? '40' : '300'), 'local-messages')[0] as number;
+  const wildcardFilters = ints(values['wildcard-filters'] ?? (quick ? '100' : '1000'), 'wildcard-filters')[0] as number;
   const outDir = resolve(values.out ?? (quick ? join(tmpdir(), 'qosgate-bench-quick') : 'docs/bench'));
   const started = performance.now();
   const log = (line: string) => console.log(line);
@@ -115,6 +118,7 @@ async function main(): Promise<void> {
   let sweepResult: SweepResult | null = null;
   let ceiling: CeilingResult | null = null;
   let stored: StoredFanoutResult | null = null;
+  let wildcards: WildcardBenchResult | null = null;
   const durations: Array<Record<string, number[]>> = [];
   const notes: string[] = [];
   let memory: BenchReport['memory']['runtime'];
@@ -149,6 +153,8 @@ async function main(): Promise<void> {
         log(`  cost run QoS ${qos}, K=${run.subscribers}, M=${run.messages}: ${run.deliveries} deliveries, $${run.perDelivery.costPerMillion.total} per million`);
       }
     }
+    // Wildcard filters (PROTOCOL §8): the stores driven directly, fresh tables on the same DynamoDB Local.
+    wildcards = await wildcardBench(host.ready.dynamodbEndpoint, { filters: wildcardFilters, publishes: quick ? 3 : 20, log });
   } finally {
     memory = (await host.snapshot()).memory;
     durations.push(await host.durations());
@@ -246,6 +252,7 @@ async function main(): Promise<void> {
       sweepEntries,
       storedFanout: storedSessions,
       localMessages,
+      wildcardFilters,
       payloadBytes: PAYLOAD_BYTES,
       ackBatch: ACK_BATCH,
       maxInflight: policy,
@@ -256,6 +263,7 @@ async function main(): Promise<void> {
     costs,
     fanout: fanouts,
     storedFanout: stored,
+    wildcards,
     sweep: sweepResult,
     sizing,
     memory: {
@@ -294,7 +302,8 @@ Raw figures: [results.json](results.json). Chart: [chart.svg](chart.svg).
 npm ci
 npm run bench              # full run: K=100 × M=100 per QoS, local 1 -> 10, cost K=1..10,000, fan-out 1..10,000, 100,000 stored sessions, sweep over 100,000
 npm run bench -- --quick   # a short run (written to a temporary folder unless --out DIR)
-npm run bench -- --help    # sizes: --subscribers --messages --window --fanout --sweep-entries --stored-fanout --local-messages --out
+npm run bench -- --help    # sizes: --subscribers --messages --window --fanout --sweep-entries --stored-fanout --local-messages --wildcard-filters --out
+npx tsx bench/wildcards.ts # the wildcard-filter cases alone, on a DynamoDB Local of their own
 \`\`\`
 
 It needs Java 17+ (DynamoDB Local) and about ${Math.ceil(((report.memory.runtime.peakRssKb + (report.memory.runtime.javaPeakRssKb ?? 0)) / 1024 / 1024) * 2) / 2 + 0.5} GiB of memory; the 10,000-subscriber fan-out needs an open-files limit above 10,000 (\`ulimit -n\`; this run had ${report.machine.openFilesLimit}).
@@ -307,6 +316,7 @@ It needs Java 17+ (DynamoDB Local) and about ${Math.ceil(((report.memory.runtime
 - **Cost table**: QoS 1 and 2 at K = 1, 10, 100 and the largest fan-out K (on the fan-out's sockets, 3 messages), all counted operations at the list prices below, and beside each QoS 1 row the price of the same traffic at AWS IoT Core (its list prices below: the inbound publish, each delivery and each device PUBACK billed, in 5 KB units).
 - **Fan-out to real sockets**: one QoS 1 publish to K = ${report.options.fanout.join(', ')} subscribers, all real WebSocket connections, accumulated on one topic. *Stored and sent* is publish to the publisher's \`msgack\`; *last receipt* is publish to the last subscriber's receipt. Median of 3 runs (1 at 10,000).
 - **Fan-out to stored sessions**: ${report.options.storedFanout.toLocaleString('en-US')} sessions written into DynamoDB Local as connect and subscribe store them (one session through the real stores, then copies of its items with BatchWriteItem), on a runtime of its own whose functions post through a counting management endpoint (\`bench/counting-management-api.ts\`, the local runtime's \`managementEndpoint\` option): it counts posts per connection id and answers 200. One QoS 1 publish; counted: distinct connections posted, pending entries stored (Scan), the longest single invocation during the case and its function's timeout, publish to the last post.
+- **Wildcard filters**: one publish to \`site-7/boiler/temp\` (10 exact subscribers) through the Publish function's fan-out code (\`app/deliver.ts\`) on the DynamoDB stores, with no filters stored, then with ${(report.options.wildcardFilters ?? 1000).toLocaleString('en-US')} filters stored of which 10 match (spread over per-site anchors, then all at the controller's root anchor, the index's worst case), each filter with its own subscriber; QoS 0 (finding the audience: nothing stored) and QoS 1 (the whole publish). Requests and read units per publish from the same counting DynamoDBClient; time is the median publish on this machine (\`bench/wildcards.ts\`, also runnable alone: \`npx tsx bench/wildcards.ts\`).
 - **Lambda sizing**: every invocation's duration in the run, by function (route id), beside the function's timeout and memory from the synthesized template.
 - **Per delivery**: counted in the runtime process over each run, acks included, divided by the deliveries: DynamoDB requests, consumed units and items written through a counting DynamoDBClient injected into every function (\`WiringOverrides.dynamodb\`), API Gateway messages in and out (32 KB units) through the gateway's frame hooks, Lambda invocations and their duration through the runtime's \`onInvocation\` hook. The resend schedule is off during the runs; after each QoS 1/2 throughput run, once the ack timeout has passed since its last publish, one sweep with the Resend function's wiring takes the run's due markers (each page of first sends is checked once, at its ack timeout) and its DynamoDB work is added to the run's (the fan-out rows leave it out). The idle sweep is measured on its own.
 - **Sweep**: ${report.options.sweepEntries.toLocaleString('en-US')} pending entries due an hour later, one \`sweepDue\`: requests, items read (Query ScannedCount plus items fetched) and read units.

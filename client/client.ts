@@ -207,9 +207,14 @@ export class QosgateClient {
     return new Promise((resolve, reject) => this.qos0Waiting.push({ frame, resolve, reject }));
   }
 
-  /** Subscribes (PROTOCOL §2); resolves with the granted QoS from `suback`. */
-  subscribe(controller: string, topic: string, options: { qos?: Qos } = {}): Promise<Qos> {
+  /**
+   * Subscribes (PROTOCOL §2); resolves with the granted QoS from `suback`. `topic` may be a
+   * filter (PROTOCOL §8: `site-1/+/temp`, `site-1/#`); `handler`, if given, is registered as by
+   * {@link on} for it, and gets each message under its concrete topic.
+   */
+  subscribe(controller: string, topic: string, options: { qos?: Qos; handler?: MessageHandler } = {}): Promise<Qos> {
     if (this.state === 'closed') return Promise.reject(new ClientClosedError());
+    if (options.handler) this.on(controller, topic, options.handler);
     const oversize = oversizeFrame(encodeClientFrame({ action: 'subscribe', controller, topic, qos: options.qos ?? 0 }));
     if (oversize) return Promise.reject(oversize);
     return this.subscriptions.subscribe(controller, topic, options.qos ?? 0);

@@ -1,4 +1,5 @@
 import type { Qos } from './frames.js';
+import { topicMatches } from './topic-filter.js';
 
 /** A message as the application gets it (PROTOCOL §3 `message`). */
 export interface InboundMessage {
@@ -21,7 +22,7 @@ export interface InboundMessage {
  */
 export type MessageHandler = (message: InboundMessage) => void | Promise<void>;
 
-/** `*` matches any controller or topic. */
+/** `*` matches any controller or topic; a topic may also be a filter (PROTOCOL §8: `site-1/+/temp`, `site-1/#`). */
 export const ANY = '*';
 
 /** Handlers by controller and topic. */
@@ -39,7 +40,7 @@ export class HandlerRegistry {
 
   match(controller: string, topic: string): MessageHandler[] {
     return [...this.entries]
-      .filter((e) => (e.controller === ANY || e.controller === controller) && (e.topic === ANY || e.topic === topic))
+      .filter((e) => (e.controller === ANY || e.controller === controller) && (e.topic === ANY || topicMatches(e.topic, topic)))
       .map((e) => e.handler);
   }
 }

@@ -3,20 +3,20 @@ import { logConnection, unlessEnded } from '../connection-log.js';
 import { formatMessage } from '../format.js';
 import { aborted, CONNECTION_OPTIONS, connectionOptions, countOption, line, qosOption, type Command } from '../options.js';
 
-/** Subscribes to one topic and prints what comes (acked by the client library). */
+/** Subscribes to one topic or topic filter (PROTOCOL §8) and prints what comes, under each message's concrete topic (acked by the client library). */
 export const subscribe: Command = {
   name: 'subscribe',
-  summary: 'Subscribes to a topic and prints each message (id, qos, dup); --count exits after that many.',
-  usage: 'qosgate subscribe [--url <url>] [--controller monitor] --topic <topic> [--qos 0|1|2] [--count <n>]',
+  summary: 'Subscribes to a topic or filter (site-1/+/temp, site-1/#) and prints each message (topic, id, qos, dup); --count exits after that many.',
+  usage: 'qosgate subscribe [--url <url>] [--controller monitor] --topic <topic|filter> [--qos 0|1|2] [--count <n>]',
   options: {
     ...CONNECTION_OPTIONS,
     controller: { type: 'string', description: 'controller (default monitor)', valueName: 'name' },
-    topic: { type: 'string', description: 'topic (required)', valueName: 'name' },
+    topic: { type: 'string', description: 'topic or filter: + one level, # the rest (required)', valueName: 'name' },
     qos: { type: 'string', description: 'QoS asked and claimed (default 1)', valueName: '0|1|2' },
     count: { type: 'string', description: 'exit after this many messages', valueName: 'n' },
     json: { type: 'boolean', description: 'print each message as JSON' },
   },
-  notes: 'Example: qosgate subscribe --topic billing --qos 2 --count 1',
+  notes: "Examples: qosgate subscribe --topic billing --qos 2 --count 1; qosgate subscribe --topic 'site-1/+/temp'",
   async run(values, _positionals, io) {
     if (typeof values.topic !== 'string') throw new Error('--topic is required');
     const topic = values.topic;

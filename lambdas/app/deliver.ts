@@ -3,7 +3,8 @@ import type { Recipient } from '../core/types.js';
 import { connectionGone } from './connection-gone.js';
 import type { AppDeps } from './deps.js';
 import { applyFlowControl, recheckHeld } from './flow-control.js';
-import { readAudiencePage } from './fanout.js';
+import { onceAcross, readAudiencePage } from './fanout.js';
+import { readWholeAudience, UNQUEUED_PAGE, withMatchingFilters } from './filter-audience.js';
 import { mapLimit } from './map-limit.js';
 import { storeRerun } from './rerun-store.js';
 import { sendFrame } from './sender.js';
@@ -52,10 +53,22 @@ export function handedTo(stats: DeliveryStats): number {
  * queued: "durably accepted", when the publish may be acked (docs/protocol.md §4).
  *
  * Without a queue every page is read and handed on here, as before.
+ *
+ * A publish's topic may be matched by filters (PROTOCOL §8): the audience is then the exact
+ * topic's subscribers and each matching filter's, one copy per session at its best QoS: merged
+ * here when it all fits the inline page, else by partition, page by page (app/fanout.ts).
  */
-export async function deliver(deps: AppDeps, delivery: Delivery, messageId: string, now: number): Promise<DeliveryStats> {
+export async function deliver(deps: AppDeps, published: Delivery, messageId: string, now: number): Promise<DeliveryStats> {
   const stats = emptyStats();
   const { fanout } = deps;
+  const delivery = await withMatchingFilters(deps, published, now);
+  if (delivery.filters !== undefined) {
+    const whole = await readWholeAudience(deps, delivery, now, fanout?.config.inlinePageSize);
+    if (whole !== undefined) {
+      for (let i = 0; i < whole.length; i += UNQUEUED_PAGE) await deliverTo(deps, whole.slice(i, i + UNQUEUED_PAGE), delivery, messageId, now, stats);
+      return stats;
+    }
+  }
   if (fanout === undefined) {
     const pages =
       delivery.via === 'invoke'
@@ -70,7 +83,7 @@ export async function deliver(deps: AppDeps, delivery: Delivery, messageId: stri
     stats.queued += 1;
     deps.metrics?.count('PageJobsQueued', 1);
   }
-  await deliverTo(deps, first.recipients, delivery, messageId, now, stats);
+  await deliverTo(deps, await onceAcross(deps, delivery, 0, first.recipients, now), delivery, messageId, now, stats);
   return stats;
 }
 

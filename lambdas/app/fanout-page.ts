@@ -2,7 +2,7 @@ import type { PageJob } from '../core/page-job.js';
 import type { PageEnd } from '../ports/page-claim-store.js';
 import { deliverTo, emptyStats, type DeliveryStats } from './deliver.js';
 import type { AppDeps, FanoutDeps } from './deps.js';
-import { readAudienceExtent, readAudiencePage } from './fanout.js';
+import { onceAcross, pagePartition, readAudienceExtent, readAudiencePage } from './fanout.js';
 
 /**
  * What became of one page job: handed on (stats), skipped (finished before, or a QoS 0 page
@@ -61,6 +61,8 @@ export async function deliverPage(deps: AppDeps, fanout: FanoutDeps, job: PageJo
     return { result: 'skipped' };
   }
   recipients ??= await readAudienceExtent(deps, job.delivery, job.now, { startKey: job.startKey, ...('endKey' in end ? { endKey: end.endKey } : {}), limit: job.pageSize });
+  // PROTOCOL §8: a session several matching partitions hold gets the message from one page only.
+  recipients = await onceAcross(deps, job.delivery, pagePartition(job.delivery, job.startKey), recipients, job.now);
   // A first claim, or one whose predecessor died before its store ended (nothing was posted then):
   // putMany. QoS 2 always stores only where absent (see above).
   const rerun = job.delivery.rerun === true || job.delivery.qos === 2;

@@ -21,6 +21,12 @@ export interface Delivery {
    * where none is (PendingStore.putAbsent): nobody's entry is reset or brought back.
    */
   rerun?: boolean;
+  /**
+   * PROTOCOL §8: the controller's filters that matched `topic` when it was published, sorted.
+   * With the exact topic first, they are the audience's partitions, in a fixed order that every
+   * page job of the delivery reads alike (app/fanout.ts). Absent: the exact topic only.
+   */
+  filters?: string[];
 }
 
 /** A frame to post to one connection. */

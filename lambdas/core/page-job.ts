@@ -47,6 +47,9 @@ export function parsePageJob(body: string): PageJob {
   if (delivery.qos !== 0 && delivery.qos !== 1 && delivery.qos !== 2) throw new PageJobError(`page job: delivery.qos must be 0, 1 or 2, got ${JSON.stringify(delivery.qos)}`);
   if (delivery.retained !== undefined && typeof delivery.retained !== 'boolean') throw new PageJobError('page job: delivery.retained must be a boolean');
   if (delivery.rerun !== undefined && typeof delivery.rerun !== 'boolean') throw new PageJobError('page job: delivery.rerun must be a boolean');
+  if (delivery.filters !== undefined && !(Array.isArray(delivery.filters) && delivery.filters.every(isName))) {
+    throw new PageJobError('page job: delivery.filters must be an array of non-empty strings');
+  }
   if (!isName(messageId)) throw new PageJobError('page job: messageId must be a non-empty string');
   if (!isCount(now)) throw new PageJobError(`page job: now must be a positive integer (ms), got ${JSON.stringify(now)}`);
   if (!isName(startKey)) throw new PageJobError('page job: startKey must be a non-empty string');
@@ -59,6 +62,7 @@ export function parsePageJob(body: string): PageJob {
     qos: delivery.qos,
     ...(delivery.retained ? { retained: true } : {}),
     ...(delivery.rerun ? { rerun: true } : {}),
+    ...(Array.isArray(delivery.filters) && delivery.filters.length > 0 ? { filters: delivery.filters as string[] } : {}),
   };
   return { delivery: parsed, messageId, now, startKey, pageSize };
 }

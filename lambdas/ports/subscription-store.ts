@@ -1,12 +1,33 @@
-import type { Recipient, Subscription } from '../core/types.js';
+import type { Qos, Recipient, Subscription } from '../core/types.js';
 import type { AudiencePage, AudiencePageRequest } from './audience-page.js';
 
-/** Topic subscriptions, keyed by (controller, topic, sessionId). Reads ignore expired items. */
+/** A session's subscription to one of several topics or filters, as a fan-out's dedupe reads it (core/audience.ts). */
+export interface SubscriptionHit {
+  topic: string;
+  sessionId: string;
+  subscriptionQos: Qos;
+}
+
+/**
+ * Topic subscriptions, keyed by (controller, topic, sessionId). Reads ignore expired items.
+ * A subscription's topic may be a filter (PROTOCOL §8: core/topic-filter.ts): it is kept like
+ * an exact one (so every per-session method treats it the same), and the store also keeps an
+ * index of the controller's filters that {@link filtersMatching} reads.
+ */
 export interface SubscriptionStore {
-  /** Creates or replaces the session's subscription to the topic. */
+  /** Creates or replaces the session's subscription to the topic or filter; a filter is indexed by the time this resolves. */
   put(subscription: Subscription): Promise<void>;
-  /** Idempotent. */
+  /** Idempotent. The last subscriber of a filter takes it out of the index. */
   delete(controller: string, topic: string, sessionId: string): Promise<void>;
+  /**
+   * The controller's filters that match the concrete topic, sorted, without ever reading every
+   * subscription of the controller (DynamoDB: one Query per anchor of the topic). May name a
+   * filter whose subscribers are gone (its partition is then empty); never misses one whose
+   * subscription was put before the call.
+   */
+  filtersMatching(controller: string, topic: string, now: number): Promise<string[]>;
+  /** The live subscriptions among every (topic or filter, sessionId) pair given (DynamoDB: BatchGetItem), in no particular order. */
+  subscriptionsAmong(controller: string, topics: string[], sessionIds: string[], now: number): Promise<SubscriptionHit[]>;
   /** The topic's subscribers, by Query (never Scan), in pages. */
   subscribersOf(controller: string, topic: string, now: number): AsyncIterable<Recipient[]>;
   /**

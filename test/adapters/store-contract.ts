@@ -12,6 +12,7 @@ import type { SessionMember } from '../../lambdas/ports/connection-store.js';
 import type { Stores } from '../../lambdas/ports/index.js';
 import { subscriptionOf } from './subscription-fixture.js';
 import { describeAudiencePageContract } from './audience-page-contract.js';
+import { describeFilterContract } from './filter-contract.js';
 
 /**
  * The store contract: what every implementation of the six store ports must do, run on the
@@ -60,6 +61,7 @@ export function describeStoreContract(
 ): void {
   describe(`${label}: store contract`, () => {
     describeAudiencePageContract(label, makeStores);
+    describeFilterContract(label, makeStores);
     let stores: Stores;
     beforeEach(async () => {
       stores = await makeStores();

@@ -12,6 +12,12 @@ export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
     { arbitrary: fc.string({ unit: 'binary', maxLength: 8 }), weight: 1 },
     { arbitrary: fc.string({ minLength: 129, maxLength: 140 }), weight: 1 },
   );
+  // PROTOCOL §8 topic filters: valid ones (subscribe/unsubscribe take them, publish refuses them) and bad ones.
+  const filter = fc.oneof(
+    fc.constantFrom('site-1/+/temp', 'site-1/#', '#', '+', '+/boiler/+', 'temp/#'),
+    fc.constantFrom('a/#/b', 'a+/b', '#x', 'x#', '++', '#/#', 'a/+b', '+#'),
+    fc.array(fc.constantFrom('site-1', 'temp', '+', '#', '', 'a+', '#b'), { minLength: 1, maxLength: 4 }).map((levels) => levels.join('/')),
+  );
   const id = fc.oneof(
     fc.constantFrom(...victimIds, 'c-1', 'x', ''),
     fc.string({ maxLength: 70 }),
@@ -30,7 +36,7 @@ export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
       {
         action,
         controller: fc.oneof(name, anyValue),
-        topic: fc.oneof(name, anyValue),
+        topic: fc.oneof(name, anyValue, filter),
         data: anyValue,
         qos,
         id,
@@ -44,6 +50,9 @@ export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
   const textFrame = fc
     .tuple(name, fc.oneof(name, fc.constantFrom('msgack', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe', 'resume', 'ping', 'temp')), fc.oneof(fc.string(), fc.constantFrom(...victimIds), fc.jsonValue().map((v) => JSON.stringify(v))))
     .map(([c, t, d]) => `${c}|${t}|${d}`);
+  const textFilterFrame = fc
+    .tuple(name, fc.constantFrom('subscribe', 'unsubscribe'), filter, fc.constantFrom('', '|0', '|1', '|2', '|3'))
+    .map(([c, action, f, qosField]) => `${c}|${action}|${f}${qosField}`);
   const huge = fc.constantFrom(
     JSON.stringify({ action: 'publish', controller: 'monitor', topic: 't', data: 'x'.repeat(70_000) }),
     `monitor|t|${'y'.repeat(70_000)}`,
@@ -61,7 +70,7 @@ export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
     .record({
       action: fc.constantFrom('publish', 'msgack', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe', 'resume', 'ping'),
       controller: fc.constantFrom('sensor', 'monitor', 'boiler'),
-      topic: fc.constantFrom('temp', 'vault', 'alerts'),
+      topic: fc.oneof({ arbitrary: fc.constantFrom('temp', 'vault', 'alerts'), weight: 3 }, { arbitrary: filter, weight: 1 }),
       data: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.jsonValue({ maxDepth: 3 })),
       qos: fc.constantFrom(0, 1, 2),
       id: fc.constantFrom(...victimIds, 'c-1', 'c-2'),
@@ -74,6 +83,7 @@ export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
     { arbitrary: jsonFrame, weight: 4 },
     { arbitrary: wellFormed, weight: 4 },
     { arbitrary: textFrame, weight: 4 },
+    { arbitrary: textFilterFrame, weight: 1 },
     { arbitrary: junk, weight: 2 },
     { arbitrary: nested, weight: 1 },
     { arbitrary: huge, weight: 1 },

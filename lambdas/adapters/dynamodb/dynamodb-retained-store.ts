@@ -1,7 +1,8 @@
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RetainedMessage } from '../../core/types.js';
 import type { RetainedStore } from '../../ports/retained-store.js';
-import { compact, expiry, fromJson, isLive, toJson, type Item } from './items.js';
+import { anchorOf, matches } from '../../core/topic-filter.js';
+import { compact, expiry, fromJson, isLive, LIVE_FILTER, queryAll, toJson, type Item } from './items.js';
 import { topicKey } from './schema.js';
 
 /** Retained values in the `retained` table: pk topicKey, `data` as a JSON string, the TTL pair. */
@@ -30,6 +31,19 @@ export class DynamoDbRetainedStore implements RetainedStore {
       new GetCommand({ TableName: this.tableName, Key: { topicKey: topicKey(controller, topic) }, ConsistentRead: true }),
     );
     return item && isLive(item, now) ? fromItem(item) : undefined;
+  }
+
+  async matching(controller: string, filter: string, now: number): Promise<RetainedMessage[]> {
+    const anchor = anchorOf(filter);
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: 'byController',
+      KeyConditionExpression: anchor === '' ? 'controller = :c' : 'controller = :c AND begins_with(topic, :a)',
+      FilterExpression: LIVE_FILTER,
+      ExpressionAttributeValues: { ':c': controller, ':now': now, ...(anchor === '' ? {} : { ':a': anchor }) },
+    });
+    // begins_with is a string prefix (`site-1` finds `site-10/x` too): the match is done here.
+    return items.filter((item) => matches(filter, item.topic as string)).map(fromItem);
   }
 }
 

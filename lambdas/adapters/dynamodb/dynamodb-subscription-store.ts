@@ -1,6 +1,8 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Recipient, Subscription } from '../../core/types.js';
-import type { SubscriptionStore } from '../../ports/subscription-store.js';
+import type { SubscriptionHit, SubscriptionStore } from '../../ports/subscription-store.js';
+import { isFilter } from '../../core/topic-filter.js';
+import { FilterIndex } from './filter-index.js';
 import type { AudiencePage, AudiencePageRequest } from '../../ports/audience-page.js';
 import { queryAudiencePage } from './audience-page.js';
 import { batchGet, batchWrite, runLimited, type BatchOptions } from './batch.js';
@@ -31,11 +33,15 @@ const ATTACH_CONCURRENCY = 8;
  * reads the index, to catch anything older than the list.
  */
 export class DynamoDbSubscriptionStore implements SubscriptionStore {
+  private readonly filters: FilterIndex;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly options: DynamoDbSubscriptionStoreOptions = {},
-  ) {}
+  ) {
+    this.filters = new FilterIndex(doc, tableName);
+  }
 
   async put(subscription: Subscription): Promise<void> {
     const key = topicKey(subscription.controller, subscription.topic);
@@ -43,12 +49,30 @@ export class DynamoDbSubscriptionStore implements SubscriptionStore {
     await this.remember(subscription.sessionId, key, subscription.expiresAt);
     const item = compact({ ...subscription, topicKey: key, ...ttl });
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: item }));
+    // After the subscription, not before: filter-index.ts says why that order is race-free.
+    if (isFilter(subscription.topic)) await this.filters.touch(subscription.controller, subscription.topic, subscription.expiresAt);
   }
 
   async delete(controller: string, topic: string, sessionId: string): Promise<void> {
     const key = topicKey(controller, topic);
     await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { topicKey: key, sessionId } }));
     await this.forget(sessionId, [key]);
+    if (isFilter(topic)) await this.filters.dropIfUnused(controller, topic);
+  }
+
+  async filtersMatching(controller: string, topic: string, _now: number): Promise<string[]> {
+    return this.filters.matching(controller, topic);
+  }
+
+  async subscriptionsAmong(controller: string, topics: string[], sessionIds: string[], now: number): Promise<SubscriptionHit[]> {
+    const keys = [...new Set(topics)].flatMap((topic) => [...new Set(sessionIds)].map((sessionId) => ({ topicKey: topicKey(controller, topic), sessionId })));
+    if (keys.length === 0) return [];
+    const items = await batchGet(this.doc, this.tableName, keys, {
+      ...this.options.batch,
+      consistentRead: true,
+      attributes: ['topic', 'sessionId', 'subscriptionQos', 'expiresAtMs'],
+    });
+    return items.filter((item) => isLive(item, now)).map((item) => ({ topic: item.topic, sessionId: item.sessionId, subscriptionQos: item.subscriptionQos }));
   }
 
   async *subscribersOf(controller: string, topic: string, now: number): AsyncIterable<Recipient[]> {
@@ -263,6 +287,8 @@ export class DynamoDbSubscriptionStore implements SubscriptionStore {
   ): Promise<void> {
     const ttl = expiry(expiresAt);
     await runLimited(subscriptions, ATTACH_CONCURRENCY, async (subscription) => {
+      // A filter's index item must outlive the subscription's new expiry (filter-index.ts).
+      if (isFilter(subscription.topic)) await this.filters.touch(subscription.controller, subscription.topic, expiresAt);
       await unlessChanged(() =>
         this.doc.send(
           new UpdateCommand({

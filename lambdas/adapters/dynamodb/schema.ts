@@ -121,7 +121,19 @@ export const TABLES: Record<TableName, TableSchema> = {
   retained: {
     envVar: 'RETAINED_TABLE',
     partitionKey: { name: 'topicKey', type: 'S' },
-    indexes: [],
+    indexes: [
+      /**
+       * byController (controller, topic): a new filter subscription's retained values (PROTOCOL §8)
+       * by one Query with `begins_with(topic, <the filter's anchor>)`, never a Scan. Eventually
+       * consistent, as every GSI is: a value retained a moment before may be missed.
+       */
+      {
+        indexName: 'byController',
+        partitionKey: { name: 'controller', type: 'S' },
+        sortKey: { name: 'topic', type: 'S' },
+        projection: 'ALL',
+      },
+    ],
     ttlAttribute: TTL_ATTRIBUTE,
   },
   /** Dead letters per session, sorted by when they died (sk = <deadAt padded>#<id>). */

@@ -1,5 +1,6 @@
 import type { Recipient, Subscription } from '../../core/types.js';
-import type { SubscriptionStore } from '../../ports/subscription-store.js';
+import type { SubscriptionHit, SubscriptionStore } from '../../ports/subscription-store.js';
+import { isFilter, matches } from '../../core/topic-filter.js';
 import type { AudiencePage, AudiencePageRequest } from '../../ports/audience-page.js';
 import { audiencePage } from './audience-page.js';
 import { compact, compareStrings, copy, DEFAULT_PAGE_SIZE, isLive, pages } from './records.js';
@@ -19,6 +20,31 @@ export class MemorySubscriptionStore implements SubscriptionStore {
 
   async delete(controller: string, topic: string, sessionId: string): Promise<void> {
     this.byTopic.get(topicKeyOf(controller, topic))?.delete(sessionId);
+  }
+
+  /** The memory store's index is its own map: the filters of the controller with a live subscriber. */
+  async filtersMatching(controller: string, topic: string, now: number): Promise<string[]> {
+    const prefix = topicKeyOf(controller, '');
+    const found: string[] = [];
+    for (const [key, subscribers] of this.byTopic) {
+      if (!key.startsWith(prefix)) continue;
+      const filter = key.slice(prefix.length);
+      if (!isFilter(filter) || !matches(filter, topic)) continue;
+      if ([...subscribers.values()].some((subscription) => isLive(subscription, now))) found.push(filter);
+    }
+    return found.sort(compareStrings);
+  }
+
+  async subscriptionsAmong(controller: string, topics: string[], sessionIds: string[], now: number): Promise<SubscriptionHit[]> {
+    const hits: SubscriptionHit[] = [];
+    for (const topic of new Set(topics)) {
+      const subscribers = this.byTopic.get(topicKeyOf(controller, topic));
+      for (const sessionId of new Set(sessionIds)) {
+        const subscription = subscribers?.get(sessionId);
+        if (subscription && isLive(subscription, now)) hits.push({ topic, sessionId, subscriptionQos: subscription.subscriptionQos });
+      }
+    }
+    return hits;
   }
 
   async *subscribersOf(controller: string, topic: string, now: number): AsyncIterable<Recipient[]> {

@@ -1,6 +1,7 @@
 import { ProtocolError } from '../errors.js';
 import { isQos } from '../qos.js';
 import type { Action, Command, Qos } from '../types.js';
+import { filterProblem, isFilter } from '../topic-filter.js';
 import { isReservedTopic, isValidMessageId, isValidName, MESSAGE_ID_RULE, NAME_RULE } from './names.js';
 import { utf8ByteLength } from './utf8.js';
 
@@ -92,14 +93,14 @@ function jsonCommand(frame: JsonObject, action: unknown, opts: ParseFrameOptions
       return {
         action,
         controller: requireName(field(frame, 'controller'), 'controller'),
-        topic: requireTopic(field(frame, 'topic')),
+        topic: requireFilter(field(frame, 'topic')),
         qos: optionalQos(field(frame, 'qos')),
       };
     case 'unsubscribe':
       return {
         action,
         controller: requireName(field(frame, 'controller'), 'controller'),
-        topic: requireTopic(field(frame, 'topic')),
+        topic: requireFilter(field(frame, 'topic')),
       };
     case 'resume':
     case 'ping':
@@ -111,7 +112,7 @@ function jsonCommand(frame: JsonObject, action: unknown, opts: ParseFrameOptions
 
 function jsonPublish(frame: JsonObject, opts: ParseFrameOptions): Command {
   const controller = requireName(field(frame, 'controller'), 'controller');
-  const topic = requireTopic(field(frame, 'topic'));
+  const topic = requirePublishTopic(field(frame, 'topic'));
   const qos = optionalQos(field(frame, 'qos'));
   const id = field(frame, 'id');
   if (qos !== 0 && id === undefined) throw badRequest('id is required for qos 1 and 2');
@@ -183,7 +184,7 @@ function parseTextFrame(line: string, opts: ParseFrameOptions): Command {
       return withContext(topic, undefined, () => ({
         action: topic,
         controller: requireName(present(controller), 'controller'),
-        topic: requireTopic(present(rest)),
+        topic: requireFilter(present(rest)),
       }));
     case 'resume':
     case 'ping':
@@ -200,7 +201,7 @@ function parseTextFrame(line: string, opts: ParseFrameOptions): Command {
 function textPublish(controller: string, topic: string, rest: string | undefined, opts: ParseFrameOptions): Command {
   if (rest === undefined) throw new ProtocolError('BAD_FRAME', 'a text frame is controller|topic|data');
   const checkedController = requireName(present(controller), 'controller');
-  const checkedTopic = requireName(present(topic), 'topic');
+  const checkedTopic = requirePublishTopic(present(topic));
   const data = textData(rest);
   checkDataSize(data, opts.maxDataBytes);
   return { action: 'publish', controller: checkedController, topic: checkedTopic, data, qos: 0, retain: false, dup: false };
@@ -212,7 +213,7 @@ function textSubscribe(controller: string, rest: string | undefined): Command {
   const bar = rest === undefined ? -1 : rest.indexOf('|');
   const topic = rest === undefined || bar < 0 ? rest : rest.slice(0, bar);
   const qosText = rest === undefined || bar < 0 ? undefined : rest.slice(bar + 1);
-  const checkedTopic = requireTopic(present(topic));
+  const checkedTopic = requireFilter(present(topic));
   let qos = TEXT_SUBSCRIBE_QOS;
   if (qosText !== undefined) {
     if (qosText !== '0' && qosText !== '1' && qosText !== '2') throw badRequest('qos must be 0, 1 or 2');
@@ -274,6 +275,22 @@ function requireTopic(value: unknown): string {
   const topic = requireName(value, 'topic');
   if (isReservedTopic(topic)) throw badRequest(`topic ${topic} is reserved`);
   return topic;
+}
+
+/** PROTOCOL §8: a publish names one concrete topic; wildcards are for subscriptions only. */
+function requirePublishTopic(value: unknown): string {
+  if (typeof value === 'string' && isFilter(value)) {
+    throw badRequest('topic of a publish cannot hold the wildcards + or # (PROTOCOL §8: only subscriptions take filters)');
+  }
+  return requireTopic(value);
+}
+
+/** PROTOCOL §8: a subscribe or unsubscribe topic may be a filter; a bad one is refused naming the rule. */
+function requireFilter(value: unknown): string {
+  if (typeof value !== 'string' || !isFilter(value)) return requireTopic(value);
+  const problem = filterProblem(value);
+  if (problem !== undefined) throw badRequest(problem);
+  return value;
 }
 
 function requireId(value: unknown): string {

@@ -1,11 +1,13 @@
 import { deliverTo } from '../../app/deliver.js';
 import { grantedQos } from '../../core/qos.js';
+import { isFilter } from '../../core/topic-filter.js';
 import type { CommandHandler } from '../frame-context.js';
 import { openController } from './open-controller.js';
 
 /**
  * PROTOCOL §2 subscribe: answered `suback` with the granted QoS (min of asked and claimed);
- * then the topic's retained value, if any, at that QoS with `retained: true`.
+ * then the topic's retained value, if any, at that QoS with `retained: true`; for a filter
+ * (PROTOCOL §8), the retained value of every topic it matches.
  */
 export const subscribe: CommandHandler<'subscribe'> = async (command, context, deps) => {
   await openController(command.controller, context, deps);
@@ -24,8 +26,11 @@ export const subscribe: CommandHandler<'subscribe'> = async (command, context, d
   await deps.stores.subscriptions.put({ ...recipient, controller: command.controller, topic: command.topic, expiresAt: now + lifetime });
   await context.reply({ type: 'suback', controller: command.controller, topic: command.topic, qos });
 
-  const retained = await deps.stores.retained.get(command.controller, command.topic, now);
-  if (retained) {
-    await deliverTo(deps, [recipient], { via: 'publish', controller: command.controller, topic: command.topic, data: retained.data, qos, retained: true }, deps.newId(), now);
+  // PROTOCOL §8: a filter gets the retained value of every topic it matches, each under its own topic.
+  const values = isFilter(command.topic)
+    ? await deps.stores.retained.matching(command.controller, command.topic, now)
+    : [await deps.stores.retained.get(command.controller, command.topic, now)].filter((value) => value !== undefined);
+  for (const retained of values) {
+    await deliverTo(deps, [recipient], { via: 'publish', controller: command.controller, topic: retained.topic, data: retained.data, qos, retained: true }, deps.newId(), now);
   }
 };
