@@ -61,7 +61,7 @@ export async function replayDeadLetters(deps: Replayable, sessionId: string, now
   return replayed;
 }
 
-/** The frame a replayed entry will be sent as (for a dry run's output). */
+/** The frame a replayed entry will be sent as (for a dry run's output), as of its replay (its dueAt). */
 export function replayFrame(entry: PendingEntry) {
-  return stepFrame(entry, wasSent(entry));
+  return stepFrame(entry, wasSent(entry), entry.dueAt);
 }

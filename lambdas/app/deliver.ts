@@ -1,4 +1,5 @@
 import { planDelivery, type Delivery, type PlannedSend } from '../core/delivery.js';
+import { isExpired } from '../core/expiry.js';
 import type { Recipient } from '../core/types.js';
 import { connectionGone } from './connection-gone.js';
 import type { AppDeps } from './deps.js';
@@ -55,6 +56,8 @@ export function handedTo(stats: DeliveryStats): number {
  */
 export async function deliver(deps: AppDeps, delivery: Delivery, messageId: string, now: number): Promise<DeliveryStats> {
   const stats = emptyStats();
+  // PROTOCOL §4: an expired message goes to nobody, so its audience is not even read.
+  if (isExpired({ messageExpiresAt: delivery.expiresAt }, now)) return stats;
   const { fanout } = deps;
   if (fanout === undefined) {
     const pages =

@@ -5,6 +5,7 @@ import {
   emptyFlowView,
   entriesToRelease,
   holdNew,
+  isExpiredEntry,
   mayClearBacklog,
   mustHold,
   releaseHeld,
@@ -14,6 +15,7 @@ import {
 } from '../core/pending.js';
 import type { PendingEntry, ServerFrame } from '../core/types.js';
 import type { AppDeps } from './deps.js';
+import { dropExpired } from './expired.js';
 import { mapLimit } from './map-limit.js';
 import { sendFrame, type SendResult } from './sender.js';
 
@@ -178,13 +180,20 @@ async function releaseFromView(
 ): Promise<{ view: FlowView; released: number; sent: number }> {
   const max = deps.policy.maxInflight;
   const view = await readFlowView(deps, sessionId, connectionId, now, max);
+  // PROTOCOL §4: a held message that expired while it waited is dropped, not sent; the room is
+  // the next one's (the rest of a long backlog, not read here, the sweep drops at their dueAt).
+  const expired = view.held.filter((entry) => isExpiredEntry(entry, now));
+  if (expired.length > 0) {
+    view.held = view.held.filter((entry) => !isExpiredEntry(entry, now));
+    await mapLimit(expired, 16, (entry) => dropExpired(deps, entry));
+  }
   const release = entriesToRelease(view, max);
   let sent = 0;
   for (const entry of release) {
     const next = { ...releaseHeld(entry, now, deps.policy), connectionId, parked: false };
     if (await deps.stores.pending.replaceIf(next, entry.dueAt)) {
       // A dup only if it was sent before it was held (resume holds what did not fit).
-      await send(stepFrame(next, wasSent(entry)));
+      await send(stepFrame(next, wasSent(entry), now));
       sent += 1;
     }
   }

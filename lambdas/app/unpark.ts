@@ -1,4 +1,4 @@
-import { resumeEntry, stepFrame, wasSent } from '../core/pending.js';
+import { isExpiredEntry, resumeEntry, stepFrame, wasSent } from '../core/pending.js';
 import type { PendingEntry } from '../core/types.js';
 import { connectionGone } from './connection-gone.js';
 import type { AppDeps } from './deps.js';
@@ -22,12 +22,14 @@ const UNPARK_CONCURRENCY = 16;
 export async function unparkForConnectedSessions(deps: AppDeps, stored: PendingEntry[], now: number): Promise<void> {
   const parked = stored.filter((entry) => entry.parked);
   await mapLimit(parked, UNPARK_CONCURRENCY, async (entry) => {
+    // Expired meanwhile (PROTOCOL §4): not sent; the sweep drops it at its dueAt (never later than its end).
+    if (isExpiredEntry(entry, now)) return;
     const session = await deps.stores.connections.getSession(entry.sessionId, now);
     const connectionId = session?.connectionId;
     if (session === undefined || connectionId === undefined) return;
     const next = { ...resumeEntry(entry, connectionId, now, deps.policy), format: session.format };
     if (!(await deps.stores.pending.replaceIf(next, entry.dueAt))) return;
-    const frame = stepFrame(next, wasSent(entry));
+    const frame = stepFrame(next, wasSent(entry), now);
     if ((await sendFrame(deps, { connectionId, format: session.format }, frame)) === 'gone') {
       await connectionGone(deps, { connectionId, sessionId: entry.sessionId, sessionKind: entry.sessionKind, format: session.format, frame, entry: next }, now);
     }

@@ -47,6 +47,7 @@ export function parsePageJob(body: string): PageJob {
   if (delivery.qos !== 0 && delivery.qos !== 1 && delivery.qos !== 2) throw new PageJobError(`page job: delivery.qos must be 0, 1 or 2, got ${JSON.stringify(delivery.qos)}`);
   if (delivery.retained !== undefined && typeof delivery.retained !== 'boolean') throw new PageJobError('page job: delivery.retained must be a boolean');
   if (delivery.rerun !== undefined && typeof delivery.rerun !== 'boolean') throw new PageJobError('page job: delivery.rerun must be a boolean');
+  if (delivery.expiresAt !== undefined && !Number.isSafeInteger(delivery.expiresAt)) throw new PageJobError('page job: delivery.expiresAt must be an integer (ms)');
   if (!isName(messageId)) throw new PageJobError('page job: messageId must be a non-empty string');
   if (!isCount(now)) throw new PageJobError(`page job: now must be a positive integer (ms), got ${JSON.stringify(now)}`);
   if (!isName(startKey)) throw new PageJobError('page job: startKey must be a non-empty string');
@@ -59,6 +60,8 @@ export function parsePageJob(body: string): PageJob {
     qos: delivery.qos,
     ...(delivery.retained ? { retained: true } : {}),
     ...(delivery.rerun ? { rerun: true } : {}),
+    // PROTOCOL §4 per-message expiry: the message's end travels with every page of its audience.
+    ...(delivery.expiresAt !== undefined ? { expiresAt: delivery.expiresAt } : {}),
   };
   return { delivery: parsed, messageId, now, startKey, pageSize };
 }

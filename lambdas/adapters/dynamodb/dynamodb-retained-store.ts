@@ -4,7 +4,10 @@ import type { RetainedStore } from '../../ports/retained-store.js';
 import { compact, expiry, fromJson, isLive, toJson, type Item } from './items.js';
 import { topicKey } from './schema.js';
 
-/** Retained values in the `retained` table: pk topicKey, `data` as a JSON string, the TTL pair. */
+/**
+ * Retained values in the `retained` table: pk topicKey, `data` as a JSON string, the TTL pair
+ * (never later than `messageExpiresAt`, the message's end where it has one: PROTOCOL §4).
+ */
 export class DynamoDbRetainedStore implements RetainedStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -40,6 +43,7 @@ function fromItem(item: Item): RetainedMessage {
     data: fromJson(item.data),
     qos: item.qos,
     publishedAt: item.publishedAt,
+    messageExpiresAt: item.messageExpiresAt,
     expiresAt: item.expiresAtMs,
   });
 }
