@@ -61,7 +61,7 @@ export function parsePageJob(body: string): PageJob {
     ...(delivery.retained ? { retained: true } : {}),
     ...(delivery.rerun ? { rerun: true } : {}),
     // PROTOCOL §4 per-message expiry: the message's end travels with every page of its audience.
-    ...(delivery.expiresAt !== undefined ? { expiresAt: delivery.expiresAt } : {}),
+    ...(delivery.expiresAt !== undefined ? { expiresAt: delivery.expiresAt as number } : {}),
   };
   return { delivery: parsed, messageId, now, startKey, pageSize };
 }
