@@ -179,14 +179,7 @@ async function releaseFromView(
   now: number,
 ): Promise<{ view: FlowView; released: number; sent: number }> {
   const max = deps.policy.maxInflight;
-  const view = await readFlowView(deps, sessionId, connectionId, now, max);
-  // PROTOCOL §4: a held message that expired while it waited is dropped, not sent; the room is
-  // the next one's (the rest of a long backlog, not read here, the sweep drops at their dueAt).
-  const expired = view.held.filter((entry) => isExpiredEntry(entry, now));
-  if (expired.length > 0) {
-    view.held = view.held.filter((entry) => !isExpiredEntry(entry, now));
-    await mapLimit(expired, 16, (entry) => dropExpired(deps, entry));
-  }
+  const view = await readLiveFlowView(deps, sessionId, connectionId, now, max);
   const release = entriesToRelease(view, max);
   let sent = 0;
   for (const entry of release) {
@@ -199,6 +192,24 @@ async function releaseFromView(
   }
   // One not claimed was released (or dead-lettered) by someone else at the same time: not held either.
   return { view, released: release.length, sent };
+}
+
+/** How often a release reads the session again after dropping expired held entries (the sweep drops the rest). */
+const EXPIRED_REREADS = 10;
+
+/**
+ * The flow view without held entries whose message expired while they waited (PROTOCOL §4:
+ * dropped, not sent). Their room is the next ones': the read stopped at as many held entries as
+ * there was room for, so it is made again once they are dropped.
+ */
+async function readLiveFlowView(deps: AppDeps, sessionId: string, connectionId: string, now: number, heldWanted: number): Promise<FlowView> {
+  for (let round = 0; ; round += 1) {
+    const view = await readFlowView(deps, sessionId, connectionId, now, heldWanted);
+    const expired = view.held.filter((entry) => isExpiredEntry(entry, now));
+    if (expired.length === 0) return view;
+    await mapLimit(expired, 16, (entry) => dropExpired(deps, entry));
+    if (round + 1 >= EXPIRED_REREADS) return { ...view, held: view.held.filter((entry) => !isExpiredEntry(entry, now)), complete: false };
+  }
 }
 
 /** Reads a session oldest first, no further than the decision needs (see addToFlowView). */
