@@ -80,6 +80,8 @@ export async function deliver(deps: AppDeps, delivery: Delivery, messageId: stri
 /**
  * Delivers to the given recipients: store every entry first (batched), then send. `afterStore`
  * runs between the two (a page job marks its entries stored there: app/fanout-page.ts).
+ * `sentAt`: when the sends go, if later than `now` (a page job's worker time: PROTOCOL §4
+ * per-message expiry counts from then).
  */
 export async function deliverTo(
   deps: AppDeps,
@@ -89,8 +91,9 @@ export async function deliverTo(
   now: number,
   stats: DeliveryStats = emptyStats(),
   afterStore?: () => Promise<void>,
+  sentAt: number = now,
 ): Promise<DeliveryStats> {
-  const plan = planDelivery(recipients, delivery, messageId, now, deps.policy);
+  const plan = planDelivery(recipients, delivery, messageId, now, deps.policy, sentAt);
   const held = await applyFlowControl(deps, plan, now);
   stats.recipients += recipients.length;
   stats.dropped += plan.dropped;

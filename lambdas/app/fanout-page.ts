@@ -69,7 +69,7 @@ export async function deliverPage(deps: AppDeps, fanout: FanoutDeps, job: PageJo
   // putMany. QoS 2 always stores only where absent (see above).
   const rerun = job.delivery.rerun === true || job.delivery.qos === 2;
   const delivery = rerun ? { ...job.delivery, rerun: true } : job.delivery;
-  const stats = await deliverTo(deps, recipients, delivery, job.messageId, job.now, emptyStats(), () => fanout.claims.markStored(page));
+  const stats = await deliverTo(deps, recipients, delivery, job.messageId, job.now, emptyStats(), () => fanout.claims.markStored(page), workerNow);
   await fanout.claims.finish(page);
   return { result: 'delivered', stats };
 }

@@ -52,7 +52,9 @@ export interface DeliveryPlan {
 }
 
 /**
- * Plans one page of recipients. Every recipient of one delivery gets the same server id
+ * Plans one page of recipients, at the delivery's `now` (its entries' times), sent at `sentAt`
+ * (later for a fan-out page job: its frames' `expiry` counts from then, PROTOCOL §4). Every
+ * recipient of one delivery gets the same server id
  * (`recipientId(messageId, delivery.qos)`): unique per recipient session, and the same again if
  * a QoS 2 release is replayed, so the replay finds the entries the first run stored rather than
  * doubling them.
@@ -63,11 +65,12 @@ export function planDelivery(
   messageId: string,
   now: number,
   policy: QosPolicy,
+  sentAt: number = now,
 ): DeliveryPlan {
   const plan: DeliveryPlan = { entries: [], sends: [], dropped: 0 };
   const end = { messageExpiresAt: delivery.expiresAt };
   // PROTOCOL §4: an expired message is sent to nobody, and nothing is stored for it.
-  if (isExpired(end, now)) return plan;
+  if (isExpired(end, sentAt)) return plan;
   const message = {
     controller: delivery.controller,
     topic: delivery.topic,
@@ -86,14 +89,14 @@ export function planDelivery(
     if (qos === 0) {
       // QoS 0: sent once, nothing stored; nobody to send to if the session is away.
       if (recipient.connectionId === undefined) plan.dropped += 1;
-      else plan.sends.push({ ...target, connectionId: recipient.connectionId, frame: { type: 'message', ...qos0Message(message), qos: 0, dup: false, ...expiryField(end, now) } });
+      else plan.sends.push({ ...target, connectionId: recipient.connectionId, frame: { type: 'message', ...qos0Message(message), qos: 0, dup: false, ...expiryField(end, sentAt) } });
       continue;
     }
     const entry = newPendingEntry(recipient, message, id, qos, now, policy);
     plan.entries.push(entry);
     if (recipient.connectionId !== undefined) {
       const backlogged = recipient.backlogged ? { backlogged: true } : {};
-      plan.sends.push({ ...target, connectionId: recipient.connectionId, frame: stepFrame(entry, false, now), entry, ...backlogged });
+      plan.sends.push({ ...target, connectionId: recipient.connectionId, frame: stepFrame(entry, false, sentAt), entry, ...backlogged });
     }
   }
   return plan;
