@@ -119,7 +119,7 @@ export async function deliverTo(
   });
   for (const send of gone.values()) await connectionGone(deps, send, now);
   // Entries stored parked for sessions that looked away: one may have connected and resumed meanwhile.
-  if (plan.entries.some((entry) => entry.parked)) await unparkForConnectedSessions(deps, plan.entries, now);
+  if (plan.entries.some((entry) => entry.parked)) await unparkForConnectedSessions(deps, plan.entries, now, sentAt);
   if (held.length > 0) await recheckHeld(deps, held, now);
   return stats;
 }

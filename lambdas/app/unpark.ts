@@ -1,4 +1,4 @@
-import { isExpiredEntry, resumeEntry, stepFrame, wasSent } from '../core/pending.js';
+import { resumeEntry, stepFrame, wasSent } from '../core/pending.js';
 import type { PendingEntry } from '../core/types.js';
 import { connectionGone } from './connection-gone.js';
 import type { AppDeps } from './deps.js';
@@ -19,17 +19,16 @@ const UNPARK_CONCURRENCY = 16;
  * resume or a sweep that got there first has its way). One read per away recipient: the path
  * of connected recipients costs nothing more.
  */
-export async function unparkForConnectedSessions(deps: AppDeps, stored: PendingEntry[], now: number): Promise<void> {
+export async function unparkForConnectedSessions(deps: AppDeps, stored: PendingEntry[], now: number, sentAt: number = now): Promise<void> {
   const parked = stored.filter((entry) => entry.parked);
   await mapLimit(parked, UNPARK_CONCURRENCY, async (entry) => {
-    // Expired meanwhile (PROTOCOL §4): not sent; the sweep drops it at its dueAt (never later than its end).
-    if (isExpiredEntry(entry, now)) return;
     const session = await deps.stores.connections.getSession(entry.sessionId, now);
     const connectionId = session?.connectionId;
     if (session === undefined || connectionId === undefined) return;
     const next = { ...resumeEntry(entry, connectionId, now, deps.policy), format: session.format };
     if (!(await deps.stores.pending.replaceIf(next, entry.dueAt))) return;
-    const frame = stepFrame(next, wasSent(entry), now);
+    // Sent at `sentAt` (a page job's worker time): the seconds its message has left count from then (PROTOCOL §4).
+    const frame = stepFrame(next, wasSent(entry), sentAt);
     if ((await sendFrame(deps, { connectionId, format: session.format }, frame)) === 'gone') {
       await connectionGone(deps, { connectionId, sessionId: entry.sessionId, sessionKind: entry.sessionKind, format: session.format, frame, entry: next }, now);
     }
