@@ -73,6 +73,16 @@ export function qosOption(value: Values[string], fallback: Qos): Qos {
   throw new UsageError(`--qos must be 0, 1 or 2, not ${String(value)}`);
 }
 
+/**
+ * `--expiry <seconds>` (PROTOCOL §4 per-message expiry): a whole number of seconds, 1 or more.
+ * The upper bound is the server's message TTL: the server refuses more, naming its rule.
+ */
+export function expiryOption(value: Values[string]): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && /^[1-9]\d*$/.test(value) && Number.isSafeInteger(Number(value))) return Number(value);
+  throw new UsageError(`--expiry must be a whole number of seconds, 1 or more, not ${String(value)}`);
+}
+
 export function sessionOption(value: Values[string]): 'clean' | 'persistent' | undefined {
   if (value === undefined || value === 'clean' || value === 'persistent') return value;
   throw new UsageError(`--session must be clean or persistent, not ${String(value)}`);

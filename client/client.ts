@@ -61,6 +61,12 @@ export interface PublishOptions {
   qos?: Qos;
   /** Keep as the topic's last value (PROTOCOL §4, retained values). */
   retain?: boolean;
+  /**
+   * PROTOCOL §4 per-message expiry: whole seconds, 1 to the server's message TTL, after which
+   * nobody is sent the message. A QoS 1/2 publish resent later carries the seconds it has left;
+   * one whose time ran out before the server took it rejects with MessageExpiredError.
+   */
+  expiry?: number;
 }
 
 type State = 'idle' | 'connecting' | 'open' | 'waiting' | 'closed';
@@ -199,8 +205,9 @@ export class QosgateClient {
     if (this.state === 'closed') return Promise.reject(new ClientClosedError());
     const qos = options.qos ?? 0;
     const retain = options.retain === true;
-    if (qos !== 0) return this.outbound.publish(controller, topic, data, qos, retain);
-    const frame: ClientFrame = { action: 'publish', controller, topic, data, qos: 0, ...(retain ? { retain: true } : {}) };
+    const expiry = options.expiry !== undefined ? { expiry: options.expiry } : {};
+    if (qos !== 0) return this.outbound.publish(controller, topic, data, qos, retain, options.expiry);
+    const frame: ClientFrame = { action: 'publish', controller, topic, data, qos: 0, ...(retain ? { retain: true } : {}), ...expiry };
     const oversize = oversizeFrame(encodeClientFrame(frame));
     if (oversize) return Promise.reject(oversize);
     if (this.send(frame)) return Promise.resolve();

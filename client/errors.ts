@@ -13,7 +13,26 @@ export class QosgateClientError extends Error {
 }
 
 /** Codes the client itself raises (the server's are PROTOCOL §3's). */
-export type ClientErrorCode = 'CONNECT_FAILED' | 'CONNECT_REFUSED' | 'CLIENT_CLOSED' | 'NOT_CONNECTED' | 'HANDLER_FAILED' | 'FRAME_TOO_LARGE' | 'SESSION_TAKEN_OVER';
+export type ClientErrorCode =
+  | 'CONNECT_FAILED'
+  | 'CONNECT_REFUSED'
+  | 'CLIENT_CLOSED'
+  | 'NOT_CONNECTED'
+  | 'HANDLER_FAILED'
+  | 'FRAME_TOO_LARGE'
+  | 'SESSION_TAKEN_OVER'
+  | 'MESSAGE_EXPIRED';
+
+/**
+ * A QoS 1/2 publish with an `expiry` (PROTOCOL §4) whose time ran out before the server took it
+ * (the client was offline, or the server never answered): it is dropped, not sent any more.
+ */
+export class MessageExpiredError extends QosgateClientError {
+  override readonly name: string = 'MessageExpiredError';
+  constructor(readonly id: string) {
+    super('MESSAGE_EXPIRED', `publish ${id} expired before the server took it; it was not sent again`);
+  }
+}
 
 /**
  * The server refused a frame: an `error` frame (PROTOCOL §3) naming the publish's id, or the

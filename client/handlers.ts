@@ -13,6 +13,8 @@ export interface InboundMessage {
   dup: boolean;
   /** A topic's kept last value, handed to a new subscriber. */
   retained: boolean;
+  /** PROTOCOL §4 per-message expiry: the seconds the message had left when the server sent it (absent: it does not expire). */
+  expiry?: number;
 }
 
 /**

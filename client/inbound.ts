@@ -99,6 +99,7 @@ export class Inbound {
       dup: frame.dup === true,
       retained: frame.retained === true,
       ...(frame.id !== undefined ? { id: frame.id } : {}),
+      ...(typeof frame.expiry === 'number' ? { expiry: frame.expiry } : {}),
     };
     const id = frame.id;
     if (!this.options.autoAck || frame.qos === 0 || id === undefined) {

@@ -27,7 +27,18 @@ export type { BackoffOptions } from './backoff.js';
 export { backoffDelay, takeoverDelay } from './backoff.js';
 export type { ClientFrame, ErrorCode, Qos, ServerFrame } from './frames.js';
 export { frameBytes, MAX_FRAME_BYTES } from './frame-size.js';
-export { ClientClosedError, ConnectError, ConnectionRefusedError, FrameTooLargeError, isFinalRefusal, QosgateClientError, ServerRefusedError, SessionTakenOverError, type ClientErrorCode } from './errors.js';
+export {
+  ClientClosedError,
+  ConnectError,
+  ConnectionRefusedError,
+  FrameTooLargeError,
+  isFinalRefusal,
+  MessageExpiredError,
+  QosgateClientError,
+  ServerRefusedError,
+  SessionTakenOverError,
+  type ClientErrorCode,
+} from './errors.js';
 
 /** Creates a client without connecting (register handlers, then `await client.open()`). */
 export function createClient(options: ClientOptions): QosgateClient {

@@ -16,7 +16,7 @@
  * before it is stored or sent; one the server answered by closing with 1009 all the same (a
  * gateway with a lower limit) is failed, never resent: resending it could only loop.
  */
-import { FrameTooLargeError, isRetryable, ServerRefusedError } from './errors.js';
+import { FrameTooLargeError, isRetryable, MessageExpiredError, ServerRefusedError } from './errors.js';
 import { frameBytes, MAX_FRAME_BYTES, oversizeFrame } from './frame-size.js';
 import { encodeClientFrame, type ClientFrame, type Qos, type ServerFrameOf } from './frames.js';
 import type { IdProvider } from './ids.js';
@@ -72,7 +72,7 @@ export class Outbound {
   }
 
   /** Stores, sends, and resolves when the server has answered the last step. */
-  async publish(controller: string, topic: string, data: unknown, qos: Exclude<Qos, 0>, retain: boolean): Promise<void> {
+  async publish(controller: string, topic: string, data: unknown, qos: Exclude<Qos, 0>, retain: boolean, expiry?: number): Promise<void> {
     const entry: OutboxEntry = {
       id: this.deps.ids.next(),
       controller,
@@ -82,9 +82,10 @@ export class Outbound {
       retain,
       awaiting: qos === 1 ? 'msgack' : 'pubrec',
       createdAt: this.deps.clock.now(),
+      ...(expiry !== undefined ? { expiry } : {}),
     };
     // Measured in its longest form on the wire (`"dup":false`, the first send).
-    const oversize = oversizeFrame(encodeClientFrame(publishFrame(entry, false)), entry.id);
+    const oversize = oversizeFrame(encodeClientFrame(publishFrame(entry, false, entry.createdAt) as ClientFrame), entry.id);
     if (oversize) throw oversize;
     // Stored before it is sent: an answer can only come for something the outbox holds.
     await this.deps.outbox.put(entry);
@@ -185,7 +186,9 @@ export class Outbound {
   private transmit(flight: Inflight): void {
     this.clearTimer(flight);
     const { entry } = flight;
-    const frame: ClientFrame = entry.awaiting === 'completion' ? { action: 'pubrel', id: entry.id } : publishFrame(entry, flight.sends > 0 || flight.restored);
+    const frame = entry.awaiting === 'completion' ? { action: 'pubrel' as const, id: entry.id } : publishFrame(entry, flight.sends > 0 || flight.restored, this.deps.clock.now());
+    // PROTOCOL §4: its time ran out before the server took it; nobody would be sent it.
+    if (frame === undefined) return void this.fail(flight, new MessageExpiredError(entry.id));
     if (frame.action === 'publish') {
       // An entry an earlier run (or an older version) stored may be too large to send at all.
       const text = encodeClientFrame(frame);
@@ -224,8 +227,19 @@ export class Outbound {
   }
 }
 
-/** The publish frame of an entry (PROTOCOL §2); `retain` only when set. */
-function publishFrame(entry: OutboxEntry, dup: boolean): ClientFrame {
+/**
+ * The publish frame of an entry as sent at `now` (PROTOCOL §2); `retain` only when set; `expiry`
+ * (PROTOCOL §4) the whole seconds it has left, so a resend does not make it live longer.
+ * Undefined once its expiry has passed.
+ */
+function publishFrame(entry: OutboxEntry, dup: boolean, now: number): ClientFrame | undefined {
+  let expiry: { expiry?: number } = entry.expiry !== undefined ? { expiry: entry.expiry } : {};
+  // Only a valid expiry counts down; any other is sent as given, for the server to refuse by its rule.
+  if (entry.expiry !== undefined && Number.isInteger(entry.expiry) && entry.expiry >= 1) {
+    const left = Math.ceil((entry.createdAt + entry.expiry * 1000 - now) / 1000);
+    if (left < 1) return undefined;
+    expiry = { expiry: Math.min(entry.expiry, left) };
+  }
   return {
     action: 'publish',
     controller: entry.controller,
@@ -235,5 +249,6 @@ function publishFrame(entry: OutboxEntry, dup: boolean): ClientFrame {
     id: entry.id,
     ...(entry.retain ? { retain: true } : {}),
     dup,
+    ...expiry,
   };
 }

@@ -30,6 +30,8 @@ export interface OutboxEntry {
   awaiting: OutboxStep;
   /** When the application published it (ms since the epoch). */
   createdAt: number;
+  /** PROTOCOL §4 per-message expiry: the seconds it was published with (counted from `createdAt`). */
+  expiry?: number;
 }
 
 /** A QoS 2 message id handed to the application whose `pubrel` has not come yet (PROTOCOL §4). */

@@ -1,4 +1,4 @@
-import { park, stepFrame, wasSent } from '../core/pending.js';
+import { park, sendBy, stepFrame, wasSent } from '../core/pending.js';
 import type { DeadLetter, PendingEntry } from '../core/types.js';
 import type { AppDeps } from './deps.js';
 
@@ -32,7 +32,8 @@ export function replayedEntry(letter: DeadLetter, connectionId: string | undefin
     attempts: 0,
     deadlineAt,
     dueAt: now,
-    expiresAt: deadlineAt + policy.expiryGraceMs,
+    // No later than needed: a message with an expiry (PROTOCOL §4) is dropped by the sweep at once if past it.
+    expiresAt: sendBy({ state: rest.state, deadlineAt, ...(rest.messageExpiresAt !== undefined ? { messageExpiresAt: rest.messageExpiresAt } : {}) }) + policy.expiryGraceMs,
   };
   // Nobody to send to: parked as a gone connection would park it, for the session's `resume`.
   return connectionId === undefined ? park(fresh) : { ...fresh, connectionId };
@@ -61,7 +62,7 @@ export async function replayDeadLetters(deps: Replayable, sessionId: string, now
   return replayed;
 }
 
-/** The frame a replayed entry will be sent as (for a dry run's output). */
+/** The frame a replayed entry will be sent as (for a dry run's output), as of its replay (its dueAt). */
 export function replayFrame(entry: PendingEntry) {
-  return stepFrame(entry, wasSent(entry));
+  return stepFrame(entry, wasSent(entry), entry.dueAt);
 }

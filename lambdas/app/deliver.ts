@@ -1,4 +1,5 @@
 import { planDelivery, type Delivery, type PlannedSend } from '../core/delivery.js';
+import { isExpired } from '../core/expiry.js';
 import type { Recipient } from '../core/types.js';
 import { connectionGone } from './connection-gone.js';
 import type { AppDeps } from './deps.js';
@@ -60,6 +61,8 @@ export function handedTo(stats: DeliveryStats): number {
  */
 export async function deliver(deps: AppDeps, published: Delivery, messageId: string, now: number): Promise<DeliveryStats> {
   const stats = emptyStats();
+  // PROTOCOL §4: an expired message goes to nobody, so its audience is not even read.
+  if (isExpired({ messageExpiresAt: published.expiresAt }, now)) return stats;
   const { fanout } = deps;
   const delivery = await withMatchingFilters(deps, published, now);
   if (delivery.filters !== undefined) {
@@ -90,6 +93,8 @@ export async function deliver(deps: AppDeps, published: Delivery, messageId: str
 /**
  * Delivers to the given recipients: store every entry first (batched), then send. `afterStore`
  * runs between the two (a page job marks its entries stored there: app/fanout-page.ts).
+ * `sentAt`: when the sends go, if later than `now` (a page job's worker time: PROTOCOL §4
+ * per-message expiry counts from then).
  */
 export async function deliverTo(
   deps: AppDeps,
@@ -99,8 +104,9 @@ export async function deliverTo(
   now: number,
   stats: DeliveryStats = emptyStats(),
   afterStore?: () => Promise<void>,
+  sentAt: number = now,
 ): Promise<DeliveryStats> {
-  const plan = planDelivery(recipients, delivery, messageId, now, deps.policy);
+  const plan = planDelivery(recipients, delivery, messageId, now, deps.policy, sentAt);
   const held = await applyFlowControl(deps, plan, now);
   stats.recipients += recipients.length;
   stats.dropped += plan.dropped;
@@ -126,7 +132,7 @@ export async function deliverTo(
   });
   for (const send of gone.values()) await connectionGone(deps, send, now);
   // Entries stored parked for sessions that looked away: one may have connected and resumed meanwhile.
-  if (plan.entries.some((entry) => entry.parked)) await unparkForConnectedSessions(deps, plan.entries, now);
+  if (plan.entries.some((entry) => entry.parked)) await unparkForConnectedSessions(deps, plan.entries, now, sentAt);
   if (held.length > 0) await recheckHeld(deps, held, now);
   return stats;
 }

@@ -1,3 +1,4 @@
+import { isExpired } from '../core/expiry.js';
 import type { PageJob } from '../core/page-job.js';
 import type { PageEnd } from '../ports/page-claim-store.js';
 import { deliverTo, emptyStats, type DeliveryStats } from './deliver.js';
@@ -35,6 +36,9 @@ export type PageOutcome = { result: 'delivered'; stats: DeliveryStats } | { resu
  * page is stored then; the queue retries the job).
  */
 export async function deliverPage(deps: AppDeps, fanout: FanoutDeps, job: PageJob, workerNow: number): Promise<PageOutcome> {
+  // PROTOCOL §4 per-message expiry: a job that waited in the queue past its message's end sends
+  // and stores nothing, and queues no more of the chain (the rest of the audience is as late).
+  if (isExpired({ messageExpiresAt: job.delivery.expiresAt }, workerNow)) return { result: 'skipped' };
   const page = { messageId: job.messageId, startKey: job.startKey };
   const expiresAt = job.now + deps.policy.messageTtlMs + deps.policy.expiryGraceMs;
   const claim = await fanout.claims.claim(page, workerNow + fanout.config.leaseMs, workerNow, expiresAt);
@@ -67,7 +71,7 @@ export async function deliverPage(deps: AppDeps, fanout: FanoutDeps, job: PageJo
   // putMany. QoS 2 always stores only where absent (see above).
   const rerun = job.delivery.rerun === true || job.delivery.qos === 2;
   const delivery = rerun ? { ...job.delivery, rerun: true } : job.delivery;
-  const stats = await deliverTo(deps, recipients, delivery, job.messageId, job.now, emptyStats(), () => fanout.claims.markStored(page));
+  const stats = await deliverTo(deps, recipients, delivery, job.messageId, job.now, emptyStats(), () => fanout.claims.markStored(page), workerNow);
   await fanout.claims.finish(page);
   return { result: 'delivered', stats };
 }

@@ -5,6 +5,7 @@ import {
   emptyFlowView,
   entriesToRelease,
   holdNew,
+  isExpiredEntry,
   mayClearBacklog,
   mustHold,
   releaseHeld,
@@ -14,6 +15,7 @@ import {
 } from '../core/pending.js';
 import type { PendingEntry, ServerFrame } from '../core/types.js';
 import type { AppDeps } from './deps.js';
+import { dropExpired } from './expired.js';
 import { mapLimit } from './map-limit.js';
 import { sendFrame, type SendResult } from './sender.js';
 
@@ -177,19 +179,37 @@ async function releaseFromView(
   now: number,
 ): Promise<{ view: FlowView; released: number; sent: number }> {
   const max = deps.policy.maxInflight;
-  const view = await readFlowView(deps, sessionId, connectionId, now, max);
+  const view = await readLiveFlowView(deps, sessionId, connectionId, now, max);
   const release = entriesToRelease(view, max);
   let sent = 0;
   for (const entry of release) {
     const next = { ...releaseHeld(entry, now, deps.policy), connectionId, parked: false };
     if (await deps.stores.pending.replaceIf(next, entry.dueAt)) {
       // A dup only if it was sent before it was held (resume holds what did not fit).
-      await send(stepFrame(next, wasSent(entry)));
+      await send(stepFrame(next, wasSent(entry), now));
       sent += 1;
     }
   }
   // One not claimed was released (or dead-lettered) by someone else at the same time: not held either.
   return { view, released: release.length, sent };
+}
+
+/** How often a release reads the session again after dropping expired held entries (the sweep drops the rest). */
+const EXPIRED_REREADS = 10;
+
+/**
+ * The flow view without held entries whose message expired while they waited (PROTOCOL §4:
+ * dropped, not sent). Their room is the next ones': the read stopped at as many held entries as
+ * there was room for, so it is made again once they are dropped.
+ */
+async function readLiveFlowView(deps: AppDeps, sessionId: string, connectionId: string, now: number, heldWanted: number): Promise<FlowView> {
+  for (let round = 0; ; round += 1) {
+    const view = await readFlowView(deps, sessionId, connectionId, now, heldWanted);
+    const expired = view.held.filter((entry) => isExpiredEntry(entry, now));
+    if (expired.length === 0) return view;
+    await mapLimit(expired, 16, (entry) => dropExpired(deps, entry));
+    if (round + 1 >= EXPIRED_REREADS) return { ...view, held: view.held.filter((entry) => !isExpiredEntry(entry, now)), complete: false };
+  }
 }
 
 /** Reads a session oldest first, no further than the decision needs (see addToFlowView). */

@@ -1,5 +1,6 @@
 import { runController } from '../core/controllers/controller.js';
 import { deliveryMessageId } from '../core/delivery.js';
+import { endOf, isExpired } from '../core/expiry.js';
 import type { Qos } from '../core/types.js';
 import type { AppDeps } from './deps.js';
 import { deliver, emptyStats, type DeliveryStats } from './deliver.js';
@@ -11,6 +12,8 @@ export interface Publication {
   data: unknown;
   qos: Qos;
   retain: boolean;
+  /** PROTOCOL §4 per-message expiry: the message's end (ms), fixed when it was published. */
+  messageExpiresAt?: number;
 }
 
 /** PROTOCOL §4: "an empty `data` clears" the retained value. */
@@ -39,8 +42,14 @@ export async function handOn(
   rerun = false,
 ): Promise<DeliveryStats> {
   const controller = deps.controllers.get(publication.controller);
+  // PROTOCOL §4: a message that expired before it was handed on (a QoS 2 publish whose pubrel
+  // came too late) is handed to nobody, not run through its controller, not retained.
+  if (isExpired(publication, now)) {
+    deps.metrics?.count('Expired', 1, publication.qos);
+    return emptyStats();
+  }
   // The method runs first: if it refuses the message (a ProtocolError), nothing is retained.
-  const deliveries = await runController(controller, publication.topic, publication.data, publication.qos, sender);
+  const deliveries = await runController(controller, publication.topic, publication.data, publication.qos, sender, publication.messageExpiresAt);
   if (publication.retain) {
     const { retained } = deps.stores;
     if (isEmpty(publication.data)) await retained.clear(publication.controller, publication.topic);
@@ -51,7 +60,9 @@ export async function handOn(
         data: publication.data,
         qos: publication.qos,
         publishedAt: now,
-        expiresAt: now + deps.policy.retainedTtlMs,
+        // PROTOCOL §4: a retained value with an expiry is handed to new subscribers until then only.
+        ...(publication.messageExpiresAt !== undefined ? { messageExpiresAt: publication.messageExpiresAt } : {}),
+        expiresAt: endOf(publication, now + deps.policy.retainedTtlMs),
       });
   }
   const total = emptyStats();

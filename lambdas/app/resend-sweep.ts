@@ -4,6 +4,7 @@ import type { SweepConfig } from '../config.js';
 import { deadLetter } from './dead-letter.js';
 import type { AppDeps } from './deps.js';
 import { connectionGone } from './connection-gone.js';
+import { dropExpired } from './expired.js';
 import { markBacklogged, sendHeld } from './flow-control.js';
 import { mapLimit } from './map-limit.js';
 import { sendFrame } from './sender.js';
@@ -20,10 +21,12 @@ export interface SweepStats {
   gone: number;
   /** Entries past their expiry that the resend index still listed, deleted on the way. */
   expired: number;
+  /** Entries whose message expired (PROTOCOL §4 per-message expiry): dropped, not resent nor dead-lettered. */
+  dropped: number;
 }
 
 function emptySweep(): SweepStats {
-  return { due: 0, resent: 0, deadLettered: 0, skipped: 0, gone: 0, expired: 0 };
+  return { due: 0, resent: 0, deadLettered: 0, skipped: 0, gone: 0, expired: 0, dropped: 0 };
 }
 
 /**
@@ -72,18 +75,22 @@ async function resendOne(
   behind: Map<string, { sessionId: string; connectionId: string }>,
 ): Promise<void> {
   const decision = decideResend(entry, now, deps.policy);
+  if (decision.kind === 'expire') {
+    if (!(await dropExpired(deps, entry))) {
+      stats.skipped += 1;
+      return;
+    }
+    stats.dropped += 1;
+    await sendHeldAfter(deps, entry, now);
+    return;
+  }
   if (decision.kind === 'dead-letter') {
     if (!(await deadLetter(deps, entry, decision.reason, now))) {
       stats.skipped += 1;
       return;
     }
     stats.deadLettered += 1;
-    // Flow control: a message that was in flight made room, so the client's oldest held one goes
-    // (else a client that stopped acking for a while and came back would get nothing more).
-    const connectionId = entry.connectionId;
-    if (!entry.held && !entry.parked && connectionId !== undefined) {
-      await sendHeld(deps, entry.sessionId, connectionId, (frame) => sendFrame(deps, { connectionId, format: entry.format }, frame), now);
-    }
+    await sendHeldAfter(deps, entry, now);
     return;
   }
   const claimed = await deps.stores.pending.replaceIf(decision.next, entry.dueAt);
@@ -102,6 +109,17 @@ async function resendOne(
   } else if (result === 'ok') {
     stats.resent += 1;
     deps.metrics?.count('Resent');
+  }
+}
+
+/**
+ * Flow control: a message that was in flight made room, so the client's oldest held one goes
+ * (else a client that stopped acking for a while and came back would get nothing more).
+ */
+async function sendHeldAfter(deps: AppDeps, entry: PendingEntry, now: number): Promise<void> {
+  const connectionId = entry.connectionId;
+  if (!entry.held && !entry.parked && connectionId !== undefined) {
+    await sendHeld(deps, entry.sessionId, connectionId, (frame) => sendFrame(deps, { connectionId, format: entry.format }, frame), now);
   }
 }
 

@@ -19,7 +19,7 @@ const UNPARK_CONCURRENCY = 16;
  * resume or a sweep that got there first has its way). One read per away recipient: the path
  * of connected recipients costs nothing more.
  */
-export async function unparkForConnectedSessions(deps: AppDeps, stored: PendingEntry[], now: number): Promise<void> {
+export async function unparkForConnectedSessions(deps: AppDeps, stored: PendingEntry[], now: number, sentAt: number = now): Promise<void> {
   const parked = stored.filter((entry) => entry.parked);
   await mapLimit(parked, UNPARK_CONCURRENCY, async (entry) => {
     const session = await deps.stores.connections.getSession(entry.sessionId, now);
@@ -27,7 +27,8 @@ export async function unparkForConnectedSessions(deps: AppDeps, stored: PendingE
     if (session === undefined || connectionId === undefined) return;
     const next = { ...resumeEntry(entry, connectionId, now, deps.policy), format: session.format };
     if (!(await deps.stores.pending.replaceIf(next, entry.dueAt))) return;
-    const frame = stepFrame(next, wasSent(entry));
+    // Sent at `sentAt` (a page job's worker time): the seconds its message has left count from then (PROTOCOL §4).
+    const frame = stepFrame(next, wasSent(entry), sentAt);
     if ((await sendFrame(deps, { connectionId, format: session.format }, frame)) === 'gone') {
       await connectionGone(deps, { connectionId, sessionId: entry.sessionId, sessionKind: entry.sessionKind, format: session.format, frame, entry: next }, now);
     }

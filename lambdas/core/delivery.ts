@@ -1,3 +1,4 @@
+import { expiryField, isExpired } from './expiry.js';
 import { newPendingEntry, stepFrame } from './pending.js';
 import type { QosPolicy } from './policy.js';
 import { effectiveQos } from './qos.js';
@@ -15,6 +16,12 @@ export interface Delivery {
   /** What the sender asked; each recipient gets min(this, its claim, its subscription). */
   qos: Qos;
   retained?: boolean;
+  /**
+   * PROTOCOL §4 per-message expiry: the message's end (ms since the epoch: the publish's `now`
+   * plus its `expiry` seconds). Past it the delivery sends and stores nothing; every entry made
+   * from it carries it (PendingEntry.messageExpiresAt). Absent: the message does not expire.
+   */
+  expiresAt?: number;
   /**
    * The server id may have been used for this delivery before: a QoS 2 hand-on run again after
    * an earlier run died part way (app/hand-on.ts). Recipients' entries are then stored only
@@ -51,7 +58,9 @@ export interface DeliveryPlan {
 }
 
 /**
- * Plans one page of recipients. Every recipient of one delivery gets the same server id
+ * Plans one page of recipients, at the delivery's `now` (its entries' times), sent at `sentAt`
+ * (later for a fan-out page job: its frames' `expiry` counts from then, PROTOCOL §4). Every
+ * recipient of one delivery gets the same server id
  * (`recipientId(messageId, delivery.qos)`): unique per recipient session, and the same again if
  * a QoS 2 release is replayed, so the replay finds the entries the first run stored rather than
  * doubling them.
@@ -62,13 +71,18 @@ export function planDelivery(
   messageId: string,
   now: number,
   policy: QosPolicy,
+  sentAt: number = now,
 ): DeliveryPlan {
   const plan: DeliveryPlan = { entries: [], sends: [], dropped: 0 };
+  const end = { messageExpiresAt: delivery.expiresAt };
+  // PROTOCOL §4: an expired message is sent to nobody, and nothing is stored for it.
+  if (isExpired(end, sentAt)) return plan;
   const message = {
     controller: delivery.controller,
     topic: delivery.topic,
     data: delivery.data,
     ...(delivery.retained ? { retained: true } : {}),
+    ...(delivery.expiresAt !== undefined ? { messageExpiresAt: delivery.expiresAt } : {}),
   };
   const id = recipientId(messageId, delivery.qos);
   for (const recipient of recipients) {
@@ -81,17 +95,23 @@ export function planDelivery(
     if (qos === 0) {
       // QoS 0: sent once, nothing stored; nobody to send to if the session is away.
       if (recipient.connectionId === undefined) plan.dropped += 1;
-      else plan.sends.push({ ...target, connectionId: recipient.connectionId, frame: { type: 'message', ...message, qos: 0, dup: false } });
+      else plan.sends.push({ ...target, connectionId: recipient.connectionId, frame: { type: 'message', ...qos0Message(message), qos: 0, dup: false, ...expiryField(end, sentAt) } });
       continue;
     }
     const entry = newPendingEntry(recipient, message, id, qos, now, policy);
     plan.entries.push(entry);
     if (recipient.connectionId !== undefined) {
       const backlogged = recipient.backlogged ? { backlogged: true } : {};
-      plan.sends.push({ ...target, connectionId: recipient.connectionId, frame: stepFrame(entry, false), entry, ...backlogged });
+      plan.sends.push({ ...target, connectionId: recipient.connectionId, frame: stepFrame(entry, false, sentAt), entry, ...backlogged });
     }
   }
   return plan;
+}
+
+/** A QoS 0 frame's message fields: the message's end travels as `expiry` seconds, not as a field of its own. */
+function qos0Message<T extends { messageExpiresAt?: number }>(message: T): Omit<T, 'messageExpiresAt'> {
+  const { messageExpiresAt: _end, ...rest } = message;
+  return rest;
 }
 
 /** The id of the k-th delivery a controller makes while handling one message. */

@@ -50,6 +50,7 @@ export function parsePageJob(body: string): PageJob {
   if (delivery.filters !== undefined && !(Array.isArray(delivery.filters) && delivery.filters.every(isName))) {
     throw new PageJobError('page job: delivery.filters must be an array of non-empty strings');
   }
+  if (delivery.expiresAt !== undefined && !Number.isSafeInteger(delivery.expiresAt)) throw new PageJobError('page job: delivery.expiresAt must be an integer (ms)');
   if (!isName(messageId)) throw new PageJobError('page job: messageId must be a non-empty string');
   if (!isCount(now)) throw new PageJobError(`page job: now must be a positive integer (ms), got ${JSON.stringify(now)}`);
   if (!isName(startKey)) throw new PageJobError('page job: startKey must be a non-empty string');
@@ -63,6 +64,8 @@ export function parsePageJob(body: string): PageJob {
     ...(delivery.retained ? { retained: true } : {}),
     ...(delivery.rerun ? { rerun: true } : {}),
     ...(Array.isArray(delivery.filters) && delivery.filters.length > 0 ? { filters: delivery.filters as string[] } : {}),
+    // PROTOCOL §4 per-message expiry: the message's end travels with every page of its audience.
+    ...(delivery.expiresAt !== undefined ? { expiresAt: delivery.expiresAt as number } : {}),
   };
   return { delivery: parsed, messageId, now, startKey, pageSize };
 }

@@ -1,3 +1,4 @@
+import { endOf, expiryField, isExpired } from './expiry.js';
 import { resendDelay, type QosPolicy } from './policy.js';
 import type { DeadLetterReason, PendingEntry, Recipient, ServerFrame } from './types.js';
 
@@ -19,6 +20,8 @@ export interface OutboundMessage {
   topic: string;
   data: unknown;
   retained?: boolean;
+  /** PROTOCOL §4 per-message expiry: the message's end (ms), if it has one. */
+  messageExpiresAt?: number;
 }
 
 /**
@@ -36,6 +39,8 @@ export function newPendingEntry(
 ): PendingEntry {
   const deadlineAt = now + policy.messageTtlMs;
   const connected = recipient.connectionId !== undefined;
+  // Due no later than the message's end (if sooner than the TTL), so the sweep drops it then.
+  const lastSend = endOf(message, deadlineAt);
   return {
     sessionId: recipient.sessionId,
     id,
@@ -47,14 +52,16 @@ export function newPendingEntry(
     data: message.data,
     qos,
     ...(message.retained ? { retained: true } : {}),
+    ...(message.messageExpiresAt !== undefined ? { messageExpiresAt: message.messageExpiresAt } : {}),
     state: 'sent',
     parked: !connected,
     ...(connected ? { sent: true } : {}),
     attempts: connected ? 1 : 0,
     createdAt: now,
     deadlineAt,
-    dueAt: connected ? Math.min(now + resendDelay(policy, 1), deadlineAt) : deadlineAt,
-    expiresAt: deadlineAt + policy.expiryGraceMs,
+    dueAt: connected ? Math.min(now + resendDelay(policy, 1), lastSend) : lastSend,
+    // Storage forgets it no later than needed: the grace after its deadline or its message's end.
+    expiresAt: lastSend + policy.expiryGraceMs,
   };
 }
 
@@ -68,8 +75,27 @@ export function wasSent(entry: Pick<PendingEntry, 'sent' | 'attempts'>): boolean
   return entry.sent ?? entry.attempts > 0;
 }
 
-/** The frame for the entry's last unanswered step. */
-export function stepFrame(entry: PendingEntry, dup: boolean): ServerFrame {
+/**
+ * The last instant the entry's current step is to be sent: its deadline, or its message's end
+ * if sooner while the message itself is the step (PROTOCOL §4 per-message expiry). A released
+ * QoS 2 entry's pubrel goes on to the deadline: the client keeps the id until that pubrel, and
+ * the message itself is never sent again anyway.
+ */
+export function sendBy(entry: Pick<PendingEntry, 'state' | 'deadlineAt' | 'messageExpiresAt'>): number {
+  return entry.state === 'sent' ? endOf(entry, entry.deadlineAt) : entry.deadlineAt;
+}
+
+/**
+ * Whether the entry is to be dropped, not sent (PROTOCOL §4: an expired message is not sent or
+ * resent to anyone; its pending copy is dropped, not dead-lettered). Only while the message is
+ * the step: a released QoS 2 entry finishes its pubrel (see {@link sendBy}).
+ */
+export function isExpiredEntry(entry: Pick<PendingEntry, 'state' | 'messageExpiresAt'>, now: number): boolean {
+  return entry.state === 'sent' && isExpired(entry, now);
+}
+
+/** The frame for the entry's last unanswered step, as sent at `now` (a message carries the seconds it has left). */
+export function stepFrame(entry: PendingEntry, dup: boolean, now: number): ServerFrame {
   if (entry.state === 'released') return { type: 'pubrel', id: entry.id, controller: entry.controller };
   return {
     type: 'message',
@@ -80,6 +106,7 @@ export function stepFrame(entry: PendingEntry, dup: boolean): ServerFrame {
     id: entry.id,
     dup,
     ...(entry.retained ? { retained: true } : {}),
+    ...expiryField(entry, now),
   };
 }
 
@@ -87,28 +114,32 @@ export function stepFrame(entry: PendingEntry, dup: boolean): ServerFrame {
 export type ResendDecision =
   | { kind: 'resend'; next: PendingEntry; frame: ServerFrame }
   | { kind: 'dead-letter'; reason: DeadLetterReason }
+  /** PROTOCOL §4 per-message expiry: dropped and counted, not dead-lettered. */
+  | { kind: 'expire' }
   | { kind: 'repark'; next: PendingEntry };
 
 /** The sweep's decision for a due entry at `now`. */
 export function decideResend(entry: PendingEntry, now: number, policy: QosPolicy): ResendDecision {
   // Found again after its dead-letter lease ran out (a crash part way): finish that first.
   if (entry.deadLettering) return { kind: 'dead-letter', reason: entry.deadLettering.reason };
+  // Expired before its TTL ran out (or at the same instant): dropped, not dead-lettered.
+  if (isExpiredEntry(entry, now)) return { kind: 'expire' };
   if (now >= entry.deadlineAt) return { kind: 'dead-letter', reason: 'ttl' };
   // A parked entry is due only at its deadline; if it was found earlier (a policy change),
   // it goes back to waiting for its session rather than being sent to no connection.
   if (entry.parked || entry.connectionId === undefined) return { kind: 'repark', next: park(entry) };
   // A held entry waits for room (flow control), not for a timer: msgack sends it.
-  if (entry.held) return { kind: 'repark', next: { ...entry, dueAt: entry.deadlineAt } };
+  if (entry.held) return { kind: 'repark', next: { ...entry, dueAt: sendBy(entry) } };
   if (entry.attempts >= policy.attemptLimit) return { kind: 'dead-letter', reason: 'attempts' };
   const attempts = entry.attempts + 1;
-  const next = { ...entry, sent: true, attempts, dueAt: Math.min(now + resendDelay(policy, attempts), entry.deadlineAt) };
-  return { kind: 'resend', next, frame: stepFrame(next, wasSent(entry)) };
+  const next = { ...entry, sent: true, attempts, dueAt: Math.min(now + resendDelay(policy, attempts), sendBy(entry)) };
+  return { kind: 'resend', next, frame: stepFrame(next, wasSent(entry), now) };
 }
 
 /** The entry once its persistent session has gone away: kept, not sent, until resume or deadline. */
 export function park(entry: PendingEntry): PendingEntry {
   const { connectionId: _gone, ...rest } = entry;
-  return { ...rest, parked: true, dueAt: entry.deadlineAt };
+  return { ...rest, parked: true, dueAt: sendBy(entry) };
 }
 
 /**
@@ -125,7 +156,7 @@ export function resumeEntry(entry: PendingEntry, connectionId: string, now: numb
     parked: false,
     sent: true,
     attempts: 1,
-    dueAt: Math.min(now + resendDelay(policy, 1), entry.deadlineAt),
+    dueAt: Math.min(now + resendDelay(policy, 1), sendBy(entry)),
   };
 }
 
@@ -136,7 +167,7 @@ export function resumeEntry(entry: PendingEntry, connectionId: string, now: numb
  */
 export function handOver(entry: PendingEntry, connectionId: string, format: PendingEntry['format'], now: number, policy: QosPolicy): PendingEntry {
   const { held: _held, ...rest } = entry;
-  const dueAt = Math.min(now + resendDelay(policy, Math.max(1, entry.attempts)), entry.deadlineAt);
+  const dueAt = Math.min(now + resendDelay(policy, Math.max(1, entry.attempts)), sendBy(entry));
   return { ...rest, connectionId, format, parked: false, sent: true, dueAt: dueAt === entry.dueAt ? dueAt + 1 : dueAt };
 }
 
@@ -151,7 +182,7 @@ export function releasedDueAt(entry: Pick<PendingEntry, 'deadlineAt'>, now: numb
  * gets its turn); `releaseHeld` sends it when acks free room.
  */
 export function hold(entry: PendingEntry): PendingEntry {
-  return { ...entry, held: true, attempts: 0, dueAt: entry.deadlineAt };
+  return { ...entry, held: true, attempts: 0, dueAt: sendBy(entry) };
 }
 
 /** A new entry held before its first sending: it was never posted, so its first sending is no dup. */
@@ -163,7 +194,7 @@ export function holdNew(entry: PendingEntry): PendingEntry {
 /** A held entry's turn has come: it is sent now (attempt 1) and resent as any other. */
 export function releaseHeld(entry: PendingEntry, now: number, policy: QosPolicy): PendingEntry {
   const { held: _held, ...rest } = entry;
-  return { ...rest, sent: true, attempts: 1, dueAt: Math.min(now + resendDelay(policy, 1), entry.deadlineAt) };
+  return { ...rest, sent: true, attempts: 1, dueAt: Math.min(now + resendDelay(policy, 1), sendBy(entry)) };
 }
 
 /**

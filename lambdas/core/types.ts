@@ -118,6 +118,13 @@ export interface PendingEntry {
   data: unknown;
   qos: 1 | 2;
   retained?: boolean;
+  /**
+   * PROTOCOL §4 per-message expiry: the message's end (ms). Past it the message is not sent or
+   * resent and the entry is dropped (core/expiry.ts); `dueAt` and `expiresAt` are never later
+   * than needed for it. A released QoS 2 entry's pubrel still finishes (its message is not sent
+   * again anyway). Absent: the message does not expire.
+   */
+  messageExpiresAt?: number;
   state: 'sent' | 'released';
   parked: boolean;
   /**
@@ -166,6 +173,8 @@ export interface InboundRecord {
   /** The server id this message gets toward recipients, fixed at publish so a replay reuses it. */
   messageId: string;
   receivedAt: number;
+  /** PROTOCOL §4 per-message expiry: the message's end (ms); expired at pubrel, it is handed to nobody. */
+  messageExpiresAt?: number;
   /** While a pubrel is handing it on, other pubrels keep off until this time. */
   releasingUntil?: number;
   /**
@@ -188,6 +197,8 @@ export interface RetainedMessage {
   data: unknown;
   qos: Qos;
   publishedAt: number;
+  /** PROTOCOL §4 per-message expiry: the message's end (ms); `expiresAt` is never later. */
+  messageExpiresAt?: number;
   expiresAt: number;
 }
 
@@ -216,6 +227,8 @@ export type Command =
       id?: string;
       retain: boolean;
       dup: boolean;
+      /** PROTOCOL §4 per-message expiry: seconds, 1 to the message TTL; absent: none. */
+      expiry?: number;
     }
   | { action: 'msgack'; ids: string[] }
   | { action: 'pubrec'; id: string }
@@ -239,6 +252,8 @@ export type ServerFrame =
       id?: string;
       dup: boolean;
       retained?: boolean;
+      /** PROTOCOL §4 per-message expiry: the seconds the message has left when sent (JSON only). */
+      expiry?: number;
     }
   | { type: 'pubrel'; id: string; controller?: string }
   | { type: 'pubrec'; id: string; controller?: string }

@@ -41,7 +41,7 @@ export function createFrameHandler(
       };
       // PROTOCOL §3 RATE_LIMITED: every frame takes a token, even one that fails to parse.
       const allowed = limiter.allow(connectionId, now);
-      command = parseFrame(raw, { maxDataBytes: deps.policy.maxDataBytes });
+      command = parseFrame(raw, { maxDataBytes: deps.policy.maxDataBytes, maxExpirySeconds: Math.floor(deps.policy.messageTtlMs / 1000) });
       deps.log.info('In', { connectionId, ...frameSummary(command) });
       if (!allowed) {
         throw new ProtocolError('RATE_LIMITED', `over ${deps.policy.rateLimitPerSecond} frames a second (burst ${deps.policy.rateLimitBurst}): this frame was not handled; send it again later`);

@@ -36,6 +36,7 @@ export const METRICS = {
   PendingStored: { unit: 'Count', byQos: false, description: 'pending QoS 1/2 entries written by fan-out (each awaits an ack)' },
   PendingDue: { unit: 'Count', byQos: false, description: 'pending entries the resend sweep found due (unanswered past their ack timeout): the backlog' },
   Resent: { unit: 'Count', byQos: false, description: 'frames the resend sweep posted again (dup: true)' },
+  Expired: { unit: 'Count', byQos: true, description: 'pending copies dropped because their message expired (PROTOCOL §4 per-message expiry; not dead-lettered), by the QoS of the copy' },
   DeadLettered: { unit: 'Count', byQos: false, description: 'entries moved to the dead letters (attempt limit or message TTL reached)' },
   PageJobsQueued: { unit: 'Count', byQos: false, description: 'fan-out page jobs queued: the rest of an audience larger than the inline page, one job per page' },
   GoneConnections: { unit: 'Count', byQos: false, description: 'connections found gone (GoneException) while delivering or resending' },

@@ -227,7 +227,13 @@ export class Monitoring extends Construct {
         width,
         height,
       }),
-      new GraphWidget({ title: 'Dead-lettered, gone connections', left: [this.custom('DeadLettered'), this.custom('GoneConnections')], width, height }),
+      new GraphWidget({
+        title: 'Dead-lettered, expired (QoS 1 / 2), gone connections',
+        // Expired: no alarm. The publisher chose the expiry; copies expiring for away recipients is the feature working.
+        left: [this.custom('DeadLettered'), ...this.byQos('Expired', [1, 2]), this.custom('GoneConnections')],
+        width,
+        height,
+      }),
     );
     this.dashboard.addWidgets(
       new GraphWidget({ title: 'Lambda errors', left: fns.map(({ id, fn }) => fn.metricErrors({ period: MINUTE, statistic: 'Sum', label: id })), width, height }),

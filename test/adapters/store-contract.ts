@@ -1159,6 +1159,71 @@ export function describeStoreContract(
       });
     });
 
+    describe('Per-message expiry (issue 15, PROTOCOL §4): the message’s end is kept on every record', () => {
+      const END = T0 + 30 * SECOND;
+
+      it('a pending entry keeps messageExpiresAt through putMany, getMany, ofSession, pagesOfSession and putAbsent', async () => {
+        const entry = pending('s1', 'm1', { messageExpiresAt: END, dueAt: END, expiresAt: END + 24 * HOUR });
+        const other = pending('s1', 'm2', { messageExpiresAt: END + 1 });
+        await stores.pending.putMany([entry]);
+        expect(await stores.pending.putAbsent([other, { ...entry, messageExpiresAt: END + 5 }], T0)).toStrictEqual({ stored: [other], existing: [entry] });
+        expect(await stores.pending.getMany([keyOf(entry)], T0)).toStrictEqual([entry]);
+        expect(await stores.pending.ofSession('s1', T0)).toStrictEqual([entry, other]);
+        expect(await flatten(stores.pending.pagesOfSession('s1', T0, 1))).toStrictEqual([entry, other]);
+      });
+
+      it('replaceIf and release keep it; a replacement without it removes it', async () => {
+        const entry = pending('s1', 'm1', { qos: 2, messageExpiresAt: END });
+        await stores.pending.putMany([entry]);
+        const resent = { ...entry, attempts: 2, dueAt: T0 + 20 * SECOND };
+        expect(await stores.pending.replaceIf(resent, entry.dueAt)).toStrictEqual(resent);
+        const released = await stores.pending.release(keyOf(entry), T0 + 40 * SECOND, T0);
+        expect(released).toMatchObject({ result: 'released', entry: { messageExpiresAt: END, state: 'released' } });
+
+        const plain = pending('s1', 'm2');
+        await stores.pending.putMany([{ ...plain, messageExpiresAt: END }]);
+        expect(await stores.pending.replaceIf(plain, plain.dueAt)).toStrictEqual(plain);
+        const [read] = await stores.pending.getMany([keyOf(plain)], T0);
+        expect(read).toStrictEqual(plain);
+        expect(read && 'messageExpiresAt' in read).toBe(false);
+      });
+
+      it('an entry due at its message’s end is listed then; dropped by deleteIf on that dueAt it leaves no tombstone', async () => {
+        const entry = pending('s1', 'm1', { qos: 2, parked: true, dueAt: END, messageExpiresAt: END });
+        delete entry.connectionId;
+        await stores.pending.putMany([entry]);
+        expect(await stores.pending.due(END - 1, 10)).toEqual([]);
+        expect(await stores.pending.due(END, 10)).toEqual([{ ...keyOf(entry), dueAt: END }]);
+        expect(await stores.pending.deleteIf(keyOf(entry), END + 1)).toBe(false);
+        expect(await stores.pending.deleteIf(keyOf(entry), END)).toBe(true);
+        expect(await stores.pending.getMany([keyOf(entry)], END)).toEqual([]);
+        // No tombstone: an entry under the same key may be stored again (nothing but a new message would).
+        expect((await stores.pending.putAbsent([entry], END)).stored).toStrictEqual([entry]);
+      });
+
+      it('a dead letter keeps its entry’s messageExpiresAt', async () => {
+        const letter = deadLetter(pending('s1', 'm1', { messageExpiresAt: END }), T0, { reason: 'attempts' });
+        await stores.deadLetters.put(letter);
+        expect(await stores.deadLetters.ofSession('s1', T0)).toStrictEqual([letter]);
+      });
+
+      it('an inbound record keeps messageExpiresAt through putIfAbsent and claim', async () => {
+        const record = inbound('s1', 'c-1', { messageExpiresAt: END });
+        expect(await stores.inbound.putIfAbsent(record, T0)).toStrictEqual({ result: 'stored', record });
+        expect(await stores.inbound.claim('s1', 'c-1', T0 + 30 * SECOND, T0)).toStrictEqual({
+          result: 'claimed',
+          record: { ...record, releasingUntil: T0 + 30 * SECOND, releases: 1 },
+        });
+      });
+
+      it('a retained value keeps messageExpiresAt, and is gone once its expiresAt (the message’s end) has passed', async () => {
+        const message = retained('monitor', 'temp', { messageExpiresAt: END, expiresAt: END });
+        await stores.retained.put(message);
+        expect(await stores.retained.get('monitor', 'temp', END)).toStrictEqual(message);
+        expect(await stores.retained.get('monitor', 'temp', END + 1)).toBeUndefined();
+      });
+    });
+
     describe('DeadLetterStore', () => {
       it('ofSession gives the session’s live letters oldest first, entries exact', async () => {
         const letters = [

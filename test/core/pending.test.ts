@@ -46,13 +46,13 @@ describe('a new pending entry', () => {
 describe('the last unanswered step', () => {
   it('is the message itself while sent, with an id and the dup flag', () => {
     const entry = newPendingEntry(connected, message, 'm1', 1, t0, policy);
-    expect(stepFrame(entry, false)).toEqual({ type: 'message', controller: 'monitor', topic: 'temp', data: 25.3, qos: 1, id: 'm1', dup: false });
-    expect(stepFrame(entry, true)).toMatchObject({ dup: true });
+    expect(stepFrame(entry, false, t0)).toEqual({ type: 'message', controller: 'monitor', topic: 'temp', data: 25.3, qos: 1, id: 'm1', dup: false });
+    expect(stepFrame(entry, true, t0)).toMatchObject({ dup: true });
   });
 
   it('is pubrel once a QoS 2 message is released: the message is never sent again', () => {
     const entry: PendingEntry = { ...newPendingEntry(connected, message, 'm1', 2, t0, policy), state: 'released' };
-    expect(stepFrame(entry, true)).toEqual({ type: 'pubrel', id: 'm1', controller: 'monitor' });
+    expect(stepFrame(entry, true, t0)).toEqual({ type: 'pubrel', id: 'm1', controller: 'monitor' });
   });
 });
 

@@ -43,6 +43,8 @@ export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
         ids: fc.oneof(fc.array(id, { maxLength: 5 }), anyValue, fc.constant(victimIds)),
         retain: fc.oneof(fc.boolean(), anyValue),
         dup: fc.oneof(fc.boolean(), anyValue),
+        // PROTOCOL §4 per-message expiry: valid (1 to the default TTL, 86,400 s) and not.
+        expiry: fc.oneof(fc.integer({ min: -2, max: 90_000 }), fc.constantFrom(0, 1, 1.5, 86_400, 86_401, '10', null), anyValue),
       },
       { requiredKeys: ['action'] },
     )
@@ -76,6 +78,8 @@ export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
       id: fc.constantFrom(...victimIds, 'c-1', 'c-2'),
       ids: fc.array(fc.constantFrom(...victimIds, 'c-1'), { minLength: 1, maxLength: 4 }),
       retain: fc.boolean(),
+      // Absent (no field) half the time; else a valid expiry (PROTOCOL §4).
+      expiry: fc.option(fc.integer({ min: 1, max: 86_400 }), { nil: undefined }),
     })
     .map((f) => JSON.stringify(f.action === 'msgack' ? { action: 'msgack', ids: f.ids } : f));
   const junk = fc.oneof(fc.string({ unit: 'binary', maxLength: 50 }), fc.constantFrom('', ' ', '\r\n', '|', '||', '{', 'null', '25.3', '"x"', '{}', '[]'));

@@ -133,6 +133,7 @@ function fromItem(item: Item): InboundRecord {
     retain: item.retain,
     messageId: item.messageId,
     receivedAt: item.receivedAt,
+    messageExpiresAt: item.messageExpiresAt,
     releasingUntil: item.releasingUntil,
     releases: item.releases,
     expiresAt: item.expiresAtMs,

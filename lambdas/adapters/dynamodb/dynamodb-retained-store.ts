@@ -5,7 +5,10 @@ import { anchorOf, matches } from '../../core/topic-filter.js';
 import { compact, expiry, fromJson, isLive, LIVE_FILTER, queryAll, toJson, type Item } from './items.js';
 import { topicKey } from './schema.js';
 
-/** Retained values in the `retained` table: pk topicKey, `data` as a JSON string, the TTL pair. */
+/**
+ * Retained values in the `retained` table: pk topicKey, `data` as a JSON string, the TTL pair
+ * (never later than `messageExpiresAt`, the message's end where it has one: PROTOCOL §4).
+ */
 export class DynamoDbRetainedStore implements RetainedStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -54,6 +57,7 @@ function fromItem(item: Item): RetainedMessage {
     data: fromJson(item.data),
     qos: item.qos,
     publishedAt: item.publishedAt,
+    messageExpiresAt: item.messageExpiresAt,
     expiresAt: item.expiresAtMs,
   });
 }

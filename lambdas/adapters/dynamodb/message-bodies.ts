@@ -10,7 +10,9 @@ import { topicKey } from './schema.js';
  * (< 1 KB: one write unit to put, one to delete) whatever the payload.
  *
  *   item: topicKey = <controller>|<topic>, msgKey = <createdAt, 13 digits>#<id>,
- *         data (JSON string), qos, retained?, expiresAt/expiresAtMs (the latest of its entries')
+ *         data (JSON string), qos, retained?, messageExpiresAt? (PROTOCOL §4 per-message expiry:
+ *         the message's end), expiresAt/expiresAtMs (the latest of its entries': never later
+ *         than the message's end plus the grace, as theirs are not)
  *
  * Writers remember the bodies they wrote (a per-instance LRU of key, content and expiry), so a
  * fan-out's pages written by one container write the body once; another container (a page
@@ -88,7 +90,8 @@ export class MessageBodies {
         this.touch(name, signature);
         continue;
       }
-      const item = compact({ ...body.key, data, qos: body.qos, retained: body.retained ? true : undefined, ...expiry(body.expiresAt) });
+      const end = body.entry.messageExpiresAt;
+      const item = compact({ ...body.key, data, qos: body.qos, retained: body.retained ? true : undefined, messageExpiresAt: end, ...expiry(body.expiresAt) });
       requests.push({ PutRequest: { Item: item } });
       learned.push([name, signature]);
     }

@@ -5,8 +5,9 @@ import { bodyKeyOf, bodyKeyString, type BodyKey } from './message-bodies.js';
 /**
  * The pending table's entry items (its due markers are in due-markers.ts):
  *
- * - a reference (written since issue 13): the entry's fields without `data`, `ref: true`, the
- *   TTL pair, and `dueShard` only when no due marker covers it. Its body is the `messages` item
+ * - a reference (written since issue 13): the entry's fields without `data` (`messageExpiresAt`,
+ *   PROTOCOL §4 per-message expiry, among them, so the sweep needs no body to decide), `ref: true`, the
+ *   TTL pair (never later than the message's end plus the grace), and `dueShard` only when no due marker covers it. Its body is the `messages` item
  *   bodyKeyOf(entry) names (controller, topic, createdAt and id are all on the reference).
  * - an entry of the old layout (before issue 13): the same fields with `data` inline as a JSON
  *   string, always with `dueShard`. Still read as it is: no backfill is needed.
@@ -61,6 +62,7 @@ export function fromItem(item: Item, data: unknown): PendingEntry {
     data,
     qos: item.qos,
     retained: item.retained,
+    messageExpiresAt: item.messageExpiresAt,
     state: item.state,
     parked: item.parked,
     held: item.held,
@@ -75,7 +77,7 @@ export function fromItem(item: Item, data: unknown): PendingEntry {
 }
 
 /** The entry fields an item may lack (an entry without them is stored without the attribute). */
-export const OPTIONAL_FIELDS = ['connectionId', 'retained', 'held', 'sent', 'deadLettering'] as const;
+export const OPTIONAL_FIELDS = ['connectionId', 'retained', 'messageExpiresAt', 'held', 'sent', 'deadLettering'] as const;
 
 /** What is left of a completed (or dead-lettered) QoS 2 entry: out of the byDue index, ignored by reads. */
 export function tombstone(key: PendingKey, until: number): Item {

@@ -34,6 +34,10 @@ export function defineController(name: string, topics: Record<string, TopicMetho
 /**
  * Runs a topic's method and returns the deliveries it asked for. A topic with no method is
  * handed to its subscribers at the sender's QoS (PROTOCOL §2 publish).
+ *
+ * `expiresAt`: the end of the message being handled (PROTOCOL §4 per-message expiry). Every
+ * delivery its method asks for carries it: what a method sends on for a message is as stale
+ * as the message once it has expired.
  */
 export async function runController(
   controller: Controller,
@@ -41,16 +45,18 @@ export async function runController(
   data: unknown,
   qos: Qos,
   sender: ControllerContext['sender'],
+  expiresAt?: number,
 ): Promise<Delivery[]> {
   const method = Object.hasOwn(controller.topics, topic) ? controller.topics[topic] : undefined;
-  if (!method) return [{ via: 'publish', controller: controller.name, topic, data, qos }];
+  const end = expiresAt !== undefined ? { expiresAt } : {};
+  if (!method) return [{ via: 'publish', controller: controller.name, topic, data, qos, ...end }];
   const deliveries: Delivery[] = [];
   const context: ControllerContext = {
     controller: controller.name,
     topic,
     sender,
-    invokeToAll: (c, t, d, q = QoS.FireAndForget) => void deliveries.push({ via: 'invoke', controller: c, topic: t, data: d, qos: q }),
-    publishToAll: (c, t, d, q = QoS.FireAndForget) => void deliveries.push({ via: 'publish', controller: c, topic: t, data: d, qos: q }),
+    invokeToAll: (c, t, d, q = QoS.FireAndForget) => void deliveries.push({ via: 'invoke', controller: c, topic: t, data: d, qos: q, ...end }),
+    publishToAll: (c, t, d, q = QoS.FireAndForget) => void deliveries.push({ via: 'publish', controller: c, topic: t, data: d, qos: q, ...end }),
   };
   await method(data, context);
   return deliveries;

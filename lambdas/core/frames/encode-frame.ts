@@ -22,7 +22,7 @@ import type { FrameFormat, ServerFrame } from '../types.js';
  *   (A string "25.3" and the number 25.3 therefore look alike; JSON clients can tell them apart.)
  * - `data` may contain `|`: a reader takes controller and topic from the left and, for QoS 1
  *   and 2, qos and id from the right (server message ids never contain `|`).
- * - `dup` and `retained` are not shown: a resend is the same line again, so the shape stays
+ * - `dup`, `retained` and `expiry` (PROTOCOL §4) are not shown: a resend is the same line again, so the shape stays
  *   exactly §6's and a text client recognises a repeat by its id (QoS 2 hands it on once, §4).
  * - A QoS step with no controller, and pong, use {@link SERVER_CONTROLLER}, so every line keeps
  *   the `controller|topic|...` shape and a person can answer a step by echoing it with the
@@ -52,6 +52,8 @@ function encodeJson(frame: ServerFrame): string {
         ...(id !== undefined ? { id } : {}),
         dup: isDup(frame),
         ...(frame.retained === true ? { retained: true } : {}),
+        // PROTOCOL §4: the seconds the message has left, where it has an expiry.
+        ...(frame.expiry !== undefined ? { expiry: frame.expiry } : {}),
       });
     }
     case 'pubrel':

@@ -1,4 +1,6 @@
 import { ProtocolError } from '../errors.js';
+import { expiryRule, isValidExpiry } from '../expiry.js';
+import { DEFAULT_POLICY } from '../policy.js';
 import { isQos } from '../qos.js';
 import type { Action, Command, Qos } from '../types.js';
 import { filterProblem, isFilter } from '../topic-filter.js';
@@ -22,6 +24,8 @@ import { utf8ByteLength } from './utf8.js';
 export interface ParseFrameOptions {
   /** Largest `data`, serialized as JSON, in UTF-8 bytes (PROTOCOL §7). */
   maxDataBytes: number;
+  /** Largest `expiry` of a publish, in seconds: the message TTL (PROTOCOL §4). Default: the default TTL's. */
+  maxExpirySeconds?: number;
 }
 
 /** At most this many ids in one `msgack` (a bound on the work one frame can ask for). */
@@ -122,6 +126,7 @@ function jsonPublish(frame: JsonObject, opts: ParseFrameOptions): Command {
   // An absent `data` is null, so every message frame carries a `data` (PROTOCOL §3).
   const data = Object.hasOwn(frame, 'data') ? frame.data : null;
   checkDataSize(data, opts.maxDataBytes);
+  const expiry = optionalExpiry(field(frame, 'expiry'), opts.maxExpirySeconds ?? Math.floor(DEFAULT_POLICY.messageTtlMs / 1000));
   return {
     action: 'publish',
     controller,
@@ -132,6 +137,8 @@ function jsonPublish(frame: JsonObject, opts: ParseFrameOptions): Command {
     ...(qos !== 0 ? { id: id as string } : {}),
     retain,
     dup,
+    // On the message, not the frame: a batched publish (issue 16) carries one per message.
+    ...(expiry !== undefined ? { expiry } : {}),
   };
 }
 
@@ -309,6 +316,13 @@ function optionalQos(value: unknown): Qos {
 function optionalBoolean(value: unknown, name: 'retain' | 'dup'): boolean {
   if (value === undefined) return false;
   if (typeof value !== 'boolean') throw badRequest(`${name} must be true or false`);
+  return value;
+}
+
+/** PROTOCOL §4 per-message expiry: whole seconds, 1 to the message TTL; absent: none. */
+function optionalExpiry(value: unknown, maxSeconds: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!isValidExpiry(value, maxSeconds)) throw badRequest(expiryRule(maxSeconds));
   return value;
 }
 

@@ -1,5 +1,6 @@
 import { handedTo } from '../../app/deliver.js';
 import { handOn } from '../../app/hand-on.js';
+import { messageExpiresAtOf } from '../../core/expiry.js';
 import type { CommandHandler } from '../frame-context.js';
 import { openController } from './open-controller.js';
 
@@ -14,7 +15,16 @@ export const publish: CommandHandler<'publish'> = async (command, context, deps)
   await openController(command.controller, context, deps);
   const { connection, now } = context;
   const sender = { sessionId: connection.sessionId, connectionId: connection.connectionId };
-  const publication = { controller: command.controller, topic: command.topic, data: command.data, qos: command.qos, retain: command.retain };
+  // PROTOCOL §4 per-message expiry: the message's end is fixed now, at its publish.
+  const messageExpiresAt = messageExpiresAtOf(command.expiry, now);
+  const publication = {
+    controller: command.controller,
+    topic: command.topic,
+    data: command.data,
+    qos: command.qos,
+    retain: command.retain,
+    ...(messageExpiresAt !== undefined ? { messageExpiresAt } : {}),
+  };
 
   if (command.qos === 2) {
     const id = command.id as string;

@@ -27,7 +27,9 @@ export const pubrel: CommandHandler<'pubrel'> = async (command, context, deps) =
       // server id, and (claimed before: a re-run) stores only entries recipients do not have,
       // so nobody's is reset, brought back after completion, or doubled.
       const rerun = (record.releases ?? 1) > 1;
-      const publication = { controller: record.controller, topic: record.topic, data: record.data, qos: 2 as const, retain: record.retain };
+      // Expired by now (PROTOCOL §4), it is handed to nobody; the client still gets its msgack.
+      const end = record.messageExpiresAt !== undefined ? { messageExpiresAt: record.messageExpiresAt } : {};
+      const publication = { controller: record.controller, topic: record.topic, data: record.data, qos: 2 as const, retain: record.retain, ...end };
       stats = await handOn(deps, publication, sender, record.messageId, now, rerun);
     } catch (error) {
       // A controller that refuses the message will refuse it every time: drop the record so

@@ -1,7 +1,8 @@
 import { deadLetter } from '../../app/dead-letter.js';
 import { markBacklogged, sendHeld } from '../../app/flow-control.js';
 import { mapLimit } from '../../app/map-limit.js';
-import { hold, resumeEntry, stepFrame, wasSent } from '../../core/pending.js';
+import { dropExpired } from '../../app/expired.js';
+import { hold, isExpiredEntry, resumeEntry, stepFrame, wasSent } from '../../core/pending.js';
 import type { PendingEntry } from '../../core/types.js';
 import type { CommandHandler } from '../frame-context.js';
 
@@ -11,14 +12,15 @@ import type { CommandHandler } from '../frame-context.js';
  * sent before, or pubrel once released), but QoS 2 messages already in flight on this
  * connection (PROTOCOL §4: once pubrec is in, the message is never sent again; the sweep
  * repeats them).
- * Entries past their TTL are dead-lettered instead. With flow control
+ * Entries past their TTL are dead-lettered instead; entries whose message expired are dropped
+ * (PROTOCOL §4 per-message expiry). With flow control
  * on, only the oldest `maxInflight` are sent; the rest are held and go as acks free room.
  */
 export const resume: CommandHandler<'resume'> = async (_command, context, deps) => {
   const { connection, now } = context;
   const entries = (await deps.stores.pending.ofSession(connection.sessionId, now)).sort((a, b) => a.createdAt - b.createdAt);
   const max = deps.policy.maxInflight;
-  const live = entries.filter((e) => now < e.deadlineAt);
+  const live = entries.filter((e) => now < e.deadlineAt && !isExpiredEntry(e, now));
   const turn = new Map(live.map((e, i) => [e.id, i]));
   let held = 0;
   const resumeOne = async (entry: PendingEntry, again: boolean): Promise<void> => {
@@ -29,6 +31,12 @@ export const resume: CommandHandler<'resume'> = async (_command, context, deps) 
     // if unanswered. Posted again now, it could land after the client's pubrec and be taken
     // for a new message (PROTOCOL §4). (A QoS 1 repeat is only a dup: it goes, as before.)
     if (isQos2InFlightOn(entry, connection.connectionId) && now < entry.deadlineAt) return;
+    // PROTOCOL §4 per-message expiry: a backlog message that expired while the session was away
+    // is dropped (counted), never sent; nor dead-lettered, even when its TTL ran out as well.
+    if (isExpiredEntry(entry, now)) {
+      await dropExpired(deps, entry);
+      return;
+    }
     if (now >= entry.deadlineAt) {
       await deadLetter(deps, entry, 'ttl', now);
       return;
@@ -40,7 +48,7 @@ export const resume: CommandHandler<'resume'> = async (_command, context, deps) 
     // Conditional on the dueAt seen: a sweep sending it right now keeps it, and we skip.
     if (await deps.stores.pending.replaceIf(next, entry.dueAt)) {
       if (holdIt) held += 1;
-      else await context.reply(stepFrame(next, wasSent(entry)));
+      else await context.reply(stepFrame(next, wasSent(entry), now));
       return;
     }
     // Or the old connection's cleanup (or a gone send) parked it after our read: parked, it

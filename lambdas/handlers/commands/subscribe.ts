@@ -1,6 +1,7 @@
 import { deliverTo } from '../../app/deliver.js';
 import { grantedQos } from '../../core/qos.js';
 import { isFilter } from '../../core/topic-filter.js';
+import type { RetainedMessage } from '../../core/types.js';
 import type { CommandHandler } from '../frame-context.js';
 import { openController } from './open-controller.js';
 
@@ -31,6 +32,11 @@ export const subscribe: CommandHandler<'subscribe'> = async (command, context, d
     ? await deps.stores.retained.matching(command.controller, command.topic, now)
     : [await deps.stores.retained.get(command.controller, command.topic, now)].filter((value) => value !== undefined);
   for (const retained of values) {
-    await deliverTo(deps, [recipient], { via: 'publish', controller: command.controller, topic: retained.topic, data: retained.data, qos, retained: true }, deps.newId(), now);
+    await deliverTo(deps, [recipient], { via: 'publish', controller: command.controller, topic: retained.topic, data: retained.data, qos, retained: true, ...retainedEnd(retained) }, deps.newId(), now);
   }
 };
+
+/** PROTOCOL §4: a retained value published with an expiry is handed on with the seconds it has left. */
+function retainedEnd(retained: RetainedMessage): { expiresAt?: number } {
+  return retained.messageExpiresAt !== undefined ? { expiresAt: retained.messageExpiresAt } : {};
+}
