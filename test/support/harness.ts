@@ -89,6 +89,7 @@ export interface HarnessOptions {
 export class Harness {
   private nextConnection = 0;
   private nextMessage = 0;
+  private nextServerMessage = 0;
   private readonly routes: Map<string, (event: WebSocketEvent) => Promise<WebSocketResult>>;
   readonly connect: (event: WebSocketEvent) => Promise<WebSocketResult>;
   readonly disconnectHandler: (event: WebSocketEvent) => Promise<WebSocketResult>;
@@ -136,7 +137,10 @@ export class Harness {
       ...(options.fanout
         ? { fanout: { queue: new MemoryPageQueue(), claims: new DynamoDbPageClaimStore(doc, tableNames.inbound), config: { ...DEFAULT_FANOUT, ...options.fanout } } }
         : {}),
-    });
+      // The server's own publishes (presence at every $connect, wills) count apart, so a test's
+      // first client publish still gets the first id (`<time>00000001`); an `s` sorts them after
+      // the clients' ids of the same millisecond.
+    }, () => `${clock.now().toString(36)}s${String(++harness.nextServerMessage).padStart(7, '0')}`);
     const harness: Harness = new Harness(deps, clock, log, endpoint, doc, tableNames, [
       () => management.destroy(),
       () => endpoint.close(),
