@@ -49,8 +49,10 @@ export function createConnectHandler(deps: AppDeps): (event: WebSocketEvent) => 
         ...(params.will !== undefined ? { will: params.will } : {}),
       };
       const stored = params.clientId !== undefined ? await takeOverSession(deps, connection, now) : connection;
-      await stores.connections.put(stored);
+      // PROTOCOL §9 presence, before the record: the record is $connect's last write (a Gone send
+      // that has seen it knows the $connect returned: app/connection-gone.ts).
       await deps.serverPublish(presencePublication(connection, 'connected', now), { sessionId, connectionId }, now);
+      await stores.connections.put(stored);
       deps.log.info('Connected', { connectionId, sessionId, sessionKind: connection.sessionKind, qos: connection.claimedQos, controllers: connection.controllers });
       return { statusCode: 200 };
     } catch (error) {
