@@ -540,6 +540,8 @@ export class QosgateClient {
         return this.subscriptions.onUnsuback(frame);
       case 'pong':
         return this.clearTimer('pong');
+      case 'willack':
+        return; // the will rides in the URL (url.ts); a raw `will` frame's answer needs nothing
       case 'error':
         if ((await this.outbound.onError(frame)) || this.subscriptions.onError(frame)) return;
         return this.reportError(new ServerRefusedError(frame.code, frame.message, frame.action, frame.id));
