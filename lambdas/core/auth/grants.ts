@@ -8,7 +8,7 @@ import type { Action, Command, ConnectParams } from '../types.js';
  *
  *   handshake:  token missing or bad -> 401   (the verifier / authorizer)
  *               clientId claim != query clientId, or a query controller not granted -> 403
- *   frame:      publish / subscribe / unsubscribe on a controller or action not granted
+ *   frame:      publish / will / subscribe / unsubscribe on a controller or action not granted
  *               -> FORBIDDEN error frame, nothing changes
  *
  * With auth off there are no grants (`undefined`) and nothing is enforced.
