@@ -1,3 +1,4 @@
+import { withServerPublish } from '../lambdas/app/server-publish.js';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createTables, prefixedTableNames } from '../lambdas/adapters/dynamodb/create-tables.js';
@@ -126,7 +127,7 @@ export async function wildcardBench(endpoint: string, options: { publishes?: num
       ];
       await mapLimit(seeds, SEED_CONCURRENCY, (s) => stores.subscriptions.put(s));
       let ids = 0;
-      const deps: AppDeps = {
+      const deps: AppDeps = withServerPublish({
         stores,
         gateway: { post: async () => 'ok', disconnect: async () => {}, isOpen: async () => true },
         clock: { now: () => Date.now() },
@@ -135,7 +136,7 @@ export async function wildcardBench(endpoint: string, options: { publishes?: num
         newId: () => `${Date.now().toString(36)}${String(++ids).padStart(8, '0')}`,
         log: silentLogger,
         fanout: { queue: new MemoryPageQueue(), claims: new MemoryPageClaimStore(), config: DEFAULT_FANOUT },
-      };
+      });
       for (const qos of [0, 1] as const) {
         const before = snapshot(metered.counts);
         const times: number[] = [];

@@ -3,6 +3,7 @@
  * the real process; tests call `main` with their own streams.
  */
 import { monitor } from './commands/monitor.js';
+import { presence } from './commands/presence.js';
 import { publish } from './commands/publish.js';
 import { raw } from './commands/raw.js';
 import { sensor } from './commands/sensor.js';
@@ -11,7 +12,7 @@ import { token } from './commands/token.js';
 import { redactUrl } from '../client/url.js';
 import { helpText, line, parseCommandArgs, UsageError, type Command, type Io } from './options.js';
 
-export const COMMANDS: readonly Command[] = [sensor, monitor, publish, subscribe, raw, token];
+export const COMMANDS: readonly Command[] = [sensor, monitor, publish, subscribe, presence, raw, token];
 
 export function mainHelp(): string {
   return [

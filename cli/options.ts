@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Qos } from '../client/frames.js';
+import type { WillOption } from '../client/url.js';
 
 /** What `npm start` prints. */
 export const DEFAULT_URL = 'ws://127.0.0.1:3001/dev';
@@ -18,6 +19,9 @@ export const CONNECTION_OPTIONS: OptionSpecs = {
   'client-id': { type: 'string', description: 'a stable identity (needed for --session persistent)', valueName: 'id' },
   session: { type: 'string', description: 'clean (default) or persistent', valueName: 'kind' },
   token: { type: 'string', description: 'bearer token, when auth is on', valueName: 'token' },
+  will: { type: 'string', description: "last will, published if this connection is lost (as a text frame: 'monitor|status/dev-7|offline')", valueName: 'c|t|data' },
+  'will-qos': { type: 'string', description: 'QoS of the will (default 0)', valueName: '0|1|2' },
+  'will-retain': { type: 'boolean', description: 'the will becomes its topic\'s retained value' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
 
@@ -113,13 +117,42 @@ export function parseData(text: string): unknown {
 }
 
 /** The connection options of ClientOptions from the shared flags. */
-export function connectionOptions(values: Values): { url: string; clientId?: string; session?: 'clean' | 'persistent'; token?: string } {
+export function connectionOptions(values: Values): { url: string; clientId?: string; session?: 'clean' | 'persistent'; token?: string; will?: WillOption } {
   const session = sessionOption(values.session);
+  const will = willOption(values);
   return {
     url: typeof values.url === 'string' ? values.url : DEFAULT_URL,
     ...(typeof values['client-id'] === 'string' ? { clientId: values['client-id'] } : {}),
     ...(session ? { session } : {}),
     ...(typeof values.token === 'string' ? { token: values.token } : {}),
+    ...(will ? { will } : {}),
+  };
+}
+
+/**
+ * `--will 'controller|topic|data'` (PROTOCOL §9), written as a text frame is (§6): split on the
+ * first two `|`, data read as JSON where it parses; with `--will-qos` and `--will-retain`.
+ */
+export function willOption(values: Values): WillOption | undefined {
+  const text = values.will;
+  if (typeof text !== 'string') {
+    if (values['will-qos'] !== undefined || values['will-retain'] !== undefined) throw new UsageError('--will-qos and --will-retain go with --will');
+    return undefined;
+  }
+  const first = text.indexOf('|');
+  const second = first < 0 ? -1 : text.indexOf('|', first + 1);
+  const controller = first < 0 ? '' : text.slice(0, first);
+  const topic = first < 0 ? '' : second < 0 ? text.slice(first + 1) : text.slice(first + 1, second);
+  if (controller === '' || topic === '') throw new UsageError(`--will must be controller|topic|data, not ${text}`);
+  const qosText = values['will-qos'];
+  const qos = qosText === undefined ? undefined : qosText === '0' || qosText === '1' || qosText === '2' ? (Number(qosText) as Qos) : undefined;
+  if (qosText !== undefined && qos === undefined) throw new UsageError(`--will-qos must be 0, 1 or 2, not ${String(qosText)}`);
+  return {
+    controller,
+    topic,
+    ...(second >= 0 ? { data: parseData(text.slice(second + 1)) } : {}),
+    ...(qos !== undefined ? { qos } : {}),
+    ...(values['will-retain'] === true ? { retain: true } : {}),
   };
 }
 

@@ -71,6 +71,19 @@ export interface PublishOptions {
 
 type State = 'idle' | 'connecting' | 'open' | 'waiting' | 'closed';
 
+/** How long `close()` waits for the server to close the connection after its `disconnect` frame. */
+export const GOODBYE_WAIT_MS = 1000;
+
+/** Sends `{"action":"disconnect"}`; false if the socket would not take it (then the client just closes). */
+function sendGoodbye(socket: WebSocketLike): boolean {
+  try {
+    socket.send(encodeClientFrame({ action: 'disconnect' }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** RFC 6455 "message too big": API Gateway's close for a frame over 32 KB or a message over 128 KB. */
 const CLOSE_TOO_LARGE = 1009;
 /** RFC 6455 "normal closure": what API Gateway closes with when the server deletes a connection (a takeover). */
@@ -258,7 +271,10 @@ export class QosgateClient {
   }
 
   /**
-   * Closes for good: waiting acks are flushed, timers stopped, the connection closed.
+   * Closes for good: waiting acks are flushed, timers stopped, then a `disconnect` frame says a
+   * clean goodbye (PROTOCOL §2: the server drops the will and closes the connection); if the
+   * server has not closed it within {@link GOODBYE_WAIT_MS}, the client does (the will may then
+   * be published: the server cannot tell that close from a lost client).
    * Unanswered publishes reject with ClientClosedError but stay in the outbox (a file outbox
    * sends them on the next run).
    */
@@ -271,14 +287,19 @@ export class QosgateClient {
     if (this.next) this.retire(this.next);
     if (!socket || socket.readyState === READY_STATE.CLOSED) return;
     await new Promise<void>((resolve) => {
-      const done = this.timers.setTimeout(resolve, 1000); // a peer that never answers the close
+      const timers: unknown[] = [];
       const previous = socket.onclose;
       socket.onclose = (event) => {
-        this.timers.clearTimeout(done);
+        for (const timer of timers) this.timers.clearTimeout(timer);
         previous?.(event);
         resolve();
       };
-      socket.close(1000, 'client closed');
+      const closeOurselves = (): void => socket.close(1000, 'client closed');
+      const goodbye = socket.readyState === READY_STATE.OPEN && sendGoodbye(socket);
+      if (socket.readyState === READY_STATE.CLOSED) return; // the server closed it at once
+      if (goodbye) timers.push(this.timers.setTimeout(closeOurselves, GOODBYE_WAIT_MS));
+      timers.push(this.timers.setTimeout(resolve, (goodbye ? GOODBYE_WAIT_MS : 0) + 1000)); // a peer that never answers the close
+      if (!goodbye) closeOurselves();
     });
   }
 
@@ -531,6 +552,8 @@ export class QosgateClient {
         return this.subscriptions.onUnsuback(frame);
       case 'pong':
         return this.clearTimer('pong');
+      case 'willack':
+        return; // the will rides in the URL (url.ts); a raw `will` frame's answer needs nothing
       case 'error':
         if ((await this.outbound.onError(frame)) || this.subscriptions.onError(frame)) return;
         return this.reportError(new ServerRefusedError(frame.code, frame.message, frame.action, frame.id));

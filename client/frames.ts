@@ -47,6 +47,7 @@ export function decodeServerFrame(text: string): ServerFrame | undefined {
     case 'unsuback':
       return str('controller') && str('topic') ? (frame as ServerFrame) : undefined;
     case 'pong':
+    case 'willack':
       return frame as ServerFrame;
     case 'error':
       return str('code') && str('message') ? (frame as ServerFrame) : undefined;

@@ -11,6 +11,22 @@ export interface ConnectParams {
   session?: 'clean' | 'persistent';
   /** A bearer token (in the query string: a browser WebSocket cannot set headers). */
   token?: string;
+  /**
+   * The last will (PROTOCOL §9): published by the server, as this client's own publish, if the
+   * connection ends without `close()` (the client vanished, a timeout, a takeover). Sent as the
+   * `will...` query parameters, so it is in place from the first moment of every connection,
+   * reconnects included (a `will` frame after the open would leave a window without one).
+   */
+  will?: WillOption;
+}
+
+/** A will as `connect()` takes it: `data` any JSON (default null), `qos` default 0, `retain` default false. */
+export interface WillOption {
+  controller: string;
+  topic: string;
+  data?: unknown;
+  qos?: Qos;
+  retain?: boolean;
 }
 
 /**
@@ -45,6 +61,15 @@ export function buildConnectUrl(url: string, params: ConnectParams): string {
   set('session', params.session);
   set('format', 'json');
   set('token', params.token);
+  const { will } = params;
+  if (will !== undefined) {
+    set('willController', will.controller);
+    set('willTopic', will.topic);
+    // As JSON always, so a string comes back a string (the server reads JSON where it parses).
+    if (will.data !== undefined) set('willData', JSON.stringify(will.data));
+    set('willQos', will.qos === undefined ? undefined : String(will.qos));
+    set('willRetain', will.retain === undefined ? undefined : String(will.retain));
+  }
   return parsed.toString();
 }
 

@@ -34,17 +34,22 @@ export interface RouteSpec {
  */
 const PENDING: Partial<Record<TableName, Access>> = { pending: 'readWrite', messages: 'readWrite' };
 
-/** What a function that hands messages on touches: on a `gone` send a clean session is removed. */
+/**
+ * What a function that hands messages on touches: on a `gone` send a clean session is removed,
+ * and the gone connection's will is published (PROTOCOL §9), which may retain it.
+ */
 const DELIVERS: Partial<Record<TableName, Access>> = {
   connections: 'readWrite',
   subscriptions: 'readWrite',
   ...PENDING,
   inbound: 'readWrite',
+  retained: 'readWrite',
 };
 
 export const ROUTES: RouteSpec[] = [
+  // $connect publishes presence and a taken-over connection's will; $disconnect the ending one's (PROTOCOL §9).
   { routeKey: '$connect', id: 'Connect', entry: 'lambdas/entry/connect.ts', tables: { ...DELIVERS }, manageConnections: true },
-  { routeKey: '$disconnect', id: 'Disconnect', entry: 'lambdas/entry/disconnect.ts', tables: { ...DELIVERS }, manageConnections: false },
+  { routeKey: '$disconnect', id: 'Disconnect', entry: 'lambdas/entry/disconnect.ts', tables: { ...DELIVERS }, manageConnections: true },
   {
     routeKey: '$default',
     id: 'Default',
@@ -59,12 +64,17 @@ export const ROUTES: RouteSpec[] = [
   { routeKey: 'msgack', id: 'Msgack', entry: 'lambdas/entry/msgack.ts', tables: { connections: 'readWrite', subscriptions: 'readWrite', ...PENDING }, manageConnections: true },
   { routeKey: 'pubrec', id: 'Pubrec', entry: 'lambdas/entry/pubrec.ts', tables: { connections: 'read', ...PENDING }, manageConnections: true },
   { routeKey: 'pubrel', id: 'Pubrel', entry: 'lambdas/entry/pubrel.ts', tables: { ...DELIVERS, retained: 'readWrite' }, manageConnections: true, pageQueue: 'send' },
-  { routeKey: 'subscribe', id: 'Subscribe', entry: 'lambdas/entry/subscribe.ts', tables: { ...DELIVERS, retained: 'read' }, manageConnections: true },
+  { routeKey: 'subscribe', id: 'Subscribe', entry: 'lambdas/entry/subscribe.ts', tables: { ...DELIVERS }, manageConnections: true },
   { routeKey: 'unsubscribe', id: 'Unsubscribe', entry: 'lambdas/entry/unsubscribe.ts', tables: { connections: 'read', subscriptions: 'readWrite' }, manageConnections: true },
   // A resume that holds what does not fit flags the session (lazy flow control).
   { routeKey: 'resume', id: 'Resume', entry: 'lambdas/entry/resume.ts', tables: { connections: 'readWrite', subscriptions: 'readWrite', ...PENDING, deadLetters: 'write' }, manageConnections: true },
   // Ping reads its connection only to answer in the client's format.
   { routeKey: 'ping', id: 'Ping', entry: 'lambdas/entry/ping.ts', tables: { connections: 'read' }, manageConnections: true },
+  // PROTOCOL §9: `will` writes it on the connection's record, and answers willack.
+  { routeKey: 'will', id: 'Will', entry: 'lambdas/entry/will.ts', tables: { connections: 'readWrite' }, manageConnections: true },
+  // `disconnect` drops the will, marks the record, and closes the connection (DeleteConnection);
+  // its `$disconnect` does the rest. (The id is not `Disconnect`: that is the `$disconnect` route's.)
+  { routeKey: 'disconnect', id: 'Goodbye', entry: 'lambdas/entry/goodbye.ts', tables: { connections: 'readWrite' }, manageConnections: true },
 ];
 
 /** The scheduled resend sweep: not a WebSocket route, fired by EventBridge. */

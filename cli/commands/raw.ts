@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { ConnectionRefusedError } from '../../client/errors.js';
 import { RefusalReadingWebSocket } from '../../client/node.js';
 import { redactUrl } from '../../client/url.js';
-import { aborted, CONNECTION_OPTIONS, DEFAULT_URL, line, parseDuration, qosOption, sessionOption, type Command } from '../options.js';
+import { aborted, CONNECTION_OPTIONS, DEFAULT_URL, line, parseDuration, qosOption, sessionOption, willOption, type Command } from '../options.js';
 
 /**
  * A raw terminal, as Putty or wscat in the seed's demo: every frame in is printed `< frame`,
@@ -28,6 +28,7 @@ export const raw: Command = {
   ].join('\n'),
   async run(values, _positionals, io) {
     const url = new URL(typeof values.url === 'string' ? values.url : DEFAULT_URL);
+    const will = willOption(values);
     const query: Record<string, string | undefined> = {
       qos: values.qos === undefined ? undefined : String(qosOption(values.qos, 0)),
       controllers: typeof values.controllers === 'string' ? values.controllers : undefined,
@@ -35,6 +36,12 @@ export const raw: Command = {
       session: sessionOption(values.session),
       format: typeof values.format === 'string' ? values.format : undefined,
       token: typeof values.token === 'string' ? values.token : undefined,
+      // PROTOCOL §9: the will as query parameters, its data as JSON (client/url.ts does the same).
+      willController: will?.controller,
+      willTopic: will?.topic,
+      willData: will?.data === undefined ? undefined : JSON.stringify(will.data),
+      willQos: will?.qos === undefined ? undefined : String(will.qos),
+      willRetain: will?.retain === undefined ? undefined : String(will.retain),
     };
     for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, value);
     const linger = parseDuration(typeof values.linger === 'string' ? values.linger : '1s');

@@ -1,4 +1,5 @@
 import type { ControllerRegistry } from '../core/controllers/registry.js';
+import type { ServerPublication } from '../core/presence.js';
 import type { QosPolicy } from '../core/policy.js';
 import type { Clock, ConnectionGateway, Stores } from '../ports/index.js';
 import type { Logger } from '../ports/logger.js';
@@ -13,6 +14,9 @@ export interface FanoutDeps {
   claims: PageClaimStore;
   config: FanoutConfig;
 }
+
+/** Hands on a message the server publishes itself, as the sender's own publish (app/server-publish.ts). */
+export type ServerPublish = (publication: ServerPublication, sender: { sessionId: string; connectionId: string }, now: number) => Promise<void>;
 
 /** Everything the handlers use, injected once per container (or per test). */
 export interface AppDeps {
@@ -34,4 +38,12 @@ export interface AppDeps {
    * tests) a delivery reads and hands on every page itself, as before queues.
    */
   fanout?: FanoutDeps;
+  /**
+   * Hands on what the server publishes itself (a will, presence: PROTOCOL §9) exactly as a
+   * client's publish is handed on (app/hand-on.ts). Injected, not imported: a hand-on can find a
+   * connection gone and end it, and ending one publishes its will, so janitor.ts importing
+   * hand-on.ts would close an import cycle (deliver -> connection-gone -> janitor -> hand-on ->
+   * deliver). {@link withServerPublish} in app/server-publish.ts fills it in.
+   */
+  serverPublish: ServerPublish;
 }

@@ -24,6 +24,20 @@ export interface ConnectParams {
   sessionKind: SessionKind;
   format: FrameFormat;
   token?: string;
+  /** The last will given by the `will...` query parameters (PROTOCOL §9), if any. */
+  will?: Will;
+}
+
+/**
+ * A connection's last will (PROTOCOL §9): published as if the client had published it when the
+ * connection ends without a `disconnect` frame.
+ */
+export interface Will {
+  controller: string;
+  topic: string;
+  data: unknown;
+  qos: Qos;
+  retain: boolean;
 }
 
 /** A live WebSocket connection as stored by the ConnectionStore. */
@@ -38,6 +52,10 @@ export interface ConnectionRecord {
   controllers: string[];
   connectedAt: number;
   expiresAt: number;
+  /** Its last will (PROTOCOL §9); taken, exactly once, by whoever ends the connection (ConnectionStore.claimEnd). */
+  will?: Will;
+  /** Set by a `disconnect` frame (its will already dropped): its end is a clean goodbye. */
+  disconnecting?: boolean;
 }
 
 /**
@@ -236,7 +254,10 @@ export type Command =
   | { action: 'subscribe'; controller: string; topic: string; qos: Qos }
   | { action: 'unsubscribe'; controller: string; topic: string }
   | { action: 'resume' }
-  | { action: 'ping' };
+  | { action: 'ping' }
+  /** Sets the connection's last will, or clears it (`will` absent). PROTOCOL §2, §9. */
+  | { action: 'will'; will?: Will }
+  | { action: 'disconnect' };
 
 export type Action = Command['action'];
 
@@ -270,6 +291,7 @@ export type ServerFrame =
   | { type: 'suback'; controller: string; topic: string; qos: Qos }
   | { type: 'unsuback'; controller: string; topic: string }
   | { type: 'pong' }
+  | { type: 'willack' }
   | { type: 'error'; code: ErrorCode; message: string; action?: string; id?: string };
 
 /** The error codes of PROTOCOL §3: stable, documented, never an exception's text. */

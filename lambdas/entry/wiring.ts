@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { withServerPublish } from '../app/server-publish.js';
 import { ApiGatewayConnectionGateway, apiGatewayClientFor } from '../adapters/apigateway/api-gateway-connection-gateway.js';
 import { createDynamoDbStores } from '../adapters/dynamodb/index.js';
 import type { TableName } from '../adapters/dynamodb/schema.js';
@@ -70,7 +71,7 @@ export function productionDeps(
     queueUrl && names.inbound
       ? { fanout: { queue: new SqsPageQueue(overrides.sqs ?? hook(new SQSClient({})), queueUrl), claims: new DynamoDbPageClaimStore(doc, names.inbound), config: readFanout(env) } }
       : {};
-  return {
+  return withServerPublish({
     stores: createDynamoDbStores(doc, names, { resendShards: sweep.shards }),
     gateway: new ApiGatewayConnectionGateway(hook(apiGatewayClientFor(requireEnv(env, CALLBACK_URL_ENV)))),
     clock: overrides.clock ?? systemClock,
@@ -80,7 +81,7 @@ export function productionDeps(
     log: overrides.log ?? new PowertoolsLogger(),
     metrics: overrides.metrics ?? defaultMetrics(env),
     ...fanout,
-  };
+  });
 }
 
 /**

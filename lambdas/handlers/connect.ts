@@ -1,4 +1,7 @@
 import type { AppDeps } from '../app/deps.js';
+import { announceEnd, END_CLAIM_LEASE_MS } from '../app/janitor.js';
+import { utf8ByteLength } from '../core/frames/utf8.js';
+import { presencePublication } from '../core/presence.js';
 import { checkConnect, grantsFromContext } from '../core/auth/grants.js';
 import { HandshakeError } from '../core/errors.js';
 import { parseConnectParams } from '../core/frames/connect-params.js';
@@ -15,6 +18,8 @@ import { errorText } from '../ports/logger.js';
  * - a persistent session keeps its pending messages and subscriptions, which now point at
  *   this connection; the client sends `resume` to get what waited for it.
  * Nothing is posted to the connection here: API Gateway answers 410 until $connect returns.
+ * PROTOCOL §9: a will given by query parameters is kept on the record; the taken-over
+ * connection's will is published (reason `takeover`), then this one's `connected` presence.
  */
 export function createConnectHandler(deps: AppDeps): (event: WebSocketEvent) => Promise<WebSocketResult> {
   return async (event) => {
@@ -24,6 +29,7 @@ export function createConnectHandler(deps: AppDeps): (event: WebSocketEvent) => 
       const params = parseConnectParams(event.queryStringParameters, event.headers, event.multiValueQueryStringParameters);
       const unknown = params.controllers.filter((c) => !deps.controllers.has(c));
       if (unknown.length > 0) throw new HandshakeError(400, `unknown controller: ${unknown.join(', ')}`);
+      if (params.will !== undefined) checkWill(deps, params.will);
       // The authorizer already checked this; checked again so $connect never relies on it alone.
       const grants = grantsFromContext(event.requestContext.authorizer);
       const decision = grants ? checkConnect(grants, params) : { allowed: true as const };
@@ -40,8 +46,12 @@ export function createConnectHandler(deps: AppDeps): (event: WebSocketEvent) => 
         controllers: params.controllers,
         connectedAt: now,
         expiresAt: now + policy.connectionTtlMs,
+        ...(params.will !== undefined ? { will: params.will } : {}),
       };
       const stored = params.clientId !== undefined ? await takeOverSession(deps, connection, now) : connection;
+      // PROTOCOL §9 presence, before the record: the record is $connect's last write (a Gone send
+      // that has seen it knows the $connect returned: app/connection-gone.ts).
+      await deps.serverPublish(presencePublication(connection, 'connected', now), { sessionId, connectionId }, now);
       await stores.connections.put(stored);
       deps.log.info('Connected', { connectionId, sessionId, sessionKind: connection.sessionKind, qos: connection.claimedQos, controllers: connection.controllers });
       return { statusCode: 200 };
@@ -54,6 +64,13 @@ export function createConnectHandler(deps: AppDeps): (event: WebSocketEvent) => 
       return { statusCode: 500, body: 'internal error' };
     }
   };
+}
+
+/** A will from the query: its controller must exist and its data fit, as a publish's (400 otherwise). */
+function checkWill(deps: AppDeps, will: NonNullable<ConnectionRecord['will']>): void {
+  if (!deps.controllers.has(will.controller)) throw new HandshakeError(400, `unknown willController: ${will.controller}`);
+  const bytes = utf8ByteLength(JSON.stringify(will.data) ?? 'null');
+  if (bytes > deps.policy.maxDataBytes) throw new HandshakeError(400, `willData is ${bytes} bytes serialized; the limit is ${deps.policy.maxDataBytes}`);
 }
 
 /**
@@ -122,9 +139,13 @@ async function takeSession(deps: AppDeps, session: SessionRecord, now: number): 
   for (let attempt = 1; ; attempt += 1) {
     const previous = await stores.connections.getSession(sessionId, now);
     if (previous?.connectionId !== undefined && previous.connectionId !== connectionId) {
+      // PROTOCOL §9: the takeover ends the previous connection, so it takes its end (before the
+      // close, whose $disconnect then finds it taken): its will, and `disconnected` (takeover).
+      const ended = await stores.connections.claimEnd(previous.connectionId, now, now - END_CLAIM_LEASE_MS);
       await deps.gateway.disconnect(previous.connectionId).catch((error: unknown) => {
         deps.log.warn('Takeover: closing the previous connection failed', { sessionId, previous: previous.connectionId, error: String(error) });
       });
+      if (ended) await announceEnd(deps, ended, 'takeover', true, now);
     }
     if (await stores.connections.putSessionIf(session, previous, now)) return previous;
     if (attempt >= TAKEOVER_TRIES) throw new Error(`session ${sessionId}: ${TAKEOVER_TRIES} concurrent connects of the clientId took it first`);

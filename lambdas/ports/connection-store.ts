@@ -1,4 +1,4 @@
-import type { BacklogFlag, ConnectionRecord, Recipient, SessionRecord } from '../core/types.js';
+import type { BacklogFlag, ConnectionRecord, Recipient, SessionRecord, Will } from '../core/types.js';
 import type { AudiencePage, AudiencePageRequest } from './audience-page.js';
 
 /**
@@ -35,6 +35,27 @@ export interface ConnectionStore {
    * memberships are opened with {@link openSessionControllers}.
    */
   openControllers(connection: ConnectionRecord, controllers: string[]): Promise<void>;
+  /**
+   * Sets the connection's last will, or removes it (`undefined`), on its record (PROTOCOL §9).
+   * Only on a live record not being ended: returns false if there is none (gone, taken by
+   * {@link claimEnd}, or said goodbye with {@link markDisconnecting}), so a will is never set
+   * where nobody will take it, nor after a `disconnect`.
+   */
+  setWill(connectionId: string, will: Will | undefined, now: number): Promise<boolean>;
+  /**
+   * A `disconnect` frame (PROTOCOL §2): drops the will and marks the record `disconnecting`, so
+   * whoever ends the connection finds a clean goodbye and no will. Unconditional on the will;
+   * a record already gone stays gone.
+   */
+  markDisconnecting(connectionId: string): Promise<void>;
+  /**
+   * Takes the end of the connection, exactly once across everyone who may end it ($disconnect,
+   * a takeover, a Gone send, the sweep): one conditional write marks the record ended at `now`
+   * and removes its will, and returns the record as it was (with its will, if it had one).
+   * Returns undefined if there is no live record, or another taker took it after `staleBefore`
+   * (a take older than that is of an ender that died: it may be taken again, see app/last-will.ts).
+   */
+  claimEnd(connectionId: string, now: number, staleBefore: number): Promise<ConnectionRecord | undefined>;
   /** Removes the connection and its own memberships; a persistent session's stay. Idempotent. */
   delete(connection: Pick<ConnectionRecord, 'connectionId' | 'controllers'>): Promise<void>;
   /**

@@ -61,7 +61,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       const env = options.environment();
       const client = new DynamoDBClient({ endpoint: options.dynamodbEndpoint });
       const doc = DynamoDBDocumentClient.from(client);
-      const names = readTableNames(env, ['connections', 'pending', 'messages', 'deadLetters']);
+      const names = readTableNames(env, ['connections', 'pending', 'messages', 'deadLetters', 'retained']);
       const stores = createDynamoDbStores(doc, names, { resendShards: readSweep(env).shards });
       reader = { client, state: new StateReader(stores, () => feed.connections()) };
     }

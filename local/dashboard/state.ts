@@ -1,7 +1,9 @@
 import type { DeadLetter, PendingEntry } from '../../lambdas/core/types.js';
 import type { ConnectionStore } from '../../lambdas/ports/connection-store.js';
+import { PRESENCE_CONTROLLER, type PresenceData } from '../../lambdas/core/presence.js';
 import type { DeadLetterStore } from '../../lambdas/ports/dead-letter-store.js';
 import type { PendingStore } from '../../lambdas/ports/pending-store.js';
+import type { RetainedStore } from '../../lambdas/ports/retained-store.js';
 import type { LiveConnection } from './feed.js';
 
 /** The stores the dashboard reads, through the service's own adapters (read only). */
@@ -9,6 +11,7 @@ export interface DashboardStores {
   connections: Pick<ConnectionStore, 'get'>;
   pending: Pick<PendingStore, 'ofSession'>;
   deadLetters: Pick<DeadLetterStore, 'ofSession'>;
+  retained: Pick<RetainedStore, 'get'>;
 }
 
 /** One open connection as the page shows it: the gateway's facts and the stored record. */
@@ -54,11 +57,25 @@ export interface DeadLetterView {
   deadAt: number;
 }
 
+/** A session's presence (PROTOCOL §9): its retained `$presence/<sessionId>` message. */
+export interface PresenceView {
+  /** The presence topic: the clientId, or the connection id of a connection without one. */
+  sessionId: string;
+  online: boolean;
+  /** When it connected (online) or disconnected. */
+  at: number;
+  connectionId: string;
+  /** Why it went offline. */
+  reason?: string;
+}
+
 export interface DashboardState {
   now: number;
   connections: ConnectionView[];
   pending: PendingView[];
   deadLetters: DeadLetterView[];
+  /** Online first, then offline, newest change first within each. */
+  presence: PresenceView[];
 }
 
 /**
@@ -67,6 +84,8 @@ export interface DashboardState {
  * session (their partition key), for every session seen while the runtime has been up, so a
  * persistent session that went away still shows what it left parked. Sessions from before
  * this run (a file-backed DynamoDB Local) are not known and not shown.
+ * Presence is the retained `$presence/<sessionId>` value of each of those sessions (PROTOCOL
+ * §9), read by key: who is online, and who left, when and why.
  */
 export class StateReader {
   /** Sessions seen, most recently seen last; bounded so a long run does not Query forever more. */
@@ -89,15 +108,17 @@ export class StateReader {
       }),
     );
     const sessions = [...this.sessions.keys()];
-    const [pending, deadLetters] = await Promise.all([
+    const [pending, deadLetters, presence] = await Promise.all([
       Promise.all(sessions.map((s) => this.stores.pending.ofSession(s, now))),
       Promise.all(sessions.map((s) => this.stores.deadLetters.ofSession(s, now))),
+      Promise.all(sessions.map(async (s) => presenceView(s, (await this.stores.retained.get(PRESENCE_CONTROLLER, s, now))?.data))),
     ]);
     return {
       now,
       connections,
       pending: pending.flat().map(pendingView).sort((a, b) => a.createdAt - b.createdAt),
       deadLetters: deadLetters.flat().map(deadLetterView).sort((a, b) => a.deadAt - b.deadAt),
+      presence: presence.filter((p): p is PresenceView => p !== undefined).sort((a, b) => Number(b.online) - Number(a.online) || b.at - a.at),
     };
   }
 
@@ -109,6 +130,14 @@ export class StateReader {
       this.sessions.delete(oldest);
     }
   }
+}
+
+/** A retained presence message as the page shows it; undefined if there is none (or it is not one). */
+function presenceView(sessionId: string, data: unknown): PresenceView | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const p = data as Partial<PresenceData>;
+  if ((p.event !== 'connected' && p.event !== 'disconnected') || typeof p.at !== 'number' || typeof p.connectionId !== 'string') return undefined;
+  return { sessionId, online: p.event === 'connected', at: p.at, connectionId: p.connectionId, ...(p.reason !== undefined ? { reason: p.reason } : {}) };
 }
 
 function pendingView(e: PendingEntry): PendingView {

@@ -226,6 +226,88 @@ export function describeStoreContract(
       });
     });
 
+    describe('ConnectionStore: the last will and the end of a connection (PROTOCOL §9)', () => {
+      const will = { controller: 'monitor', topic: 'status/dev-7', data: { state: 'offline', at: [1, ''] }, qos: 1 as const, retain: true };
+      const STALE = T0 - 15 * 60 * SECOND;
+
+      it('a will given with the record round-trips, every data sample exactly', async () => {
+        for (const [index, data] of DATA_SAMPLES.entries()) {
+          const record = connection(`w${index}`, { will: { ...will, data } });
+          await stores.connections.put(record);
+          expect(await stores.connections.get(`w${index}`, T0)).toEqual(record);
+        }
+      });
+
+      it('setWill sets, replaces and clears the will of a live record; on no record it returns false', async () => {
+        await stores.connections.put(connection('c1'));
+        expect(await stores.connections.setWill('c1', will, T0)).toBe(true);
+        expect((await stores.connections.get('c1', T0))?.will).toEqual(will);
+        expect(await stores.connections.setWill('c1', { ...will, topic: 'other', qos: 0, retain: false }, T0)).toBe(true);
+        expect((await stores.connections.get('c1', T0))?.will).toEqual({ ...will, topic: 'other', qos: 0, retain: false });
+        expect(await stores.connections.setWill('c1', undefined, T0)).toBe(true);
+        expect((await stores.connections.get('c1', T0))?.will).toBeUndefined();
+        expect(await stores.connections.setWill('nope', will, T0)).toBe(false);
+        expect(await stores.connections.get('nope', T0)).toBeUndefined();
+      });
+
+      it('claimEnd takes the end once: the first gets the record with its will, the will is gone, a second gets nothing', async () => {
+        await stores.connections.put(connection('c1', { sessionId: 'dev-7', will }));
+        const [first, second] = await Promise.all([stores.connections.claimEnd('c1', T0, STALE), stores.connections.claimEnd('c1', T0, STALE)]);
+        const taken = [first, second].filter((r) => r !== undefined);
+        expect(taken).toEqual([connection('c1', { sessionId: 'dev-7', will })]);
+        expect(await stores.connections.claimEnd('c1', T0 + SECOND, STALE)).toBeUndefined();
+        expect((await stores.connections.get('c1', T0))?.will).toBeUndefined();
+        // The record stays until it is deleted (its session's cleanup may still need it).
+        expect(await stores.connections.get('c1', T0)).toBeDefined();
+      });
+
+      it('claimEnd may take again an end taken before staleBefore (its ender died), never a fresh one', async () => {
+        await stores.connections.put(connection('c1', { will }));
+        expect(await stores.connections.claimEnd('c1', T0, STALE)).toBeDefined();
+        expect(await stores.connections.claimEnd('c1', T0 + SECOND, T0)).toBeUndefined();
+        const again = await stores.connections.claimEnd('c1', T0 + HOUR, T0 + 1);
+        expect(again).toBeDefined();
+        // The will went with the first take.
+        expect(again?.will).toBeUndefined();
+      });
+
+      it('claimEnd on no record, or an expired one, takes nothing', async () => {
+        await stores.connections.put(connection('old', { will, expiresAt: T0 - 1 }));
+        expect(await stores.connections.claimEnd('old', T0, STALE)).toBeUndefined();
+        expect(await stores.connections.claimEnd('nope', T0, STALE)).toBeUndefined();
+        expect(await stores.connections.get('nope', T0)).toBeUndefined();
+      });
+
+      it('after claimEnd no will can be set (nobody would publish it)', async () => {
+        await stores.connections.put(connection('c1'));
+        await stores.connections.claimEnd('c1', T0, STALE);
+        expect(await stores.connections.setWill('c1', will, T0)).toBe(false);
+        expect((await stores.connections.get('c1', T0))?.will).toBeUndefined();
+      });
+
+      it('markDisconnecting drops the will and marks the record; the taker sees it; no will can be set after', async () => {
+        await stores.connections.put(connection('c1', { will }));
+        await stores.connections.markDisconnecting('c1');
+        expect(await stores.connections.get('c1', T0)).toEqual(connection('c1', { disconnecting: true }));
+        expect(await stores.connections.setWill('c1', will, T0)).toBe(false);
+        expect(await stores.connections.claimEnd('c1', T0, STALE)).toEqual(connection('c1', { disconnecting: true }));
+      });
+
+      it('markDisconnecting on a gone connection writes nothing back', async () => {
+        await stores.connections.markDisconnecting('nope');
+        expect(await stores.connections.get('nope', T0)).toBeUndefined();
+        expect(await stores.connections.claimEnd('nope', T0, STALE)).toBeUndefined();
+      });
+
+      it('delete removes a will with the record, and a claim with it', async () => {
+        await stores.connections.put(connection('c1', { will }));
+        await stores.connections.claimEnd('c1', T0, STALE);
+        await stores.connections.delete({ connectionId: 'c1', controllers: [] });
+        expect(await stores.connections.get('c1', T0)).toBeUndefined();
+        expect(await stores.connections.claimEnd('c1', T0, STALE)).toBeUndefined();
+      });
+    });
+
     describe('ConnectionStore: a persistent session’s controller memberships', () => {
       const member = (sessionId: string, connectionId: string, overrides: Partial<SessionMember> = {}): SessionMember => ({
         sessionId,

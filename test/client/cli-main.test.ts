@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { COMMANDS, errorLine, main } from '../../cli/main.js';
-import { helpText, parseData, parseDuration } from '../../cli/options.js';
+import { formatPresence } from '../../cli/commands/presence.js';
+import { helpText, parseData, parseDuration, UsageError, willOption } from '../../cli/options.js';
 import { waitUntil } from './support/controlled-ws.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -101,5 +102,29 @@ describe('qosgate raw at a terminal', () => {
     // Where the pong is printed: the line is cleared first (ESC [2K, cursor to column 1), and "> " follows it.
     expect(out).toContain('\x1b[2K\x1b[1G< {"type":"pong"}\n> ');
     expect(out).not.toMatch(/> < /);
+  });
+});
+
+describe('--will and presence lines (PROTOCOL §9)', () => {
+  it('--will is a text frame controller|topic|data, data as JSON where it parses; --will-qos and --will-retain with it', () => {
+    expect(willOption({ will: 'monitor|status/dev-7|offline' })).toEqual({ controller: 'monitor', topic: 'status/dev-7', data: 'offline' });
+    expect(willOption({ will: 'monitor|t|{"a":1}', 'will-qos': '2', 'will-retain': true })).toEqual({ controller: 'monitor', topic: 't', data: { a: 1 }, qos: 2, retain: true });
+    expect(willOption({ will: 'monitor|t' })).toEqual({ controller: 'monitor', topic: 't' });
+    expect(willOption({})).toBeUndefined();
+  });
+
+  it.each([
+    [{ will: 'monitor' }, '--will must be controller|topic|data, not monitor'],
+    [{ will: '|t|x' }, '--will must be controller|topic|data, not |t|x'],
+    [{ will: 'm|t|x', 'will-qos': '3' }, '--will-qos must be 0, 1 or 2, not 3'],
+    [{ 'will-qos': '1' }, '--will-qos and --will-retain go with --will'],
+  ])('refuses %j: %s', (values, message) => {
+    expect(() => willOption(values)).toThrow(new UsageError(message));
+  });
+
+  it('prints online / offline with the reason, (now) for a retained value', () => {
+    const message = { controller: '$presence', topic: 'dev-7', qos: 1 as const, dup: false };
+    expect(formatPresence({ ...message, retained: true, data: { event: 'connected', clientId: 'dev-7', connectionId: 'c1=', at: 0 } })).toBe('dev-7 online since 1970-01-01T00:00:00.000Z (connection c1=) (now)');
+    expect(formatPresence({ ...message, retained: false, data: { event: 'disconnected', clientId: 'dev-7', connectionId: 'c1=', at: 1000, reason: 'idle timeout' } })).toBe('dev-7 offline at 1970-01-01T00:00:01.000Z: idle timeout (connection c1=)');
   });
 });

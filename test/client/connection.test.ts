@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QosgateClient } from '../../client/client.js';
+import { GOODBYE_WAIT_MS, QosgateClient } from '../../client/client.js';
 import { ConnectError, ConnectionRefusedError, SessionTakenOverError } from '../../client/errors.js';
 import { openFakeClient } from './support/client-fixture.js';
 import { fakeWebSocket, FakeTime, settle } from './support/fakes.js';
@@ -276,5 +276,39 @@ describe('the client connection: reconnect, resume, ping, re-open', () => {
       expect(reopening.transport.sockets[0]?.closedWith).toMatchObject({ code: 1000 });
       expect(seen).toEqual([]);
     });
+  });
+});
+
+describe('close(): a clean goodbye (PROTOCOL §2 disconnect)', () => {
+  it('sends disconnect and waits for the server to close; it does not close first (its close would publish the will)', async () => {
+    const { client, socket } = await openFakeClient({ will: { controller: 'monitor', topic: 'status/dev-7', data: 'offline' } });
+    expect(new URL(socket().url).searchParams.get('willTopic')).toBe('status/dev-7');
+    await client.close();
+    expect(socket().frames().at(-1)).toEqual({ action: 'disconnect' });
+    // The server closed it (1000): the client never sent a close of its own.
+    expect(socket().closedWith).toBeUndefined();
+  });
+
+  it('closes by itself when the server has not closed within GOODBYE_WAIT_MS', async () => {
+    const { client, socket, time } = await openFakeClient();
+    const fake = socket();
+    // A server that ignores the goodbye.
+    fake.send = (data: string) => void fake.sent.push(data);
+    const closing = client.close();
+    await settle();
+    expect(fake.frames().at(-1)).toEqual({ action: 'disconnect' });
+    expect(fake.closedWith).toBeUndefined();
+    await time.advance(GOODBYE_WAIT_MS);
+    await closing;
+    expect(fake.closedWith).toEqual({ code: 1000, reason: 'client closed' });
+  });
+
+  it('the will is sent again on every reconnect (it is in the URL)', async () => {
+    const { client, time, transport } = await openFakeClient({ will: { controller: 'monitor', topic: 't', qos: 1 } });
+    transport.last().serverClose(1006);
+    await time.advance(1000);
+    expect(new URL(transport.last().url).searchParams.get('willQos')).toBe('1');
+    expect(transport.sockets.length).toBeGreaterThan(1);
+    await client.close();
   });
 });

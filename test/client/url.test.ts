@@ -27,3 +27,23 @@ describe('redactUrl: a token is never shown whole', () => {
     expect(redactUrl('ws://h/dev?qos=1')).toBe('ws://h/dev?qos=1');
   });
 });
+
+describe('buildConnectUrl: the will (PROTOCOL §9)', () => {
+  it('writes the will as the will... query parameters, its data always as JSON', () => {
+    const url = buildConnectUrl('wss://x.example/prod', { clientId: 'dev-7', will: { controller: 'monitor', topic: 'status/dev-7', data: 'offline', qos: 1, retain: true } });
+    expect(Object.fromEntries(new URL(url).searchParams)).toEqual({
+      clientId: 'dev-7',
+      format: 'json',
+      willController: 'monitor',
+      willTopic: 'status/dev-7',
+      willData: '"offline"',
+      willQos: '1',
+      willRetain: 'true',
+    });
+  });
+
+  it('leaves out what the will does not say (the server defaults: null, qos 0, retain false)', () => {
+    const url = buildConnectUrl('wss://x.example/prod', { will: { controller: 'monitor', topic: 't' } });
+    expect(Object.fromEntries(new URL(url).searchParams)).toEqual({ format: 'json', willController: 'monitor', willTopic: 't' });
+  });
+});

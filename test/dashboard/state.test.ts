@@ -65,4 +65,31 @@ describe('the dashboard state (read by key and by Query, never by Scan)', () => 
     expect(later.connections).toEqual([]);
     expect(later.pending).toHaveLength(2);
   });
+  it('shows the presence of every session seen: online, or offline with when and why (the retained $presence values, PROTOCOL §9)', async () => {
+    const stores = createMemoryStores();
+    await stores.connections.put(connection('c1', 'dev-7'));
+    await stores.connections.put(connection('c2', 'dev-8'));
+    const retain = (topic: string, data: unknown) => stores.retained.put({ controller: '$presence', topic, data, qos: 1, publishedAt: NOW, expiresAt: NOW + 1_000_000 });
+    await retain('dev-7', { event: 'connected', clientId: 'dev-7', connectionId: 'c1', at: NOW - 5000 });
+    await retain('dev-8', { event: 'connected', clientId: 'dev-8', connectionId: 'c2', at: NOW - 4000 });
+    // Somebody the dashboard never saw: not shown (read by key, never by Scan).
+    await retain('stranger', { event: 'connected', clientId: 'stranger', connectionId: 'c9', at: NOW });
+    let live = [
+      { connectionId: 'c1', connectedAt: NOW - 5000, sourceIp: '127.0.0.1' },
+      { connectionId: 'c2', connectedAt: NOW - 4000, sourceIp: '127.0.0.1' },
+    ];
+    const reader = new StateReader(stores, () => live);
+    expect((await reader.read(NOW)).presence).toEqual([
+      { sessionId: 'dev-8', online: true, at: NOW - 4000, connectionId: 'c2' },
+      { sessionId: 'dev-7', online: true, at: NOW - 5000, connectionId: 'c1' },
+    ]);
+
+    // dev-8 leaves: still shown, offline, with the reason.
+    live = [live[0]!];
+    await retain('dev-8', { event: 'disconnected', clientId: 'dev-8', connectionId: 'c2', at: NOW - 10, reason: 'idle timeout' });
+    expect((await reader.read(NOW)).presence).toEqual([
+      { sessionId: 'dev-7', online: true, at: NOW - 5000, connectionId: 'c1' },
+      { sessionId: 'dev-8', online: false, at: NOW - 10, connectionId: 'c2', reason: 'idle timeout' },
+    ]);
+  });
 });

@@ -89,4 +89,28 @@ describe('auth on the local runtime', () => {
     expect(monitor.messages().map((m) => m.data)).toEqual([21.5]);
     await sensor.waitFor((c) => c.json().find((f) => f.type === 'msgack'), 10_000, 'msgack');
   });
+  it('a will on a controller the token does not grant is FORBIDDEN (frame) or 403 (handshake), and the granted will stays; $presence needs its subscribe right', async () => {
+    const deviceToken = await tokenFor({ clientId: 'dev-w', controllers: ['monitor'], actions: ['publish', 'subscribe'] });
+    expect(await refusal({ clientId: 'dev-w', token: deviceToken, willController: 'sensor', willTopic: 'temp', willData: '0' })).toBe(403);
+
+    const watcherToken = await tokenFor({ clientId: 'watch-w', controllers: ['monitor', '$presence'], actions: ['subscribe'] });
+    const watcher = await connect({ clientId: 'watch-w', token: watcherToken });
+    watcher.send({ action: 'subscribe', controller: 'monitor', topic: 'status/dev-w' });
+    watcher.send({ action: 'subscribe', controller: '$presence', topic: 'dev-w' });
+    await watcher.waitFor((c) => c.json().filter((f) => f.type === 'suback').length === 2, 10_000, 'two subacks');
+
+    const device = await connect({ clientId: 'dev-w', token: deviceToken, willController: 'monitor', willTopic: 'status/dev-w', willData: 'offline' });
+    device.send({ action: 'will', controller: 'sensor', topic: 'temp', data: -1 });
+    await device.waitFor((c) => c.json().find((f) => f.type === 'error'), 10_000, 'FORBIDDEN');
+    expect(device.json().find((f) => f.type === 'error')).toMatchObject({ code: 'FORBIDDEN', action: 'will', message: 'this connection may not use controller sensor' });
+    // Without the right on $presence, subscribing to it is FORBIDDEN too.
+    device.send({ action: 'subscribe', controller: '$presence', topic: 'watch-w' });
+    await device.waitFor((c) => c.json().filter((f) => f.type === 'error').length === 2, 10_000, 'FORBIDDEN');
+    expect(device.json().filter((f) => f.type === 'error')[1]).toMatchObject({ code: 'FORBIDDEN', action: 'subscribe', message: 'this connection may not use controller $presence' });
+
+    // Nothing was lost: the refused will did not replace the granted one, which is published when the device vanishes.
+    device.socket.terminate();
+    await watcher.waitFor((c) => c.messages().find((m) => m.controller === '$presence' && (m.data as { event?: string }).event === 'disconnected'), 15_000, 'disconnected');
+    expect(watcher.messages().filter((m) => m.controller === 'monitor').map((m) => m.data)).toEqual(['offline']);
+  });
 });

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
   const name = fc.oneof(
     { arbitrary: fc.constantFrom('sensor', 'monitor', 'temp', 'vault', 'alerts', 'boiler'), weight: 8 },
+    { arbitrary: fc.constantFrom('$presence', '$sys', '$'), weight: 1 },
     { arbitrary: fc.constantFrom('msgack', 'pubrel', 'ping', 'resume', 'suback', ''), weight: 1 },
     { arbitrary: fc.string({ maxLength: 12 }), weight: 1 },
     { arbitrary: fc.string({ unit: 'binary', maxLength: 8 }), weight: 1 },
@@ -27,7 +28,7 @@ export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
   const anyValue = fc.oneof(fc.jsonValue({ maxDepth: 4 }), fc.constant(undefined), fc.string({ unit: 'binary', maxLength: 20 }));
   const qos = fc.oneof(fc.constantFrom(0, 1, 2), fc.integer({ min: -3, max: 7 }), fc.constantFrom('1', null, true, 1.5, [1]));
   const action = fc.oneof(
-    fc.constantFrom('publish', 'msgack', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe', 'resume', 'ping'),
+    fc.constantFrom('publish', 'msgack', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe', 'resume', 'ping', 'will', 'disconnect'),
     fc.string({ maxLength: 10 }),
     fc.constantFrom(1, null, ['publish'], { a: 1 }),
   );
@@ -70,8 +71,8 @@ export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
   // Frames that are well formed more often than not, aimed at the victim's ids.
   const wellFormed = fc
     .record({
-      action: fc.constantFrom('publish', 'msgack', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe', 'resume', 'ping'),
-      controller: fc.constantFrom('sensor', 'monitor', 'boiler'),
+      action: fc.constantFrom('publish', 'msgack', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe', 'resume', 'ping', 'will', 'disconnect'),
+      controller: fc.constantFrom('sensor', 'monitor', 'boiler', '$presence'),
       topic: fc.oneof({ arbitrary: fc.constantFrom('temp', 'vault', 'alerts'), weight: 3 }, { arbitrary: filter, weight: 1 }),
       data: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.jsonValue({ maxDepth: 3 })),
       qos: fc.constantFrom(0, 1, 2),

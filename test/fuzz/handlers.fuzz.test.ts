@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStores } from '../../lambdas/adapters/memory/index.js';
 import type { AppDeps } from '../../lambdas/app/deps.js';
+import { withServerPublish } from '../../lambdas/app/server-publish.js';
 import { sampleControllers } from '../../lambdas/core/controllers/registry.js';
 import { ProtocolError } from '../../lambdas/core/errors.js';
 import { parseFrame } from '../../lambdas/core/frames/parse-frame.js';
@@ -25,6 +26,10 @@ const ALLOWED: Record<Action, { types: string[]; codes: string[] }> = {
   unsubscribe: { types: ['unsuback'], codes: ['UNKNOWN_CONTROLLER'] },
   resume: { types: ['pubrel'], codes: [] },
   ping: { types: ['pong'], codes: [] },
+  // BAD_REQUEST: a will after this connection's own `disconnect` (it is ending).
+  will: { types: ['willack'], codes: ['UNKNOWN_CONTROLLER', 'BAD_REQUEST'] },
+  // The close is the answer: no frame.
+  disconnect: { types: [], codes: [] },
 };
 
 /** A gateway that keeps every frame in memory: the fuzzer sends thousands of frames. */
@@ -103,7 +108,7 @@ describe('fuzzing the handlers with random frames', () => {
     const gateway = new RecordingGateway();
     const clock = new ManualClock();
     let n = 0;
-    const deps: AppDeps = {
+    const deps: AppDeps = withServerPublish({
       stores: createMemoryStores(),
       gateway,
       clock,
@@ -112,7 +117,7 @@ describe('fuzzing the handlers with random frames', () => {
       controllers: sampleControllers,
       newId: () => `m${String(++n).padStart(6, '0')}`,
       log: silentLogger,
-    };
+    });
     const connect = createConnectHandler(deps);
     const routes = frameRouteHandlers(deps);
     const send: Send = (connectionId, body) => {
@@ -152,6 +157,11 @@ describe('fuzzing the handlers with random frames', () => {
       await h.send(sensor, { action: 'publish', controller: 'monitor', topic: 'vault', data: 'gold', qos: 2, id: 'v' });
       await h.send(sensor, { action: 'pubrel', id: 'v' });
       const victimIds = (await h.pendingOf(victim)).map((e) => e.id);
+      // The attacker's `disconnect` frames would close its one connection for good (the management
+      // endpoint answers 410 after a DeleteConnection): the fuzzer keeps it open. What a
+      // `disconnect` does is tested in test/handlers/last-will.test.ts and test/e2e/last-will.test.ts.
+      const { gateway } = h.deps;
+      h.deps.gateway = { post: (c, f) => gateway.post(c, f), isOpen: (c) => gateway.isOpen(c), disconnect: async () => {} };
       let seen = 0;
       const replies = (id: string) => {
         const frames = h.frames(id);

@@ -188,7 +188,11 @@ describe('examples', () => {
     expect(actionsOn('Ping', 'messages')).toEqual([]);
   });
 
-  it('Disconnect cannot post to connections', () => {
-    expect(statementsOf(ROUTES.find((r) => r.id === 'Disconnect')!).flatMap(actionsOf)).not.toContain('execute-api:ManageConnections');
+  it('Disconnect may post to connections (it publishes the ending connection\'s will and presence, PROTOCOL §9), and Will and Goodbye touch only the connections table', () => {
+    expect(statementsOf(ROUTES.find((r) => r.id === 'Disconnect')!).flatMap(actionsOf)).toContain('execute-api:ManageConnections');
+    for (const id of ['Will', 'Goodbye']) {
+      expect([...dynamoDbAccess(ROUTES.find((r) => r.id === id)!).keys()], id).toEqual(['connections']);
+      expect(actionsOn(id, 'connections'), id).toContain('dynamodb:UpdateItem');
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { createMemoryStores } from '../../lambdas/adapters/memory/index.js';
 import type { AppDeps } from '../../lambdas/app/deps.js';
+import { withServerPublish } from '../../lambdas/app/server-publish.js';
 import { sweepDue } from '../../lambdas/app/resend-sweep.js';
 import { sampleControllers } from '../../lambdas/core/controllers/registry.js';
 import { DEFAULT_POLICY, type QosPolicy } from '../../lambdas/core/policy.js';
@@ -87,7 +88,7 @@ export class World implements ClientPort {
     // reads each page when it is asked for, so several pages would show older state than AWS can.
     this.stores = mutate(createMemoryStores());
     this.scheduler = new Scheduler(rng, () => this.clock.now(), () => this.clock.advance(1));
-    this.deps = {
+    this.deps = withServerPublish({
       stores: this.stores,
       gateway: { post: async () => 'gone', disconnect: async () => {}, isOpen: async () => false },
       clock: this.clock,
@@ -96,7 +97,7 @@ export class World implements ClientPort {
       // Zero-padded so ids sort by age, as production ids (flow control reads in id order).
       newId: () => `m${String(++this.nextMessage).padStart(4, '0')}`,
       log: silentLogger,
-    };
+    });
   }
 
   addClient(spec: ClientSpec): SimClient {
@@ -122,7 +123,7 @@ export class World implements ClientPort {
       // GetConnection as API Gateway answers it: 410 until $connect has returned 200, and after the close.
       isOpen: async (connectionId) => this.connections.get(connectionId)?.state === 'open',
     };
-    return { ...this.deps, stores: instrumentStores(this.stores, point, observe), gateway: instrumentGateway(gateway, point, observe) };
+    return withServerPublish({ ...this.deps, stores: instrumentStores(this.stores, point, observe), gateway: instrumentGateway(gateway, point, observe) });
   }
 
   /** A frame the client sends: an invocation of its route (one connection's frames run concurrently). */

@@ -5,6 +5,7 @@ import { createTables } from '../../lambdas/adapters/dynamodb/create-tables.js';
 import { createDynamoDbStores } from '../../lambdas/adapters/dynamodb/index.js';
 import { TABLES, type TableName } from '../../lambdas/adapters/dynamodb/schema.js';
 import type { AppDeps } from '../../lambdas/app/deps.js';
+import { withServerPublish } from '../../lambdas/app/server-publish.js';
 import { sweepDue, type SweepStats } from '../../lambdas/app/resend-sweep.js';
 import { sampleControllers, type ControllerRegistry } from '../../lambdas/core/controllers/registry.js';
 import { DEFAULT_POLICY, type QosPolicy } from '../../lambdas/core/policy.js';
@@ -88,6 +89,7 @@ export interface HarnessOptions {
 export class Harness {
   private nextConnection = 0;
   private nextMessage = 0;
+  private nextServerMessage = 0;
   private readonly routes: Map<string, (event: WebSocketEvent) => Promise<WebSocketResult>>;
   readonly connect: (event: WebSocketEvent) => Promise<WebSocketResult>;
   readonly disconnectHandler: (event: WebSocketEvent) => Promise<WebSocketResult>;
@@ -120,7 +122,7 @@ export class Harness {
     });
     const clock = new ManualClock();
     const log = new MemoryLogger();
-    const deps: AppDeps = {
+    const deps: AppDeps = withServerPublish({
       stores: createDynamoDbStores(doc, tableNames, { resendShards: options.resendShards ?? 4 }),
       gateway: new ApiGatewayConnectionGateway(management),
       clock,
@@ -135,7 +137,10 @@ export class Harness {
       ...(options.fanout
         ? { fanout: { queue: new MemoryPageQueue(), claims: new DynamoDbPageClaimStore(doc, tableNames.inbound), config: { ...DEFAULT_FANOUT, ...options.fanout } } }
         : {}),
-    };
+      // The server's own publishes (presence at every $connect, wills) count apart, so a test's
+      // first client publish still gets the first id (`<time>00000001`); an `s` sorts them after
+      // the clients' ids of the same millisecond.
+    }, () => `${clock.now().toString(36)}s${String(++harness.nextServerMessage).padStart(7, '0')}`);
     const harness: Harness = new Harness(deps, clock, log, endpoint, doc, tableNames, [
       () => management.destroy(),
       () => endpoint.close(),

@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { BacklogFlag, ConnectionRecord, Recipient, SessionRecord } from '../../core/types.js';
+import type { BacklogFlag, ConnectionRecord, Recipient, SessionRecord, Will } from '../../core/types.js';
 import type { ConnectionStore, SessionMember, SessionMembership } from '../../ports/connection-store.js';
 import type { AudiencePage, AudiencePageRequest } from '../../ports/audience-page.js';
 import { queryAudiencePage } from './audience-page.js';
@@ -7,12 +7,14 @@ import { batchGet, batchWrite, chunk, runLimited, type BatchOptions, type WriteR
 import {
   compact,
   expiry,
+  fromJson,
   isConditionalCheckFailed,
   isLive,
   itemOfFailedCondition,
   LIVE_FILTER,
   queryAll,
   queryPages,
+  toJson,
   type Item,
 } from './items.js';
 import { transactWrite, type TransactItem } from './transact.js';
@@ -38,7 +40,8 @@ const DETACH_CONCURRENCY = 8;
 /**
  * Connections, memberships and sessions in the one `connections` table (see schema.ts):
  *
- *   pk = conn#<connectionId>   sk = conn                 the ConnectionRecord
+ *   pk = conn#<connectionId>   sk = conn                 the ConnectionRecord (its will's data as JSON; `endingAt`
+ *                                                        once its end was taken, see claimEnd)
  *   pk = ctrl#<controller>     sk = <connectionId>       a clean connection's membership, carrying what a Recipient needs
  *   pk = ctrl#<controller>     sk = session#<sessionId>  a persistent session's membership: the same, with the
  *                                                        connectionId only while connected; lives as long as the session
@@ -122,6 +125,56 @@ export class DynamoDbConnectionStore implements ConnectionStore {
       }
     }
     throw new Error(`qosgate: could not open controllers on ${connection.connectionId} after ${OPEN_TRIES} tries`);
+  }
+
+  async setWill(connectionId: string, will: Will | undefined, now: number): Promise<boolean> {
+    const update = will === undefined ? { UpdateExpression: 'REMOVE will' } : { UpdateExpression: 'SET will = :will' };
+    return conditionally(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: connectionKey(connectionId),
+          ...update,
+          ConditionExpression: `attribute_exists(pk) AND ${LIVE_FILTER} AND attribute_not_exists(endingAt) AND attribute_not_exists(disconnecting)`,
+          ExpressionAttributeValues: { ':now': now, ...(will !== undefined ? { ':will': willItem(will) } : {}) },
+        }),
+      ),
+    );
+  }
+
+  async markDisconnecting(connectionId: string): Promise<void> {
+    await conditionally(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: connectionKey(connectionId),
+          UpdateExpression: 'SET disconnecting = :true REMOVE will',
+          // Never writes a record back into being: a gone connection has nothing to mark.
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':true': true },
+        }),
+      ),
+    );
+  }
+
+  /** One UpdateItem: SET endingAt, REMOVE will, conditional on no fresh take; ALL_OLD is the record as it was. */
+  async claimEnd(connectionId: string, now: number, staleBefore: number): Promise<ConnectionRecord | undefined> {
+    try {
+      const { Attributes: old } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: connectionKey(connectionId),
+          UpdateExpression: 'SET endingAt = :now REMOVE will',
+          ConditionExpression: `attribute_exists(pk) AND ${LIVE_FILTER} AND (attribute_not_exists(endingAt) OR endingAt < :stale)`,
+          ExpressionAttributeValues: { ':now': now, ':stale': staleBefore },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return old === undefined ? undefined : connectionFromItem(old);
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
   }
 
   async delete(connection: Pick<ConnectionRecord, 'connectionId' | 'controllers'>): Promise<void> {
@@ -419,7 +472,17 @@ function backlogKey(sessionId: string): Item {
 }
 
 function connectionItem(connection: ConnectionRecord): Item {
-  return compact({ ...connectionKey(connection.connectionId), ...connection, ...expiry(connection.expiresAt) });
+  const will = connection.will === undefined ? undefined : willItem(connection.will);
+  return compact({ ...connectionKey(connection.connectionId), ...connection, will, ...expiry(connection.expiresAt) });
+}
+
+/** A will as stored: its data as a JSON string, as every stored message's (items.ts toJson). */
+function willItem(will: Will): Item {
+  return { ...will, data: toJson(will.data) };
+}
+
+function willFromItem(item: Item): Will {
+  return { controller: item.controller, topic: item.topic, data: fromJson(item.data), qos: item.qos, retain: item.retain === true };
 }
 
 function connectionFromItem(item: Item): ConnectionRecord {
@@ -432,6 +495,8 @@ function connectionFromItem(item: Item): ConnectionRecord {
     controllers: item.controllers ?? [],
     connectedAt: item.connectedAt,
     expiresAt: item.expiresAtMs,
+    ...(item.will !== undefined ? { will: willFromItem(item.will as Item) } : {}),
+    ...(item.disconnecting === true ? { disconnecting: true } : {}),
   };
 }
 

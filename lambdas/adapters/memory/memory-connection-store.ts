@@ -1,4 +1,4 @@
-import type { BacklogFlag, ConnectionRecord, Recipient, SessionRecord } from '../../core/types.js';
+import type { BacklogFlag, ConnectionRecord, Recipient, SessionRecord, Will } from '../../core/types.js';
 import type { ConnectionStore, SessionMember, SessionMembership } from '../../ports/connection-store.js';
 import { compact, compareStrings, copy, DEFAULT_PAGE_SIZE, isLive, pages } from './records.js';
 import type { AudiencePage, AudiencePageRequest } from '../../ports/audience-page.js';
@@ -18,6 +18,8 @@ export class MemoryConnectionStore implements ConnectionStore {
   private readonly sessions = new Map<string, SessionRecord>();
   /** sessionId -> lazy flow control's flag (DynamoDB: pk session#<sessionId>, sk backlog). */
   private readonly backlogs = new Map<string, BacklogFlag & { expiresAt: number }>();
+  /** connectionId -> when its end was taken (DynamoDB: `endingAt` on the record). */
+  private readonly endings = new Map<string, number>();
 
   constructor(private readonly options: { pageSize?: number } = {}) {}
 
@@ -43,12 +45,39 @@ export class MemoryConnectionStore implements ConnectionStore {
     }
   }
 
+  async setWill(connectionId: string, will: Will | undefined, now: number): Promise<boolean> {
+    const stored = this.connections.get(connectionId);
+    if (stored === undefined || !isLive(stored, now) || this.endings.has(connectionId) || stored.disconnecting === true) return false;
+    if (will === undefined) delete stored.will;
+    else stored.will = copy(will);
+    return true;
+  }
+
+  async markDisconnecting(connectionId: string): Promise<void> {
+    const stored = this.connections.get(connectionId);
+    if (stored === undefined) return;
+    delete stored.will;
+    stored.disconnecting = true;
+  }
+
+  async claimEnd(connectionId: string, now: number, staleBefore: number): Promise<ConnectionRecord | undefined> {
+    const stored = this.connections.get(connectionId);
+    if (stored === undefined || !isLive(stored, now)) return undefined;
+    const takenAt = this.endings.get(connectionId);
+    if (takenAt !== undefined && takenAt >= staleBefore) return undefined;
+    const before = copy(stored);
+    this.endings.set(connectionId, now);
+    delete stored.will;
+    return before;
+  }
+
   async delete(connection: Pick<ConnectionRecord, 'connectionId' | 'controllers'>): Promise<void> {
     const stored = this.connections.get(connection.connectionId);
     for (const controller of [...connection.controllers, ...(stored?.controllers ?? [])]) {
       this.memberships.get(controller)?.delete(connection.connectionId);
     }
     this.connections.delete(connection.connectionId);
+    this.endings.delete(connection.connectionId);
   }
 
   async *membersOf(controller: string, now: number): AsyncIterable<Recipient[]> {

@@ -8,7 +8,7 @@ import type { Action, Command, ConnectParams } from '../types.js';
  *
  *   handshake:  token missing or bad -> 401   (the verifier / authorizer)
  *               clientId claim != query clientId, or a query controller not granted -> 403
- *   frame:      publish / subscribe / unsubscribe on a controller or action not granted
+ *   frame:      publish / will / subscribe / unsubscribe on a controller or action not granted
  *               -> FORBIDDEN error frame, nothing changes
  *
  * With auth off there are no grants (`undefined`) and nothing is enforced.
@@ -53,7 +53,7 @@ export function grantsFromClaims(claims: Record<string, unknown>): Grants | { in
 }
 
 /** The handshake check: whether these grants allow this connection (else 403). */
-export function checkConnect(grants: Grants, params: Pick<ConnectParams, 'clientId' | 'controllers'>): { allowed: true } | { allowed: false; reason: string } {
+export function checkConnect(grants: Grants, params: Pick<ConnectParams, 'clientId' | 'controllers' | 'will'>): { allowed: true } | { allowed: false; reason: string } {
   // (choice) No clientId in the query is allowed: the session is then keyed by the connection
   // id, which reaches nobody else's session. A clientId must be the token's own.
   if (params.clientId !== undefined && params.clientId !== grants.clientId) {
@@ -61,6 +61,10 @@ export function checkConnect(grants: Grants, params: Pick<ConnectParams, 'client
   }
   const denied = params.controllers.filter((c) => !mayUseController(grants, c));
   if (denied.length > 0) return { allowed: false, reason: `the token does not grant controller${denied.length > 1 ? 's' : ''} ${denied.join(', ')}` };
+  // PROTOCOL §9: a will is published as the client's own publish, so it needs what that would.
+  const { will } = params;
+  if (will !== undefined && !grants.actions.includes('publish')) return { allowed: false, reason: 'the token does not grant publish, which a will needs' };
+  if (will !== undefined && !mayUseController(grants, will.controller)) return { allowed: false, reason: `the token does not grant controller ${will.controller} (the will's)` };
   return { allowed: true };
 }
 
@@ -77,15 +81,18 @@ export function mayUseController(grants: Pick<Grants, 'controllers'>, controller
 export function checkCommand(grants: Pick<Grants, 'controllers' | 'actions'> | undefined, command: Command): void {
   if (grants === undefined) return;
   const needed = neededAction(command.action);
-  if (needed === undefined || !('controller' in command)) return;
-  if (!grants.actions.includes(needed)) throw new ProtocolError('FORBIDDEN', `this connection may not ${needed}`, command.action, 'id' in command ? command.id : undefined);
-  if (!mayUseController(grants, command.controller)) {
-    throw new ProtocolError('FORBIDDEN', `this connection may not use controller ${command.controller}`, command.action, 'id' in command ? command.id : undefined);
+  // A will is checked as the publish it becomes (PROTOCOL §9); clearing one needs nothing.
+  const controller = command.action === 'will' ? command.will?.controller : 'controller' in command ? command.controller : undefined;
+  if (needed === undefined || controller === undefined) return;
+  const id = 'id' in command ? command.id : undefined;
+  if (!grants.actions.includes(needed)) throw new ProtocolError('FORBIDDEN', `this connection may not ${needed}${command.action === 'will' ? ' (a will is published as its own publish)' : ''}`, command.action, id);
+  if (!mayUseController(grants, controller)) {
+    throw new ProtocolError('FORBIDDEN', `this connection may not use controller ${controller}`, command.action, id);
   }
 }
 
 function neededAction(action: Action): GrantableAction | undefined {
-  if (action === 'publish') return 'publish';
+  if (action === 'publish' || action === 'will') return 'publish';
   if (action === 'subscribe' || action === 'unsubscribe') return 'subscribe';
   return undefined;
 }

@@ -1,14 +1,24 @@
 import { ProtocolError } from '../errors.js';
-import type { Controller } from './controller.js';
+import { PRESENCE_CONTROLLER } from '../presence.js';
+import { defineController, type Controller } from './controller.js';
 import { monitor } from './monitor.js';
 import { sensor } from './sensor.js';
 
-/** The controllers a deployment serves, by name. */
+/**
+ * The server's presence controller (PROTOCOL §9): no methods, so what the server publishes on it
+ * goes to its subscribers. Frames cannot publish to it (parse-frame.ts refuses `$` controllers).
+ */
+const presence = defineController(PRESENCE_CONTROLLER);
+
+/** The controllers a deployment serves, by name, and the server's own `$presence`. */
 export class ControllerRegistry {
   private readonly byName: ReadonlyMap<string, Controller>;
 
   constructor(controllers: Controller[]) {
-    this.byName = new Map(controllers.map((c) => [c.name, c]));
+    // PROTOCOL §9: names starting with `$` are the server's.
+    const reserved = controllers.filter((c) => c.name.startsWith('$'));
+    if (reserved.length > 0) throw new Error(`controller names cannot start with $ (PROTOCOL §9): ${reserved.map((c) => c.name).join(', ')}`);
+    this.byName = new Map([...controllers, presence].map((c) => [c.name, c]));
   }
 
   has(name: string): boolean {

@@ -1,6 +1,6 @@
 import { HandshakeError } from '../errors.js';
-import type { ConnectParams, FrameFormat, Qos, SessionKind } from '../types.js';
-import { CLIENT_ID_RULE, isValidClientId, isValidName, NAME_RULE } from './names.js';
+import type { ConnectParams, FrameFormat, Qos, SessionKind, Will } from '../types.js';
+import { CLIENT_ID_RULE, isReservedTopic, isValidClientId, isValidName, NAME_RULE } from './names.js';
 
 /**
  * Reads the handshake's query string and headers (PROTOCOL §1) into {@link ConnectParams};
@@ -40,6 +40,7 @@ export function parseConnectParams(
   }
   const format = parseFormat(pick(params, 'format'));
   const token = parseToken(pick(params, 'token'), pick(byLowerCaseName(headers), 'authorization'));
+  const will = parseWill(params);
   return {
     claimedQos,
     controllers,
@@ -47,7 +48,45 @@ export function parseConnectParams(
     sessionKind,
     format,
     ...(token !== undefined ? { token } : {}),
+    ...(will !== undefined ? { will } : {}),
   };
+}
+
+/**
+ * PROTOCOL §9: `willController`, `willTopic`, `willData`, `willQos`, `willRetain`, checked as a
+ * publish of the will would be (the data's size is the handler's to check: it knows the limit).
+ * `willData` is read as a text frame's data is (§6): JSON where it parses, else the string.
+ * No `willTopic`: no will, and then the other will parameters are refused rather than ignored.
+ */
+function parseWill(params: Map<string, Entry[]>): Will | undefined {
+  const topic = pick(params, 'willtopic');
+  const controller = pick(params, 'willcontroller');
+  const data = pick(params, 'willdata');
+  const qos = pick(params, 'willqos');
+  const retain = pick(params, 'willretain');
+  if (topic === undefined) {
+    if ([controller, data, qos, retain].some((v) => v !== undefined)) throw new HandshakeError(400, 'willTopic is required with the other will parameters');
+    return undefined;
+  }
+  if (controller === undefined) throw new HandshakeError(400, 'willController is required with willTopic');
+  if (controller.startsWith('$')) throw new HandshakeError(400, 'willController cannot start with $: those controllers are the server\'s (PROTOCOL §9)');
+  if (!isValidName(controller)) throw new HandshakeError(400, `willController must be ${NAME_RULE}`);
+  if (!isValidName(topic)) throw new HandshakeError(400, `willTopic must be ${NAME_RULE}`);
+  if (isReservedTopic(topic)) throw new HandshakeError(400, `willTopic ${topic} is reserved`);
+  if (qos !== undefined && qos !== '0' && qos !== '1' && qos !== '2') throw new HandshakeError(400, 'willQos must be 0, 1 or 2');
+  const retainValue = retain?.toLowerCase();
+  if (retainValue !== undefined && retainValue !== 'true' && retainValue !== 'false') throw new HandshakeError(400, 'willRetain must be true or false');
+  return { controller, topic, data: data === undefined ? null : willData(data), qos: (qos === undefined ? 0 : Number(qos)) as Qos, retain: retainValue === 'true' };
+}
+
+/** As PROTOCOL §6 reads a text frame's data: JSON where it parses (and stays finite), else the text. */
+function willData(text: string): unknown {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'number' && !Number.isFinite(value) ? text : value;
+  } catch {
+    return text;
+  }
 }
 
 /** API Gateway's `multiValueQueryStringParameters`: every value of every name, in order. */

@@ -15,6 +15,7 @@ import type { FrameFormat, ServerFrame } from '../types.js';
  *   suback             controller|suback|topic|qos
  *   unsuback           controller|unsuback|topic
  *   pong               qosgate|pong|
+ *   willack            qosgate|willack|      (a text connection may send JSON frames, such as `will`)
  *   error              error|CODE|message
  *
  * - `data` that is a string is written as it is, anything else as JSON, mirroring how a text
@@ -69,6 +70,8 @@ function encodeJson(frame: ServerFrame): string {
       return JSON.stringify({ type: 'unsuback', controller: frame.controller, topic: frame.topic });
     case 'pong':
       return JSON.stringify({ type: 'pong' });
+    case 'willack':
+      return JSON.stringify({ type: 'willack' });
     case 'error':
       return JSON.stringify({
         type: 'error',
@@ -99,6 +102,8 @@ function encodeText(frame: ServerFrame): string {
       return `${frame.controller}|unsuback|${frame.topic}`;
     case 'pong':
       return `${SERVER_CONTROLLER}|pong|`;
+    case 'willack':
+      return `${SERVER_CONTROLLER}|willack|`;
     case 'error':
       return `error|${frame.code}|${frame.message}`;
     default:

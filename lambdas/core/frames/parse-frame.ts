@@ -2,8 +2,9 @@ import { ProtocolError } from '../errors.js';
 import { expiryRule, isValidExpiry } from '../expiry.js';
 import { DEFAULT_POLICY } from '../policy.js';
 import { isQos } from '../qos.js';
-import type { Action, Command, Qos } from '../types.js';
 import { filterProblem, isFilter } from '../topic-filter.js';
+import { PRESENCE_CONTROLLER } from '../presence.js';
+import type { Action, Command, Qos, Will } from '../types.js';
 import { isReservedTopic, isValidMessageId, isValidName, MESSAGE_ID_RULE, NAME_RULE } from './names.js';
 import { utf8ByteLength } from './utf8.js';
 
@@ -32,7 +33,7 @@ export interface ParseFrameOptions {
 export const MAX_ACK_IDS = 100;
 
 /** The actions of PROTOCOL §2, in its order (also the order the UNKNOWN_ACTION message lists). */
-export const ACTIONS: readonly Action[] = ['publish', 'msgack', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe', 'resume', 'ping'];
+export const ACTIONS: readonly Action[] = ['publish', 'msgack', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe', 'resume', 'ping', 'will', 'disconnect'];
 
 /**
  * A text frame's `subscribe` asks for QoS 2, so it is granted min(2, claimed) = the QoS the
@@ -96,26 +97,29 @@ function jsonCommand(frame: JsonObject, action: unknown, opts: ParseFrameOptions
     case 'subscribe':
       return {
         action,
-        controller: requireName(field(frame, 'controller'), 'controller'),
+        controller: requireController(field(frame, 'controller'), 'subscribe'),
         topic: requireFilter(field(frame, 'topic')),
         qos: optionalQos(field(frame, 'qos')),
       };
     case 'unsubscribe':
       return {
         action,
-        controller: requireName(field(frame, 'controller'), 'controller'),
+        controller: requireController(field(frame, 'controller'), 'subscribe'),
         topic: requireFilter(field(frame, 'topic')),
       };
     case 'resume':
     case 'ping':
+    case 'disconnect':
       return { action };
+    case 'will':
+      return jsonWill(frame, opts);
     default:
       throw new ProtocolError('UNKNOWN_ACTION', `unknown action; expected one of ${ACTIONS.join(', ')}`);
   }
 }
 
 function jsonPublish(frame: JsonObject, opts: ParseFrameOptions): Command {
-  const controller = requireName(field(frame, 'controller'), 'controller');
+  const controller = requireController(field(frame, 'controller'), 'publish');
   const topic = requirePublishTopic(field(frame, 'topic'));
   const qos = optionalQos(field(frame, 'qos'));
   const id = field(frame, 'id');
@@ -140,6 +144,27 @@ function jsonPublish(frame: JsonObject, opts: ParseFrameOptions): Command {
     // On the message, not the frame: a batched publish (issue 16) carries one per message.
     ...(expiry !== undefined ? { expiry } : {}),
   };
+}
+
+/**
+ * PROTOCOL §2 `will`, §9: validated as a publish of it would be (controller, topic, qos, retain,
+ * data size); no `id`, as nobody acks a will. No topic clears the will; a controller without a
+ * topic is refused, so a typo does not silently clear it.
+ */
+function jsonWill(frame: JsonObject, opts: ParseFrameOptions): Command {
+  const topicField = field(frame, 'topic');
+  if (topicField === undefined) {
+    if (field(frame, 'controller') !== undefined) throw badRequest('a will needs a topic; send {"action":"will"} alone to clear it');
+    return { action: 'will' };
+  }
+  const controller = requireController(field(frame, 'controller'), 'publish');
+  const topic = requirePublishTopic(topicField);
+  const qos = optionalQos(field(frame, 'qos'));
+  const retain = optionalBoolean(field(frame, 'retain'), 'retain');
+  const data = Object.hasOwn(frame, 'data') ? frame.data : null;
+  checkDataSize(data, opts.maxDataBytes);
+  const will: Will = { controller, topic, data, qos, retain };
+  return { action: 'will', will };
 }
 
 /** `msgack` takes `id` or `ids` (PROTOCOL §2), not both: a frame with both is a client bug. */
@@ -190,7 +215,7 @@ function parseTextFrame(line: string, opts: ParseFrameOptions): Command {
     case 'unsubscribe':
       return withContext(topic, undefined, () => ({
         action: topic,
-        controller: requireName(present(controller), 'controller'),
+        controller: requireController(present(controller), 'subscribe'),
         topic: requireFilter(present(rest)),
       }));
     case 'resume':
@@ -207,7 +232,7 @@ function parseTextFrame(line: string, opts: ParseFrameOptions): Command {
 
 function textPublish(controller: string, topic: string, rest: string | undefined, opts: ParseFrameOptions): Command {
   if (rest === undefined) throw new ProtocolError('BAD_FRAME', 'a text frame is controller|topic|data');
-  const checkedController = requireName(present(controller), 'controller');
+  const checkedController = requireController(present(controller), 'publish');
   const checkedTopic = requirePublishTopic(present(topic));
   const data = textData(rest);
   checkDataSize(data, opts.maxDataBytes);
@@ -216,7 +241,7 @@ function textPublish(controller: string, topic: string, rest: string | undefined
 
 /** `controller|subscribe|topic` asks for {@link TEXT_SUBSCRIBE_QOS}; `controller|subscribe|topic|1` for 1. */
 function textSubscribe(controller: string, rest: string | undefined): Command {
-  const checkedController = requireName(present(controller), 'controller');
+  const checkedController = requireController(present(controller), 'subscribe');
   const bar = rest === undefined ? -1 : rest.indexOf('|');
   const topic = rest === undefined || bar < 0 ? rest : rest.slice(0, bar);
   const qosText = rest === undefined || bar < 0 ? undefined : rest.slice(bar + 1);
@@ -275,6 +300,19 @@ function requireName(value: unknown, name: 'controller' | 'topic'): string {
   if (value === undefined) throw badRequest(`${name} is required`);
   if (!isValidName(value)) throw badRequest(`${name} must be ${NAME_RULE}`);
   return value;
+}
+
+/**
+ * PROTOCOL §9: controller names starting with `$` are the server's. `$presence` may be
+ * subscribed to (who is online); nobody but the server publishes on it, or any other `$` name.
+ */
+function requireController(value: unknown, use: 'publish' | 'subscribe'): string {
+  if (typeof value === 'string' && value.startsWith('$')) {
+    if (value === PRESENCE_CONTROLLER && use === 'subscribe') return value;
+    if (value === PRESENCE_CONTROLLER) throw badRequest(`controller ${PRESENCE_CONTROLLER} is reserved: only the server publishes presence (PROTOCOL §9)`);
+    throw badRequest(`controller names starting with $ are reserved for the server (PROTOCOL §9); only ${PRESENCE_CONTROLLER} can be subscribed to`);
+  }
+  return requireName(value, 'controller');
 }
 
 /** PROTOCOL §7: the QoS-step topics cannot carry messages or subscriptions. */

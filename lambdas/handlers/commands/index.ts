@@ -1,4 +1,5 @@
 import type { CommandHandlers } from '../frame-context.js';
+import { disconnect } from './disconnect.js';
 import { msgack } from './msgack.js';
 import { ping } from './ping.js';
 import { publish } from './publish.js';
@@ -7,8 +8,9 @@ import { pubrel } from './pubrel.js';
 import { resume } from './resume.js';
 import { subscribe } from './subscribe.js';
 import { unsubscribe } from './unsubscribe.js';
+import { will } from './will.js';
 
 /** Every action's handler: the $default route (text frames) dispatches to all of them. */
-export const ALL_COMMANDS: Required<CommandHandlers> = { publish, msgack, pubrec, pubrel, subscribe, unsubscribe, resume, ping };
+export const ALL_COMMANDS: Required<CommandHandlers> = { publish, msgack, pubrec, pubrel, subscribe, unsubscribe, resume, ping, will, disconnect };
 
-export { msgack, ping, publish, pubrec, pubrel, resume, subscribe, unsubscribe };
+export { disconnect, msgack, ping, publish, pubrec, pubrel, resume, subscribe, unsubscribe, will };

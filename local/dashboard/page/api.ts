@@ -8,7 +8,7 @@ import type { FeedEvent } from '../feed.js';
 import type { DashboardState } from '../state.js';
 
 export type { FeedEvent, FrameEvent } from '../feed.js';
-export type { ConnectionView, DashboardState, DeadLetterView, PendingView } from '../state.js';
+export type { ConnectionView, DashboardState, DeadLetterView, PendingView, PresenceView } from '../state.js';
 
 export interface DashboardConfig {
   stage: string;

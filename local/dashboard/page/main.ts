@@ -10,7 +10,7 @@ import './style.css';
 import { fetchConfig, fetchState, followEvents, type DashboardState, type FeedEvent } from './api.js';
 import { TemperatureChart } from './chart.js';
 import { Simulation } from './sim.js';
-import { clientCards, connectionRows, deadLetterRows, labelOf, logRow, pendingRows, type Labels } from './view.js';
+import { clientCards, connectionRows, deadLetterRows, labelOf, logRow, pendingRows, presenceRows, type Labels } from './view.js';
 
 const MAX_LOG_ROWS = 400;
 const STATE_EVERY_MS = 1000;
@@ -84,6 +84,7 @@ async function main(): Promise<void> {
     }
     element('#connections tbody').innerHTML = connectionRows(state.connections, state.now, mine);
     element('#dead-letters tbody').innerHTML = deadLetterRows(state.deadLetters);
+    element('#presence tbody').innerHTML = presenceRows(state.presence, state.now);
     renderPending();
   };
 

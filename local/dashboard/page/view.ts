@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 /** HTML for the page's tables and cards: plain strings, every value escaped. */
-import type { ConnectionView, DeadLetterView, FeedEvent, PendingView } from './api.js';
+import type { ConnectionView, DeadLetterView, FeedEvent, PendingView, PresenceView } from './api.js';
 import type { SimClient } from './sim.js';
 
 export function esc(value: unknown): string {
@@ -49,6 +49,18 @@ export function pendingRows(pending: PendingView[], now: number, canAck: (sessio
       const button = canAck(p.sessionId, p.id) ? `<button class="ack" data-action="ack" data-client="${esc(p.sessionId)}" data-id="${esc(p.id)}">ack</button>` : '';
       const step = p.qos === 2 ? (p.state === 'sent' ? 'awaiting pubrec' : 'pubrel, awaiting msgack') : 'awaiting msgack';
       return `<tr class="${inMs <= 0 ? 'overdue' : ''}" data-pending="${esc(p.id)}" data-attempts="${p.attempts}"><td>${esc(p.sessionId)}</td><td>${esc(p.id)}</td><td>${p.qos}</td><td>${step}</td><td class="attempts">${p.attempts}</td><td class="due">${due}</td><td>${esc(p.data)}</td><td>${button}</td></tr>`;
+    })
+    .join('');
+}
+
+/** PROTOCOL §9: who is online, and who left, when and why (the retained $presence values). */
+export function presenceRows(presence: PresenceView[], now: number): string {
+  if (presence.length === 0) return none(4, 'nobody seen yet');
+  return presence
+    .map((p) => {
+      const since = `${Math.round((now - p.at) / 1000)} s ago`;
+      const status = p.online ? '<span class="online">online</span>' : `<span class="offline">offline</span>${p.reason ? ` (${esc(p.reason)})` : ''}`;
+      return `<tr data-presence="${esc(p.sessionId)}" class="${p.online ? 'online' : 'offline'}"><td>${esc(p.sessionId)}</td><td>${status}</td><td>${since}</td><td title="${esc(p.connectionId)}">${esc(short(p.connectionId))}</td></tr>`;
     })
     .join('');
 }

@@ -138,4 +138,31 @@ describe('the qosgate CLI against the local runtime', { timeout: 60_000 }, () =>
     expect(first.stderr).toMatch(/session taken over: .*1 time in a row\); reconnecting in \d+ ms/);
   });
 
+  it('qosgate presence follows a client: online, then offline with the reason; --will is published when the process dies, not after Ctrl-C', async () => {
+    const presence = run('presence', '--url', runtime.url, '--client', 'cli-dev', '--count', '4');
+    await presence.waitForOutput(/following \$presence\/cli-dev/, 'presence to subscribe');
+    const wills = run('subscribe', '--url', runtime.url, '--topic', 'status/cli-dev', '--count', '1');
+    await wills.waitForOutput(/subscribed monitor\/status\/cli-dev/, 'the will subscription');
+
+    // Ctrl-C: close() says goodbye, so no will.
+    const polite = run('monitor', '--url', runtime.url, '--client-id', 'cli-dev', '--will', 'monitor|status/cli-dev|"polite"', '--will-qos', '1');
+    await polite.waitForOutput(/connected/, 'the first monitor');
+    expect(await polite.stop()).toBe(0);
+    await presence.waitForOutput(/offline at \S+: client disconnect/, 'the clean goodbye');
+
+    // Killed: the will is published, and presence says gone.
+    const doomed = run('monitor', '--url', runtime.url, '--client-id', 'cli-dev', '--will', 'monitor|status/cli-dev|"doomed"', '--will-qos', '1');
+    await doomed.waitForOutput(/connected/, 'the second monitor');
+    await doomed.kill();
+    expect(await wills.exited).toBe(0);
+    // The first (and only) will seen is the killed one's: the polite one published none.
+    expect(wills.lines()).toEqual([expect.stringMatching(/^monitor\/status\/cli-dev "doomed" qos=1 id=\S+ dup=false$/)]);
+    expect(await presence.exited).toBe(0);
+    expect(presence.lines()).toEqual([
+      expect.stringMatching(/^cli-dev online since \S+Z \(connection \S+\)$/),
+      expect.stringMatching(/^cli-dev offline at \S+Z: client disconnect \(connection \S+\)$/),
+      expect.stringMatching(/^cli-dev online since \S+Z \(connection \S+\)$/),
+      expect.stringMatching(/^cli-dev offline at \S+Z: gone \(connection \S+\)$/),
+    ]);
+  });
 });

@@ -78,4 +78,26 @@ describe('the client connection against the local runtime', { timeout: 60_000 },
       { clientId: 'e2e-twin', count: 3, delayMs: 300 },
     ]);
   }, 60_000);
+  it('connect({ will }) and close(): a clean goodbye publishes no will (presence says client disconnect); a client that vanishes has its will published', async () => {
+    const watcher = track(await connect({ url: runtime.url, qos: 1, ...QUICK }));
+    const seen: Array<{ controller: string; data: unknown }> = [];
+    watcher.on('*', '*', (m) => void seen.push({ controller: m.controller, data: m.data }));
+    await watcher.subscribe('monitor', 'status/dev-c', { qos: 1 });
+    await watcher.subscribe('$presence', 'dev-c', { qos: 1 });
+    const disconnects = () => seen.filter((m) => m.controller === '$presence' && (m.data as { event: string }).event === 'disconnected');
+
+    const polite = await connect({ url: runtime.url, clientId: 'dev-c', will: { controller: 'monitor', topic: 'status/dev-c', data: 'offline', qos: 1 }, ...QUICK });
+    await polite.close();
+    await waitUntil(() => disconnects().length === 1, 'the disconnected presence');
+    expect(disconnects()[0]?.data).toMatchObject({ reason: 'client disconnect' });
+    // The will would have come before the presence message, on the same connection.
+    expect(seen.filter((m) => m.controller === 'monitor')).toEqual([]);
+
+    const rude = await connect({ url: runtime.url, clientId: 'dev-c', will: { controller: 'monitor', topic: 'status/dev-c', data: { state: 'offline' }, qos: 1 }, reconnect: false });
+    // No close frame: the socket is destroyed under the client, as when a device loses power.
+    (rude as unknown as { socket: { _socket?: { destroy(): void } } }).socket._socket?.destroy();
+    await waitUntil(() => disconnects().length === 2, 'the second disconnected presence');
+    expect(seen.filter((m) => m.controller === 'monitor').map((m) => m.data)).toEqual([{ state: 'offline' }]);
+    await rude.close();
+  });
 });

@@ -40,6 +40,13 @@ export class CliProcess {
     await waitUntil(() => pattern.test(this.stdout) || pattern.test(this.stderr), `${what}; stdout: ${this.stdout}; stderr: ${this.stderr}`, timeoutMs);
   }
 
+  /** Killed outright (SIGKILL): no close frame, no goodbye, as a device that loses power. */
+  async kill(): Promise<number | null> {
+    if (this.exitCode !== undefined) return this.exitCode;
+    this.child.kill('SIGKILL');
+    return this.exited;
+  }
+
   /** Ctrl-C: the command closes its connection and exits; killed outright if it does not. */
   async stop(): Promise<number | null> {
     if (this.exitCode !== undefined) return this.exitCode;

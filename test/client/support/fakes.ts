@@ -63,6 +63,8 @@ export class FakeSocket implements WebSocketLike {
   send(data: string): void {
     if (this.readyState !== READY_STATE.OPEN) throw new Error('not open');
     this.sent.push(data);
+    // The server's answer to `disconnect` (PROTOCOL §2): it closes the connection, as DeleteConnection does (1000).
+    if (data === '{"action":"disconnect"}') queueMicrotask(() => this.serverClose(1000, ''));
   }
 
   close(code?: number, reason?: string): void {

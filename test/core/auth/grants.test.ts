@@ -69,3 +69,31 @@ describe('the frame check (FORBIDDEN)', () => {
     expect(grantsFromContext({ principalId: 'x' })).toEqual({ clientId: '', controllers: [], actions: [] });
   });
 });
+
+describe('a will is checked as the publish it becomes (PROTOCOL §9)', () => {
+  const will = { controller: 'monitor', topic: 'status/dev-7', data: 'offline', qos: 1 as const, retain: true };
+  const publisher = { clientId: 'dev-7', controllers: ['monitor'], actions: ['publish' as const] };
+
+  it('a will frame needs publish on its controller: FORBIDDEN otherwise, saying which', () => {
+    expect(() => checkCommand(publisher, { action: 'will', will })).not.toThrow();
+    expect(() => checkCommand(grants, { action: 'will', will })).toThrow(expect.objectContaining({ code: 'FORBIDDEN', message: 'this connection may not publish (a will is published as its own publish)', action: 'will' }));
+    expect(() => checkCommand(publisher, { action: 'will', will: { ...will, controller: 'sensor' } })).toThrow(expect.objectContaining({ code: 'FORBIDDEN', message: 'this connection may not use controller sensor' }));
+  });
+
+  it('clearing a will, and disconnect, need no grant', () => {
+    expect(() => checkCommand({ controllers: [], actions: [] }, { action: 'will' })).not.toThrow();
+    expect(() => checkCommand({ controllers: [], actions: [] }, { action: 'disconnect' })).not.toThrow();
+  });
+
+  it('a will in the handshake needs the same: 403 with the reason', () => {
+    expect(checkConnect(publisher, { controllers: [], will })).toEqual({ allowed: true });
+    expect(checkConnect(publisher, { controllers: [], will: { ...will, controller: 'sensor' } })).toEqual({ allowed: false, reason: "the token does not grant controller sensor (the will's)" });
+    expect(checkConnect({ ...grants, controllers: ['*'] }, { controllers: [], will })).toEqual({ allowed: false, reason: 'the token does not grant publish, which a will needs' });
+  });
+
+  it('subscribing to $presence needs the subscribe right on $presence', () => {
+    const subscribe = { action: 'subscribe' as const, controller: '$presence', topic: 'dev-7', qos: 1 as const };
+    expect(() => checkCommand(grants, subscribe)).toThrow(expect.objectContaining({ code: 'FORBIDDEN', message: 'this connection may not use controller $presence' }));
+    expect(() => checkCommand({ ...grants, controllers: ['$presence'] }, subscribe)).not.toThrow();
+  });
+});

@@ -192,3 +192,10 @@ describe('encodeFrame: format', () => {
     expect(encodeFrame({ type: 'pong' }, 'xml' as 'json')).toBe('{"type":"pong"}');
   });
 });
+
+describe('willack (PROTOCOL §2 will)', () => {
+  it('is {"type":"willack"} in JSON and qosgate|willack| in text (a text connection may send JSON frames)', () => {
+    expect(encodeFrame({ type: 'willack' }, 'json')).toBe('{"type":"willack"}');
+    expect(encodeFrame({ type: 'willack' }, 'text')).toBe('qosgate|willack|');
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PendingView } from '../../../local/dashboard/page/api.js';
-import { pendingRows } from '../../../local/dashboard/page/view.js';
+import { pendingRows, presenceRows } from '../../../local/dashboard/page/view.js';
 
 const NOW = 1_000_000;
 const entry = (over: Partial<PendingView>): PendingView => ({
@@ -28,5 +28,20 @@ describe('the pending table', () => {
     );
     const due = [...html.matchAll(/<td class="due">([^<]*)<\/td>/g)].map((m) => m[1]);
     expect(due).toEqual(['in 2.5 s', 'parked (dead-letter in 60 s)', 'held: sent when acks free room (flow control)']);
+  });
+});
+
+describe('the presence table (PROTOCOL §9)', () => {
+  it('says online, or offline with the reason, and since when; every value escaped', () => {
+    const html = presenceRows(
+      [
+        { sessionId: 'dev-7', online: true, at: NOW - 3000, connectionId: 'L0SM9cOFvHcCIhw=' },
+        { sessionId: '<b>x</b>', online: false, at: NOW - 1000, connectionId: 'c2', reason: 'gone' },
+      ],
+      NOW,
+    );
+    expect(html).toContain('<td>dev-7</td><td><span class="online">online</span></td><td>3 s ago</td><td title="L0SM9cOFvHcCIhw=">L0SM9cOF</td>');
+    expect(html).toContain('<td>&#60;b&#62;x&#60;/b&#62;</td><td><span class="offline">offline</span> (gone)</td><td>1 s ago</td>');
+    expect(presenceRows([], NOW)).toContain('nobody seen yet');
   });
 });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryStores } from '../../../lambdas/adapters/memory/index.js';
 import type { AppDeps } from '../../../lambdas/app/deps.js';
+import { withServerPublish } from '../../../lambdas/app/server-publish.js';
 import { sampleControllers } from '../../../lambdas/core/controllers/registry.js';
 import { DEFAULT_POLICY } from '../../../lambdas/core/policy.js';
 import { createConnectHandler } from '../../../lambdas/handlers/connect.js';
@@ -19,7 +20,7 @@ afterEach(async () => {
 });
 
 async function start(): Promise<{ deps: AppDeps; connectEvents: any[] }> {
-  const deps: AppDeps = {
+  const deps: AppDeps = withServerPublish({
     stores: createMemoryStores(),
     gateway: { post: async () => 'ok', disconnect: async () => {}, isOpen: async () => true },
     clock: new ManualClock(),
@@ -27,7 +28,7 @@ async function start(): Promise<{ deps: AppDeps; connectEvents: any[] }> {
     controllers: sampleControllers,
     newId: () => 'm1',
     log: silentLogger,
-  };
+  });
   const connect = recording('connect', createConnectHandler(deps) as unknown as LambdaLike);
   fixture = await GatewayFixture.start({ routes: routes({ $connect: connect }) });
   return { deps, connectEvents: connect.events };

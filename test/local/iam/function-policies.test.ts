@@ -8,8 +8,8 @@ import { synthTemplate } from '../../../local/template/synth.js';
 
 /**
  * The policies read from the real synthesized template, resolved to local names. The facts
- * checked are the stack's grants as the template states them (lib/constructs), e.g. Subscribe
- * reads the retained table and may not write it.
+ * checked are the stack's grants as the template states them (lib/constructs), e.g. Unsubscribe
+ * may not touch the retained table.
  */
 
 const REGION = 'eu-west-1';
@@ -68,9 +68,11 @@ describe('readFunctionPolicies on the synthesized template', () => {
     expect(may('Publish', 'sqs:ReceiveMessage', queueArn('Queue'))).toBe(false);
   });
 
-  it('lets Subscribe read the retained table but not write it; Ping only reads connections', () => {
+  it('lets Subscribe read and write the retained table (a gone subscriber\'s will may be retained, PROTOCOL §9), Unsubscribe neither; Ping only reads connections', () => {
     expect(may('Subscribe', 'dynamodb:Query', tableArn('Retained'))).toBe(true);
-    expect(may('Subscribe', 'dynamodb:PutItem', tableArn('Retained'))).toBe(false);
+    expect(may('Subscribe', 'dynamodb:PutItem', tableArn('Retained'))).toBe(true);
+    expect(may('Unsubscribe', 'dynamodb:GetItem', tableArn('Retained'))).toBe(false);
+    expect(may('Unsubscribe', 'dynamodb:PutItem', tableArn('Retained'))).toBe(false);
     expect(may('Ping', 'dynamodb:GetItem', tableArn('Connections'))).toBe(true);
     expect(may('Ping', 'dynamodb:UpdateItem', tableArn('Connections'))).toBe(false);
     expect(may('Ping', 'dynamodb:GetItem', tableArn('Pending'))).toBe(false);
@@ -82,12 +84,13 @@ describe('readFunctionPolicies on the synthesized template', () => {
     expect(may('Resume', 'dynamodb:GetItem', tableArn('DeadLetters'))).toBe(false);
   });
 
-  it('grants ManageConnections on this API and stage only, and not to Disconnect', () => {
+  it('grants ManageConnections on this API and stage only (Disconnect too: it publishes the will and presence, PROTOCOL §9)', () => {
     const post = (api: string, stage: string) => `arn:aws:execute-api:${REGION}:000000000000:${api}/${stage}/POST/@connections/abc=`;
     expect(may('Publish', 'execute-api:ManageConnections', post('local', model.stageName))).toBe(true);
     expect(may('Publish', 'execute-api:ManageConnections', post('other', model.stageName))).toBe(false);
     expect(may('Publish', 'execute-api:ManageConnections', post('local', 'prod'))).toBe(false);
-    expect(may('Disconnect', 'execute-api:ManageConnections', post('local', model.stageName))).toBe(false);
+    expect(may('Disconnect', 'execute-api:ManageConnections', post('local', model.stageName))).toBe(true);
+    expect(may('Disconnect', 'execute-api:ManageConnections', post('local', 'prod'))).toBe(false);
   });
 
   it('gives every function the logs of its AWS managed policy (AWSLambdaBasicExecutionRole)', () => {
