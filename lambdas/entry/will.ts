@@ -1,4 +1,4 @@
-import { createFunction } from './functions.js';
+import { createRouteFunction } from './route-function.js';
 
 /** Lambda entry for the `Will` function: real clients wired once per container, from its environment. */
-export const handler = createFunction('Will', process.env);
+export const handler = createRouteFunction('Will', process.env);
