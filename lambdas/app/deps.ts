@@ -46,4 +46,10 @@ export interface AppDeps {
    * deliver). {@link withServerPublish} in app/server-publish.ts fills it in.
    */
   serverPublish: ServerPublish;
+  /**
+   * Waits, for a handler that must let another invocation finish (a takeover whose previous
+   * connection is still in its `$connect`: handlers/connect.ts). The Lambda wiring waits on a
+   * timer; without it (the harness, the explorer) the handler does not wait.
+   */
+  pause?: (ms: number) => Promise<void>;
 }

@@ -78,6 +78,7 @@ export function productionDeps(
     policy: readPolicy(env),
     controllers: sampleControllers,
     newId: () => newMessageId(),
+    pause: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
     log: overrides.log ?? new PowertoolsLogger(),
     metrics: overrides.metrics ?? defaultMetrics(env),
     ...fanout,

@@ -146,9 +146,37 @@ async function takeSession(deps: AppDeps, session: SessionRecord, now: number): 
         deps.log.warn('Takeover: closing the previous connection failed', { sessionId, previous: previous.connectionId, error: String(error) });
       });
       if (ended) await announceEnd(deps, ended, 'takeover', true, now);
+      else await closeOnceConnected(deps, previous.connectionId, sessionId);
     }
     if (await stores.connections.putSessionIf(session, previous, now)) return previous;
     if (attempt >= TAKEOVER_TRIES) throw new Error(`session ${sessionId}: ${TAKEOVER_TRIES} concurrent connects of the clientId took it first`);
+  }
+}
+
+/** How long a takeover waits for the previous connection's `$connect` to return, step by step (about 1.6 s in all). */
+const CONNECTING_WAITS_MS = [25, 50, 100, 200, 400, 800];
+
+/**
+ * The previous connection has no record yet: its `$connect` is still running (the record is
+ * its last write), so API Gateway answered the close with 410 and it would stay open beside
+ * this one once its `$connect` returns. Waits for its record, then takes its end and closes it
+ * as a takeover does. A `$connect` that never returns a record (refused, failed) is waited for
+ * about 1.6 s, only in this race; a record someone else already ended is left to them.
+ */
+async function closeOnceConnected(deps: AppDeps, previousId: string, sessionId: string): Promise<void> {
+  const { stores, pause } = deps;
+  if (pause === undefined || (await stores.connections.get(previousId, deps.clock.now())) !== undefined) return;
+  for (const wait of CONNECTING_WAITS_MS) {
+    await pause(wait);
+    const now = deps.clock.now();
+    if ((await stores.connections.get(previousId, now)) === undefined) continue;
+    const ended = await stores.connections.claimEnd(previousId, now, now - END_CLAIM_LEASE_MS);
+    if (!ended) return;
+    await deps.gateway.disconnect(previousId).catch((error: unknown) => {
+      deps.log.warn('Takeover: closing the previous connection failed', { sessionId, previous: previousId, error: String(error) });
+    });
+    await announceEnd(deps, ended, 'takeover', true, now);
+    return;
   }
 }
 
