@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
+import { describe, expect, it } from 'vitest';
+import { useE2eRuntime } from '../support/e2e-runtime.js';
 import { pause, TestClient } from '../support/ws-client.js';
 
 /**
@@ -15,22 +15,8 @@ const FAST = {
 };
 
 describe('per-message expiry on the local runtime', () => {
-  let runtime: LocalRuntime;
-  const clients: TestClient[] = [];
-  const connect = async (query: Record<string, string>): Promise<TestClient> => {
-    const client = await TestClient.connect(runtime.url, query);
-    clients.push(client);
-    return client;
-  };
+  const { connect } = useE2eRuntime({ context: FAST });
   const publish = (topic: string, id: string, extra: object = {}) => ({ action: 'publish', controller: 'monitor', topic, data: id, qos: 1, id, ...extra });
-
-  beforeAll(async () => {
-    runtime = await startLocalRuntime({ port: 0, inMemory: true, context: FAST });
-  }, 120_000);
-  afterAll(async () => {
-    for (const c of clients) await c.close();
-    await runtime?.stop();
-  }, 60_000);
 
   it('a persistent session away past a QoS 1 message’s expiry never gets it after it resumes; the message without expiry it does', async () => {
     const device = await connect({ qos: '1', clientId: 'exp-dev', session: 'persistent' });

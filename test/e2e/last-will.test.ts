@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useE2eRuntime } from '../support/e2e-runtime.js';
 import { silentLogger } from '../../lambdas/ports/logger.js';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
 import { TestClient } from '../support/ws-client.js';
 
 /**
@@ -13,21 +13,8 @@ import { TestClient } from '../support/ws-client.js';
  * `disconnected` is in, every will that connection's end published is in too.
  */
 describe('last will and presence on the local runtime', () => {
-  let runtime: LocalRuntime;
-  const clients: TestClient[] = [];
-  const connect = async (query: Record<string, string>): Promise<TestClient> => {
-    const client = await TestClient.connect(runtime.url, query);
-    clients.push(client);
-    return client;
-  };
+  const { connect } = useE2eRuntime({ dashboard: false, log: silentLogger });
 
-  beforeAll(async () => {
-    runtime = await startLocalRuntime({ port: 0, inMemory: true, dashboard: false, log: silentLogger });
-  }, 120_000);
-  afterAll(async () => {
-    for (const c of clients) await c.close().catch(() => {});
-    await runtime?.stop();
-  }, 60_000);
 
   /** A QoS 0 watcher of `monitor/status/<clientId>` and `$presence/<clientId>`. */
   async function watcher(clientId: string) {

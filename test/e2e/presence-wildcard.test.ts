@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useE2eRuntime } from '../support/e2e-runtime.js';
 import { silentLogger } from '../../lambdas/ports/logger.js';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
 import { TestClient } from '../support/ws-client.js';
 
 /**
@@ -10,21 +10,7 @@ import { TestClient } from '../support/ws-client.js';
  * and this test fails until both are merged.
  */
 describe('$presence / # on the local runtime', () => {
-  let runtime: LocalRuntime;
-  const clients: TestClient[] = [];
-  const connect = async (query: Record<string, string>): Promise<TestClient> => {
-    const client = await TestClient.connect(runtime.url, query);
-    clients.push(client);
-    return client;
-  };
-
-  beforeAll(async () => {
-    runtime = await startLocalRuntime({ port: 0, inMemory: true, dashboard: false, log: silentLogger });
-  }, 120_000);
-  afterAll(async () => {
-    for (const c of clients) await c.close().catch(() => {});
-    await runtime?.stop();
-  }, 60_000);
+  const { connect } = useE2eRuntime({ dashboard: false, log: silentLogger });
 
   it('lists who is online now and who left (the retained values), then follows every change', async () => {
     // A witness of p-b's end, so the test knows its disconnected is retained before it looks.

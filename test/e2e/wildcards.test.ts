@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
+import { describe, expect, it } from 'vitest';
+import { useE2eRuntime } from '../support/e2e-runtime.js';
 import { TestClient } from '../support/ws-client.js';
 
 /**
@@ -9,13 +9,7 @@ import { TestClient } from '../support/ws-client.js';
  * a publish are posted before its msgack, so a second copy would already be there.
  */
 describe('wildcard subscriptions, end to end', () => {
-  let runtime: LocalRuntime;
-  const clients: TestClient[] = [];
-  const connect = async (query: Record<string, string>): Promise<TestClient> => {
-    const client = await TestClient.connect(runtime.url, query);
-    clients.push(client);
-    return client;
-  };
+  const { connect } = useE2eRuntime();
   const subscribed = async (client: TestClient, topic: string, qos: 0 | 1 | 2): Promise<void> => {
     client.send({ action: 'subscribe', controller: 'monitor', topic, qos });
     await client.waitFor((c) => c.json().find((f) => f.type === 'suback' && f.topic === topic), 10_000, `suback of ${topic}`);
@@ -25,14 +19,6 @@ describe('wildcard subscriptions, end to end', () => {
     return publisher.waitFor((c) => c.json().find((f) => f.type === 'msgack' && f.id === id), 10_000, `msgack of ${id}`);
   };
   const firstCopies = (client: TestClient, topic: string) => client.messages().filter((m) => m.topic === topic && m.dup === false);
-
-  beforeAll(async () => {
-    runtime = await startLocalRuntime({ port: 0, inMemory: true });
-  }, 120_000);
-  afterAll(async () => {
-    for (const c of clients) await c.close();
-    await runtime?.stop();
-  }, 60_000);
 
   it('one copy at the best QoS to a session whose filters and exact subscription all match; another session’s filter gets it; a non-matching one does not', async () => {
     const both = await connect({ qos: '2' });
