@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useE2eRuntime } from '../support/e2e-runtime.js';
-import { pause, TestClient } from '../support/ws-client.js';
+import { pause } from '../support/ws-client.js';
 
 /**
  * Per-message expiry (issue 15, PROTOCOL §4) end to end: plain `ws` clients against the local

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useE2eRuntime } from '../support/e2e-runtime.js';
 import { silentLogger } from '../../lambdas/ports/logger.js';
-import { TestClient } from '../support/ws-client.js';
 
 /**
  * PROTOCOL §9 last will and presence, end to end: plain `ws` clients against the local runtime

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useE2eRuntime } from '../support/e2e-runtime.js';
 import { silentLogger } from '../../lambdas/ports/logger.js';
-import { TestClient } from '../support/ws-client.js';
 
 /**
  * PROTOCOL §9 with §8: `$presence` / `#` lists who is online now (every client's retained
