@@ -6,7 +6,7 @@ import { FilterIndex } from './filter-index.js';
 import type { AudiencePage, AudiencePageRequest } from '../../ports/audience-page.js';
 import { queryAudiencePage } from './audience-page.js';
 import { batchGet, batchWrite, runLimited, type BatchOptions } from './batch.js';
-import { compact, expiry, isConditionalCheckFailed, isLive, LIVE_FILTER, queryAll, queryPages, type Item } from './items.js';
+import { compact, expiry, isLive, LIVE_FILTER, queryAll, queryPages, unlessChanged, type Item } from './items.js';
 import { topicKey } from './schema.js';
 
 export interface DynamoDbSubscriptionStoreOptions {
@@ -308,17 +308,6 @@ export class DynamoDbSubscriptionStore implements SubscriptionStore {
 /** The session's list item: `session#` cannot begin a topic key (names cannot hold `#`, PROTOCOL §7). */
 function listKey(sessionId: string): { topicKey: string; sessionId: string } {
   return { topicKey: `session#${sessionId}`, sessionId };
-}
-
-/** Whether a conditional write happened: a failed condition means someone else's write stands. */
-async function unlessChanged(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (error) {
-    if (!isConditionalCheckFailed(error)) throw error;
-    return false;
-  }
 }
 
 function recipientFromItem(item: Item): Recipient {

@@ -1,7 +1,7 @@
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { anchorOf, anchorsOf, matches } from '../../core/topic-filter.js';
 import { batchGet, runLimited } from './batch.js';
-import { expiry, isConditionalCheckFailed, queryAll } from './items.js';
+import { expiry, isConditionalCheckFailed, queryAll, unlessChanged } from './items.js';
 import { topicKey } from './schema.js';
 
 /** Index partitions read at once by one publish. */
@@ -145,17 +145,6 @@ export class FilterIndex {
 
 /** The sort key of an anchor's marker: `*` is in no filter (PROTOCOL §7's alphabet). */
 const MARKER = '*';
-
-/** Whether a conditional write happened: a failed condition means another write stands. */
-async function unlessChanged(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (error) {
-    if (!isConditionalCheckFailed(error)) throw error;
-    return false;
-  }
-}
 
 /** The index partition of one anchor. */
 export function indexPartition(controller: string, anchor: string): string {

@@ -55,6 +55,17 @@ export function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
+/** Whether a conditional write happened: a failed condition means someone else's write stands. */
+export async function unlessChanged(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+    return false;
+  }
+}
+
 /**
  * The item that made a condition fail, sent back because the request asked for
  * `ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`. The DocumentClient does not unmarshall
