@@ -129,7 +129,7 @@ export async function wildcardBench(endpoint: string, options: { publishes?: num
       let ids = 0;
       const deps: AppDeps = withServerPublish({
         stores,
-        gateway: { post: async () => 'ok', disconnect: async () => {}, isOpen: async () => true },
+        gateway: { post: async () => 'ok', disconnect: async () => 'ok' as const, isOpen: async () => true },
         clock: { now: () => Date.now() },
         policy: DEFAULT_POLICY,
         controllers: sampleControllers,

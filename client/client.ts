@@ -18,7 +18,7 @@
 import { AckBatcher } from './ack-batcher.js';
 import { backoffDelay, takeoverDelay } from './backoff.js';
 import { TypedEmitter } from './emitter.js';
-import { ClientClosedError, ConnectError, ConnectionRefusedError, isFinalRefusal, QosgateClientError, ServerRefusedError, SessionTakenOverError } from './errors.js';
+import { ClientClosedError, ConnectError, ConnectionRefusedError, isFinalRefusal, isTakeoverRefusal, QosgateClientError, ServerRefusedError, SessionTakenOverError } from './errors.js';
 import { oversizeFrame } from './frame-size.js';
 import { decodeServerFrame, encodeClientFrame, type ClientFrame, type Qos, type ServerFrame } from './frames.js';
 import { HandlerRegistry, type InboundMessage, type MessageHandler } from './handlers.js';
@@ -400,7 +400,10 @@ export class QosgateClient {
       }
     }
     if (this.state === 'closed') return;
-    if (this.opens === 0) {
+    // A takeover while connecting (409) is retried even before the first open: the other client
+    // with this clientId took the session a moment earlier, and will lose it to this one in turn.
+    const takenWhileConnecting = refused !== undefined && isTakeoverRefusal(refused.status);
+    if (this.opens === 0 && !(takenWhileConnecting && this.options.reconnect !== false)) {
       this.fail(refused ?? new ConnectError(`could not connect to ${redactUrl(this.options.url)}${reason ? `: ${reason}` : ''} (close ${code})`));
       this.events.emit('close', { code, reason, reconnecting: false });
       return;
@@ -419,7 +422,7 @@ export class QosgateClient {
       return;
     }
     this.events.emit('close', { code, reason, reconnecting: true });
-    const takenOver = this.takenOver(socket, code);
+    const takenOver = takenWhileConnecting || this.takenOver(socket, code);
     this.takeovers = takenOver ? this.takeovers + 1 : 0;
     // A planned re-open goes at once; a loss waits, with full jitter, so a fleet that lost
     // the same gateway does not come back in the same instant. A takeover waits longer each

@@ -83,10 +83,20 @@ export class ConnectionRefusedError extends ConnectError {
 /**
  * A refusal that the same handshake would get again: a 4xx (a bad parameter, an unknown
  * controller, a missing, expired or insufficient token), except 408 and 429 (a timeout, a
- * throttle: those pass). MQTT.js stops reconnecting on "bad parameters" / "not authorized" too.
+ * throttle: those pass) and a takeover's 409 (see {@link isTakeoverRefusal}). MQTT.js stops
+ * reconnecting on "bad parameters" / "not authorized" too.
  */
 export function isFinalRefusal(status: number): boolean {
-  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+  return status >= 400 && status < 500 && status !== 408 && status !== 429 && !isTakeoverRefusal(status);
+}
+
+/**
+ * 409: a newer connection with this clientId took the session while this one was still
+ * connecting (docs/protocol.md §1). It is a takeover that came before the open, and is handled
+ * as one: reported, and the reconnect waits longer each time in a row.
+ */
+export function isTakeoverRefusal(status: number): boolean {
+  return status === 409;
 }
 
 /**

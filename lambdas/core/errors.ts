@@ -34,12 +34,12 @@ export class ProtocolError extends Error {
   }
 }
 
-/** A handshake that must be refused with an HTTP status (PROTOCOL §1: 400, 401, 403). */
+/** A handshake that must be refused with an HTTP status (PROTOCOL §1: 400, 401, 403; 409 a takeover while connecting). */
 export class HandshakeError extends Error {
   override readonly name = 'HandshakeError';
 
   constructor(
-    readonly statusCode: 400 | 401 | 403,
+    readonly statusCode: 400 | 401 | 403 | 409,
     message: string,
   ) {
     super(message);

@@ -52,7 +52,8 @@ export function createConnectHandler(deps: AppDeps): (event: WebSocketEvent) => 
       // PROTOCOL §9 presence, before the record: the record is $connect's last write (a Gone send
       // that has seen it knows the $connect returned: app/connection-gone.ts).
       await deps.serverPublish(presencePublication(connection, 'connected', now), { sessionId, connectionId }, now);
-      await stores.connections.put(stored);
+      if (params.clientId === undefined) await stores.connections.put(stored);
+      else if (!(await stores.connections.putIfServing(stored, now))) throw new HandshakeError(409, TAKEN_WHILE_CONNECTING);
       deps.log.info('Connected', { connectionId, sessionId, sessionKind: connection.sessionKind, qos: connection.claimedQos, controllers: connection.controllers });
       return { statusCode: 200 };
     } catch (error) {
@@ -65,6 +66,9 @@ export function createConnectHandler(deps: AppDeps): (event: WebSocketEvent) => 
     }
   };
 }
+
+/** The refusal of a `$connect` whose session a newer connection of the clientId took first (see takeSession). */
+export const TAKEN_WHILE_CONNECTING = 'taken over: a newer connection with this clientId took the session while this one was connecting';
 
 /** A will from the query: its controller must exist and its data fit, as a publish's (400 otherwise). */
 function checkWill(deps: AppDeps, will: NonNullable<ConnectionRecord['will']>): void {
@@ -132,51 +136,69 @@ const TAKEOVER_TRIES = 3;
  * connection, only if nobody took it since the read (ConnectionStore.putSessionIf). If another
  * `$connect` of the clientId did, that one is the previous connection now: read, close and try
  * again. Returns the session as it was before (what this one takes over).
+ *
+ * A previous connection still in its own `$connect` has no record yet, so there is nothing to
+ * take an end of: once the session is this connection's, its record is looked for once more.
+ * Found, it is ended and closed here. Not found, it never will be: a clientId's `$connect`
+ * writes its record only while the session still names it (ConnectionStore.putIfServing), so
+ * that one refuses its handshake (409) instead of opening beside this one.
  */
 async function takeSession(deps: AppDeps, session: SessionRecord, now: number): Promise<SessionRecord | undefined> {
   const { stores } = deps;
   const { sessionId, connectionId } = session;
   for (let attempt = 1; ; attempt += 1) {
     const previous = await stores.connections.getSession(sessionId, now);
-    if (previous?.connectionId !== undefined && previous.connectionId !== connectionId) {
-      // PROTOCOL §9: the takeover ends the previous connection, so it takes its end (before the
-      // close, whose $disconnect then finds it taken): its will, and `disconnected` (takeover).
-      const ended = await stores.connections.claimEnd(previous.connectionId, now, now - END_CLAIM_LEASE_MS);
-      await deps.gateway.disconnect(previous.connectionId).catch((error: unknown) => {
-        deps.log.warn('Takeover: closing the previous connection failed', { sessionId, previous: previous.connectionId, error: String(error) });
-      });
-      if (ended) await announceEnd(deps, ended, 'takeover', true, now);
-      else await closeOnceConnected(deps, previous.connectionId, sessionId);
+    const previousId = previous?.connectionId !== undefined && previous.connectionId !== connectionId ? previous.connectionId : undefined;
+    // PROTOCOL §9: the takeover ends the previous connection, so it takes its end (before the
+    // close, whose $disconnect then finds it taken): its will, and `disconnected` (takeover).
+    const ended = previousId === undefined ? undefined : await endPrevious(deps, previousId, sessionId, now);
+    if (await stores.connections.putSessionIf(session, previous, now)) {
+      if (previousId !== undefined && !ended) await endPrevious(deps, previousId, sessionId, now);
+      return previous;
     }
-    if (await stores.connections.putSessionIf(session, previous, now)) return previous;
     if (attempt >= TAKEOVER_TRIES) throw new Error(`session ${sessionId}: ${TAKEOVER_TRIES} concurrent connects of the clientId took it first`);
   }
 }
 
-/** How long a takeover waits for the previous connection's `$connect` to return, step by step (about 1.6 s in all). */
-const CONNECTING_WAITS_MS = [25, 50, 100, 200, 400, 800];
+/**
+ * Takes the previous connection's end, closes it and announces it (its will, `disconnected`
+ * with reason `takeover`). Returns false if there was no end to take: no record (its `$connect`
+ * is still running), or someone else (its `$disconnect`, another takeover) took it.
+ */
+async function endPrevious(deps: AppDeps, previousId: string, sessionId: string, now: number): Promise<boolean> {
+  const ended = await deps.stores.connections.claimEnd(previousId, now, now - END_CLAIM_LEASE_MS);
+  if (!ended) return false;
+  await closeWhenOpen(deps, previousId, sessionId);
+  await announceEnd(deps, ended, 'takeover', true, now);
+  return true;
+}
+
+/** How long a takeover waits for a previous connection whose record it saw to open, step by step (about 1.6 s in all). */
+const OPENING_WAITS_MS = [25, 50, 100, 200, 400, 800];
 
 /**
- * The previous connection has no record yet: its `$connect` is still running (the record is
- * its last write), so API Gateway answered the close with 410 and it would stay open beside
- * this one once its `$connect` returns. Waits for its record, then takes its end and closes it
- * as a takeover does. A `$connect` that never returns a record (refused, failed) is waited for
- * about 1.6 s, only in this race; a record someone else already ended is left to them.
+ * Closes the previous connection (DeleteConnection). A 410 means it is closed already, or that
+ * its `$connect`, whose last write (the record) we saw, has not returned yet: API Gateway opens
+ * it once that returns, and a close sent before then is lost. So on 410 this waits for it to
+ * open (GetConnection) and closes it then; it stops once its record is gone (its `$disconnect`
+ * ran: it was closed) or after about 1.6 s. Only in this race; without `deps.pause` (tests that
+ * step time themselves) it does not wait.
  */
-async function closeOnceConnected(deps: AppDeps, previousId: string, sessionId: string): Promise<void> {
-  const { stores, pause } = deps;
-  if (pause === undefined || (await stores.connections.get(previousId, deps.clock.now())) !== undefined) return;
-  for (const wait of CONNECTING_WAITS_MS) {
-    await pause(wait);
-    const now = deps.clock.now();
-    if ((await stores.connections.get(previousId, now)) === undefined) continue;
-    const ended = await stores.connections.claimEnd(previousId, now, now - END_CLAIM_LEASE_MS);
-    if (!ended) return;
-    await deps.gateway.disconnect(previousId).catch((error: unknown) => {
+async function closeWhenOpen(deps: AppDeps, previousId: string, sessionId: string): Promise<void> {
+  const { gateway, stores, pause } = deps;
+  const close = (): Promise<'ok' | 'gone'> =>
+    gateway.disconnect(previousId).catch((error: unknown) => {
       deps.log.warn('Takeover: closing the previous connection failed', { sessionId, previous: previousId, error: String(error) });
+      return 'ok' as const;
     });
-    await announceEnd(deps, ended, 'takeover', true, now);
-    return;
+  if ((await close()) === 'ok' || pause === undefined) return;
+  for (const wait of OPENING_WAITS_MS) {
+    await pause(wait);
+    if (await gateway.isOpen(previousId)) {
+      await close();
+      return;
+    }
+    if ((await stores.connections.get(previousId, deps.clock.now())) === undefined) return;
   }
 }
 

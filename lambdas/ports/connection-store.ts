@@ -28,6 +28,13 @@ export type SessionMember = Omit<Recipient, 'connectionId' | 'subscriptionQos'> 
 export interface ConnectionStore {
   /** Stores the connection and, for a clean session, one membership per open controller. */
   put(connection: ConnectionRecord): Promise<void>;
+  /**
+   * Stores the connection as {@link put} does, but only while its session's record names it as
+   * the connection serving it, in one atomic step (a clientId's `$connect` makes this its last
+   * write). Returns false, having written nothing, if a newer `$connect` of the clientId took the
+   * session first: that one found no record to close, so this connection must not open.
+   */
+  putIfServing(connection: ConnectionRecord, now: number): Promise<boolean>;
   get(connectionId: string, now: number): Promise<ConnectionRecord | undefined>;
   /**
    * Adds controllers to an existing connection's list (a frame to a controller opens it) and,

@@ -192,6 +192,23 @@ export function describeStoreContract(
         expect(await stores.connections.getSession('dev-8', T0)).toEqual(session('dev-8', { connectionId: 'c6' }));
       });
 
+      it('putIfServing stores the connection, and a clean one its memberships, only while its session names it; else nothing', async () => {
+        const mine = connection('c1', { sessionId: 'dev-7', controllers: ['monitor'] });
+        // No session, or one served by another connection, or an expired one naming it: nothing written.
+        expect(await stores.connections.putIfServing(mine, T0)).toBe(false);
+        await stores.connections.putSession(session('dev-7', { connectionId: 'c2' }));
+        expect(await stores.connections.putIfServing(mine, T0)).toBe(false);
+        await stores.connections.putSession(session('dev-7', { connectionId: 'c1', expiresAt: T0 + 1 }));
+        expect(await stores.connections.putIfServing(mine, T0 + 2)).toBe(false);
+        expect(await stores.connections.get('c1', T0)).toBeUndefined();
+        expect(await flatten(stores.connections.membersOf('monitor', T0))).toEqual([]);
+
+        await stores.connections.putSession(session('dev-7', { connectionId: 'c1' }));
+        expect(await stores.connections.putIfServing(mine, T0)).toBe(true);
+        expect(await stores.connections.get('c1', T0)).toEqual(mine);
+        expect((await flatten(stores.connections.membersOf('monitor', T0))).map((r) => r.connectionId)).toEqual(['c1']);
+      });
+
       it('detachSession only while the connection still serves the session', async () => {
         await stores.connections.putSession(session('dev-7', { connectionId: 'c2' }));
 

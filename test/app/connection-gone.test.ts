@@ -142,7 +142,7 @@ describe('a send that meets the 410 API Gateway answers while the connection\'s 
     // Forced order: B's $connect has re-pointed the session and written its record, but has not
     // returned; a fan-out reaches B and API Gateway answers its post 410. $connect then returns,
     // and only then does the gone send look further (GetConnection answers 200 now).
-    const connecting = holdAfter(h.deps.stores.connections, 'put', (record) => record.sessionId === 'dev-7' && record.connectionId !== a);
+    const connecting = holdAfter(h.deps.stores.connections, 'putIfServing', (record) => record.sessionId === 'dev-7' && record.connectionId !== a);
     const bConnect = h.client(persistent);
     await connecting.reached;
     const b = `conn-${Number(/^conn-(\d+)=$/.exec(a)?.[1]) + 1}=`;

@@ -260,6 +260,44 @@ describe('the client connection: reconnect, resume, ping, re-open', () => {
       expect(errors.at(-1)?.message).toMatch(/^session taken over: another connection with clientId dev-7 took the session .*4 times in a row.*reconnecting in 6000 ms/);
     });
 
+    it('a reconnect refused with 409 (a newer connection took the session while it was connecting) is a takeover too: reported, and retried after a longer wait each time', async () => {
+      const { client, time, transport, errors } = await openFakeClient({ clientId: 'dev-7', random: () => 0.5 });
+      const takeovers: unknown[] = [];
+      const delays: number[] = [];
+      client.events.on('takeover', (t) => takeovers.push(t));
+      client.events.on('reconnecting', (r) => delays.push(r.delayMs));
+      await time.advance(100);
+      transport.last().serverClose(1000, 'Connection Closed Normally');
+      for (let i = 0; i < 2; i++) {
+        await time.advance(delays.at(-1) as number);
+        transport.last().refuse(409, 'taken over: a newer connection with this clientId took the session while this one was connecting');
+      }
+      await time.advance(delays.at(-1) as number);
+      transport.last().accept();
+      await settle();
+      expect(client.connected).toBe(true);
+      expect(delays).toEqual([750, 1500, 3000]);
+      expect(takeovers).toEqual([1, 2, 3].map((count, i) => ({ clientId: 'dev-7', count, delayMs: delays[i] })));
+      expect(errors.at(-1)).toBeInstanceOf(SessionTakenOverError);
+    });
+
+    it('a first open refused with 409 is retried as a takeover, and open() resolves once a retry is accepted', async () => {
+      const time = new FakeTime();
+      const transport = fakeWebSocket();
+      const client = new QosgateClient({ url: 'ws://qosgate.test/dev', clientId: 'dev-7', random: () => 0.5, WebSocket: transport.WebSocket, timers: time, clock: time });
+      const takeovers: unknown[] = [];
+      client.events.on('takeover', (t) => takeovers.push(t));
+      const opened = client.open();
+      await settle();
+      transport.last().refuse(409, 'taken over: a newer connection with this clientId took the session while this one was connecting');
+      await time.advance(750);
+      transport.last().accept();
+      await opened;
+      expect(client.connected).toBe(true);
+      expect(takeovers).toEqual([{ clientId: 'dev-7', count: 1, delayMs: 750 }]);
+      await client.close();
+    });
+
     it('a close 1000 long after the open, one without a clientId, or the client\'s own re-open is no takeover', async () => {
       const late = await openFakeClient({ clientId: 'dev-7', random: () => 0.5 });
       const seen: unknown[] = [];

@@ -41,7 +41,9 @@ class RecordingGateway implements ConnectionGateway {
     this.posts.set(connectionId, list);
     return 'ok';
   }
-  async disconnect(): Promise<void> {}
+  async disconnect(): Promise<'ok' | 'gone'> {
+    return 'ok';
+  }
   async isOpen(): Promise<boolean> {
     return true;
   }
@@ -161,7 +163,7 @@ describe('fuzzing the handlers with random frames', () => {
       // endpoint answers 410 after a DeleteConnection): the fuzzer keeps it open. What a
       // `disconnect` does is tested in test/handlers/last-will.test.ts and test/e2e/last-will.test.ts.
       const { gateway } = h.deps;
-      h.deps.gateway = { post: (c, f) => gateway.post(c, f), isOpen: (c) => gateway.isOpen(c), disconnect: async () => {} };
+      h.deps.gateway = { post: (c, f) => gateway.post(c, f), isOpen: (c) => gateway.isOpen(c), disconnect: async () => 'ok' as const };
       let seen = 0;
       const replies = (id: string) => {
         const frames = h.frames(id);

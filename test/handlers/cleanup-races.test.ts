@@ -223,17 +223,19 @@ describe('two $connects of one clientId that read the same previous session', ()
     await h.send(a, { action: 'subscribe', controller: 'monitor', topic: 'cmd', qos: 1 });
     // Forced order: X has taken the session and read its subscriptions (pointing at A); then Y's
     // whole $connect runs (it closes X, takes the session, re-points them at Y); then X goes on
-    // and its re-point lands last.
+    // and its re-point lands last. X, whose session is Y's now, refuses its handshake (409): it
+    // never opens beside Y.
     const read = holdAfter(h.deps.stores.subscriptions, 'ofSession', (sessionId) => sessionId === 'race-r');
-    const x = h.client(query);
+    const x = h.open(query);
     await read.reached;
     const y = await h.client(query);
     read.release();
-    const xId = await x;
+    const { connectionId: xId, statusCode } = await x;
     read.restore();
 
     const now = h.clock.now();
-    expect(h.endpoint.deleted()).toContain(xId);
+    expect(statusCode).toBe(409);
+    expect(await h.deps.stores.connections.get(xId, now)).toBeUndefined();
     expect((await h.deps.stores.connections.getSession('race-r', now))?.connectionId).toBe(y);
     expect((await h.deps.stores.subscriptions.ofSession('race-r', now)).map((s) => s.connectionId)).toEqual([y]);
     const publisher = await h.client();

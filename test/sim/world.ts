@@ -90,7 +90,7 @@ export class World implements ClientPort {
     this.scheduler = new Scheduler(rng, () => this.clock.now(), () => this.clock.advance(1));
     this.deps = withServerPublish({
       stores: this.stores,
-      gateway: { post: async () => 'gone', disconnect: async () => {}, isOpen: async () => false },
+      gateway: { post: async () => 'gone', disconnect: async () => 'gone' as const, isOpen: async () => false },
       clock: this.clock,
       policy,
       controllers: sampleControllers,
@@ -119,7 +119,7 @@ export class World implements ClientPort {
     const observe: CallObserver = (port, method, args, result) => this.provenance.observe(task, port, method, args, result);
     const gateway: ConnectionGateway = {
       post: async (connectionId, frame) => this.post(task, connectionId, frame),
-      disconnect: async (connectionId) => this.close(connectionId, `taken over (${task.name})`),
+      disconnect: async (connectionId) => (this.close(connectionId, `taken over (${task.name})`) ? 'ok' : 'gone'),
       // GetConnection as API Gateway answers it: 410 until $connect has returned 200, and after the close.
       isOpen: async (connectionId) => this.connections.get(connectionId)?.state === 'open',
     };
@@ -214,14 +214,17 @@ export class World implements ClientPort {
 
   // ---- the simulated API Gateway -----------------------------------------------------------
 
-  /** Closes a socket (network loss or takeover); API Gateway's $disconnect comes now, late or never. */
-  close(connectionId: string, why: string): void {
+  /**
+   * Closes a socket (network loss or takeover); API Gateway's $disconnect comes now, late or never.
+   * Returns whether it was open (DeleteConnection's 200; else its 410).
+   */
+  close(connectionId: string, why: string): boolean {
     const connection = this.connections.get(connectionId);
-    if (!connection || connection.state === 'closed') return;
+    if (!connection || connection.state === 'closed') return false;
     const wasOpen = connection.state === 'open';
     connection.state = 'closed';
     connection.client.closed(connectionId);
-    if (!wasOpen) return;
+    if (!wasOpen) return false;
     const mode = this.rng.weighted<'now' | 'late' | 'missing'>([
       ['now', this.disconnectModes.now],
       ['late', this.disconnectModes.late],
@@ -230,6 +233,7 @@ export class World implements ClientPort {
     this.scheduler.note(`${connectionId} closed (${why}); its $disconnect comes ${mode === 'now' ? 'now' : mode === 'late' ? 'late' : 'never'}`);
     if (mode === 'now') this.disconnect(connectionId);
     else if (mode === 'late') this.lateDisconnects.push(connectionId);
+    return true;
   }
 
   private post(task: Task, connectionId: string, raw: string): 'ok' | 'gone' {

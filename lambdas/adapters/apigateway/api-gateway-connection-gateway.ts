@@ -26,12 +26,14 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
     }
   }
 
-  /** DeleteConnection (session takeover); a connection already gone is already closed. */
-  async disconnect(connectionId: string): Promise<void> {
+  /** DeleteConnection (session takeover); `'gone'` when there is no open connection to close (HTTP 410). */
+  async disconnect(connectionId: string): Promise<'ok' | 'gone'> {
     try {
       await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+      return 'ok';
     } catch (error) {
-      if (!isGone(error)) throw error;
+      if (isGone(error)) return 'gone';
+      throw error;
     }
   }
 

@@ -75,6 +75,27 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     await batchWrite(this.doc, this.tableName, requests, this.options.batch);
   }
 
+  /**
+   * One transaction: a ConditionCheck that the session names this connection, the record and a
+   * clean connection's memberships (2 write units each, as every transactional item).
+   */
+  async putIfServing(connection: ConnectionRecord, now: number): Promise<boolean> {
+    const own = connection.sessionKind === 'clean' ? distinct(connection.controllers) : [];
+    const items: TransactItem[] = [
+      {
+        ConditionCheck: {
+          TableName: this.tableName,
+          Key: sessionKey(connection.sessionId),
+          ConditionExpression: `${LIVE_FILTER} AND connectionId = :c`,
+          ExpressionAttributeValues: { ':now': now, ':c': connection.connectionId },
+        },
+      },
+      { Put: { TableName: this.tableName, Item: connectionItem(connection) } },
+      ...own.map((controller) => ({ Put: { TableName: this.tableName, Item: membershipItem(connection, controller) } })),
+    ];
+    return transactWrite(this.doc, items);
+  }
+
   async get(connectionId: string, now: number): Promise<ConnectionRecord | undefined> {
     const { Item: item } = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ConsistentRead: true }),

@@ -30,6 +30,13 @@ export class MemoryConnectionStore implements ConnectionStore {
     }
   }
 
+  async putIfServing(connection: ConnectionRecord, now: number): Promise<boolean> {
+    const session = this.sessions.get(connection.sessionId);
+    if (session === undefined || !isLive(session, now) || session.connectionId !== connection.connectionId) return false;
+    await this.put(connection);
+    return true;
+  }
+
   async get(connectionId: string, now: number): Promise<ConnectionRecord | undefined> {
     const connection = this.connections.get(connectionId);
     return connection && isLive(connection, now) ? copy(connection) : undefined;

@@ -129,15 +129,15 @@ describe('ApiGatewayConnectionGateway with the real SDK client', () => {
   });
 
   it('disconnects with DeleteConnection; the connection is gone afterwards', async () => {
-    await expect(gateway.disconnect(CONN)).resolves.toBeUndefined();
+    await expect(gateway.disconnect(CONN)).resolves.toBe('ok');
     expect(endpoint.deleted()).toEqual([CONN]);
     expect(endpoint.requests()).toMatchObject([{ method: 'DELETE', connectionId: CONN }]);
     await expect(gateway.post(CONN, 'x')).resolves.toBe('gone');
   });
 
-  it('treats disconnecting a connection already gone as done', async () => {
+  it('answers gone when disconnecting a connection already gone', async () => {
     endpoint.markGone(CONN);
-    await expect(gateway.disconnect(CONN)).resolves.toBeUndefined();
+    await expect(gateway.disconnect(CONN)).resolves.toBe('gone');
   });
 
   it('throws other disconnect failures', async () => {

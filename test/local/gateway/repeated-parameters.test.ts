@@ -22,7 +22,7 @@ afterEach(async () => {
 async function start(): Promise<{ deps: AppDeps; connectEvents: any[] }> {
   const deps: AppDeps = withServerPublish({
     stores: createMemoryStores(),
-    gateway: { post: async () => 'ok', disconnect: async () => {}, isOpen: async () => true },
+    gateway: { post: async () => 'ok', disconnect: async () => 'ok' as const, isOpen: async () => true },
     clock: new ManualClock(),
     policy: DEFAULT_POLICY,
     controllers: sampleControllers,
