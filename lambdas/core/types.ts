@@ -304,3 +304,22 @@ export type ErrorCode =
   | 'TOO_LARGE'
   | 'RATE_LIMITED'
   | 'INTERNAL';
+
+/**
+ * A message accepted from a client, as history keeps it and the ingestion sink writes it
+ * (PROTOCOL §10, §11). `messageId` is the same for every resend of one client message and for a
+ * retried QoS 2 hand-on, so a consumer can drop the duplicates at-least-once writing allows.
+ */
+export interface HistoryRecord {
+  controller: string;
+  topic: string;
+  data: unknown;
+  qos: Qos;
+  /** The sender's clientId (its session id: the connection id when it gave none). */
+  clientId: string;
+  /** When the server accepted it (ms since the epoch). */
+  receivedAt: number;
+  messageId: string;
+  /** Kept until (ms): receivedAt plus the history TTL. */
+  expiresAt: number;
+}

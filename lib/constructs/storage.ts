@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2, type Attribute } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, ProjectionType, StreamViewType, TableEncryptionV2, TableV2, type Attribute } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { TABLES, type KeyAttribute, type TableName } from '../../lambdas/adapters/dynamodb/schema.js';
 
@@ -40,6 +40,7 @@ export class Storage extends Construct {
         deletionProtection: props.retainData,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         encryption: TableEncryptionV2.dynamoOwnedKey(),
+        ...(schema.stream === 'NEW_IMAGE' ? { dynamoStream: StreamViewType.NEW_IMAGE } : {}),
         globalSecondaryIndexes: schema.indexes.map((index) => ({
           indexName: index.indexName,
           partitionKey: attribute(index.partitionKey),

@@ -24,6 +24,7 @@ const STORE_OF: Record<TableName, keyof Stores> = {
   inbound: 'inbound',
   retained: 'retained',
   deadLetters: 'deadLetters',
+  history: 'history',
 };
 
 /** The deps a function of `route` has: the stores of its granted tables, the rest throwing on use. */

@@ -58,6 +58,7 @@ function createTableInput(name: string, schema: TableSchema): CreateTableCommand
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [...attributes.values()],
     KeySchema: keySchema(schema),
+    ...(schema.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: schema.stream } } : {}),
     ...(schema.indexes.length > 0
       ? {
           GlobalSecondaryIndexes: schema.indexes.map((index) => ({

@@ -3,6 +3,7 @@ import type { Stores } from '../../ports/index.js';
 import type { BatchOptions } from './batch.js';
 import { DynamoDbConnectionStore } from './dynamodb-connection-store.js';
 import { DynamoDbDeadLetterStore } from './dynamodb-dead-letter-store.js';
+import { DynamoDbHistoryStore } from './dynamodb-history-store.js';
 import { DynamoDbInboundStore } from './dynamodb-inbound-store.js';
 import { DynamoDbPendingStore } from './dynamodb-pending-store.js';
 import { DynamoDbRetainedStore } from './dynamodb-retained-store.js';
@@ -14,6 +15,7 @@ export { createTables, prefixedTableNames } from './create-tables.js';
 export {
   DynamoDbConnectionStore,
   DynamoDbDeadLetterStore,
+  DynamoDbHistoryStore,
   DynamoDbInboundStore,
   DynamoDbPendingStore,
   DynamoDbRetainedStore,
@@ -55,6 +57,7 @@ export function createDynamoDbStores(
     inbound: withTable('inbound', (name) => new DynamoDbInboundStore(doc, name, { batch })),
     retained: withTable('retained', (name) => new DynamoDbRetainedStore(doc, name)),
     deadLetters: withTable('deadLetters', (name) => new DynamoDbDeadLetterStore(doc, name)),
+    history: withTable('history', (name) => new DynamoDbHistoryStore(doc, name, { batch })),
   };
 }
 

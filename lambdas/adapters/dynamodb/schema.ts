@@ -5,7 +5,7 @@
  * Every item carries the TTL attribute `expiresAt` (epoch seconds, as DynamoDB requires).
  */
 
-export type TableName = 'connections' | 'subscriptions' | 'pending' | 'messages' | 'inbound' | 'retained' | 'deadLetters';
+export type TableName = 'connections' | 'subscriptions' | 'pending' | 'messages' | 'inbound' | 'retained' | 'deadLetters' | 'history';
 
 export interface KeyAttribute {
   name: string;
@@ -27,6 +27,8 @@ export interface TableSchema {
   sortKey?: KeyAttribute;
   indexes: IndexSchema[];
   ttlAttribute: 'expiresAt';
+  /** A DynamoDB stream of the table's changes, with each item's new image (the ingestion sink's source). */
+  stream?: 'NEW_IMAGE';
 }
 
 export const TTL_ATTRIBUTE = 'expiresAt';
@@ -108,6 +110,20 @@ export const TABLES: Record<TableName, TableSchema> = {
     sortKey: { name: 'msgKey', type: 'S' },
     indexes: [],
     ttlAttribute: TTL_ATTRIBUTE,
+  },
+  /**
+   * Every message accepted from a client, once (PROTOCOL §10 history, §11 ingestion):
+   * pk topicKey = <controller>|<topic>, sk msgKey = <receivedAt, 13 digits>#<messageId>, with
+   * controller, topic, data (JSON string), qos, clientId, receivedAt, messageId and the TTL pair
+   * (the history TTL). `history` Queries it newest first; its stream (new images) feeds the sink.
+   */
+  history: {
+    envVar: 'HISTORY_TABLE',
+    partitionKey: { name: 'topicKey', type: 'S' },
+    sortKey: { name: 'msgKey', type: 'S' },
+    indexes: [],
+    ttlAttribute: TTL_ATTRIBUTE,
+    stream: 'NEW_IMAGE',
   },
   /** Clients' QoS 2 publishes awaiting pubrel, keyed by (sessionId, the client's id). */
   inbound: {

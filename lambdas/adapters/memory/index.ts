@@ -1,6 +1,7 @@
 import type { Stores } from '../../ports/index.js';
 import { MemoryConnectionStore } from './memory-connection-store.js';
 import { MemoryDeadLetterStore } from './memory-dead-letter-store.js';
+import { MemoryHistoryStore } from './memory-history-store.js';
 import { MemoryInboundStore } from './memory-inbound-store.js';
 import { MemoryPendingStore } from './memory-pending-store.js';
 import { MemoryRetainedStore } from './memory-retained-store.js';
@@ -9,6 +10,7 @@ import { MemorySubscriptionStore } from './memory-subscription-store.js';
 export {
   MemoryConnectionStore,
   MemoryDeadLetterStore,
+  MemoryHistoryStore,
   MemoryInboundStore,
   MemoryPendingStore,
   MemoryRetainedStore,
@@ -33,5 +35,6 @@ export function createMemoryStores(opts: MemoryStoresOptions = {}): Stores {
     inbound: new MemoryInboundStore(),
     retained: new MemoryRetainedStore(),
     deadLetters: new MemoryDeadLetterStore(),
+    history: new MemoryHistoryStore(),
   };
 }
