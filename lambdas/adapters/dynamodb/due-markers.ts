@@ -20,7 +20,8 @@ import { dueShardOf, keyOf, keyString } from './pending-items.js';
  * the rest a BatchGetItem), **promotes** each one that is
  * still there and still unindexed (SET dueShard, conditional), then deletes the marker:
  *
- *   Query due#<shard> (id < dueAt of now + 1) --> Query/BatchGet refs --> promote live unindexed --> delete markers
+ *   Query due#<shard>, each shard (id < dueAt of now + 1) --> Query/BatchGet refs, once for all shards
+ *     --> promote live unindexed --> delete markers
  *
  * Races, each harmless:
  * - an ack (deleteMany, complete) before the marker is processed: the entry is not read, or the
@@ -116,30 +117,39 @@ export class DueMarkers {
   }
 
   /**
-   * Processes the markers of one shard due at or before `now`, oldest first, a page at a time,
-   * until it has promoted `limit` entries due by now (the markers left stay for the next call).
+   * Processes the markers due at or before `now` of every shard, oldest first within each, a
+   * page of each shard at a time, until it has promoted `limit` entries due by now (the markers
+   * left stay for the next call). The shards' pages are processed together: a session that
+   * markers of several shards list (every fan-out lists every subscriber, and its markers land
+   * on different shards) is read with one range Query, not one per shard.
    * Returns the keys it promoted that are due by now; an entry promoted early (a later write gave
    * it a later dueAt) is in the index, where due() finds it in time.
    */
-  async promoteDue(shard: string, now: number, limit: number): Promise<Array<PendingKey & { dueAt: number }>> {
+  async promoteDue(shards: string[], now: number, limit: number): Promise<Array<PendingKey & { dueAt: number }>> {
     const promoted: Array<PendingKey & { dueAt: number }> = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'sessionId = :marker AND id < :after',
-          ExpressionAttributeValues: { ':marker': `${MARKER_PREFIX}${shard}`, ':after': dueKey(now + 1) },
-          // Strongly consistent: a marker just deleted by another sweep is not processed again.
-          ConsistentRead: true,
-          Limit: MARKER_PAGE,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+    // Each shard's next page: its ExclusiveStartKey, or undefined for its first page.
+    let open: Array<{ shard: string; startKey: Item | undefined }> = shards.map((shard) => ({ shard, startKey: undefined }));
+    while (open.length > 0 && promoted.length < limit) {
+      const pages = await Promise.all(
+        open.map(async (cursor) => {
+          const page = await this.doc.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              KeyConditionExpression: 'sessionId = :marker AND id < :after',
+              ExpressionAttributeValues: { ':marker': `${MARKER_PREFIX}${cursor.shard}`, ':after': dueKey(now + 1) },
+              // Strongly consistent: a marker just deleted by another sweep is not processed again.
+              ConsistentRead: true,
+              Limit: MARKER_PAGE,
+              ...(cursor.startKey ? { ExclusiveStartKey: cursor.startKey } : {}),
+            }),
+          );
+          return { shard: cursor.shard, markers: page.Items ?? [], startKey: page.LastEvaluatedKey };
         }),
       );
-      const markers = page.Items ?? [];
+      const markers = pages.flatMap((page) => page.markers);
       if (markers.length > 0) promoted.push(...(await this.process(markers, now)));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined && promoted.length < limit);
+      open = pages.filter((page) => page.startKey !== undefined).map((page) => ({ shard: page.shard, startKey: page.startKey }));
+    }
     return promoted;
   }
 

@@ -179,8 +179,9 @@ export class DynamoDbPendingStore implements PendingStore {
   }
 
   /**
-   * Per shard, at once: the due markers (promoting their live entries into the index, see
-   * due-markers.ts) and the byDue index. Each shard holds its entries sorted by dueAt, so a
+   * At once: the due markers of every shard (promoting their live entries into the index, see
+   * due-markers.ts; the shards' markers are processed together, so a session several shards'
+   * markers list is read once) and, per shard, the byDue index. Each shard holds its entries sorted by dueAt, so a
    * Query per shard reads only what is due, oldest first; a shard can hold all of the `limit`
    * oldest, so each is asked for up to `limit`, from the markers and from the index. Promoted
    * keys are returned directly (the index is eventually consistent); those beyond the limit are
@@ -191,10 +192,10 @@ export class DynamoDbPendingStore implements PendingStore {
     if (limit <= 0) return [];
     const found: Array<PendingKey & { dueAt: number }> = [];
     const shards = Array.from({ length: this.shards }, (_, shard) => String(shard));
-    await runLimited(shards, this.shards, async (shard) => {
-      const [promoted, indexed] = await Promise.all([this.markers.promoteDue(shard, now, limit), this.indexedDue(shard, now, limit)]);
-      found.push(...promoted, ...indexed);
-    });
+    await Promise.all([
+      this.markers.promoteDue(shards, now, limit).then((promoted) => void found.push(...promoted)),
+      runLimited(shards, this.shards, async (shard) => void found.push(...(await this.indexedDue(shard, now, limit)))),
+    ]);
     const distinct = new Map(found.map((key) => [keyString(key), key]));
     return [...distinct.values()].sort(byDueThenKey).slice(0, limit);
   }

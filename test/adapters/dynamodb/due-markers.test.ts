@@ -172,7 +172,7 @@ describe('due() and the markers', () => {
     expect(await markersOf()).toEqual([]);
   });
 
-  // One shard, so that all five markers are in one page of due(); with more, each shard's page is read apart.
+  // One shard, so that all five markers are in one page of due() (several shards' pages are processed together too: below).
   const oneShard = () => new DynamoDbPendingStore(f.doc, f.names.pending, { resendShards: 1, messagesTable: f.names.messages });
 
   it('reads a session listed by several due markers with one range Query, not a key per entry', async () => {
@@ -193,6 +193,21 @@ describe('due() and the markers', () => {
       { ':session': 's2', ':first': 'm1', ':last': 'm5' },
     ]);
     expect(ranges.every((r) => r.input.ConsistentRead === false)).toBe(true);
+    expect(await markersOf()).toEqual([]);
+  });
+
+  it('processes every shard’s due markers together: a session listed by markers on several shards is one range Query', async () => {
+    const store = new DynamoDbPendingStore(f.doc, f.names.pending, { resendShards: 4, messagesTable: f.names.messages });
+    // Fan-outs to s1 and s2 until the markers sit on more than one shard (a marker's shard is its first entry's).
+    const ids: string[] = [];
+    for (let i = 0; new Set(ids.map((id) => dueShardOf({ sessionId: 's1', id }, 4))).size < 3; i++) ids.push(`m${String(i).padStart(2, '0')}`);
+    for (const id of ids) await store.putMany(['s1', 's2'].map((s) => entry(s, id, NOW)));
+    f.recorded.length = 0;
+
+    expect((await store.due(NOW, 100)).length).toBe(2 * ids.length);
+    const ranges = f.recorded.filter((r) => r.command === 'QueryCommand' && (r.input.ExpressionAttributeValues as Record<string, unknown>)[':session'] !== undefined);
+    expect(ranges.map((r) => (r.input.ExpressionAttributeValues as Item)[':session']).sort()).toEqual(['s1', 's2']);
+    expect(f.recorded.filter((r) => r.command === 'BatchGetItemCommand')).toEqual([]);
     expect(await markersOf()).toEqual([]);
   });
 
