@@ -31,7 +31,8 @@ export const pubrel: CommandHandler<'pubrel'> = async (command, context, deps) =
       // Expired by now (PROTOCOL §4), it is handed to nobody; the client still gets its msgack.
       const end = record.messageExpiresAt !== undefined ? { messageExpiresAt: record.messageExpiresAt } : {};
       const publication = { controller: record.controller, topic: record.topic, data: record.data, qos: 2 as const, retain: record.retain, ...end };
-      // A batch (PROTOCOL §2 `messages`) is handed on whole, each message with the id fixed at publish.
+      // A batch (PROTOCOL §2 `messages`) is handed on whole, each message with the id fixed at
+      // publish: `record.messages` is the batch's list of accepted publications at this point.
       stats = record.messages !== undefined
         ? await handOnAll(deps, batchItemsOf(record.messages), sender, now, rerun)
         : await handOn(deps, publication, sender, record.messageId, now, rerun);
