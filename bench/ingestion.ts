@@ -4,7 +4,10 @@ import { pathToFileURL } from 'node:url';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createTables, prefixedTableNames } from '../lambdas/adapters/dynamodb/create-tables.js';
 import { createDynamoDbStores } from '../lambdas/adapters/dynamodb/index.js';
+import { MemoryPageClaimStore } from '../lambdas/adapters/memory/memory-page-claim-store.js';
+import { MemoryPageQueue } from '../lambdas/adapters/memory/memory-page-queue.js';
 import type { AppDeps } from '../lambdas/app/deps.js';
+import { DEFAULT_FANOUT } from '../lambdas/config.js';
 import { withServerPublish } from '../lambdas/app/server-publish.js';
 import { sampleControllers } from '../lambdas/core/controllers/registry.js';
 import { DEFAULT_POLICY } from '../lambdas/core/policy.js';
@@ -177,6 +180,8 @@ export async function ingestionBench(endpoint: string, options: { readings?: num
           controllers: sampleControllers,
           newId: () => `${Date.now().toString(36)}${String(++ids).padStart(8, '0')}`,
           log: silentLogger,
+          // As the Lambda wiring has it: audiences past the inline page would go by page jobs (none here).
+          fanout: { queue: new MemoryPageQueue(), claims: new MemoryPageClaimStore(), config: DEFAULT_FANOUT },
         });
         // One handler per route, each with its own connection cache, as separate Lambdas have.
         const routes: Record<'publish' | 'msgack' | 'subscribe', Handler> = {
