@@ -5,6 +5,7 @@ import { endOf, isExpired } from '../core/expiry.js';
 import type { Qos } from '../core/types.js';
 import type { AppDeps } from './deps.js';
 import { deliver, emptyStats, type DeliveryStats } from './deliver.js';
+import { withSharedAudienceReads } from './shared-audience-reads.js';
 
 /** A client's publish as it is handed on (at once for QoS 0/1, at pubrel for QoS 2). */
 export interface Publication {
@@ -57,7 +58,8 @@ export interface BatchItem {
  * Hands a batched publish on (PROTOCOL §2 `messages`), each message as {@link handOn} would,
  * with its own server id. Every message's controller method runs before anything is retained
  * or delivered, so a method that refuses one message (a ProtocolError, which names its index)
- * refuses the whole batch with nothing handed on. Returns the stats summed over the messages.
+ * refuses the whole batch with nothing handed on. The messages share their audience reads
+ * (withSharedAudienceReads). Returns the stats summed over the messages.
  */
 export async function handOnAll(
   deps: AppDeps,
@@ -76,8 +78,10 @@ export async function handOnAll(
       throw error;
     }
   }
+  // One audience read per controller/topic for the whole batch (shared-audience-reads.ts).
+  const shared = withSharedAudienceReads(deps);
   const total = emptyStats();
-  for (const { item, deliveries } of planned) addStats(total, await completeHandOn(deps, item.publication, deliveries, item.messageId, now, rerun));
+  for (const { item, deliveries } of planned) addStats(total, await completeHandOn(shared, item.publication, deliveries, item.messageId, now, rerun));
   return total;
 }
 
