@@ -5,6 +5,7 @@ import type { SizingRow } from './lambda-sizing.js';
 import { runLabel, type FanoutResult, type SweepResult, type ThroughputResult } from './scenarios.js';
 import type { StoredFanoutResult } from './stored-fanout.js';
 import type { CostRow, LocalThroughput, Target } from './targets.js';
+import { INGESTION_HEADERS, INGESTION_SECTION, ingestionTable, type IngestionBenchResult } from './ingestion.js';
 import { wildcardTable, type WildcardBenchResult } from './wildcards.js';
 
 export type { Target } from './targets.js';
@@ -18,6 +19,7 @@ export const REPORT_SECTIONS = [
   'Fan-out of one QoS 1 publish to real sockets',
   'Fan-out to stored sessions',
   'Wildcard filters',
+  INGESTION_SECTION,
   'Lambda sizing',
   'Per delivery, every run',
   'Resend sweep',
@@ -50,6 +52,8 @@ export interface BenchReport {
   storedFanout: StoredFanoutResult | null;
   /** PROTOCOL §8: a publish's cost with and without wildcard filters stored (bench/wildcards.ts). */
   wildcards?: WildcardBenchResult | null;
+  /** Issue 16: cost per million readings at batch sizes 1, 10, 100, beside IoT Core (bench/ingestion.ts). */
+  ingestion?: IngestionBenchResult | null;
   sweep: SweepResult | null;
   sizing: SizingRow[];
   memory: { runtime: MemorySample; note: string };
@@ -206,6 +210,13 @@ export function markdownTables(report: BenchReport): string {
   if (wc) {
     out.push(table(['filters stored', 'QoS', 'recipients', 'DynamoDB requests', 'read units', 'write units', 'items returned', 'median ms', 'requests by operation'], wildcardTable(wc)));
     out.push('');
+  }
+
+  const ing = report.ingestion;
+  section(INGESTION_SECTION, ing ? `: QoS 1, ${ing.readingBytes} B readings, batch sizes 1, 10, 100, per million readings` : ': not run');
+  if (ing) {
+    out.push(table(INGESTION_HEADERS, ingestionTable(ing)));
+    out.push('', ...ing.notes.map((n) => `- ${n}`), '');
   }
 
   section('Lambda sizing', ': every invocation of the run by function (wall clock, this machine)');

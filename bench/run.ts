@@ -29,6 +29,7 @@ import { chartSvg, markdownTables, type BenchReport } from './report.js';
 import { ACK_BATCH, ACK_WAVE, fanout, PAYLOAD_BYTES, runLabel, sweep, throughput, type FanoutResult, type SweepResult, type ThroughputResult } from './scenarios.js';
 import { storedFanout, type StoredFanoutResult } from './stored-fanout.js';
 import { targetsOf, type CostRow, type LocalThroughput } from './targets.js';
+import { ingestionBench, type IngestionBenchResult } from './ingestion.js';
 import { wildcardBench, type WildcardBenchResult } from './wildcards.js';
 
 /** The policy every bench host runs with: the default, but a rate limit one publisher never reaches (see main). */
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
   let ceiling: CeilingResult | null = null;
   let stored: StoredFanoutResult | null = null;
   let wildcards: WildcardBenchResult | null = null;
+  let ingestion: IngestionBenchResult | null = null;
   const durations: Array<Record<string, number[]>> = [];
   const notes: string[] = [];
   let memory: BenchReport['memory']['runtime'];
@@ -155,6 +157,8 @@ async function main(): Promise<void> {
     }
     // Wildcard filters (PROTOCOL §8): the stores driven directly, fresh tables on the same DynamoDB Local.
     wildcards = await wildcardBench(host.ready.dynamodbEndpoint, { filters: wildcardFilters, publishes: quick ? 3 : 20, log });
+    // Ingestion (issue 16: batched publish, the sink): the handlers in-process, fresh tables on the same DynamoDB Local.
+    ingestion = await ingestionBench(host.ready.dynamodbEndpoint, { readings: quick ? 100 : 2000, log });
   } finally {
     memory = (await host.snapshot()).memory;
     durations.push(await host.durations());
@@ -264,6 +268,7 @@ async function main(): Promise<void> {
     fanout: fanouts,
     storedFanout: stored,
     wildcards,
+    ingestion,
     sweep: sweepResult,
     sizing,
     memory: {
@@ -304,6 +309,7 @@ npm run bench              # full run: K=100 × M=100 per QoS, local 1 -> 10, co
 npm run bench -- --quick   # a short run (written to a temporary folder unless --out DIR)
 npm run bench -- --help    # sizes: --subscribers --messages --window --fanout --sweep-entries --stored-fanout --local-messages --wildcard-filters --out
 npx tsx bench/wildcards.ts # the wildcard-filter cases alone, on a DynamoDB Local of their own
+npx tsx bench/ingestion.ts # the ingestion cost cases alone (--quick: 200 readings a case), written into docs/bench
 \`\`\`
 
 It needs Java 17+ (DynamoDB Local) and about ${Math.ceil(((report.memory.runtime.peakRssKb + (report.memory.runtime.javaPeakRssKb ?? 0)) / 1024 / 1024) * 2) / 2 + 0.5} GiB of memory; the 10,000-subscriber fan-out needs an open-files limit above 10,000 (\`ulimit -n\`; this run had ${report.machine.openFilesLimit}).
@@ -317,6 +323,7 @@ It needs Java 17+ (DynamoDB Local) and about ${Math.ceil(((report.memory.runtime
 - **Fan-out to real sockets**: one QoS 1 publish to K = ${report.options.fanout.join(', ')} subscribers, all real WebSocket connections, accumulated on one topic. *Stored and sent* is publish to the publisher's \`msgack\`; *last receipt* is publish to the last subscriber's receipt. Median of 3 runs (1 at 10,000).
 - **Fan-out to stored sessions**: ${report.options.storedFanout.toLocaleString('en-US')} sessions written into DynamoDB Local as connect and subscribe store them (one session through the real stores, then copies of its items with BatchWriteItem), on a runtime of its own whose functions post through a counting management endpoint (\`bench/counting-management-api.ts\`, the local runtime's \`managementEndpoint\` option): it counts posts per connection id and answers 200. One QoS 1 publish; counted: distinct connections posted, pending entries stored (Scan), the longest single invocation during the case and its function's timeout, publish to the last post.
 - **Wildcard filters**: one publish to \`site-7/boiler/temp\` (10 exact subscribers) through the Publish function's fan-out code (\`app/deliver.ts\`) on the DynamoDB stores, with no filters stored, then with ${(report.options.wildcardFilters ?? 1000).toLocaleString('en-US')} filters stored of which 10 match (spread over per-site anchors, then all at the controller's root anchor, the index's worst case), each filter with its own subscriber; QoS 0 (finding the audience: nothing stored) and QoS 1 (the whole publish). Requests and read units per publish from the same counting DynamoDBClient; time is the median publish on this machine (\`bench/wildcards.ts\`, also runnable alone: \`npx tsx bench/wildcards.ts\`).
+- **Ingestion**: sensor readings of 100 B at QoS 1 in frames of 1, 10 and 100 (PROTOCOL §2 batched publish), with no subscriber and with one (\`site-1/#\`, acking each frame's deliveries in one msgack), through the real publish and msgack handlers in-process on the DynamoDB stores of the same DynamoDB Local (\`bench/ingestion.ts\`, also runnable alone): API Gateway messages in and out (32 KB units), Lambda invocations and GB-s from their measured duration, DynamoDB units from the counting client, per million readings; the sink (Firehose, 5 KB per record, and one sink invocation per 100 stream records) modelled; beside it AWS IoT Core for publishes of the same batch size, with a rule to Firehose, and Basic Ingest.
 - **Lambda sizing**: every invocation's duration in the run, by function (route id), beside the function's timeout and memory from the synthesized template.
 - **Per delivery**: counted in the runtime process over each run, acks included, divided by the deliveries: DynamoDB requests, consumed units and items written through a counting DynamoDBClient injected into every function (\`WiringOverrides.dynamodb\`), API Gateway messages in and out (32 KB units) through the gateway's frame hooks, Lambda invocations and their duration through the runtime's \`onInvocation\` hook. The resend schedule is off during the runs; after each QoS 1/2 throughput run, once the ack timeout has passed since its last publish, one sweep with the Resend function's wiring takes the run's due markers (each page of first sends is checked once, at its ack timeout) and its DynamoDB work is added to the run's (the fan-out rows leave it out). The idle sweep is measured on its own.
 - **Sweep**: ${report.options.sweepEntries.toLocaleString('en-US')} pending entries due an hour later, one \`sweepDue\`: requests, items read (Query ScannedCount plus items fetched) and read units.

@@ -19,7 +19,7 @@ import { AckBatcher } from './ack-batcher.js';
 import { backoffDelay, takeoverDelay } from './backoff.js';
 import { TypedEmitter } from './emitter.js';
 import { ClientClosedError, ConnectError, ConnectionRefusedError, isFinalRefusal, isTakeoverRefusal, QosgateClientError, ServerRefusedError, SessionTakenOverError } from './errors.js';
-import { oversizeFrame } from './frame-size.js';
+import { MAX_FRAME_BYTES, oversizeFrame } from './frame-size.js';
 import { decodeServerFrame, encodeClientFrame, type ClientFrame, type Qos, type ServerFrame } from './frames.js';
 import { HandlerRegistry, type InboundMessage, type MessageHandler } from './handlers.js';
 import { createIdProvider } from './ids.js';
@@ -27,6 +27,7 @@ import { Inbound } from './inbound.js';
 import { MemoryOutbox } from './memory-outbox.js';
 import { DEFAULTS, type ClientOptions } from './options.js';
 import { Outbound } from './outbound.js';
+import { BATCH_DEFAULTS, MAX_BATCH_MESSAGES, PublishBatcher, splitBatches, wireMessage, type BatchMessage } from './publish-batch.js';
 import { Subscriptions } from './subscriptions.js';
 import { systemClock, systemTimers, type Clock, type TimerHandle, type Timers } from './timers.js';
 import { messageText, READY_STATE, type WebSocketConstructor, type WebSocketLike } from './transport.js';
@@ -130,6 +131,10 @@ export class QosgateClient {
     drain: undefined,
   };
   private qos0Waiting: Array<{ frame: ClientFrame; resolve(): void; reject(error: Error): void }> = [];
+  /** ClientOptions.batch: coalesces `publish()` calls into batched frames (PROTOCOL §2). */
+  private readonly batcher: PublishBatcher | undefined;
+  /** The byte budget of one batch frame (publishMany and the batcher). */
+  private readonly batchBytes: number;
 
   constructor(private readonly options: ClientOptions) {
     const WebSocketClass = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
@@ -176,6 +181,8 @@ export class QosgateClient {
       { ackTimeoutMs: options.ackTimeoutMs ?? DEFAULTS.ackTimeoutMs, resendCapMs: options.resendCapMs ?? DEFAULTS.resendCapMs },
     );
     this.subscriptions = new Subscriptions((frame) => this.send(frame));
+    this.batchBytes = Math.min(options.batch?.maxBytes ?? BATCH_DEFAULTS.maxBytes, MAX_FRAME_BYTES);
+    this.batcher = options.batch ? new PublishBatcher(this.timers, options.batch, (messages, qos) => this.publishBatch(messages, qos)) : undefined;
   }
 
   /** True while a connection is open. */
@@ -219,12 +226,34 @@ export class QosgateClient {
     const qos = options.qos ?? 0;
     const retain = options.retain === true;
     const expiry = options.expiry !== undefined ? { expiry: options.expiry } : {};
+    // ClientOptions.batch: coalesced with other publishes into one batched frame (PROTOCOL §2).
+    if (this.batcher) return this.batcher.add({ controller, topic, data, ...(retain ? { retain: true } : {}), ...expiry }, qos);
     if (qos !== 0) return this.outbound.publish(controller, topic, data, qos, retain, options.expiry);
     const frame: ClientFrame = { action: 'publish', controller, topic, data, qos: 0, ...(retain ? { retain: true } : {}), ...expiry };
     const oversize = oversizeFrame(encodeClientFrame(frame));
     if (oversize) return Promise.reject(oversize);
     if (this.send(frame)) return Promise.resolve();
     return new Promise((resolve, reject) => this.qos0Waiting.push({ frame, resolve, reject }));
+  }
+
+  /**
+   * Publishes several messages as batched publishes (PROTOCOL §2 `messages`): one frame, one id,
+   * one QoS and one answer for up to 100 messages; more, or more bytes than a frame's budget
+   * (ClientOptions.batch.maxBytes, default under 32 KB), go in several frames. Resolves when
+   * every frame is answered (QoS 0: written; QoS 1: `msgack`; QoS 2: completion); rejects as
+   * {@link publish} does, a bad message refusing its whole frame. Unanswered frames are resent
+   * whole, with the same id.
+   */
+  publishMany(messages: readonly BatchMessage[], options: { qos?: Qos } = {}): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(new ClientClosedError());
+    const qos = options.qos ?? 0;
+    const batches = splitBatches(messages, MAX_BATCH_MESSAGES, this.batchBytes);
+    return Promise.all(batches.map((batch) => this.publishBatch(batch, qos))).then(() => undefined);
+  }
+
+  /** Sends the publishes that wait to be batched (ClientOptions.batch) now, without waiting for maxDelayMs. */
+  flushBatch(): void {
+    this.batcher?.flush();
   }
 
   /**
@@ -567,6 +596,18 @@ export class QosgateClient {
   // Housekeeping
   // ---------------------------------------------------------------------------
 
+  /** One batch frame: through the outbox for QoS 1/2, as a QoS 0 publish is sent otherwise. */
+  private publishBatch(messages: BatchMessage[], qos: Qos): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(new ClientClosedError());
+    const wire = messages.map(wireMessage);
+    if (qos !== 0) return this.outbound.publishBatch(wire, qos);
+    const frame: ClientFrame = { action: 'publish', qos: 0, messages: wire };
+    const oversize = oversizeFrame(encodeClientFrame(frame));
+    if (oversize) return Promise.reject(oversize);
+    if (this.send(frame)) return Promise.resolve();
+    return new Promise((resolve, reject) => this.qos0Waiting.push({ frame, resolve, reject }));
+  }
+
   private fail(error: Error): void {
     this.stop(error);
     this.firstOpen?.reject(error);
@@ -576,6 +617,7 @@ export class QosgateClient {
     this.state = 'closed';
     for (const name of Object.keys(this.timer) as Array<keyof typeof this.timer>) this.clearTimer(name);
     this.acks.stop();
+    this.batcher?.close(error);
     this.outbound.close(error);
     this.subscriptions.close(error);
     for (const w of this.qos0Waiting) w.reject(error);

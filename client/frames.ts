@@ -5,14 +5,29 @@
  * server's parsed `Command`, except that a publish's `retain` and `dup` may be left out on the
  * wire (the server reads them as false).
  */
-import type { Command, ErrorCode, Qos, ServerFrame } from '../lambdas/core/types.js';
+import type { Command, ErrorCode, PublishMessage, Qos, ServerFrame } from '../lambdas/core/types.js';
 
 export type { ErrorCode, Qos, ServerFrame };
 
 /** Frames this client writes (PROTOCOL §2). */
 export type ClientFrame =
   | Exclude<Command, { action: 'publish' }>
-  | (Omit<Extract<Command, { action: 'publish' }>, 'retain' | 'dup'> & { retain?: boolean; dup?: boolean });
+  | (Omit<SinglePublish, 'retain' | 'dup'> & { retain?: boolean; dup?: boolean })
+  | BatchPublishFrame;
+
+type SinglePublish = Exclude<Extract<Command, { action: 'publish' }>, { messages: unknown }>;
+
+/** One message of a batched publish as this client writes it (PROTOCOL §2 `messages`). */
+export type BatchMessageFrame = Omit<PublishMessage, 'retain'> & { retain?: boolean };
+
+/** A batched publish (PROTOCOL §2): one id and one QoS for every message. */
+export interface BatchPublishFrame {
+  action: 'publish';
+  qos: Qos;
+  id?: string;
+  dup?: boolean;
+  messages: BatchMessageFrame[];
+}
 
 /** A server frame of one `type`. */
 export type ServerFrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;

@@ -1,6 +1,7 @@
 import type { BackoffOptions } from './backoff.js';
 import type { IdProvider } from './ids.js';
 import type { OutboxStore } from './outbox.js';
+import type { BatchOptions } from './publish-batch.js';
 import type { Clock, Timers } from './timers.js';
 import type { WebSocketConstructor } from './transport.js';
 import type { ConnectParams } from './url.js';
@@ -13,6 +14,14 @@ export interface ClientOptions extends ConnectParams {
   WebSocket?: WebSocketConstructor;
   /** Unanswered QoS 1/2 publishes (default: a MemoryOutbox; client/node.ts offers FileOutbox). */
   outbox?: OutboxStore;
+
+  /**
+   * Coalesce `publish()` calls into batched frames (PROTOCOL §2 `messages`): a frame goes out
+   * with `maxMessages` messages (default 100), at `maxBytes` (default 30 KB, under API Gateway's
+   * 32 KB), or `maxDelayMs` (default 20 ms) after its first message, whichever comes first; one
+   * frame per QoS. Each caller's promise settles with its frame's answer. Default: off.
+   */
+  batch?: BatchOptions;
 
   /** Answer msgack / pubrec / pubrel by itself (default true). */
   autoAck?: boolean;

@@ -18,9 +18,9 @@
  */
 import { FrameTooLargeError, isRetryable, MessageExpiredError, ServerRefusedError } from './errors.js';
 import { frameBytes, MAX_FRAME_BYTES, oversizeFrame } from './frame-size.js';
-import { encodeClientFrame, type ClientFrame, type Qos, type ServerFrameOf } from './frames.js';
+import { encodeClientFrame, type BatchMessageFrame, type ClientFrame, type Qos, type ServerFrameOf } from './frames.js';
 import type { IdProvider } from './ids.js';
-import type { OutboxEntry, OutboxStore } from './outbox.js';
+import type { OutboxBatchMessage, OutboxEntry, OutboxStore } from './outbox.js';
 import type { Clock, TimerHandle, Timers } from './timers.js';
 
 export interface OutboundOptions {
@@ -84,6 +84,31 @@ export class Outbound {
       createdAt: this.deps.clock.now(),
       ...(expiry !== undefined ? { expiry } : {}),
     };
+    return this.start(entry);
+  }
+
+  /**
+   * A batched publish (PROTOCOL §2 `messages`): one entry, one frame, one id, answered once
+   * (QoS 1 `msgack`, QoS 2 completion). Resent whole, with the same id, like a single publish.
+   */
+  async publishBatch(messages: readonly OutboxBatchMessage[], qos: Exclude<Qos, 0>): Promise<void> {
+    const first = messages[0];
+    if (first === undefined) throw new TypeError('a batched publish needs at least one message');
+    const entry: OutboxEntry = {
+      id: this.deps.ids.next(),
+      controller: first.controller,
+      topic: first.topic,
+      data: null,
+      qos,
+      retain: false,
+      awaiting: qos === 1 ? 'msgack' : 'pubrec',
+      createdAt: this.deps.clock.now(),
+      messages: messages.map((m) => ({ ...m })),
+    };
+    return this.start(entry);
+  }
+
+  private async start(entry: OutboxEntry): Promise<void> {
     // Measured in its longest form on the wire (`"dup":false`, the first send).
     const oversize = oversizeFrame(encodeClientFrame(publishFrame(entry, false, entry.createdAt) as ClientFrame), entry.id);
     if (oversize) throw oversize;
@@ -233,6 +258,7 @@ export class Outbound {
  * Undefined once its expiry has passed.
  */
 function publishFrame(entry: OutboxEntry, dup: boolean, now: number): ClientFrame | undefined {
+  if (entry.messages !== undefined) return batchFrame(entry, entry.messages, dup, now);
   let expiry: { expiry?: number } = entry.expiry !== undefined ? { expiry: entry.expiry } : {};
   // Only a valid expiry counts down; any other is sent as given, for the server to refuse by its rule.
   if (entry.expiry !== undefined && Number.isInteger(entry.expiry) && entry.expiry >= 1) {
@@ -251,4 +277,25 @@ function publishFrame(entry: OutboxEntry, dup: boolean, now: number): ClientFram
     dup,
     ...expiry,
   };
+}
+
+/**
+ * A batch entry's frame as sent at `now`: each message's expiry counted down as a single
+ * publish's; a message whose expiry has passed is left out (nobody would be sent it). Undefined
+ * once every message has expired.
+ */
+function batchFrame(entry: OutboxEntry, messages: readonly OutboxBatchMessage[], dup: boolean, now: number): ClientFrame | undefined {
+  const live: BatchMessageFrame[] = [];
+  for (const message of messages) {
+    const { retain, expiry, ...rest } = message;
+    let left = expiry;
+    if (expiry !== undefined && Number.isInteger(expiry) && expiry >= 1) {
+      const seconds = Math.ceil((entry.createdAt + expiry * 1000 - now) / 1000);
+      if (seconds < 1) continue;
+      left = Math.min(expiry, seconds);
+    }
+    live.push({ ...rest, ...(retain === true ? { retain: true } : {}), ...(left !== undefined ? { expiry: left } : {}) });
+  }
+  if (live.length === 0) return undefined;
+  return { action: 'publish', qos: entry.qos, id: entry.id, dup, messages: live };
 }

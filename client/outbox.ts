@@ -32,6 +32,20 @@ export interface OutboxEntry {
   createdAt: number;
   /** PROTOCOL §4 per-message expiry: the seconds it was published with (counted from `createdAt`). */
   expiry?: number;
+  /**
+   * A batched publish (PROTOCOL §2 `messages`): every message of its one frame, resent whole
+   * with the same id. `controller` and `topic` are then the first message's, `data` is null.
+   */
+  messages?: OutboxBatchMessage[];
+}
+
+/** One message of a batched publish in the outbox (its `expiry` counted from the entry's `createdAt`). */
+export interface OutboxBatchMessage {
+  controller: string;
+  topic: string;
+  data: unknown;
+  retain?: boolean;
+  expiry?: number;
 }
 
 /** A QoS 2 message id handed to the application whose `pubrel` has not come yet (PROTOCOL §4). */

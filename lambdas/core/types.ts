@@ -193,6 +193,13 @@ export interface InboundRecord {
   receivedAt: number;
   /** PROTOCOL §4 per-message expiry: the message's end (ms); expired at pubrel, it is handed to nobody. */
   messageExpiresAt?: number;
+  /**
+   * A batched publish (PROTOCOL §2 `messages`): every message of the batch, each with its own
+   * server id fixed at publish. The top-level controller and topic are then the first message's
+   * (for logs), `data` is null and unused. One item: the frame is at most 32 KB, so the batch
+   * stays far below DynamoDB's 400 KB item limit.
+   */
+  messages?: InboundMessage[];
   /** While a pubrel is handing it on, other pubrels keep off until this time. */
   releasingUntil?: number;
   /**
@@ -206,6 +213,18 @@ export interface InboundRecord {
    */
   connectionId?: string;
   expiresAt: number;
+}
+
+/** One message of a stored QoS 2 batch (InboundRecord.messages). */
+export interface InboundMessage {
+  controller: string;
+  topic: string;
+  data: unknown;
+  retain: boolean;
+  /** The server id this message gets toward recipients, fixed at publish so a replay reuses it. */
+  messageId: string;
+  /** PROTOCOL §4 per-message expiry: the message's end (ms). */
+  messageExpiresAt?: number;
 }
 
 /** A topic's kept last value (`retain: true`). */
@@ -234,6 +253,19 @@ export interface DeadLetter {
 // Frames (PROTOCOL §2, §3, §6)
 // ---------------------------------------------------------------------------
 
+/** At most this many messages in one batched publish (PROTOCOL §2). */
+export const MAX_BATCH_MESSAGES = 100;
+
+/** One message of a batched publish (PROTOCOL §2), validated as a single publish's fields. */
+export interface PublishMessage {
+  controller: string;
+  topic: string;
+  data: unknown;
+  retain: boolean;
+  /** PROTOCOL §4 per-message expiry: seconds, 1 to the message TTL; absent: none. */
+  expiry?: number;
+}
+
 /** A client's frame once parsed and validated, JSON or text alike. */
 export type Command =
   | {
@@ -248,6 +280,11 @@ export type Command =
       /** PROTOCOL §4 per-message expiry: seconds, 1 to the message TTL; absent: none. */
       expiry?: number;
     }
+  /**
+   * A batched publish (PROTOCOL §2 `messages`): one id and one QoS for up to
+   * {@link MAX_BATCH_MESSAGES} messages, answered once.
+   */
+  | { action: 'publish'; messages: PublishMessage[]; qos: Qos; id?: string; dup: boolean }
   | { action: 'msgack'; ids: string[] }
   | { action: 'pubrec'; id: string }
   | { action: 'pubrel'; id: string }

@@ -1155,6 +1155,22 @@ export function describeStoreContract(
         }
       });
 
+      it('a batched publish (PROTOCOL §2 messages) is one record: its messages round-trip exactly, through putIfAbsent and claim', async () => {
+        const messages = DATA_SAMPLES.map((data, i) => ({
+          controller: 'sensor',
+          topic: `t/${i}`,
+          data,
+          retain: i % 2 === 0,
+          messageId: `srv-b.${i}`,
+          ...(i === 1 ? { messageExpiresAt: T0 + 5 * SECOND } : {}),
+        }));
+        const batch = inbound('s1', 'c-batch', { data: null, messageId: 'srv-b.0', messages });
+        expect(await stores.inbound.putIfAbsent(batch, T0)).toStrictEqual({ result: 'stored', record: batch });
+        expect(await stores.inbound.putIfAbsent({ ...batch, messages: [] }, T0)).toStrictEqual({ result: 'exists', record: batch });
+        const claimed = await stores.inbound.claim('s1', 'c-batch', T0 + 30 * SECOND, T0 + 1);
+        expect(claimed).toStrictEqual({ result: 'claimed', record: { ...batch, releasingUntil: T0 + 30 * SECOND, releases: 1 } });
+      });
+
       it('putIfAbsent treats an expired record as absent', async () => {
         await stores.inbound.putIfAbsent(inbound('s1', 'c-1', { expiresAt: T0 - 1, data: 'old' }), T0 - 10);
         const fresh = inbound('s1', 'c-1', { data: 'new' });

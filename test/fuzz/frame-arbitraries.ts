@@ -32,6 +32,13 @@ export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
     fc.string({ maxLength: 10 }),
     fc.constantFrom(1, null, ['publish'], { a: 1 }),
   );
+  const anyMessage = fc.record({
+    controller: fc.oneof(name, anyValue),
+    topic: fc.oneof(name, anyValue, filter),
+    data: anyValue,
+    retain: fc.oneof(fc.boolean(), anyValue),
+    expiry: fc.oneof(fc.integer({ min: -2, max: 90_000 }), anyValue),
+  }, { requiredKeys: [] });
   const jsonFrame = fc
     .record(
       {
@@ -46,6 +53,8 @@ export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
         dup: fc.oneof(fc.boolean(), anyValue),
         // PROTOCOL §4 per-message expiry: valid (1 to the default TTL, 86,400 s) and not.
         expiry: fc.oneof(fc.integer({ min: -2, max: 90_000 }), fc.constantFrom(0, 1, 1.5, 86_400, 86_401, '10', null), anyValue),
+        // PROTOCOL §2 batched publish: messages of any shape, or not an array at all.
+        messages: fc.oneof(fc.array(fc.oneof(anyMessage, anyValue), { maxLength: 4 }), anyValue),
       },
       { requiredKeys: ['action'] },
     )
@@ -60,6 +69,8 @@ export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
     JSON.stringify({ action: 'publish', controller: 'monitor', topic: 't', data: 'x'.repeat(70_000) }),
     `monitor|t|${'y'.repeat(70_000)}`,
     JSON.stringify({ action: 'msgack', ids: Array.from({ length: 500 }, (_, i) => `id-${i}`) }),
+    JSON.stringify({ action: 'publish', qos: 1, id: 'c-1', messages: Array.from({ length: 101 }, (_, i) => ({ controller: 'monitor', topic: `t${i}`, data: i })) }),
+    JSON.stringify({ action: 'publish', qos: 1, id: 'c-1', messages: [{ controller: 'monitor', topic: 't', data: 1 }, { controller: 'monitor', topic: 't', data: 'x'.repeat(70_000) }] }),
   );
   const nested = fc.integer({ min: 10, max: 20_000 }).chain((depth) =>
     fc.constantFrom(
@@ -83,10 +94,29 @@ export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
       expiry: fc.option(fc.integer({ min: 1, max: 86_400 }), { nil: undefined }),
     })
     .map((f) => JSON.stringify(f.action === 'msgack' ? { action: 'msgack', ids: f.ids } : f));
+  // PROTOCOL §2 batched publishes, well formed more often than not (1-100 messages, one id).
+  const wellFormedBatch = fc
+    .record({
+      qos: fc.constantFrom(0, 1, 2),
+      id: fc.constantFrom(...victimIds, 'c-1', 'c-2'),
+      dup: fc.boolean(),
+      messages: fc.array(
+        fc.record({
+          controller: fc.constantFrom('sensor', 'monitor', 'boiler'),
+          topic: fc.oneof({ arbitrary: fc.constantFrom('temp', 'vault', 'alerts'), weight: 5 }, { arbitrary: filter, weight: 1 }),
+          data: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.jsonValue({ maxDepth: 2 })),
+          retain: fc.boolean(),
+          expiry: fc.option(fc.integer({ min: 1, max: 86_400 }), { nil: undefined }),
+        }),
+        { minLength: 1, maxLength: 6 },
+      ),
+    })
+    .map((f) => JSON.stringify({ action: 'publish', ...f }));
   const junk = fc.oneof(fc.string({ unit: 'binary', maxLength: 50 }), fc.constantFrom('', ' ', '\r\n', '|', '||', '{', 'null', '25.3', '"x"', '{}', '[]'));
   return fc.oneof(
     { arbitrary: jsonFrame, weight: 4 },
     { arbitrary: wellFormed, weight: 4 },
+    { arbitrary: wellFormedBatch, weight: 2 },
     { arbitrary: textFrame, weight: 4 },
     { arbitrary: textFilterFrame, weight: 1 },
     { arbitrary: junk, weight: 2 },

@@ -120,7 +120,10 @@ export class DynamoDbInboundStore implements InboundStore {
 }
 
 function toItem(record: InboundRecord): Item {
-  return compact({ ...record, data: toJson(record.data), ...expiry(record.expiresAt) });
+  // A batch's messages as one JSON string, as `data` is: the item stays a flat record, each
+  // message's data kept exactly (PROTOCOL §2: the 32 KB frame keeps it far under 400 KB).
+  const messages = record.messages !== undefined ? { messages: toJson(record.messages) } : {};
+  return compact({ ...record, data: toJson(record.data), ...messages, ...expiry(record.expiresAt) });
 }
 
 function fromItem(item: Item): InboundRecord {
@@ -134,6 +137,7 @@ function fromItem(item: Item): InboundRecord {
     messageId: item.messageId,
     receivedAt: item.receivedAt,
     messageExpiresAt: item.messageExpiresAt,
+    messages: item.messages !== undefined ? (fromJson(item.messages) as InboundRecord['messages']) : undefined,
     releasingUntil: item.releasingUntil,
     releases: item.releases,
     expiresAt: item.expiresAtMs,

@@ -83,12 +83,19 @@ export function checkCommand(grants: Pick<Grants, 'controllers' | 'actions'> | u
   const needed = neededAction(command.action);
   // A will is checked as the publish it becomes (PROTOCOL §9); clearing one needs nothing.
   const controller = command.action === 'will' ? command.will?.controller : 'controller' in command ? command.controller : undefined;
-  if (needed === undefined || controller === undefined) return;
+  // A batched publish (PROTOCOL §2 `messages`) needs the right to every message's controller.
+  const batch = 'messages' in command ? command.messages : undefined;
+  if (needed === undefined || (controller === undefined && batch === undefined)) return;
   const id = 'id' in command ? command.id : undefined;
   if (!grants.actions.includes(needed)) throw new ProtocolError('FORBIDDEN', `this connection may not ${needed}${command.action === 'will' ? ' (a will is published as its own publish)' : ''}`, command.action, id);
-  if (!mayUseController(grants, controller)) {
+  if (controller !== undefined && !mayUseController(grants, controller)) {
     throw new ProtocolError('FORBIDDEN', `this connection may not use controller ${controller}`, command.action, id);
   }
+  batch?.forEach((message, index) => {
+    if (!mayUseController(grants, message.controller)) {
+      throw new ProtocolError('FORBIDDEN', `messages[${index}]: this connection may not use controller ${message.controller}`, command.action, id);
+    }
+  });
 }
 
 function neededAction(action: Action): GrantableAction | undefined {

@@ -4,7 +4,7 @@ import { DEFAULT_POLICY } from '../policy.js';
 import { isQos } from '../qos.js';
 import { filterProblem, isFilter } from '../topic-filter.js';
 import { PRESENCE_CONTROLLER } from '../presence.js';
-import type { Action, Command, Qos, Will } from '../types.js';
+import { MAX_BATCH_MESSAGES, type Action, type Command, type PublishMessage, type Qos, type Will } from '../types.js';
 import { isReservedTopic, isValidMessageId, isValidName, MESSAGE_ID_RULE, NAME_RULE } from './names.js';
 import { utf8ByteLength } from './utf8.js';
 
@@ -119,6 +119,7 @@ function jsonCommand(frame: JsonObject, action: unknown, opts: ParseFrameOptions
 }
 
 function jsonPublish(frame: JsonObject, opts: ParseFrameOptions): Command {
+  if (Object.hasOwn(frame, 'messages')) return jsonBatchPublish(frame, opts);
   const controller = requireController(field(frame, 'controller'), 'publish');
   const topic = requirePublishTopic(field(frame, 'topic'));
   const qos = optionalQos(field(frame, 'qos'));
@@ -144,6 +145,49 @@ function jsonPublish(frame: JsonObject, opts: ParseFrameOptions): Command {
     // On the message, not the frame: a batched publish (issue 16) carries one per message.
     ...(expiry !== undefined ? { expiry } : {}),
   };
+}
+
+/** The fields of a single publish a batch carries per message, so they cannot also stand at its top. */
+const PER_MESSAGE_FIELDS = ['controller', 'topic', 'data', 'retain', 'expiry'] as const;
+
+/**
+ * PROTOCOL §2 batched publish: 1-{@link MAX_BATCH_MESSAGES} `messages`, one `id` and one QoS for
+ * all. Each message is validated as a single publish's fields; the first bad one refuses the
+ * whole batch, its error naming the index (`messages[3]: topic ...`), code kept (TOO_LARGE).
+ */
+function jsonBatchPublish(frame: JsonObject, opts: ParseFrameOptions): Command {
+  const mixed = PER_MESSAGE_FIELDS.find((name) => Object.hasOwn(frame, name));
+  if (mixed !== undefined) throw badRequest(`a batched publish carries ${mixed} in each of its messages, not beside them`);
+  const messages = frame.messages;
+  if (!Array.isArray(messages) || messages.length === 0 || messages.length > MAX_BATCH_MESSAGES) {
+    throw badRequest(`messages must be a non-empty array of at most ${MAX_BATCH_MESSAGES} messages`);
+  }
+  const qos = optionalQos(field(frame, 'qos'));
+  const id = field(frame, 'id');
+  if (qos !== 0 && id === undefined) throw badRequest('id is required for qos 1 and 2');
+  if (id !== undefined && !isValidMessageId(id)) throw badRequest(`id must be ${MESSAGE_ID_RULE}`);
+  const dup = optionalBoolean(field(frame, 'dup'), 'dup');
+  const checked = messages.map((message: unknown, index) => {
+    try {
+      return jsonBatchMessage(message, opts);
+    } catch (error) {
+      if (error instanceof ProtocolError) throw new ProtocolError(error.code, `messages[${index}]: ${error.message}`);
+      throw error;
+    }
+  });
+  return { action: 'publish', messages: checked, qos, ...(qos !== 0 ? { id: id as string } : {}), dup };
+}
+
+/** One message of a batch: the checks of {@link jsonPublish}, in its order. */
+function jsonBatchMessage(message: unknown, opts: ParseFrameOptions): PublishMessage {
+  if (!isRecord(message)) throw badRequest('a message must be an object with controller, topic and data');
+  const controller = requireController(field(message, 'controller'), 'publish');
+  const topic = requirePublishTopic(field(message, 'topic'));
+  const retain = optionalBoolean(field(message, 'retain'), 'retain');
+  const data = Object.hasOwn(message, 'data') ? message.data : null;
+  checkDataSize(data, opts.maxDataBytes);
+  const expiry = optionalExpiry(field(message, 'expiry'), opts.maxExpirySeconds ?? Math.floor(DEFAULT_POLICY.messageTtlMs / 1000));
+  return { controller, topic, data, retain, ...(expiry !== undefined ? { expiry } : {}) };
 }
 
 /**

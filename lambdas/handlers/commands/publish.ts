@@ -3,6 +3,7 @@ import { handOn } from '../../app/hand-on.js';
 import { messageExpiresAtOf } from '../../core/expiry.js';
 import type { CommandHandler } from '../frame-context.js';
 import { openController } from './open-controller.js';
+import { publishBatch } from './publish-batch.js';
 
 /**
  * PROTOCOL §2 publish, §4 client to server:
@@ -10,8 +11,10 @@ import { openController } from './open-controller.js';
  * - QoS 1: handed on (every pending entry stored, every send attempted), then `msgack`.
  * - QoS 2: stored under (session, id) by a conditional write, answered `pubrec`; a repeat is
  *   answered `pubrec` again and stored once. It is handed on at `pubrel` (MQTT method A).
+ * A batched publish (`messages`) is publish-batch.ts's.
  */
 export const publish: CommandHandler<'publish'> = async (command, context, deps) => {
+  if ('messages' in command) return publishBatch(command, context, deps);
   await openController(command.controller, context, deps);
   const { connection, now } = context;
   const sender = { sessionId: connection.sessionId, connectionId: connection.connectionId };

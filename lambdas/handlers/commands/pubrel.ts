@@ -1,5 +1,6 @@
 import { handedTo, type DeliveryStats } from '../../app/deliver.js';
-import { handOn } from '../../app/hand-on.js';
+import { handOn, handOnAll, type BatchItem } from '../../app/hand-on.js';
+import type { InboundMessage } from '../../core/types.js';
 import type { CommandHandler } from '../frame-context.js';
 
 /**
@@ -30,7 +31,11 @@ export const pubrel: CommandHandler<'pubrel'> = async (command, context, deps) =
       // Expired by now (PROTOCOL §4), it is handed to nobody; the client still gets its msgack.
       const end = record.messageExpiresAt !== undefined ? { messageExpiresAt: record.messageExpiresAt } : {};
       const publication = { controller: record.controller, topic: record.topic, data: record.data, qos: 2 as const, retain: record.retain, ...end };
-      stats = await handOn(deps, publication, sender, record.messageId, now, rerun);
+      // A batch (PROTOCOL §2 `messages`) is handed on whole, each message with the id fixed at
+      // publish: `record.messages` is the batch's list of accepted publications at this point.
+      stats = record.messages !== undefined
+        ? await handOnAll(deps, batchItemsOf(record.messages), sender, now, rerun)
+        : await handOn(deps, publication, sender, record.messageId, now, rerun);
     } catch (error) {
       // A controller that refuses the message will refuse it every time: drop the record so
       // the client is not stuck resending a pubrel that can never succeed.
@@ -44,3 +49,8 @@ export const pubrel: CommandHandler<'pubrel'> = async (command, context, deps) =
   // Completed before: the count is not known any more, so the msgack carries none.
   await context.reply({ type: 'msgack', id: command.id });
 };
+
+/** A stored batch's messages as they are handed on: QoS 2, each with its own server id. */
+function batchItemsOf(messages: readonly InboundMessage[]): BatchItem[] {
+  return messages.map(({ messageId, ...message }) => ({ publication: { ...message, qos: 2 as const }, messageId }));
+}

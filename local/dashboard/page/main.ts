@@ -10,7 +10,7 @@ import './style.css';
 import { fetchConfig, fetchState, followEvents, type DashboardState, type FeedEvent } from './api.js';
 import { TemperatureChart } from './chart.js';
 import { Simulation } from './sim.js';
-import { clientCards, connectionRows, deadLetterRows, labelOf, logRow, pendingRows, presenceRows, type Labels } from './view.js';
+import { clientCards, connectionRows, deadLetterRows, labelOf, logRow, pendingRows, presenceRows, temperatureReadings, type Labels } from './view.js';
 
 const MAX_LOG_ROWS = 400;
 const STATE_EVERY_MS = 1000;
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     log.insertAdjacentHTML('afterbegin', logRow(event, labels));
     while (log.rows.length > MAX_LOG_ROWS) log.deleteRow(-1);
     const f = event.kind === 'in' ? event.frame : undefined;
-    if (f && f.action === 'publish' && f.controller === 'sensor' && f.topic === 'temp' && typeof f.data === 'number') chart.add(event.at, f.data);
+    for (const reading of temperatureReadings(f)) chart.add(event.at, reading);
     readSoon();
   };
   const live = element('#live');

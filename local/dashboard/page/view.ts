@@ -95,8 +95,15 @@ export function logRow(event: FeedEvent, labels: Labels): string {
   if (what === 'pubrec' || what === 'pubrel') classes.push('step');
   if (what === 'error' || f.message !== undefined) classes.push('error');
   const ids = Array.isArray(f.ids) ? f.ids.join(', ') : f.id;
-  const target = f.controller !== undefined ? `${String(f.controller)}/${String(f.topic ?? '')}` : '';
-  const data = what === 'error' ? `${String(f.code)}: ${String(f.message)}` : f.data;
+  // A batched publish (PROTOCOL §2 `messages`): how many, and the first message's target.
+  const batch = Array.isArray(f.messages) ? (f.messages as Array<Record<string, unknown>>) : undefined;
+  const first = batch?.[0];
+  const target = batch
+    ? `${batch.length} messages${first ? `: ${String(first.controller)}/${String(first.topic ?? '')}${batch.length > 1 ? ', …' : ''}` : ''}`
+    : f.controller !== undefined
+      ? `${String(f.controller)}/${String(f.topic ?? '')}`
+      : '';
+  const data = what === 'error' ? `${String(f.code)}: ${String(f.message)}` : batch ? first?.data : f.data;
   const shown = f.text === true ? `${event.raw}` : what;
   return `<tr class="${classes.join(' ')}" data-what="${esc(what)}" data-id="${esc(ids)}" data-dup="${f.dup === true}"><td>${clock(event.at)}</td><td>${dir}</td>${who}<td>${esc(shown)}</td><td>${esc(target)}</td><td>${esc(data)}</td><td>${f.qos ?? ''}</td><td>${esc(ids)}</td><td>${f.dup === undefined ? '' : String(f.dup)}</td></tr>`;
 }
@@ -121,4 +128,17 @@ export function clientCards(clients: SimClient[]): string {
       return `<div class="card monitor" data-client="${esc(c.clientId)}"><div class="head"><b>monitor</b><span class="grow">${esc(c.clientId)} · ${c.qos === 1 ? 'claims QoS 1' : 'no QoS'} · ${c.received} received${last}</span>${ack}${close}</div>${waiting ? `<ul class="unacked">${waiting}</ul>` : ''}</div>`;
     })
     .join('');
+}
+
+/**
+ * The sensor/temp readings an inbound frame carries, for the chart: a single publish's number,
+ * or each of a batched publish's (PROTOCOL §2 `messages`) in order.
+ */
+export function temperatureReadings(frame: Record<string, unknown> | undefined): number[] {
+  if (!frame || frame.action !== 'publish') return [];
+  const isReading = (m: Record<string, unknown>) => m.controller === 'sensor' && m.topic === 'temp' && typeof m.data === 'number';
+  if (Array.isArray(frame.messages)) {
+    return (frame.messages as unknown[]).filter((m): m is Record<string, unknown> => typeof m === 'object' && m !== null && isReading(m as Record<string, unknown>)).map((m) => m.data as number);
+  }
+  return isReading(frame) ? [frame.data as number] : [];
 }

@@ -97,3 +97,20 @@ describe('a will is checked as the publish it becomes (PROTOCOL §9)', () => {
     expect(() => checkCommand({ ...grants, controllers: ['$presence'] }, subscribe)).not.toThrow();
   });
 });
+
+describe('a batched publish is checked message by message (PROTOCOL §2 messages)', () => {
+  const publisher = { clientId: 'dev-7', controllers: ['monitor'], actions: ['publish' as const] };
+  const message = (controller: string) => ({ controller, topic: 't', data: 1, retain: false });
+  const batch = (...controllers: string[]): Command => ({ action: 'publish', qos: 1, id: 'c-9', dup: false, messages: controllers.map(message) });
+
+  it('needs the right to every message’s controller: FORBIDDEN naming the first message without it', () => {
+    expect(() => checkCommand(publisher, batch('monitor', 'monitor'))).not.toThrow();
+    expect(() => checkCommand(publisher, batch('monitor', 'sensor', 'monitor'))).toThrow(
+      expect.objectContaining({ code: 'FORBIDDEN', message: 'messages[1]: this connection may not use controller sensor', action: 'publish', id: 'c-9' }),
+    );
+  });
+
+  it('needs the publish action', () => {
+    expect(() => checkCommand({ ...publisher, actions: ['subscribe'] }, batch('monitor'))).toThrow(expect.objectContaining({ code: 'FORBIDDEN', message: 'this connection may not publish' }));
+  });
+});
