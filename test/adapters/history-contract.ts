@@ -69,6 +69,14 @@ export function describeHistoryContract(label: string, makeStores: () => Promise
       expect(items.map((r) => r.data)).toStrictEqual([...samples].reverse());
     });
 
+    it('keeps data nested deeper than structuredClone takes (the frame parser allows what JSON.parse does)', async () => {
+      let deep: unknown = 1;
+      for (let i = 0; i < 3000; i++) deep = { a: deep };
+      await stores.history.append([historyRecord('deep', 0, { data: deep })]);
+      const [read] = (await page({ limit: 1 })).items;
+      expect(JSON.stringify(read?.data)).toBe(JSON.stringify(deep));
+    });
+
     it('pages newest first; records of one millisecond by messageId, last first (the sort key order)', async () => {
       await stores.history.append([historyRecord('b', 5), historyRecord('a', 5), historyRecord('old', 1), historyRecord('new', 9)]);
       expect(ids((await page({ limit: 10 })).items)).toEqual(['new', 'b', 'a', 'old']);

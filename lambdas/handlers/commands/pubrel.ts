@@ -1,5 +1,6 @@
 import { handedTo, type DeliveryStats } from '../../app/deliver.js';
 import { handOn } from '../../app/hand-on.js';
+import { recordAccepted } from '../../app/ingest.js';
 import type { CommandHandler } from '../frame-context.js';
 
 /**
@@ -30,6 +31,8 @@ export const pubrel: CommandHandler<'pubrel'> = async (command, context, deps) =
       // Expired by now (PROTOCOL §4), it is handed to nobody; the client still gets its msgack.
       const end = record.messageExpiresAt !== undefined ? { messageExpiresAt: record.messageExpiresAt } : {};
       const publication = { controller: record.controller, topic: record.topic, data: record.data, qos: 2 as const, retain: record.retain, ...end };
+      // PROTOCOL §11: recorded before the hand-on and the msgack, keyed by the record's receivedAt and messageId (a retry rewrites it).
+      await recordAccepted(deps, [publication], { ...sender, messageId: record.messageId }, record.receivedAt);
       stats = await handOn(deps, publication, sender, record.messageId, now, rerun);
     } catch (error) {
       // A controller that refuses the message will refuse it every time: drop the record so
