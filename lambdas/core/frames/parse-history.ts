@@ -27,8 +27,8 @@ export function parseHistory(frame: Record<string, unknown>): Command {
   if (!isValidName(controller)) throw badRequest(`controller must be ${NAME_RULE}`);
   const topic = get('topic');
   if (topic === undefined) throw badRequest('topic is required');
+  if (typeof topic === 'string' && isFilter(topic)) throw badRequest('topic of history is one topic: it cannot hold the wildcards + or #');
   if (!isValidName(topic)) throw badRequest(`topic must be ${NAME_RULE}`);
-  if (isFilter(topic)) throw badRequest('topic of history is one topic: it cannot hold the wildcards + or #');
   if (isReservedTopic(topic)) throw badRequest(`topic ${topic} is reserved`);
   const id = get('id');
   if (id !== undefined && !isValidMessageId(id)) throw badRequest(`id must be ${MESSAGE_ID_RULE}`);
