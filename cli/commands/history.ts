@@ -5,16 +5,16 @@ import { CONNECTION_OPTIONS, connectionOptions, line, parseDuration, UsageError,
 /** PROTOCOL §10: prints a topic's stored messages, newest first, one line each. */
 export const history: Command = {
   name: 'history',
-  summary: 'Prints a topic’s stored messages, newest first (time, data, clientId); --since -1h for the last hour.',
-  usage: 'qosgate history <controller> <topic> [--url <url>] [--since <ISO|ms|-1h>] [--before <ISO|ms|-1h>] [--limit n] [--json]',
+  summary: 'Prints a topic’s stored messages, newest first (time, data, clientId); --since 1h for the last hour.',
+  usage: 'qosgate history <controller> <topic> [--url <url>] [--since <ISO|ms|1h>] [--before <ISO|ms|1h>] [--limit n] [--json]',
   options: {
     ...CONNECTION_OPTIONS,
-    since: { type: 'string', description: 'from this time on: an ISO date, ms since the epoch, or -1h / -30m / -10s ago', valueName: 'time' },
+    since: { type: 'string', description: 'from this time on: an ISO date, ms since the epoch, or 1h / 30m / 10s ago (also --since=-1h)', valueName: 'time' },
     before: { type: 'string', description: 'only before this time (same forms): pages further back', valueName: 'time' },
     limit: { type: 'string', description: 'at most this many, 1-1000 (default 100)', valueName: 'n' },
     json: { type: 'boolean', description: 'print each item as JSON' },
   },
-  notes: 'Examples: qosgate history sensor temp --since -1h; qosgate history sensor temp --limit 10 --before 2026-12-01T12:00:00Z',
+  notes: 'Examples: qosgate history sensor temp --since 1h (the last hour); qosgate history sensor temp --limit 10 --before 2026-12-01T12:00:00Z',
   async run(values, positionals, io) {
     const [controller, topic, ...extra] = positionals;
     if (controller === undefined || topic === undefined || extra.length > 0) throw new UsageError('give <controller> <topic>');
@@ -40,13 +40,14 @@ export const history: Command = {
   },
 };
 
-/** `--since` / `--before`: `-1h` (ago), a number of ms since the epoch, or an ISO date. */
+/** `--since` / `--before`: `1h` or `-1h` (that long ago), a number of ms since the epoch, or an ISO date. */
 export function timeOption(values: Values, name: 'since' | 'before', now: number): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
   const text = String(raw).trim();
-  if (text.startsWith('-')) return now - parseDuration(text.slice(1));
   if (/^\d+$/.test(text)) return Number(text);
+  // `-1h` (as --since=-1h: a lone `-1h` reads as an option) or `1h`: that long ago.
+  if (/^-?\d+(\.\d+)?(ms|s|m|h)$/.test(text)) return now - parseDuration(text.replace(/^-/, ''));
   const parsed = Date.parse(text);
   if (Number.isNaN(parsed)) throw new UsageError(`--${name} must be an ISO date, ms since the epoch or a duration ago like -1h, not ${text}`);
   return parsed;
