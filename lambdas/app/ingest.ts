@@ -9,7 +9,10 @@ export interface AcceptedFrom {
   connectionId: string;
   /** The client's id of its publish (QoS 1 and 2; a batch's one id). */
   clientMessageId?: string;
-  /** QoS 2: the inbound record's server id, fixed at publish, so every retried pubrel writes the same key. */
+  /**
+   * The server id of the message: QoS 2 the inbound record's, fixed at publish, so every retried
+   * pubrel writes the same key; QoS 0 the id its hand-on gives recipients.
+   */
   messageId?: string;
 }
 
@@ -21,7 +24,8 @@ export interface AcceptedFrom {
  * keys (messageId below).
  *
  * messageId (stable across resends, PROTOCOL §11): QoS 2 the inbound record's; QoS 1
- * `<sessionId>:<the client's id>` (the qosgate client never reuses an id); QoS 0 a fresh server id.
+ * `<sessionId>:<the client's id>` (the qosgate client never reuses an id); QoS 0 a fresh server id
+ * (the one its hand-on gives recipients, when the caller passes it).
  * A batch of more than one message appends `:<index>` to each (core/ingest.ts).
  *
  * A frame its controller refuses (the sample sensor's `temp` that is not a number) is not accepted:
@@ -37,10 +41,9 @@ export async function recordAccepted(deps: AppDeps, publications: Publication[],
 }
 
 function messageIdOf(deps: AppDeps, publications: Publication[], sender: AcceptedFrom): string {
-  if (sender.messageId !== undefined) return sender.messageId;
-  const qos = publications[0]?.qos ?? 0;
-  if (qos > 0 && sender.clientMessageId !== undefined) return `${sender.sessionId}:${sender.clientMessageId}`;
-  return deps.newId();
+  // QoS 1: the client's id is what its resends share (a server id would be new on every resend).
+  if (publications[0]?.qos === 1 && sender.clientMessageId !== undefined) return `${sender.sessionId}:${sender.clientMessageId}`;
+  return sender.messageId ?? deps.newId();
 }
 
 /** Whether every message's controller takes it (a refusal throws ProtocolError: nothing of the frame is accepted). */

@@ -35,7 +35,7 @@ describe('the record of every accepted client message (PROTOCOL §11)', () => {
     ]);
   });
 
-  it('QoS 0 (JSON and text frames): one record each, with a fresh server id', async () => {
+  it('QoS 0 (JSON and text frames): one record each, with a fresh server id (its hand-on’s)', async () => {
     const device = await h.client({ clientId: 'dev-0' });
     h.clock.advance(1000);
     await h.send(device, { action: 'publish', controller: 'sensor', topic: 'hum', data: 40 });
