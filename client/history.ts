@@ -34,16 +34,16 @@ interface Waiting {
 export class HistoryRequests {
   private readonly waiting = new Map<string, Waiting>();
   private counter = 0;
-  private readonly prefix: string;
+  /** Drawn at the first request only, so a client that never asks takes nothing from `random` (tests inject it). */
+  private prefix: string | undefined;
 
   constructor(
     private readonly send: (frame: ClientFrame) => boolean,
-    random: () => number,
-  ) {
-    this.prefix = Math.floor(random() * 36 ** 6).toString(36).padStart(6, '0');
-  }
+    private readonly random: () => number,
+  ) {}
 
   request(controller: string, topic: string, options: HistoryOptions): Promise<HistoryPage> {
+    this.prefix ??= Math.floor(this.random() * 36 ** 6).toString(36).padStart(6, '0');
     const id = `h-${this.prefix}-${(++this.counter).toString(36)}`;
     const frame: ClientFrame = {
       action: 'history',
