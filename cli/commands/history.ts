@@ -49,7 +49,7 @@ export function timeOption(values: Values, name: 'since' | 'before', now: number
   // `-1h` (as --since=-1h: a lone `-1h` reads as an option) or `1h`: that long ago.
   if (/^-?\d+(\.\d+)?(ms|s|m|h)$/.test(text)) return now - parseDuration(text.replace(/^-/, ''));
   const parsed = Date.parse(text);
-  if (Number.isNaN(parsed)) throw new UsageError(`--${name} must be an ISO date, ms since the epoch or a duration ago like -1h, not ${text}`);
+  if (Number.isNaN(parsed)) throw new UsageError(`--${name} must be an ISO date, ms since the epoch or a duration ago like 1h, not ${text}`);
   return parsed;
 }
 
