@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { recordAccepted } from '../../lambdas/app/ingest.js';
 import { Harness } from '../support/harness.js';
 
 /**
@@ -66,5 +67,30 @@ describe('the cost of recording (one write per client message)', () => {
     expect(off.historyRequests).toBe(0);
     expect(on.requests - off.requests).toBe(40);
     expect(on.writeUnits - off.writeUnits).toBe(40);
+  });
+});
+
+describe('recordAccepted with a list (the batched publish passes all its messages at once)', () => {
+  it('30 messages: one call, BatchWriteItem 25 per request, ids <session>:<client id>:<index>; a batch with one refused message records nothing', async () => {
+    const h = await Harness.start();
+    try {
+      const sender = { sessionId: 'dev-9', connectionId: 'conn-9=', clientMessageId: 'b-1' };
+      const now = h.clock.now();
+      const batch = Array.from({ length: 30 }, (_, i) => ({ controller: 'sensor', topic: i % 2 === 0 ? 'temp' : 'hum', data: 20 + i, qos: 1 as const, retain: false }));
+      const cost = await costOf(h, () => recordAccepted(h.deps, batch, sender, now));
+      expect(cost.historyRequests).toBe(2);
+      expect(cost.historyWriteUnits).toBe(30);
+      const temp = (await h.deps.stores.history.page('sensor', 'temp', { limit: 100 }, now)).items;
+      expect(temp.map((r) => r.messageId).sort()).toEqual(Array.from({ length: 15 }, (_, k) => `dev-9:b-1:${2 * k}`).sort());
+      // The same batch again (a resend): the same keys, nothing new.
+      await recordAccepted(h.deps, batch, sender, now);
+      expect((await h.deps.stores.history.page('sensor', 'temp', { limit: 100 }, now)).items).toHaveLength(15);
+
+      const refused = [{ controller: 'sensor', topic: 'temp', data: 1, qos: 1 as const, retain: false }, { controller: 'sensor', topic: 'temp', data: 'hot', qos: 1 as const, retain: false }];
+      await recordAccepted(h.deps, refused, { ...sender, clientMessageId: 'b-2' }, now + 1);
+      expect((await h.deps.stores.history.page('sensor', 'temp', { limit: 100, since: now + 1 }, now)).items).toEqual([]);
+    } finally {
+      await h.close();
+    }
   });
 });
