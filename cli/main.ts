@@ -2,6 +2,7 @@
  * The qosgate CLI without the process: commands, help, dispatch. cli/qosgate.ts runs it on
  * the real process; tests call `main` with their own streams.
  */
+import { history } from './commands/history.js';
 import { monitor } from './commands/monitor.js';
 import { presence } from './commands/presence.js';
 import { publish } from './commands/publish.js';
@@ -12,7 +13,7 @@ import { token } from './commands/token.js';
 import { redactUrl } from '../client/url.js';
 import { helpText, line, parseCommandArgs, UsageError, type Command, type Io } from './options.js';
 
-export const COMMANDS: readonly Command[] = [sensor, monitor, publish, subscribe, presence, raw, token];
+export const COMMANDS: readonly Command[] = [sensor, monitor, publish, subscribe, history, presence, raw, token];
 
 export function mainHelp(): string {
   return [

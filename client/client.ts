@@ -24,6 +24,7 @@ import { decodeServerFrame, encodeClientFrame, type ClientFrame, type Qos, type 
 import { HandlerRegistry, type InboundMessage, type MessageHandler } from './handlers.js';
 import { createIdProvider } from './ids.js';
 import { Inbound } from './inbound.js';
+import { HistoryRequests, type HistoryItem, type HistoryOptions, type HistoryPage } from './history.js';
 import { MemoryOutbox } from './memory-outbox.js';
 import { DEFAULTS, type ClientOptions } from './options.js';
 import { Outbound } from './outbound.js';
@@ -106,6 +107,7 @@ export class QosgateClient {
   private readonly inbound: Inbound;
   private readonly outbound: Outbound;
   private readonly subscriptions: Subscriptions;
+  private readonly historyRequests: HistoryRequests;
 
   private state: State = 'idle';
   private socket: WebSocketLike | undefined;
@@ -183,6 +185,7 @@ export class QosgateClient {
     this.subscriptions = new Subscriptions((frame) => this.send(frame));
     this.batchBytes = Math.min(options.batch?.maxBytes ?? BATCH_DEFAULTS.maxBytes, MAX_FRAME_BYTES);
     this.batcher = options.batch ? new PublishBatcher(this.timers, options.batch, (messages, qos) => this.publishBatch(messages, qos)) : undefined;
+    this.historyRequests = new HistoryRequests((frame) => this.send(frame), this.random);
   }
 
   /** True while a connection is open. */
@@ -267,6 +270,23 @@ export class QosgateClient {
     const oversize = oversizeFrame(encodeClientFrame({ action: 'subscribe', controller, topic, qos: options.qos ?? 0 }));
     if (oversize) return Promise.reject(oversize);
     return this.subscriptions.subscribe(controller, topic, options.qos ?? 0);
+  }
+
+  /**
+   * A topic's stored messages (PROTOCOL §10), newest first: at most `limit` (1-1000, default 100),
+   * received at or after `since` and before `before` (ms). Resolves with the items once the
+   * answer's last frame is in (an answer over 32 KB comes in several); rejects with
+   * ServerRefusedError (BAD_REQUEST, FORBIDDEN without the subscribe right, history off).
+   * For the next older page use {@link historyPage} and pass its `next` as `before`.
+   */
+  async history(controller: string, topic: string, options: HistoryOptions = {}): Promise<HistoryItem[]> {
+    return (await this.historyPage(controller, topic, options)).items;
+  }
+
+  /** As {@link history}, with `next`: the `before` that asks for the older records, when there are any. */
+  historyPage(controller: string, topic: string, options: HistoryOptions = {}): Promise<HistoryPage> {
+    if (this.state === 'closed') return Promise.reject(new ClientClosedError());
+    return this.historyRequests.request(controller, topic, options);
   }
 
   /** Unsubscribes; resolves on `unsuback`. */
@@ -389,6 +409,7 @@ export class QosgateClient {
     this.outbound.pause(false);
     this.outbound.resendAll();
     this.subscriptions.onOpen(this.session);
+    this.historyRequests.onOpen();
     const waiting = this.qos0Waiting;
     this.qos0Waiting = [];
     for (const w of waiting) {
@@ -584,10 +605,12 @@ export class QosgateClient {
         return this.subscriptions.onUnsuback(frame);
       case 'pong':
         return this.clearTimer('pong');
+      case 'history':
+        return this.historyRequests.onFrame(frame);
       case 'willack':
         return; // the will rides in the URL (url.ts); a raw `will` frame's answer needs nothing
       case 'error':
-        if ((await this.outbound.onError(frame)) || this.subscriptions.onError(frame)) return;
+        if ((await this.outbound.onError(frame)) || this.subscriptions.onError(frame) || this.historyRequests.onError(frame)) return;
         return this.reportError(new ServerRefusedError(frame.code, frame.message, frame.action, frame.id));
     }
   }
@@ -620,6 +643,7 @@ export class QosgateClient {
     this.batcher?.close(error);
     this.outbound.close(error);
     this.subscriptions.close(error);
+    this.historyRequests.close(error);
     for (const w of this.qos0Waiting) w.reject(error);
     this.qos0Waiting = [];
   }

@@ -66,6 +66,8 @@ export function decodeServerFrame(text: string): ServerFrame | undefined {
       return frame as ServerFrame;
     case 'error':
       return str('code') && str('message') ? (frame as ServerFrame) : undefined;
+    case 'history':
+      return str('controller') && str('topic') && Array.isArray(frame.items) && typeof frame.more === 'boolean' ? (frame as ServerFrame) : undefined;
     default:
       return undefined;
   }

@@ -13,6 +13,7 @@ import type { ClientOptions } from './options.js';
 
 export { QosgateClient, type ClientEvents, type PublishOptions } from './client.js';
 export type { ClientOptions } from './options.js';
+export type { HistoryItem, HistoryOptions, HistoryPage } from './history.js';
 export type { ConnectParams, WillOption } from './url.js';
 export { buildConnectUrl, redactUrl } from './url.js';
 export type { InboundMessage, MessageHandler } from './handlers.js';

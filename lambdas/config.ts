@@ -1,5 +1,6 @@
 import { DEFAULT_POLICY, FLOW_CONTROL_MODES, type FlowControlMode, type QosPolicy } from './core/policy.js';
 import { TABLES, type TableName } from './adapters/dynamodb/schema.js';
+import { ingestTopicProblem } from './core/ingest.js';
 
 /**
  * Configuration from the environment, read once per container by fail-fast helpers: a
@@ -7,8 +8,8 @@ import { TABLES, type TableName } from './adapters/dynamodb/schema.js';
  * first frame. The CDK stack and the local runtime set exactly these variables.
  */
 
-/** The policy's numeric settings (all but the flow control mode, which has a variable of its own). */
-export type NumericPolicyKey = Exclude<keyof QosPolicy, 'flowControl'>;
+/** The policy's numeric settings (all but the flow control mode and ingestion's list and switch, which have variables of their own). */
+export type NumericPolicyKey = Exclude<keyof QosPolicy, 'flowControl' | 'ingestTopics' | 'sinkEnabled'>;
 
 /** Environment variable names for the policy's numbers (each optional; defaults in DEFAULT_POLICY). */
 export const POLICY_ENV: Record<NumericPolicyKey, string> = {
@@ -26,7 +27,21 @@ export const POLICY_ENV: Record<NumericPolicyKey, string> = {
   rateLimitPerSecond: 'RATE_LIMIT_PER_SECOND',
   rateLimitBurst: 'RATE_LIMIT_BURST',
   maxInflight: 'MAX_INFLIGHT',
+  historyTtlMs: 'HISTORY_TTL_MS',
 };
+
+/**
+ * Which client messages are recorded for history and the sink (`qosgate:ingestTopics`):
+ * `<controller>/<topic filter>` entries joined by commas (names hold no comma). Unset: everything.
+ */
+export const INGEST_TOPICS_ENV = 'INGEST_TOPICS';
+
+/**
+ * `true` on the functions that record when the deployment's ingestion sink is on (the stack sets
+ * it); anything else but unset is refused. With history off (HISTORY_TTL_MS=0) records are then
+ * still written, for the sink only (core/ingest.ts).
+ */
+export const SINK_ENABLED_ENV = 'SINK_ENABLED';
 
 /**
  * How flow control checks the cap (`qosgate:flowControl`): `lazy` (the default) or `strict`
@@ -153,7 +168,7 @@ export function isPositiveInteger(value: unknown): value is number {
 }
 
 /** Settings where 0 means "off" rather than nonsense (flow control's cap). */
-const ZERO_TURNS_OFF: ReadonlySet<string> = new Set<NumericPolicyKey>(['maxInflight']);
+const ZERO_TURNS_OFF: ReadonlySet<string> = new Set<NumericPolicyKey>(['maxInflight', 'historyTtlMs']);
 
 /** The check for one setting, and its wording in an error. */
 export function settingRule(key: string): { valid: (value: unknown) => boolean; wanted: string } {
@@ -176,7 +191,29 @@ export function readPolicy(env: Env): QosPolicy {
     policy[key] = integerSetting(env, key, POLICY_ENV[key], DEFAULT_POLICY[key]);
   }
   policy.flowControl = readFlowControl(env);
+  policy.ingestTopics = readIngestTopics(env);
+  policy.sinkEnabled = readSinkEnabled(env);
   return policy;
+}
+
+/** INGEST_TOPICS: a bad entry stops the function at cold start, naming it. */
+export function readIngestTopics(env: Env): readonly string[] {
+  const raw = env[INGEST_TOPICS_ENV];
+  if (raw === undefined || raw.trim() === '') return DEFAULT_POLICY.ingestTopics;
+  const entries = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  for (const entry of entries) {
+    const problem = ingestTopicProblem(entry);
+    if (problem !== undefined) throw new Error(`qosgate: ${INGEST_TOPICS_ENV}: ${problem}`);
+  }
+  return entries;
+}
+
+/** SINK_ENABLED: `true` or `false` (unset: false). */
+function readSinkEnabled(env: Env): boolean {
+  const raw = env[SINK_ENABLED_ENV];
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new Error(`qosgate: ${SINK_ENABLED_ENV} must be true or false, got "${raw}"`);
 }
 
 /** FLOW_CONTROL: a bad value stops the function at cold start, as a bad number does. */

@@ -46,6 +46,13 @@ const DELIVERS: Partial<Record<TableName, Access>> = {
   retained: 'readWrite',
 };
 
+/**
+ * What a function that accepts clients' messages writes (PROTOCOL §10, §11): one history record per
+ * message before it is answered (app/ingest.ts); the table's stream feeds the sink. Write only:
+ * BatchWriteItem, no read.
+ */
+const RECORDS: Partial<Record<TableName, Access>> = { history: 'write' };
+
 export const ROUTES: RouteSpec[] = [
   // $connect publishes presence and a taken-over connection's will; $disconnect the ending one's (PROTOCOL §9).
   { routeKey: '$connect', id: 'Connect', entry: 'lambdas/entry/connect.ts', tables: { ...DELIVERS }, manageConnections: true },
@@ -55,15 +62,15 @@ export const ROUTES: RouteSpec[] = [
     id: 'Default',
     entry: 'lambdas/entry/default.ts',
     // Text frames carry every action, so $default may do what any frame route does.
-    tables: { ...DELIVERS, retained: 'readWrite' },
+    tables: { ...DELIVERS, retained: 'readWrite', ...RECORDS },
     manageConnections: true,
     pageQueue: 'send',
   },
-  { routeKey: 'publish', id: 'Publish', entry: 'lambdas/entry/publish.ts', tables: { ...DELIVERS, retained: 'readWrite' }, manageConnections: true, pageQueue: 'send' },
+  { routeKey: 'publish', id: 'Publish', entry: 'lambdas/entry/publish.ts', tables: { ...DELIVERS, retained: 'readWrite', ...RECORDS }, manageConnections: true, pageQueue: 'send' },
   // Lazy flow control (app/flow-control.ts): an ack flags or unflags its session's memberships, subscriptions and flag item.
   { routeKey: 'msgack', id: 'Msgack', entry: 'lambdas/entry/msgack.ts', tables: { connections: 'readWrite', subscriptions: 'readWrite', ...PENDING }, manageConnections: true },
   { routeKey: 'pubrec', id: 'Pubrec', entry: 'lambdas/entry/pubrec.ts', tables: { connections: 'read', ...PENDING }, manageConnections: true },
-  { routeKey: 'pubrel', id: 'Pubrel', entry: 'lambdas/entry/pubrel.ts', tables: { ...DELIVERS, retained: 'readWrite' }, manageConnections: true, pageQueue: 'send' },
+  { routeKey: 'pubrel', id: 'Pubrel', entry: 'lambdas/entry/pubrel.ts', tables: { ...DELIVERS, retained: 'readWrite', ...RECORDS }, manageConnections: true, pageQueue: 'send' },
   { routeKey: 'subscribe', id: 'Subscribe', entry: 'lambdas/entry/subscribe.ts', tables: { ...DELIVERS }, manageConnections: true },
   { routeKey: 'unsubscribe', id: 'Unsubscribe', entry: 'lambdas/entry/unsubscribe.ts', tables: { connections: 'read', subscriptions: 'readWrite' }, manageConnections: true },
   // A resume that holds what does not fit flags the session (lazy flow control).
@@ -75,6 +82,8 @@ export const ROUTES: RouteSpec[] = [
   // `disconnect` drops the will, marks the record, and closes the connection (DeleteConnection);
   // its `$disconnect` does the rest. (The id is not `Disconnect`: that is the `$disconnect` route's.)
   { routeKey: 'disconnect', id: 'Goodbye', entry: 'lambdas/entry/goodbye.ts', tables: { connections: 'readWrite' }, manageConnections: true },
+  // PROTOCOL §10: reads its connection (format, and to answer) and the topic's history; writes nothing.
+  { routeKey: 'history', id: 'History', entry: 'lambdas/entry/history.ts', tables: { connections: 'read', history: 'read' }, manageConnections: true },
 ];
 
 /** The scheduled resend sweep: not a WebSocket route, fired by EventBridge. */

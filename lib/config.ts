@@ -4,6 +4,7 @@ import {
   DEFAULT_SWEEP,
   FLOW_CONTROL_ENV,
   FLOW_CONTROL_RULE,
+  INGEST_TOPICS_ENV,
   isClockTolerance,
   isFlowControlMode,
   isPositiveInteger,
@@ -13,6 +14,7 @@ import {
   type NumericPolicyKey,
   type SweepConfig,
 } from '../lambdas/config.js';
+import { ingestTopicProblem } from '../lambdas/core/ingest.js';
 import type { FlowControlMode, QosPolicy } from '../lambdas/core/policy.js';
 
 /**
@@ -71,6 +73,12 @@ export interface QosgateConfig {
   throttle: ThrottleConfig;
   /** Fan-out beyond one Lambda: page sizes and the fan-out queue's settings (lib/constructs/fanout-queue.ts). */
   fanout: FanoutSettings;
+  /**
+   * Which client messages are recorded for history and the sink (PROTOCOL §10, §11):
+   * `<controller>/<topic filter>` entries (`sensor/#`, `site-1/+/temp`; the controller `*` for every controller). Absent: every message.
+   * Becomes INGEST_TOPICS on every function. (History's TTL is `policy.historyTtlMs`; 0 turns it off.)
+   */
+  ingestTopics?: string[];
 }
 
 /**
@@ -178,6 +186,7 @@ export const CONTEXT_KEYS = {
   resendAlarmThreshold: 'qosgate:resendAlarmThreshold',
   throttle: 'qosgate:throttle',
   fanout: 'qosgate:fanout',
+  ingestTopics: 'qosgate:ingestTopics',
 } as const;
 
 /**
@@ -280,6 +289,7 @@ export function resolveConfig(partial: QosgateConfigInput = {}): QosgateConfig {
   const resendAlarmThreshold = partial.resendAlarmThreshold ?? DEFAULTS.resendAlarmThreshold;
   positive('resendAlarmThreshold', resendAlarmThreshold);
   const throttle = { ...DEFAULTS.throttle, ...checkedNumbers('throttle', partial.throttle ?? {}, Object.keys(DEFAULTS.throttle)) };
+  const ingestTopics = partial.ingestTopics === undefined ? undefined : checkedIngestTopics(partial.ingestTopics);
   return {
     stageName,
     policy: checkedNumbers('policy', partial.policy ?? {}, Object.keys(POLICY_ENV)),
@@ -298,7 +308,25 @@ export function resolveConfig(partial: QosgateConfigInput = {}): QosgateConfig {
     resendAlarmThreshold,
     throttle,
     fanout: resolveFanout(partial.fanout ?? {}),
+    ...(ingestTopics !== undefined ? { ingestTopics } : {}),
   };
+}
+
+/** A non-empty list of `<controller>/<topic filter>` entries; refused here as the Lambdas would at cold start. */
+function checkedIngestTopics(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((entry) => typeof entry === 'string')) {
+    throw new ConfigError(`qosgate: ingestTopics must be a non-empty list of <controller>/<topic filter>, got ${JSON.stringify(value)}`);
+  }
+  for (const entry of value as string[]) {
+    const problem = entry.includes(',') ? `"${entry}" holds a comma` : ingestTopicProblem(entry);
+    if (problem !== undefined) throw new ConfigError(`qosgate: ingestTopics: ${problem}`);
+  }
+  return value as string[];
+}
+
+/** INGEST_TOPICS when the list was set (none by default: the functions then record every message). */
+export function ingestEnvironment(ingestTopics: readonly string[] | undefined): Record<string, string> {
+  return ingestTopics === undefined ? {} : { [INGEST_TOPICS_ENV]: ingestTopics.join(',') };
 }
 
 /** Deliberately loose: one @, something on each side, a dot in the domain; SNS confirms the rest. */
@@ -332,6 +360,7 @@ export function configFromContext(node: Node): QosgateConfig {
     resendAlarmThreshold: contextNumber(node, CONTEXT_KEYS.resendAlarmThreshold),
     throttle: contextObject(node, CONTEXT_KEYS.throttle),
     fanout: contextObject(node, CONTEXT_KEYS.fanout),
+    ingestTopics: contextList(node, CONTEXT_KEYS.ingestTopics),
   };
   // Unset keys stay unset, so resolveConfig's defaults apply.
   return resolveConfig(Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as QosgateConfigInput);
@@ -342,6 +371,16 @@ function contextString(node: Node, key: string): string | undefined {
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string') throw new ConfigError(`qosgate: context "${key}" must be a string`);
   return raw;
+}
+
+/** A JSON array (cdk.json, or `-c 'key=["a","b"]'`) or a comma-separated string (`-c key=sensor/#,monitor/temp`). */
+function contextList(node: Node, key: string): string[] | undefined {
+  const raw: unknown = node.tryGetContext(key);
+  if (raw === undefined) return undefined;
+  if (Array.isArray(raw)) return raw as string[];
+  if (typeof raw !== 'string') throw new ConfigError(`qosgate: context "${key}" must be a list`);
+  if (raw.trim().startsWith('[')) return parseJson(key, raw) as string[];
+  return raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
 }
 
 /** `-c key=5` arrives as the string "5"; cdk.json may hold the number. */

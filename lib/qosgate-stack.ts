@@ -10,7 +10,7 @@ import { DEFAULT_POLICY } from '../lambdas/core/policy.js';
 import { AUTHORIZER, FANOUT_PAGE, RESEND, ROUTES, ROUTE_SELECTION_EXPRESSION, type Access, type RouteSpec } from '../lambdas/routes.js';
 import { Duration } from 'aws-cdk-lib';
 import { FanoutQueue } from './constructs/fanout-queue.js';
-import { flowControlEnvironment, policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs, type QosgateConfig, type QosgateConfigInput } from './config.js';
+import { flowControlEnvironment, ingestEnvironment, policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs, type QosgateConfig, type QosgateConfigInput } from './config.js';
 import { ConnectAuthorizer } from './constructs/connect-authorizer.js';
 import { Monitoring } from './constructs/monitoring.js';
 import type { FunctionLogs } from './constructs/qos-function.js';
@@ -75,7 +75,7 @@ export class QosgateStack extends Stack {
 
     // Every function wires its connection gateway at cold start (lambdas/entry/wiring.ts), so
     // each gets the callback URL; only the ManageConnections grant decides whether it may use it.
-    const common = { [CALLBACK_URL_ENV]: this.webSocket.callbackUrl, ...policyEnvironment(config.policy), ...flowControlEnvironment(config.flowControl) };
+    const common = { [CALLBACK_URL_ENV]: this.webSocket.callbackUrl, ...policyEnvironment(config.policy), ...flowControlEnvironment(config.flowControl), ...ingestEnvironment(config.ingestTopics) };
     this.routeFunctions = new RouteFunctions(this, 'RouteFunctions', {
       routes: ROUTES,
       environment: common,

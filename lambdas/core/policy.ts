@@ -49,6 +49,23 @@ export interface QosPolicy {
    * concurrency.
    */
   flowControl: FlowControlMode;
+  /**
+   * How long a topic's history keeps each message accepted from a client (PROTOCOL §10; default
+   * 7 days). 0 turns history off: `history` is refused, and records are written only for the sink
+   * (with {@link SINK_ONLY_TTL_MS}), or not at all when the sink is off too (core/ingest.ts).
+   */
+  historyTtlMs: number;
+  /**
+   * Which client messages are recorded (history and sink alike): entries `<controller>/<topic filter>`,
+   * the filter following PROTOCOL §8 (`sensor/temp`, `sensor/#`, `site-1/+/temp`) and the
+   * controller `*` standing for every controller. Default: every controller, every topic.
+   */
+  ingestTopics: readonly string[];
+  /**
+   * Whether this deployment's ingestion sink is on (SINK_ENABLED, set by the stack on the
+   * functions that record): with history off, records are still written for the sink to read.
+   */
+  sinkEnabled: boolean;
 }
 
 export type FlowControlMode = 'lazy' | 'strict';
@@ -85,6 +102,9 @@ export const DEFAULT_POLICY: QosPolicy = {
   rateLimitBurst: 100,
   maxInflight: 100,
   flowControl: 'lazy',
+  historyTtlMs: 7 * DAY,
+  ingestTopics: ['*/#'],
+  sinkEnabled: false,
 };
 
 /**

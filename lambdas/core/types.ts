@@ -294,7 +294,9 @@ export type Command =
   | { action: 'ping' }
   /** Sets the connection's last will, or clears it (`will` absent). PROTOCOL §2, §9. */
   | { action: 'will'; will?: Will }
-  | { action: 'disconnect' };
+  | { action: 'disconnect' }
+  /** PROTOCOL §10: a topic's stored messages, newest first; `id` (optional) is echoed on every answer frame. */
+  | { action: 'history'; controller: string; topic: string; limit: number; since?: number; before?: number; id?: string };
 
 export type Action = Command['action'];
 
@@ -329,7 +331,32 @@ export type ServerFrame =
   | { type: 'unsuback'; controller: string; topic: string }
   | { type: 'pong' }
   | { type: 'willack' }
-  | { type: 'error'; code: ErrorCode; message: string; action?: string; id?: string };
+  | { type: 'error'; code: ErrorCode; message: string; action?: string; id?: string }
+  | HistoryFrame;
+
+/** One stored message as `history` shows it (PROTOCOL §10). */
+export interface HistoryItem {
+  data: unknown;
+  /** When the server accepted it (ms): its `receivedAt`. */
+  at: number;
+  clientId: string;
+}
+
+/**
+ * One frame of a `history` answer (PROTOCOL §10, docs/protocol.md §10): `more` is true while
+ * further frames of this answer follow; the last has `more: false` and, when older records
+ * match beyond `limit`, `next`: the `before` that asks for them.
+ */
+export interface HistoryFrame {
+  type: 'history';
+  controller: string;
+  topic: string;
+  items: HistoryItem[];
+  more: boolean;
+  next?: number;
+  /** The request's id, when it gave one. */
+  id?: string;
+}
 
 /** The error codes of PROTOCOL §3: stable, documented, never an exception's text. */
 export type ErrorCode =

@@ -13,6 +13,7 @@ import type { Stores } from '../../lambdas/ports/index.js';
 import { subscriptionOf } from './subscription-fixture.js';
 import { describeAudiencePageContract } from './audience-page-contract.js';
 import { describeFilterContract } from './filter-contract.js';
+import { describeHistoryContract } from './history-contract.js';
 
 /**
  * The store contract: what every implementation of the six store ports must do, run on the
@@ -62,6 +63,7 @@ export function describeStoreContract(
   describe(`${label}: store contract`, () => {
     describeAudiencePageContract(label, makeStores);
     describeFilterContract(label, makeStores);
+    describeHistoryContract(label, makeStores);
     let stores: Stores;
     beforeEach(async () => {
       stores = await makeStores();

@@ -28,7 +28,7 @@ export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
   const anyValue = fc.oneof(fc.jsonValue({ maxDepth: 4 }), fc.constant(undefined), fc.string({ unit: 'binary', maxLength: 20 }));
   const qos = fc.oneof(fc.constantFrom(0, 1, 2), fc.integer({ min: -3, max: 7 }), fc.constantFrom('1', null, true, 1.5, [1]));
   const action = fc.oneof(
-    fc.constantFrom('publish', 'msgack', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe', 'resume', 'ping', 'will', 'disconnect'),
+    fc.constantFrom('publish', 'msgack', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe', 'resume', 'ping', 'will', 'disconnect', 'history'),
     fc.string({ maxLength: 10 }),
     fc.constantFrom(1, null, ['publish'], { a: 1 }),
   );
@@ -55,6 +55,8 @@ export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
         expiry: fc.oneof(fc.integer({ min: -2, max: 90_000 }), fc.constantFrom(0, 1, 1.5, 86_400, 86_401, '10', null), anyValue),
         // PROTOCOL §2 batched publish: messages of any shape, or not an array at all.
         messages: fc.oneof(fc.array(fc.oneof(anyMessage, anyValue), { maxLength: 4 }), anyValue),
+        // PROTOCOL §10 history: limit 1-1000, since/before whole ms, since not after before; and not.
+        ...historyFields(anyValue),
       },
       { requiredKeys: ['action'] },
     )
@@ -82,7 +84,7 @@ export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
   // Frames that are well formed more often than not, aimed at the victim's ids.
   const wellFormed = fc
     .record({
-      action: fc.constantFrom('publish', 'msgack', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe', 'resume', 'ping', 'will', 'disconnect'),
+      action: fc.constantFrom('publish', 'msgack', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe', 'resume', 'ping', 'will', 'disconnect', 'history'),
       controller: fc.constantFrom('sensor', 'monitor', 'boiler', '$presence'),
       topic: fc.oneof({ arbitrary: fc.constantFrom('temp', 'vault', 'alerts'), weight: 3 }, { arbitrary: filter, weight: 1 }),
       data: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.jsonValue({ maxDepth: 3 })),
@@ -92,6 +94,8 @@ export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
       retain: fc.boolean(),
       // Absent (no field) half the time; else a valid expiry (PROTOCOL §4).
       expiry: fc.option(fc.integer({ min: 1, max: 86_400 }), { nil: undefined }),
+      limit: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: undefined }),
+      since: fc.option(fc.integer({ min: 0, max: 4_100_000_000_000 }), { nil: undefined }),
     })
     .map((f) => JSON.stringify(f.action === 'msgack' ? { action: 'msgack', ids: f.ids } : f));
   // PROTOCOL §2 batched publishes, well formed more often than not (1-100 messages, one id).
@@ -123,4 +127,14 @@ export function frameArbitrary(victimIds: string[]): fc.Arbitrary<string> {
     { arbitrary: nested, weight: 1 },
     { arbitrary: huge, weight: 1 },
   );
+}
+
+/** `history`'s fields (PROTOCOL §10): in range, at the edges, and of the wrong kind. */
+function historyFields(anyValue: fc.Arbitrary<unknown>) {
+  const time = fc.oneof(fc.integer({ min: 0, max: 4_100_000_000_000 }), fc.constantFrom(-1, 0.5, 1e300, 9_999_999_999_999, 10_000_000_000_000, '1', null), anyValue);
+  return {
+    limit: fc.oneof(fc.integer({ min: -2, max: 1002 }), fc.constantFrom(0, 1, 1000, 1001, 1.5, '10', null), anyValue),
+    since: time,
+    before: time,
+  };
 }

@@ -30,6 +30,8 @@ const ALLOWED: Record<Action, { types: string[]; codes: string[] }> = {
   will: { types: ['willack'], codes: ['UNKNOWN_CONTROLLER', 'BAD_REQUEST'] },
   // The close is the answer: no frame.
   disconnect: { types: [], codes: [] },
+  // PROTOCOL §10: history frames, or UNKNOWN_CONTROLLER for a controller that does not exist.
+  history: { types: ['history'], codes: ['UNKNOWN_CONTROLLER'] },
 };
 
 /** A gateway that keeps every frame in memory: the fuzzer sends thousands of frames. */

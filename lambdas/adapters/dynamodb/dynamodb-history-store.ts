@@ -23,6 +23,8 @@ export class DynamoDbHistoryStore implements HistoryStore {
   }
 
   async page(controller: string, topic: string, query: HistoryQuery, now: number): Promise<HistoryPage> {
+    // An empty range: DynamoDB refuses a BETWEEN whose bounds are reversed (ValidationException).
+    if (query.since !== undefined && query.before !== undefined && query.since >= query.before) return { items: [], more: false };
     const low = query.since === undefined ? '0' : msgKeyPrefix(query.since);
     // Below `before`: every key of an earlier millisecond sorts under `<before>#`.
     const high = query.before === undefined ? '9999999999999~' : msgKeyPrefix(query.before);

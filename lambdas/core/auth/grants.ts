@@ -8,7 +8,7 @@ import type { Action, Command, ConnectParams } from '../types.js';
  *
  *   handshake:  token missing or bad -> 401   (the verifier / authorizer)
  *               clientId claim != query clientId, or a query controller not granted -> 403
- *   frame:      publish / will / subscribe / unsubscribe on a controller or action not granted
+ *   frame:      publish / will / subscribe / unsubscribe / history on a controller or action not granted
  *               -> FORBIDDEN error frame, nothing changes
  *
  * With auth off there are no grants (`undefined`) and nothing is enforced.
@@ -100,7 +100,8 @@ export function checkCommand(grants: Pick<Grants, 'controllers' | 'actions'> | u
 
 function neededAction(action: Action): GrantableAction | undefined {
   if (action === 'publish' || action === 'will') return 'publish';
-  if (action === 'subscribe' || action === 'unsubscribe') return 'subscribe';
+  // PROTOCOL §10: reading history needs the subscribe right on the controller.
+  if (action === 'subscribe' || action === 'unsubscribe' || action === 'history') return 'subscribe';
   return undefined;
 }
 

@@ -17,6 +17,7 @@ import type { FrameFormat, ServerFrame } from '../types.js';
  *   pong               qosgate|pong|
  *   willack            qosgate|willack|      (a text connection may send JSON frames, such as `will`)
  *   error              error|CODE|message
+ *   history            controller|history|topic|more|next|items   (items: the JSON array; next empty when none)
  *
  * - `data` that is a string is written as it is, anything else as JSON, mirroring how a text
  *   frame's data is read (§6), so `sensor|temp|25.3` relayed reads `monitor|temp|25.3`.
@@ -72,6 +73,17 @@ function encodeJson(frame: ServerFrame): string {
       return JSON.stringify({ type: 'pong' });
     case 'willack':
       return JSON.stringify({ type: 'willack' });
+    case 'history':
+      // PROTOCOL §10; `next` and `id` only where they are (docs/protocol.md §10).
+      return JSON.stringify({
+        type: 'history',
+        controller: frame.controller,
+        topic: frame.topic,
+        items: frame.items,
+        more: frame.more,
+        ...(frame.next !== undefined ? { next: frame.next } : {}),
+        ...(frame.id !== undefined ? { id: frame.id } : {}),
+      });
     case 'error':
       return JSON.stringify({
         type: 'error',
@@ -106,6 +118,9 @@ function encodeText(frame: ServerFrame): string {
       return `${SERVER_CONTROLLER}|willack|`;
     case 'error':
       return `error|${frame.code}|${frame.message}`;
+    case 'history':
+      // The items last: they may hold `|`; the fields before them never do.
+      return `${frame.controller}|history|${frame.topic}|${frame.more}|${frame.next ?? ''}|${JSON.stringify(frame.items)}`;
     default:
       return unreachable(frame);
   }

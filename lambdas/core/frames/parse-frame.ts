@@ -6,6 +6,7 @@ import { filterProblem, isFilter } from '../topic-filter.js';
 import { PRESENCE_CONTROLLER } from '../presence.js';
 import { MAX_BATCH_MESSAGES, type Action, type Command, type PublishMessage, type Qos, type Will } from '../types.js';
 import { isReservedTopic, isValidMessageId, isValidName, MESSAGE_ID_RULE, NAME_RULE } from './names.js';
+import { parseHistory } from './parse-history.js';
 import { utf8ByteLength } from './utf8.js';
 
 /**
@@ -33,7 +34,7 @@ export interface ParseFrameOptions {
 export const MAX_ACK_IDS = 100;
 
 /** The actions of PROTOCOL §2, in its order (also the order the UNKNOWN_ACTION message lists). */
-export const ACTIONS: readonly Action[] = ['publish', 'msgack', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe', 'resume', 'ping', 'will', 'disconnect'];
+export const ACTIONS: readonly Action[] = ['publish', 'msgack', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe', 'resume', 'ping', 'will', 'disconnect', 'history'];
 
 /**
  * A text frame's `subscribe` asks for QoS 2, so it is granted min(2, claimed) = the QoS the
@@ -113,6 +114,8 @@ function jsonCommand(frame: JsonObject, action: unknown, opts: ParseFrameOptions
       return { action };
     case 'will':
       return jsonWill(frame, opts);
+    case 'history':
+      return parseHistory(frame);
     default:
       throw new ProtocolError('UNKNOWN_ACTION', `unknown action; expected one of ${ACTIONS.join(', ')}`);
   }

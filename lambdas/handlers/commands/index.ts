@@ -1,5 +1,6 @@
 import type { CommandHandlers } from '../frame-context.js';
 import { disconnect } from './disconnect.js';
+import { history } from './history.js';
 import { msgack } from './msgack.js';
 import { ping } from './ping.js';
 import { publish } from './publish.js';
@@ -11,6 +12,6 @@ import { unsubscribe } from './unsubscribe.js';
 import { will } from './will.js';
 
 /** Every action's handler: the $default route (text frames) dispatches to all of them. */
-export const ALL_COMMANDS: Required<CommandHandlers> = { publish, msgack, pubrec, pubrel, subscribe, unsubscribe, resume, ping, will, disconnect };
+export const ALL_COMMANDS: Required<CommandHandlers> = { publish, msgack, pubrec, pubrel, subscribe, unsubscribe, resume, ping, will, disconnect, history };
 
-export { disconnect, msgack, ping, publish, pubrec, pubrel, resume, subscribe, unsubscribe, will };
+export { disconnect, history, msgack, ping, publish, pubrec, pubrel, resume, subscribe, unsubscribe, will };

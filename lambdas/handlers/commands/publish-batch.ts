@@ -1,5 +1,6 @@
 import { handedTo } from '../../app/deliver.js';
 import { handOnAll, type BatchItem, type Publication } from '../../app/hand-on.js';
+import { recordAccepted } from '../../app/ingest.js';
 import { ProtocolError } from '../../core/errors.js';
 import { messageExpiresAtOf } from '../../core/expiry.js';
 import type { Command, InboundMessage } from '../../core/types.js';
@@ -58,6 +59,8 @@ export async function publishBatch(command: BatchCommand, context: FrameContext,
   }
 
   const items: BatchItem[] = publications.map((publication) => ({ publication, messageId: deps.newId() }));
+  // PROTOCOL §11: recorded (history, sink) before it is handed on and acknowledged.
+  await recordAccepted(deps, publications, { ...sender, ...(command.id !== undefined ? { clientMessageId: command.id } : {}), messageId: (items[0] as BatchItem).messageId }, now);
   const stats = await handOnAll(deps, items, sender, now);
   // Metrics count messages, not frames.
   deps.metrics?.count('Published', count, command.qos);

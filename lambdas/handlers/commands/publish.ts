@@ -1,5 +1,6 @@
 import { handedTo } from '../../app/deliver.js';
 import { handOn } from '../../app/hand-on.js';
+import { recordAccepted } from '../../app/ingest.js';
 import { messageExpiresAtOf } from '../../core/expiry.js';
 import type { CommandHandler } from '../frame-context.js';
 import { openController } from './open-controller.js';
@@ -50,7 +51,10 @@ export const publish: CommandHandler<'publish'> = async (command, context, deps)
     return;
   }
 
-  const stats = await handOn(deps, publication, sender, deps.newId(), now);
+  const messageId = deps.newId();
+  // PROTOCOL §11: recorded (history, sink) before it is handed on and acknowledged.
+  await recordAccepted(deps, [publication], { ...sender, clientMessageId: command.id, messageId }, now);
+  const stats = await handOn(deps, publication, sender, messageId, now);
   deps.metrics?.count('Published', 1, command.qos);
   // The count tells a publisher whether anybody got it (docs/protocol.md §2 msgack `recipients`).
   if (command.qos === 1) await context.reply({ type: 'msgack', id: command.id as string, controller: command.controller, recipients: handedTo(stats) });

@@ -1,5 +1,6 @@
 import { handedTo, type DeliveryStats } from '../../app/deliver.js';
 import { handOn, handOnAll, type BatchItem } from '../../app/hand-on.js';
+import { recordAccepted } from '../../app/ingest.js';
 import type { InboundMessage } from '../../core/types.js';
 import type { CommandHandler } from '../frame-context.js';
 
@@ -33,9 +34,11 @@ export const pubrel: CommandHandler<'pubrel'> = async (command, context, deps) =
       const publication = { controller: record.controller, topic: record.topic, data: record.data, qos: 2 as const, retain: record.retain, ...end };
       // A batch (PROTOCOL §2 `messages`) is handed on whole, each message with the id fixed at
       // publish: `record.messages` is the batch's list of accepted publications at this point.
-      stats = record.messages !== undefined
-        ? await handOnAll(deps, batchItemsOf(record.messages), sender, now, rerun)
-        : await handOn(deps, publication, sender, record.messageId, now, rerun);
+      const batch = record.messages !== undefined ? batchItemsOf(record.messages) : undefined;
+      // PROTOCOL §11: recorded before the hand-on and the msgack, keyed by the record's receivedAt
+      // and messageId (a retry rewrites the same keys).
+      await recordAccepted(deps, batch?.map((item) => item.publication) ?? [publication], { ...sender, messageId: record.messageId }, record.receivedAt);
+      stats = batch !== undefined ? await handOnAll(deps, batch, sender, now, rerun) : await handOn(deps, publication, sender, record.messageId, now, rerun);
     } catch (error) {
       // A controller that refuses the message will refuse it every time: drop the record so
       // the client is not stuck resending a pubrel that can never succeed.

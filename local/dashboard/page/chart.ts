@@ -3,7 +3,8 @@
 import uPlot from 'uplot';
 import { timeRange, valueRange } from './chart-range.js';
 
-const MAX_POINTS = 300;
+/** An hour of a sensor every 2 s, plus room: the chart opens with the last hour (chart-history.ts). */
+const MAX_POINTS = 2000;
 
 /** The sensor temperatures as the server received them, one point per reading, over time (uPlot). */
 export class TemperatureChart {
@@ -29,6 +30,22 @@ export class TemperatureChart {
       element,
     );
     window.addEventListener('resize', () => this.plot.setSize({ width: this.width(), height: 220 }));
+  }
+
+  /**
+   * Puts earlier readings (oldest first) before the ones already shown: the history loaded on
+   * open. Those not older than the first point shown are left out (the live feed has them).
+   */
+  prepend(points: Array<{ atMs: number; value: number }>): void {
+    const first = this.times[0];
+    const older = points.filter((p) => first === undefined || p.atMs / 1000 < first);
+    this.times.unshift(...older.map((p) => p.atMs / 1000));
+    this.values.unshift(...older.map((p) => p.value));
+    while (this.times.length > MAX_POINTS) {
+      this.times.shift();
+      this.values.shift();
+    }
+    this.plot.setData([this.times, this.values]);
   }
 
   /** Adds a reading (`atMs` epoch milliseconds; uPlot's time scale is in seconds). */

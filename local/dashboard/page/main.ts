@@ -9,6 +9,8 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { fetchConfig, fetchState, followEvents, type DashboardState, type FeedEvent } from './api.js';
 import { TemperatureChart } from './chart.js';
+import { loadChartHistory } from './chart-history.js';
+import { connect } from '../../../client/index.js';
 import { Simulation } from './sim.js';
 import { clientCards, connectionRows, deadLetterRows, labelOf, logRow, pendingRows, presenceRows, temperatureReadings, type Labels } from './view.js';
 
@@ -29,6 +31,16 @@ async function main(): Promise<void> {
   element('#policy').textContent = `resend after ${ackTimeoutMs} ms, doubling to ${backoffCapMs} ms · ${attemptLimit} attempts · sweep every ${sweepIntervalMs} ms`;
 
   const chart = new TemperatureChart(element('#chart'));
+  // PROTOCOL §10: the last hour of readings, over the page's own connection (a monitor opening late sees it).
+  void connect({ url: wsUrl, controllers: ['sensor'] })
+    .then(async (reader) => {
+      try {
+        chart.prepend(await loadChartHistory(reader, Date.now()));
+      } finally {
+        await reader.close();
+      }
+    })
+    .catch((error: unknown) => console.warn('qosgate dashboard: no history for the chart:', error));
   const labels: Labels = new Map();
   let state: DashboardState | undefined;
   /** The server's clock at the last state read, and ours then: the countdowns run between reads. */

@@ -104,7 +104,7 @@ describe('DynamoDB stores', () => {
     await stores.inbound.claim('s1', 'c-1', now + 30_000, now);
     await stores.retained.put({ controller: 'monitor', topic: 'temp', data: {}, qos: 1, publishedAt: now, expiresAt });
     await stores.deadLetters.put({ entry, reason: 'ttl', deadAt: now, expiresAt });
-    await stores.history.append([{ controller: 'sensor', topic: 'temp', data: 21.5, qos: 1, clientId: 's1', receivedAt: now, messageId: 's1:c-2', expiresAt }]);
+    await stores.history.append([{ controller: 'sensor', topic: 'temp', data: 25.3, qos: 1, clientId: 's1', receivedAt: now, messageId: 's1:c-2', expiresAt }]);
 
     let items = 0;
     for (const table of Object.keys(TABLES) as TableName[]) {
@@ -117,7 +117,7 @@ describe('DynamoDB stores', () => {
         items += 1;
       }
     }
-    // conn, 2 memberships, session; sub and its session's list; pending entry and its due marker; its body; inbound; retained; dead letter; history
+    // conn, 2 memberships, session; sub and its session's list; pending entry and its due marker; its body; inbound; retained; dead letter; history record
     expect(items).toBe(3 + 1 + 2 + 2 + 1 + 1 + 1 + 1 + 1);
   });
 

@@ -318,7 +318,7 @@ describe('parseFrame: JSON frames (PROTOCOL §2)', () => {
         expect(errorFrame(json({ action, id: 'c-1' }))).toEqual({
           type: 'error',
           code: 'UNKNOWN_ACTION',
-          message: 'unknown action; expected one of publish, msgack, pubrec, pubrel, subscribe, unsubscribe, resume, ping, will, disconnect',
+          message: 'unknown action; expected one of publish, msgack, pubrec, pubrel, subscribe, unsubscribe, resume, ping, will, disconnect, history',
           action,
           id: 'c-1',
         });
@@ -330,7 +330,7 @@ describe('parseFrame: JSON frames (PROTOCOL §2)', () => {
       expect(error).toEqual({
         type: 'error',
         code: 'UNKNOWN_ACTION',
-        message: 'unknown action; expected one of publish, msgack, pubrec, pubrel, subscribe, unsubscribe, resume, ping, will, disconnect',
+        message: 'unknown action; expected one of publish, msgack, pubrec, pubrel, subscribe, unsubscribe, resume, ping, will, disconnect, history',
       });
     });
   });

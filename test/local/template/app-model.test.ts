@@ -133,6 +133,8 @@ describe('resolveEnvironment', () => {
       SUBSCRIPTIONS_TABLE: 'local-Subscriptions',
       PENDING_TABLE: 'local-Pending',
       MESSAGES_TABLE: 'local-Messages',
+      // The publish records each accepted message (PROTOCOL §10-11): history write (routes.ts).
+      HISTORY_TABLE: 'local-History',
       INBOUND_TABLE: 'local-Inbound',
       RETAINED_TABLE: 'local-Retained',
     });
