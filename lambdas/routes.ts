@@ -55,11 +55,12 @@ export const ROUTES: RouteSpec[] = [
     id: 'Default',
     entry: 'lambdas/entry/default.ts',
     // Text frames carry every action, so $default may do what any frame route does.
-    tables: { ...DELIVERS, retained: 'readWrite' },
+    // history: TEMPORARY on h16/sink with the marked write in commands/publish.ts (the lead replaces both).
+    tables: { ...DELIVERS, retained: 'readWrite', history: 'write' },
     manageConnections: true,
     pageQueue: 'send',
   },
-  { routeKey: 'publish', id: 'Publish', entry: 'lambdas/entry/publish.ts', tables: { ...DELIVERS, retained: 'readWrite' }, manageConnections: true, pageQueue: 'send' },
+  { routeKey: 'publish', id: 'Publish', entry: 'lambdas/entry/publish.ts', tables: { ...DELIVERS, retained: 'readWrite', history: 'write' }, manageConnections: true, pageQueue: 'send' },
   // Lazy flow control (app/flow-control.ts): an ack flags or unflags its session's memberships, subscriptions and flag item.
   { routeKey: 'msgack', id: 'Msgack', entry: 'lambdas/entry/msgack.ts', tables: { connections: 'readWrite', subscriptions: 'readWrite', ...PENDING }, manageConnections: true },
   { routeKey: 'pubrec', id: 'Pubrec', entry: 'lambdas/entry/pubrec.ts', tables: { connections: 'read', ...PENDING }, manageConnections: true },

@@ -216,8 +216,11 @@ export function startStreamMapping(spec: StreamMappingSpec, fn: GatewayFunction,
       try {
         answer = await options.streams.send(new GetRecordsCommand({ ShardIterator: state.iterator, Limit: Math.min(1000, spec.batchSize) }));
       } catch (error) {
-        // An iterator lives 15 minutes: read again from the checkpoint.
-        if ((error as Error).name === 'ExpiredIteratorException') {
+        // An iterator lives 15 minutes: read again from the checkpoint. DynamoDB Local also answers
+        // TrimmedDataAccessException for an iterator taken on a shard that was empty then and read
+        // once records came (its iterator points before the shard's first record): nothing was
+        // read from it, so reading again from the checkpoint (or the horizon) loses nothing.
+        if ((error as Error).name === 'ExpiredIteratorException' || (error as Error).name === 'TrimmedDataAccessException') {
           state.iterator = undefined;
           state.buffer = [];
           return;
@@ -310,22 +313,17 @@ export function startStreamMapping(spec: StreamMappingSpec, fn: GatewayFunction,
     return next;
   };
 
-  // The rounds the timer started that have ended: it starts one only when none is running.
-  const settled = new WeakSet<Promise<number>>();
+  // The timer starts a round only when none it started is running (pollOnce queues behind any).
+  let polling = false;
   const timer =
     options.autoPoll === false
       ? undefined
       : setInterval(() => {
-          if (round === undefined || settled.has(round)) {
-            const current = pollOnce();
-            void current.then(
-              () => settled.add(current),
-              (error: unknown) => {
-                settled.add(current);
-                options.onError?.(error);
-              },
-            );
-          }
+          if (polling) return;
+          polling = true;
+          pollOnce()
+            .catch((error: unknown) => options.onError?.(error))
+            .finally(() => (polling = false));
         }, options.pollIntervalMs ?? 100);
   timer?.unref();
 

@@ -99,6 +99,8 @@ export interface TableModel {
   globalSecondaryIndexes: IndexModel[];
   /** The TTL attribute when the template enables TTL. */
   ttlAttribute?: string;
+  /** The table's DynamoDB stream (StreamSpecification.StreamViewType) when the template gives it one. */
+  streamViewType?: 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'KEYS_ONLY';
 }
 
 export interface ScheduleModel {
@@ -459,6 +461,9 @@ function readTable(logicalId: string, table: CfnResource): TableModel {
       };
     }),
     ...(ttlAttribute !== undefined ? { ttlAttribute } : {}),
+    ...(isObject(props.StreamSpecification)
+      ? { streamViewType: oneOf(props.StreamSpecification.StreamViewType, ['NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES', 'KEYS_ONLY'] as const, `${logicalId} stream view type`) }
+      : {}),
   };
 }
 

@@ -47,6 +47,23 @@ export const publish: CommandHandler<'publish'> = async (command, context, deps)
     return;
   }
 
+  // TEMPORARY (branch h16/sink, marked for the lead: replaced by the history helper's hot-path
+  // write when the branches merge). One history record per accepted QoS 0/1 message, BEFORE the
+  // hand-on and the msgack (PROTOCOL §11: the history table's stream feeds the sink), so the
+  // sink's end-to-end tests run through the real publish path. QoS 1's messageId is stable across
+  // the client's resends (<sessionId>:<client id>); QoS 0's a fresh server id.
+  await deps.stores.history.append([
+    {
+      controller: command.controller,
+      topic: command.topic,
+      data: command.data,
+      qos: command.qos,
+      clientId: connection.sessionId,
+      receivedAt: now,
+      messageId: command.qos === 1 ? `${connection.sessionId}:${command.id as string}` : deps.newId(),
+      expiresAt: now + 7 * 86_400_000,
+    },
+  ]);
   const stats = await handOn(deps, publication, sender, deps.newId(), now);
   deps.metrics?.count('Published', 1, command.qos);
   // The count tells a publisher whether anybody got it (docs/protocol.md §2 msgack `recipients`).
