@@ -57,6 +57,9 @@ describe('ingestion sink on the local runtime', () => {
     // QoS 0 goes too (best effort), with a server id.
     await expect.poll(async () => (await readSinkRecords(sink.dir)).some((s) => s.record.data === 'qos0'), { timeout: 30_000 }).toBe(true);
     expect(sink.recordsWritten()).toBeGreaterThanOrEqual(3);
+    // The dashboard shows the count (its state read).
+    const state = (await (await fetch(`${e2e.runtime.dashboardUrl}_qosgate/state`)).json()) as { sinkRecords?: number };
+    expect(state.sinkRecords).toBe(sink.recordsWritten());
   }, 60_000);
 });
 
@@ -76,6 +79,8 @@ describe('every acked QoS 1 message is in the sink across a SIGKILL of the runti
   it('finds them all in <data>/sink after the runtime is started again on the same data folder', async () => {
     const port = await freePort();
     const first = await startRuntime(port);
+    // `npm start` says where the sink files go.
+    expect(first.output()).toContain(`Ingestion sink  ${join(dataDir, 'sink')}`);
     const { TestClient } = await import('../support/ws-client.js');
     const device = await TestClient.connect(first.url, { controllers: 'monitor', clientId: 'meter-9' });
     const acked: string[] = [];
