@@ -1,4 +1,5 @@
 import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { sinkRecordOfImage } from '../adapters/dynamodb/history-stream.js';
 import { FirehoseSinkWriter } from '../adapters/firehose/firehose-sink-writer.js';
 import { PowertoolsLogger } from '../adapters/powertools/powertools-logger.js';
 import { requireEnv, SINK_ENV } from '../config.js';
@@ -15,5 +16,5 @@ import type { WiringOverrides } from './wiring.js';
 export function createSinkFunction(env: Env, overrides: WiringOverrides = {}): LambdaHandler {
   const hook = overrides.sdkClient ?? asIs;
   const writer = new FirehoseSinkWriter(hook(new FirehoseClient({})), requireEnv(env, SINK_ENV.deliveryStream));
-  return createSinkHandler({ writer, log: overrides.log ?? new PowertoolsLogger() }) as LambdaHandler;
+  return createSinkHandler({ writer, recordOf: sinkRecordOfImage, log: overrides.log ?? new PowertoolsLogger() }) as LambdaHandler;
 }

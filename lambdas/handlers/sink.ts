@@ -1,6 +1,4 @@
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { historyRecordOf } from '../adapters/dynamodb/dynamodb-history-store.js';
-import { sinkRecordOf, type SinkRecord } from '../core/sink-record.js';
+import type { SinkRecord } from '../core/sink-record.js';
 import { errorText, type Logger } from '../ports/logger.js';
 import type { SinkWriter } from '../ports/sink-writer.js';
 
@@ -26,6 +24,8 @@ export interface StreamBatchResponse {
 
 export interface SinkDeps {
   writer: SinkWriter;
+  /** The §11 record of a stream record's new image, or undefined if it is not a history item (adapters/dynamodb/history-stream.ts). */
+  recordOf: (image: Record<string, unknown> | undefined) => SinkRecord | undefined;
   log: Logger;
 }
 
@@ -46,7 +46,7 @@ export function createSinkHandler(deps: SinkDeps): (event: StreamEvent) => Promi
     const taken: Array<{ sequenceNumber: string; record: SinkRecord }> = [];
     let skipped = 0;
     for (const streamRecord of event.Records ?? []) {
-      const record = streamRecord.eventName === 'INSERT' ? recordOfImage(streamRecord.dynamodb?.NewImage) : undefined;
+      const record = streamRecord.eventName === 'INSERT' ? deps.recordOf(streamRecord.dynamodb?.NewImage) : undefined;
       const sequenceNumber = streamRecord.dynamodb?.SequenceNumber;
       if (record === undefined || sequenceNumber === undefined) {
         skipped += 1;
@@ -68,30 +68,4 @@ export function createSinkHandler(deps: SinkDeps): (event: StreamEvent) => Promi
     // Lambda resumes at the lowest sequence number reported: naming the first failure is enough.
     return { batchItemFailures: first ? [{ itemIdentifier: first.sequenceNumber }] : [] };
   };
-}
-
-/** The §11 record of a stream image, or undefined if it is not a history item (schema.ts `history`). */
-export function recordOfImage(image: Record<string, unknown> | undefined): SinkRecord | undefined {
-  if (image === undefined) return undefined;
-  let item: Record<string, unknown>;
-  try {
-    item = unmarshall(image as Parameters<typeof unmarshall>[0]);
-  } catch {
-    return undefined;
-  }
-  const isHistoryItem =
-    typeof item.topicKey === 'string' &&
-    typeof item.msgKey === 'string' &&
-    typeof item.controller === 'string' &&
-    typeof item.topic === 'string' &&
-    typeof item.clientId === 'string' &&
-    typeof item.messageId === 'string' &&
-    typeof item.receivedAt === 'number' &&
-    (item.qos === 0 || item.qos === 1 || item.qos === 2);
-  if (!isHistoryItem) return undefined;
-  try {
-    return sinkRecordOf(historyRecordOf(item));
-  } catch {
-    return undefined;
-  }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { historyItem } from '../../lambdas/adapters/dynamodb/dynamodb-history-store.js';
+import { sinkRecordOfImage as recordOf } from '../../lambdas/adapters/dynamodb/history-stream.js';
 import { FileSinkWriter, readSinkRecords } from '../../lambdas/adapters/file/file-sink-writer.js';
 import type { HistoryRecord } from '../../lambdas/core/types.js';
 import { createSinkHandler, type StreamRecord } from '../../lambdas/handlers/sink.js';
@@ -41,7 +42,7 @@ describe('sink handler', () => {
   });
 
   it('writes each inserted history item as its PROTOCOL §11 record, without the history TTL', async () => {
-    const handler = createSinkHandler({ writer: new FileSinkWriter(root), log: silentLogger });
+    const handler = createSinkHandler({ writer: new FileSinkWriter(root), recordOf, log: silentLogger });
     const result = await handler({ Records: [insert(history()), insert(history({ messageId: 's-7:43', qos: 2, data: [1, 'two'] }))] });
     expect(result).toEqual({ batchItemFailures: [] });
     const stored = await readSinkRecords(root);
@@ -56,7 +57,7 @@ describe('sink handler', () => {
   it('skips (and logs) what is not a history insert, so it never holds the shard', async () => {
     const warnings: unknown[] = [];
     const log: Logger = { ...silentLogger, warn: (message, fields) => warnings.push({ message, ...fields }) };
-    const handler = createSinkHandler({ writer: new FileSinkWriter(root), log });
+    const handler = createSinkHandler({ writer: new FileSinkWriter(root), recordOf, log });
     const notHistory: StreamRecord = { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: { pk: { S: 'x' } } } };
     const result = await handler({ Records: [insert(history({ messageId: 'modified' }), 'MODIFY'), insert(history({ messageId: 'removed' }), 'REMOVE'), notHistory, insert(history({ messageId: 'kept' }))] });
     expect(result).toEqual({ batchItemFailures: [] });
@@ -74,21 +75,21 @@ describe('sink handler', () => {
         return { failed: refused };
       },
     };
-    const handler = createSinkHandler({ writer, log: silentLogger });
+    const handler = createSinkHandler({ writer, recordOf, log: silentLogger });
     const records = ['a', 'b', 'c', 'd'].map((id) => insert(history({ messageId: id })));
     const result = await handler({ Records: records });
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: records[1]?.dynamodb?.SequenceNumber }] });
   });
 
   it('fails the whole batch at its first record when the writer throws', async () => {
-    const handler = createSinkHandler({ writer: { write: async () => Promise.reject(new Error('disk gone')) }, log: silentLogger });
+    const handler = createSinkHandler({ writer: { write: async () => Promise.reject(new Error('disk gone')) }, recordOf, log: silentLogger });
     const records = [insert(history({ messageId: 'a' })), insert(history({ messageId: 'b' }))];
     expect(await handler({ Records: records })).toEqual({ batchItemFailures: [{ itemIdentifier: records[0]?.dynamodb?.SequenceNumber }] });
   });
 
   it('answers an empty batch without writing', async () => {
     let calls = 0;
-    const handler = createSinkHandler({ writer: { write: async () => ((calls += 1), { failed: [] }) }, log: silentLogger });
+    const handler = createSinkHandler({ writer: { write: async () => ((calls += 1), { failed: [] }) }, recordOf, log: silentLogger });
     expect(await handler({ Records: [] })).toEqual({ batchItemFailures: [] });
     expect(calls).toBe(0);
   });
