@@ -213,6 +213,6 @@ export function readTableNames(env: Env, needed: TableName[]): Partial<Record<Ta
 /**
  * The ingestion sink (PROTOCOL §11, docs/ingestion.md): the Sink function's Firehose delivery
  * stream, and the flag the stack sets on the functions that write history records (Publish,
- * Pubrel) when the sink is on.
+ * Pubrel, and Default for text-frame publishes) when the sink is on.
  */
 export const SINK_ENV = { deliveryStream: 'SINK_DELIVERY_STREAM', enabled: 'SINK_ENABLED', topics: 'INGEST_TOPICS' } as const;

@@ -25,6 +25,9 @@ export interface QosgateStackProps extends StackProps {
   config?: QosgateConfigInput;
 }
 
+/** The functions that accept client messages, so record them for history and the sink (PROTOCOL §10-11). */
+export const RECORDING_FUNCTIONS = ['Publish', 'Pubrel', 'Default'];
+
 /** What a function may do to a table it is granted, by RouteSpec access. */
 const TABLE_GRANTS: Record<Access, (table: TableV2, fn: IFunction) => void> = {
   read: (table, fn) => table.grantReadData(fn),
@@ -126,8 +129,8 @@ export class QosgateStack extends Stack {
 
     if (config.sink.enabled) {
       this.sink = new IngestionSink(this, 'IngestionSink', { spec: SINK, history: this.storage.tables.history, settings: config.sink, retainData: config.retainData, logs });
-      // The functions that record client messages (PROTOCOL §11): told the sink is on, and which topics it takes.
-      for (const spec of ROUTES.filter((r) => r.id === 'Publish' || r.id === 'Pubrel')) {
+      // The functions that record client messages (PROTOCOL §11; $default takes text-frame publishes): told the sink is on, and which topics it takes.
+      for (const spec of ROUTES.filter((r) => RECORDING_FUNCTIONS.includes(r.id))) {
         const fn = this.routeFunctions.functionFor(spec);
         fn.addEnvironment(SINK_ENV.enabled, 'true');
         if (config.sink.topics) fn.addEnvironment(SINK_ENV.topics, config.sink.topics.join(','));

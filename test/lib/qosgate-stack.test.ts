@@ -151,7 +151,7 @@ describe('functions', () => {
       expected[FANOUT_ENV.jobPageSize] = '200';
     }
     // The functions that record client messages are told the sink is on (it is by default).
-    if (spec.id === 'Publish' || spec.id === 'Pubrel') expected[SINK_ENV.enabled] = 'true';
+    if (spec.id === 'Publish' || spec.id === 'Pubrel' || spec.id === 'Default') expected[SINK_ENV.enabled] = 'true';
     // Exactly these: no policy or sweep variable unless configured, no other table.
     expect(env).toEqual(expected);
   });

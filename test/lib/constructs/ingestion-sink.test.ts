@@ -107,9 +107,9 @@ describe('ingestion sink (stack)', () => {
     expect(JSON.stringify(statements)).not.toContain('"*"');
   });
 
-  it('tells Publish and Pubrel that the sink is on and which topics it takes; the Sink its stream', () => {
+  it('tells Publish, Pubrel and Default (text-frame publishes) that the sink is on and which topics it takes; the Sink its stream', () => {
     const { resources, id, stack } = built;
-    for (const routeKey of ['publish', 'pubrel']) {
+    for (const routeKey of ['publish', 'pubrel', '$default']) {
       const env = resources[id(stack.routeFunctions.functionFor({ routeKey }))]!.Properties.Environment.Variables;
       expect(env[SINK_ENV.enabled], routeKey).toBe('true');
       expect(env[SINK_ENV.topics], routeKey).toBe('sensor/#,monitor/alerts/+');
