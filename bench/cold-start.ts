@@ -92,7 +92,8 @@ export async function measureColdStarts(options: { runs?: number; only?: string[
   try {
     const tableNames = Object.fromEntries(model.tables.map((t) => [t.logicalId, `qosgate-${model.stageName}-${t.id}`]));
     const queueUrls = Object.fromEntries(model.queues.map((q) => [q.logicalId, `${closed}/000000000000/${q.id}`]));
-    const local = { tableNames, callbackUrl: `${closed}/${model.stageName}`, queueUrls };
+    const deliveryStreamNames = Object.fromEntries(model.deliveryStreams.map((s) => [s.logicalId, s.logicalId]));
+    const local = { tableNames, callbackUrl: `${closed}/${model.stageName}`, queueUrls, deliveryStreamNames };
 
     mkdirSync(join(emptyDir, 'asset'));
     writeFileSync(join(emptyDir, 'asset', 'index.js'), 'exports.handler = async () => null;\n');

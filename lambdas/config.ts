@@ -246,3 +246,10 @@ export function readTableNames(env: Env, needed: TableName[]): Partial<Record<Ta
   for (const table of needed) names[table] = requireEnv(env, TABLES[table].envVar);
   return names;
 }
+
+/**
+ * The ingestion sink (PROTOCOL §11, docs/ingestion.md): the Sink function's Firehose delivery
+ * stream, and the flag the stack sets on the functions that write history records (Publish,
+ * Pubrel, and Default for text-frame publishes) when the sink is on.
+ */
+export const SINK_ENV = { deliveryStream: 'SINK_DELIVERY_STREAM', enabled: 'SINK_ENABLED' } as const;

@@ -107,6 +107,18 @@ export const FANOUT_PAGE: Omit<RouteSpec, 'routeKey'> = {
 };
 
 /**
+ * The ingestion sink (PROTOCOL §11): not a WebSocket route, invoked by the event source mapping
+ * on the history table's stream. No table grant: the stack gives it the stream's read actions
+ * only (lib/constructs/ingestion-sink.ts) and firehose:PutRecordBatch on its delivery stream.
+ */
+export const SINK: Omit<RouteSpec, 'routeKey'> = {
+  id: 'Sink',
+  entry: 'lambdas/entry/sink.ts',
+  tables: {},
+  manageConnections: false,
+};
+
+/**
  * The `$connect` Lambda REQUEST authorizer (when auth is on, `qosgate:authRequired`): verifies
  * the JWT and returns the grants. No table and no connection: its only grant is reading the
  * HS256 secret (secretsmanager:GetSecretValue on that one secret), which the stack adds.

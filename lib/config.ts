@@ -79,6 +79,70 @@ export interface QosgateConfig {
    * Becomes INGEST_TOPICS on every function. (History's TTL is `policy.historyTtlMs`; 0 turns it off.)
    */
   ingestTopics?: string[];
+  /** The ingestion sink (PROTOCOL §11, lib/constructs/ingestion-sink.ts, docs/ingestion.md). */
+  sink: SinkSettings;
+}
+
+/**
+ * The ingestion sink (`qosgate:sink`): on by default. What is recorded (for history and the sink
+ * alike: one record) is chosen by `qosgate:ingestTopics`. Firehose buffers `bufferingSeconds` or `bufferingMiB`,
+ * whichever comes first, before writing an S3 object (dynamic partitioning needs 60-900 s and
+ * 64-128 MiB). The stream's event source mapping hands the Sink function `batchSize` records,
+ * gathering up to `batchingWindowSeconds`, retries a failing batch `retryAttempts` times (halving
+ * it each time), then sends its description to the dead-letter queue. S3 objects move to Glacier
+ * Instant Retrieval after `glacierAfterDays` and are deleted after `expireAfterDays` (0: never).
+ */
+export interface SinkSettings {
+  enabled: boolean;
+  bufferingSeconds: number;
+  bufferingMiB: number;
+  batchSize: number;
+  batchingWindowSeconds: number;
+  retryAttempts: number;
+  glacierAfterDays: number;
+  expireAfterDays: number;
+}
+
+export const DEFAULT_SINK_SETTINGS: SinkSettings = {
+  enabled: true,
+  bufferingSeconds: 60,
+  bufferingMiB: 64,
+  batchSize: 100,
+  batchingWindowSeconds: 1,
+  retryAttempts: 10,
+  glacierAfterDays: 90,
+  expireAfterDays: 0,
+};
+
+/** The range of each numeric sink setting: what Firehose (with dynamic partitioning) and a DynamoDB event source mapping accept. */
+export const SINK_LIMITS: Record<Exclude<keyof SinkSettings, 'enabled'>, [number, number]> = {
+  bufferingSeconds: [60, 900],
+  bufferingMiB: [64, 128],
+  batchSize: [1, 10_000],
+  batchingWindowSeconds: [0, 300],
+  retryAttempts: [0, 10_000],
+  glacierAfterDays: [1, 36_500],
+  expireAfterDays: [0, 36_500],
+};
+
+function resolveSink(partial: Partial<SinkSettings>): SinkSettings {
+  const known = Object.keys(DEFAULT_SINK_SETTINGS);
+  for (const [key, value] of Object.entries(partial)) {
+    if (!known.includes(key)) throw new ConfigError(`qosgate: unknown sink setting "${key}" (known: ${known.join(', ')})`);
+    if (key === 'enabled') {
+      if (typeof value !== 'boolean') throw new ConfigError(`qosgate: sink.enabled must be true or false, got ${JSON.stringify(value)}`);
+    } else {
+      const [min, max] = SINK_LIMITS[key as keyof typeof SINK_LIMITS];
+      if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+        throw new ConfigError(`qosgate: sink.${key} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+      }
+    }
+  }
+  const sink = { ...DEFAULT_SINK_SETTINGS, ...partial };
+  if (sink.expireAfterDays !== 0 && sink.expireAfterDays <= sink.glacierAfterDays) {
+    throw new ConfigError(`qosgate: sink.expireAfterDays (${sink.expireAfterDays}) must be 0 (never) or after sink.glacierAfterDays (${sink.glacierAfterDays})`);
+  }
+  return sink;
 }
 
 /**
@@ -136,7 +200,7 @@ function resolveFanout(partial: Partial<FanoutSettings>): FanoutSettings {
 }
 
 /** What a caller may give: any setting, and any part of the fan-out settings. */
-export type QosgateConfigInput = Partial<Omit<QosgateConfig, 'fanout'>> & { fanout?: Partial<FanoutSettings> };
+export type QosgateConfigInput = Partial<Omit<QosgateConfig, 'fanout' | 'sink'>> & { fanout?: Partial<FanoutSettings>; sink?: Partial<SinkSettings> };
 
 export interface ThrottleConfig {
   rateLimit: number;
@@ -187,6 +251,7 @@ export const CONTEXT_KEYS = {
   throttle: 'qosgate:throttle',
   fanout: 'qosgate:fanout',
   ingestTopics: 'qosgate:ingestTopics',
+  sink: 'qosgate:sink',
 } as const;
 
 /**
@@ -309,6 +374,7 @@ export function resolveConfig(partial: QosgateConfigInput = {}): QosgateConfig {
     throttle,
     fanout: resolveFanout(partial.fanout ?? {}),
     ...(ingestTopics !== undefined ? { ingestTopics } : {}),
+    sink: resolveSink(partial.sink ?? {}),
   };
 }
 
@@ -361,6 +427,7 @@ export function configFromContext(node: Node): QosgateConfig {
     throttle: contextObject(node, CONTEXT_KEYS.throttle),
     fanout: contextObject(node, CONTEXT_KEYS.fanout),
     ingestTopics: contextList(node, CONTEXT_KEYS.ingestTopics),
+    sink: contextObject(node, CONTEXT_KEYS.sink),
   };
   // Unset keys stay unset, so resolveConfig's defaults apply.
   return resolveConfig(Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as QosgateConfigInput);

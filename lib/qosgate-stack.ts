@@ -5,11 +5,12 @@ import type { Function as LambdaFunction, IFunction } from 'aws-cdk-lib/aws-lamb
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { TABLES, type TableName } from '../lambdas/adapters/dynamodb/schema.js';
-import { CALLBACK_URL_ENV, FANOUT_ENV, FANOUT_QUEUE_URL_ENV, SWEEP_ENV } from '../lambdas/config.js';
+import { CALLBACK_URL_ENV, FANOUT_ENV, FANOUT_QUEUE_URL_ENV, SINK_ENV, SWEEP_ENV } from '../lambdas/config.js';
 import { DEFAULT_POLICY } from '../lambdas/core/policy.js';
-import { AUTHORIZER, FANOUT_PAGE, RESEND, ROUTES, ROUTE_SELECTION_EXPRESSION, type Access, type RouteSpec } from '../lambdas/routes.js';
+import { AUTHORIZER, FANOUT_PAGE, RESEND, ROUTES, SINK, ROUTE_SELECTION_EXPRESSION, type Access, type RouteSpec } from '../lambdas/routes.js';
 import { Duration } from 'aws-cdk-lib';
 import { FanoutQueue } from './constructs/fanout-queue.js';
+import { IngestionSink } from './constructs/ingestion-sink.js';
 import { flowControlEnvironment, ingestEnvironment, policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs, type QosgateConfig, type QosgateConfigInput } from './config.js';
 import { ConnectAuthorizer } from './constructs/connect-authorizer.js';
 import { Monitoring } from './constructs/monitoring.js';
@@ -23,6 +24,9 @@ export interface QosgateStackProps extends StackProps {
   /** Stage name and policy/sweep overrides; defaults from lib/config.ts. */
   config?: QosgateConfigInput;
 }
+
+/** The functions that accept client messages, so record them for history and the sink (PROTOCOL §10-11). */
+export const RECORDING_FUNCTIONS = ['Publish', 'Pubrel', 'Default'];
 
 /** What a function may do to a table it is granted, by RouteSpec access. */
 const TABLE_GRANTS: Record<Access, (table: TableV2, fn: IFunction) => void> = {
@@ -50,6 +54,8 @@ export class QosgateStack extends Stack {
   readonly resend: ResendSchedule;
   readonly fanout: FanoutQueue;
   readonly monitoring: Monitoring;
+  /** The ingestion sink (absent with `qosgate:sink` `{"enabled": false}`). */
+  readonly sink?: IngestionSink;
   /** The `$connect` authorizer (absent with `qosgate:authRequired=false`). */
   readonly connectAuthorizer?: ConnectAuthorizer;
 
@@ -121,16 +127,28 @@ export class QosgateStack extends Stack {
     });
     this.grantAsSpecified(RESEND, this.resend.handler);
 
+    if (config.sink.enabled) {
+      this.sink = new IngestionSink(this, 'IngestionSink', { spec: SINK, history: this.storage.tables.history, settings: config.sink, retainData: config.retainData, logs });
+      // The functions that record client messages (PROTOCOL §11; $default takes text-frame publishes) are told the sink is on.
+      for (const spec of ROUTES.filter((r) => RECORDING_FUNCTIONS.includes(r.id))) this.routeFunctions.functionFor(spec).addEnvironment(SINK_ENV.enabled, 'true');
+    }
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stageName: config.stageName,
       // Not the authorizer: refusing a bad token is a Lambda error by API Gateway's contract
       // (`Unauthorized`), so an errors alarm on it would fire on every bad handshake.
-      functions: [...this.routeFunctions.all, { id: RESEND.id, fn: this.resend.handler }, { id: FANOUT_PAGE.id, fn: this.fanout.worker }],
+      functions: [
+        ...this.routeFunctions.all,
+        { id: RESEND.id, fn: this.resend.handler },
+        { id: FANOUT_PAGE.id, fn: this.fanout.worker },
+        ...(this.sink ? [{ id: SINK.id, fn: this.sink.handler }] : []),
+      ],
       apiId: this.webSocket.api.apiId,
       tables: this.storage.tables,
       resendAlarmThreshold: config.resendAlarmThreshold,
       ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
       fanout: { queue: this.fanout.queue, deadLetterQueue: this.fanout.deadLetterQueue, oldestMessageAlarmSeconds: config.fanout.oldestMessageAlarmSeconds },
+      ...(this.sink ? { sink: { fn: this.sink.handler, deliveryStreamName: this.sink.deliveryStream.ref, deadLetterQueue: this.sink.deadLetterQueue, freshnessAlarmSeconds: 3 * config.sink.bufferingSeconds + 300 } } : {}),
     });
 
     this.addOutputs();
@@ -198,6 +216,10 @@ export class QosgateStack extends Stack {
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'The CloudWatch dashboard' });
     if (this.connectAuthorizer?.secret) {
       new CfnOutput(this, 'JwtSecretArn', { value: this.connectAuthorizer.secret.secretArn, description: 'The HS256 key tokens are signed with (qosgate token --secret)' });
+    }
+    if (this.sink) {
+      new CfnOutput(this, 'SinkBucketName', { value: this.sink.bucket.bucketName, description: 'Where the ingestion sink writes (controller=/topic=/hour=/, docs/ingestion.md)' });
+      new CfnOutput(this, 'SinkDeliveryStreamName', { value: this.sink.deliveryStream.ref, description: "The ingestion sink's Firehose stream" });
     }
     if (this.monitoring.topic) new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'Where alarms are sent' });
     for (const [name, table] of Object.entries(this.storage.tables) as Array<[TableName, TableV2]>) {

@@ -14,6 +14,11 @@ import { assertConcurrencyLimit, startGateway, type Gateway, type GatewayFunctio
 import { writeRuntimeFile } from './runtime-file.js';
 import { startSchedules, type Schedules } from './schedules.js';
 import { startEventSourceMapping, type EventSourceMapping } from './sqs/event-source-mapping.js';
+import { startFirehoseServer, type FirehoseServer } from './firehose/firehose-server.js';
+import { startStreamMapping, type StreamMapping } from './streams/stream-mapping.js';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { SqsEngine } from './sqs/sqs-engine.js';
 import { startSqsServer, type SqsServer } from './sqs/sqs-server.js';
 import { resolveEnvironment, type AppModel } from './template/app-model.js';
@@ -120,6 +125,14 @@ export interface LocalRuntime {
   /** The data folder it holds the lock of (absent with `inMemory`). */
   dataDir?: string;
   /**
+   * The ingestion sink (PROTOCOL §11) when the template has one: the folder its records go to
+   * (`<dataDir>/sink`, or a temporary folder removed at stop when in memory), in S3's layout
+   * `controller=<c>/topic=<t>/hour=<yyyy-MM-ddTHH>/records.jsonl`, and how many are in it.
+   */
+  sink?: { dir: string; recordsWritten(): number };
+  /** The event source mappings on DynamoDB streams (the sink's), by mapping logical id. */
+  streamMappings: Record<string, StreamMapping>;
+  /**
    * Resolves if a part the runtime cannot serve without dies under it (DynamoDB Local), once
    * the runtime has stopped everything it started; never after stop(). `npm start` prints it
    * and exits non-zero.
@@ -208,8 +221,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       queueUrls[queue.logicalId] = sqsServer.queueUrl(queue.logicalId);
     }
 
+    // The template's Firehose delivery streams, each by its logical id, writing files in the sink's layout.
+    let firehose: FirehoseServer | undefined;
+    let sinkDir: string | undefined;
+    if (model.deliveryStreams.length > 0) {
+      if (dataDir !== undefined) sinkDir = join(dataDir, 'sink');
+      else {
+        const temporary = mkdtempSync(join(tmpdir(), 'qosgate-sink-'));
+        sinkDir = temporary;
+        cleanups.unshift(async () => rmSync(temporary, { recursive: true, force: true }));
+      }
+      const root = sinkDir;
+      firehose = await startFirehoseServer({ streams: Object.fromEntries(model.deliveryStreams.map((stream) => [stream.logicalId, root])) });
+      cleanups.unshift(() => (firehose as FirehoseServer).close());
+      progress('database', `ingestion sink: records written to ${sinkDir} (controller=/topic=/hour=/records.jsonl), through a local Firehose on ${firehose.endpoint}`);
+    }
+    const deliveryStreamNames = Object.fromEntries(model.deliveryStreams.map((stream) => [stream.logicalId, stream.logicalId]));
+
     started = performance.now();
-    localAwsEnvironment(dynamodb.endpoint, sqsServer.endpoint);
+    localAwsEnvironment(dynamodb.endpoint, sqsServer.endpoint, firehose?.endpoint);
     const client = new DynamoDBClient({});
     const tableNames = await ensureTables(client, model);
     client.destroy();
@@ -224,7 +254,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         }
       : undefined;
     const bundled = bundledOptions
-      ? await startBundledMode(bundledOptions, model, { region: process.env.AWS_REGION ?? 'us-east-1', endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsServer.endpoint }, ...(options.log ? { log: options.log } : {}), frameLog }, progress)
+      ? await startBundledMode(bundledOptions, model, { region: process.env.AWS_REGION ?? 'us-east-1', endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsServer.endpoint, ...(firehose ? { firehose: firehose.endpoint } : {}) }, ...(options.log ? { log: options.log } : {}), frameLog }, progress)
       : undefined;
     if (bundled) cleanups.unshift(() => bundled.stop());
     const environments: Record<string, Record<string, string>> = {};
@@ -232,7 +262,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const dashboard =
       options.dashboard === false
         ? undefined
-        : createDashboard({ stage: model.stageName, dynamodbEndpoint: dynamodb.endpoint, environment: () => Object.assign({}, ...Object.values(environments)) });
+        : createDashboard({
+            stage: model.stageName,
+            dynamodbEndpoint: dynamodb.endpoint,
+            environment: () => Object.assign({}, ...Object.values(environments)),
+            ...(firehose ? { sinkRecords: () => (firehose as FirehoseServer).recordsWritten() } : {}),
+          });
     const gateway: Gateway = await startGateway(
       {
         host,
@@ -249,7 +284,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ({ callbackUrl: gatewayCallbackUrl }): GatewayRoutes => {
         const callbackUrl = options.managementEndpoint ? `${options.managementEndpoint.replace(/\/+$/, '')}${new URL(gatewayCallbackUrl).pathname}` : gatewayCallbackUrl;
         for (const [id, fn] of Object.entries(model.functions)) {
-          environments[id] = resolveEnvironment(fn, { tableNames, callbackUrl, queueUrls });
+          environments[id] = resolveEnvironment(fn, { tableNames, callbackUrl, queueUrls, deliveryStreamNames });
           const overrides: WiringOverrides = { ...(options.log ? { log: options.log } : {}), ...options.overrides };
           const created: LambdaHandler = bundled
             ? bundled.add(fn, environments[id])
@@ -289,6 +324,45 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await Promise.all(mappings.map((m) => m.stop()));
     });
 
+    // The template's mappings on DynamoDB streams (the ingestion sink's), on DynamoDB Local's own Streams API.
+    const streamMappings: Record<string, StreamMapping> = {};
+    if (model.streamEventSourceMappings.length > 0) {
+      const streamsClient = new DynamoDBStreamsClient({ endpoint: dynamodb.endpoint });
+      const tablesClient = new DynamoDBClient({ endpoint: dynamodb.endpoint });
+      for (const mapping of model.streamEventSourceMappings) {
+        const tableName = tableNames[mapping.tableLogicalId];
+        if (tableName === undefined) throw new Error(`qosgate: the stream mapping ${mapping.logicalId} reads ${mapping.tableLogicalId}, which has no local table`);
+        const queue = mapping.onFailureQueueLogicalId;
+        streamMappings[mapping.logicalId] = startStreamMapping(
+          {
+            id: mapping.logicalId,
+            functionId: mapping.functionId,
+            tableName,
+            batchSize: mapping.batchSize,
+            batchingWindowMs: mapping.batchingWindowSeconds * 1000,
+            startingPosition: mapping.startingPosition,
+            retryAttempts: mapping.retryAttempts,
+            bisectOnError: mapping.bisectOnError,
+            reportBatchItemFailures: mapping.reportBatchItemFailures,
+            filterPatterns: mapping.filterPatterns,
+          },
+          functions[mapping.functionId] as GatewayFunction,
+          {
+            dynamodb: tablesClient,
+            streams: streamsClient,
+            ...(dataDir !== undefined ? { checkpointFile: join(dataDir, 'streams', `${mapping.logicalId}.json`) } : {}),
+            ...(queue !== undefined ? { onFailure: (description: string) => void sqsServer.engine.send(queue, description) } : {}),
+            onError: (error) => frameLog.note(`${mapping.functionId} (stream of ${mapping.tableLogicalId}) failed: ${String(error)}`),
+          },
+        );
+      }
+      cleanups.unshift(async () => {
+        await Promise.all(Object.values(streamMappings).map((m) => m.stop()));
+        streamsClient.destroy();
+        tablesClient.destroy();
+      });
+    }
+
     let schedules: Schedules | undefined;
     if (options.schedules !== false) {
       schedules = startSchedules(model.schedules, functions, (error) => frameLog.note(`Schedule failed: ${String(error)}`));
@@ -316,6 +390,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       sqs: sqsServer.engine,
       dynamodbPid: dynamodb.pid,
       ...(dataDir === undefined ? {} : { dataDir }),
+      ...(firehose && sinkDir ? { sink: { dir: sinkDir, recordsWritten: () => (firehose as FirehoseServer).recordsWritten() } } : {}),
+      streamMappings,
       model,
       tableNames,
       environments,
@@ -334,12 +410,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 /**
  * What a Lambda gets from its platform rather than from the template: a region, credentials,
  * and here the endpoints of DynamoDB Local and the local SQS engine through the SDK's standard
- * AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS.
+ * AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS (and the local Firehose's through AWS_ENDPOINT_URL_FIREHOSE).
  * The functions' own environment stays exactly the template's.
  */
-function localAwsEnvironment(dynamodbEndpoint: string, sqsEndpoint: string): void {
+function localAwsEnvironment(dynamodbEndpoint: string, sqsEndpoint: string, firehoseEndpoint: string | undefined): void {
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodbEndpoint;
   process.env.AWS_ENDPOINT_URL_SQS = sqsEndpoint;
+  if (firehoseEndpoint !== undefined) process.env.AWS_ENDPOINT_URL_FIREHOSE = firehoseEndpoint;
   process.env.AWS_REGION ??= 'us-east-1';
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';

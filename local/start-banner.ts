@@ -56,6 +56,7 @@ export function banner(runtime: LocalRuntime, options: StartOptions, tokens: Dem
     `  Management API  ${runtime.callbackUrl}/@connections/{connectionId}`,
     `  DynamoDB Local  ${runtime.dynamodbEndpoint} (pid ${runtime.dynamodbPid}, 127.0.0.1 only, ${options.dataDir === undefined ? 'in memory' : `data in ${options.dataDir}`})`,
     `  Schedules       ${schedules}`,
+    ...(runtime.sink ? [`  Ingestion sink  ${runtime.sink.dir}  (controller=<c>/topic=<t>/hour=<yyyy-MM-ddTHH>/records.jsonl, JSON lines)`] : []),
     functionsLine(runtime.functionsRuntime),
     ...settingLines('Policy', options.policy.active, options.policy.set, '--policy'),
     ...settingLines('Sweep', options.sweep.active, options.sweep.set, '--sweep'),

@@ -1,10 +1,11 @@
 import type { WebSocketEvent, WebSocketResult } from '../handlers/events.js';
-import { AUTHORIZER, FANOUT_PAGE, RESEND } from '../routes.js';
+import { AUTHORIZER, FANOUT_PAGE, RESEND, SINK } from '../routes.js';
 import { createAuthorizerFunction } from './authorizer-function.js';
 import { createFanoutPageFunction } from './fanout-page-function.js';
 import type { Env, LambdaHandler } from './lambda-handler.js';
 import { createResendFunction } from './resend-function.js';
 import { createRouteFunction } from './route-function.js';
+import { createSinkFunction } from './sink-function.js';
 import type { WiringOverrides } from './wiring.js';
 
 export { flushingMetrics, type LambdaHandler } from './lambda-handler.js';
@@ -21,5 +22,6 @@ export function createFunction(id: string, env: Env, overrides: WiringOverrides 
   if (id === RESEND.id) return createResendFunction(env, overrides);
   if (id === FANOUT_PAGE.id) return createFanoutPageFunction(env, overrides);
   if (id === AUTHORIZER.id) return createAuthorizerFunction(env, overrides);
+  if (id === SINK.id) return createSinkFunction(env, overrides);
   return createRouteFunction(id, env, overrides);
 }

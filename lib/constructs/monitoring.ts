@@ -35,7 +35,16 @@ export interface MonitoringProps {
   alarmEmail?: string;
   /** The fan-out queue (lib/constructs/fanout-queue.ts): alarms on its dead letters and on jobs waiting too long. */
   fanout?: { queue: IQueue; deadLetterQueue: IQueue; oldestMessageAlarmSeconds: number };
+  /**
+   * The ingestion sink (lib/constructs/ingestion-sink.ts): alarms on Firehose's delivery to S3
+   * (failures, and records older than `freshnessAlarmSeconds` not yet delivered), on the Sink
+   * function falling behind the stream, and on its dead-letter queue.
+   */
+  sink?: { fn: IFunction; deliveryStreamName: string; deadLetterQueue: IQueue; freshnessAlarmSeconds: number };
 }
+
+/** The Sink's iterator age (ms) above which it is falling behind: records would reach S3 later than PROTOCOL §11's minute plus buffering. */
+export const SINK_ITERATOR_AGE_ALARM_MS = 60_000;
 
 const MINUTE = Duration.minutes(1);
 const FIVE_MINUTES = Duration.minutes(5);
@@ -60,6 +69,8 @@ export class Monitoring extends Construct {
   readonly fanoutDeadLetterAlarm?: Alarm;
   /** A page job waited longer than the threshold: the workers are not keeping up (or not running). */
   readonly fanoutBacklogAlarm?: Alarm;
+  /** Sink alarms: Firehose failed to deliver to S3, delivery is late, the Sink function lags the stream, a batch was dead-lettered. */
+  readonly sinkAlarms?: { deliveryFailure: Alarm; dataFreshness: Alarm; iteratorAge: Alarm; deadLetter: Alarm };
 
   constructor(scope: Construct, id: string, private readonly props: MonitoringProps) {
     super(scope, id);
@@ -146,6 +157,49 @@ export class Monitoring extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
       alarms.push(this.fanoutDeadLetterAlarm, this.fanoutBacklogAlarm);
+    }
+
+    if (props.sink) {
+      const sink = props.sink;
+      const firehose = (metricName: string, statistic: string) =>
+        new Metric({ namespace: 'AWS/Firehose', metricName, dimensionsMap: { DeliveryStreamName: sink.deliveryStreamName }, statistic, period: FIVE_MINUTES });
+      this.sinkAlarms = {
+        deliveryFailure: new Alarm(this, 'SinkDeliveryFailureAlarm', {
+          alarmDescription: 'qosgate: Firehose failed to deliver sink records to S3 (DeliveryToS3.Success below 1): see its log group and the errors/ prefix (docs/ingestion.md).',
+          metric: firehose('DeliveryToS3.Success', 'Minimum'),
+          threshold: 1,
+          comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+        dataFreshness: new Alarm(this, 'SinkDataFreshnessAlarm', {
+          alarmDescription: `qosgate: the oldest record in Firehose is over ${sink.freshnessAlarmSeconds} s old: delivery to S3 is stuck or retrying.`,
+          metric: firehose('DeliveryToS3.DataFreshness', 'Maximum'),
+          threshold: sink.freshnessAlarmSeconds,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+        iteratorAge: new Alarm(this, 'SinkIteratorAgeAlarm', {
+          alarmDescription: `qosgate: the Sink function is over ${SINK_ITERATOR_AGE_ALARM_MS / 1000} s behind the history stream (failing batches being retried, or throttled).`,
+          metric: sink.fn.metric('IteratorAge', { statistic: 'Maximum', period: MINUTE }),
+          threshold: SINK_ITERATOR_AGE_ALARM_MS,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 3,
+          datapointsToAlarm: 3,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+        deadLetter: new Alarm(this, 'SinkDeadLetterAlarm', {
+          alarmDescription:
+            'qosgate: a batch of history stream records failed every retry and its description is in the sink dead-letter queue: those records are in the history table but not in S3 (docs/ingestion.md "Replaying").',
+          metric: sink.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: MINUTE, statistic: 'Maximum' }),
+          threshold: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      };
+      alarms.push(...Object.values(this.sinkAlarms));
     }
 
     if (props.alarmEmail !== undefined) {

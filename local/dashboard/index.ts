@@ -7,7 +7,7 @@
  *   GET /_qosgate/main.js     its script, bundled at first request (page/main.ts, see bundle.ts)
  *   GET /_qosgate/main.css    its stylesheet (uPlot's)
  *   GET /_qosgate/config      { stage, policy }: what the page needs to connect and to explain
- *   GET /_qosgate/state       open connections, pending entries (attempts, dueAt), dead letters (JSON)
+ *   GET /_qosgate/state       open connections, pending entries (attempts, dueAt), dead letters, sink records written (JSON)
  *   GET /_qosgate/events      Server-Sent Events: recent then live frames in/out and (dis)connections
  *
  * Read only: the page's own simulated sensor and monitors are ordinary WebSocket clients (the
@@ -36,6 +36,8 @@ export interface DashboardOptions {
   environment: () => Record<string, string>;
   /** Frames and connection events held for a page opened late (default 500). */
   keepEvents?: number;
+  /** How many records the ingestion sink has written (local/firehose), when the runtime has one. */
+  sinkRecords?: () => number;
 }
 
 export interface Dashboard {
@@ -139,7 +141,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
           send(res, 200, 'application/json', JSON.stringify(config()));
           return true;
         case 'state':
-          send(res, 200, 'application/json', JSON.stringify(await stateReader().read(Date.now())));
+          send(res, 200, 'application/json', JSON.stringify({ ...(await stateReader().read(Date.now())), ...(options.sinkRecords ? { sinkRecords: options.sinkRecords() } : {}) }));
           return true;
         case 'events':
           events(req, res);

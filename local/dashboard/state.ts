@@ -76,6 +76,8 @@ export interface DashboardState {
   deadLetters: DeadLetterView[];
   /** Online first, then offline, newest change first within each. */
   presence: PresenceView[];
+  /** Records the ingestion sink has written to its files (PROTOCOL §11); absent without a sink. */
+  sinkRecords?: number;
 }
 
 /**

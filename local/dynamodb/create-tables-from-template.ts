@@ -2,6 +2,7 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
   type TableDescription,
@@ -48,6 +49,7 @@ export async function ensureTables(client: DynamoDBClient, model: AppModel, pref
     if (differences.length > 0) throw new TableSchemaMismatchError(name, differences);
     await waitUntilActive(client, name, existing);
     await applyTimeToLive(client, table, name);
+    await applyStream(client, table, name);
     names[table.logicalId] = name;
   }
   return names;
@@ -69,6 +71,7 @@ async function createTable(client: DynamoDBClient, table: TableModel, name: stri
                 KeySchema: index.keySchema.map(toKeyElement),
                 Projection: { ProjectionType: index.projection.projectionType, NonKeyAttributes: index.projection.nonKeyAttributes },
               })),
+        ...(table.streamViewType ? { StreamSpecification: { StreamEnabled: true, StreamViewType: table.streamViewType } } : {}),
       }),
     );
     return created.TableDescription ?? {};
@@ -100,6 +103,18 @@ async function waitUntilActive(client: DynamoDBClient, name: string, description
     await new Promise((done) => setTimeout(done, 100));
     status = (await describeTable(client, name))?.TableStatus;
   }
+}
+
+/**
+ * A table the template gives a stream (the history table: the ingestion sink's source) gets it
+ * on a data folder made before it had one: turning a stream on loses nothing. Its records start
+ * then; what the table held before is not replayed.
+ */
+async function applyStream(client: DynamoDBClient, table: TableModel, name: string): Promise<void> {
+  if (!table.streamViewType) return;
+  // Described again: CreateTable's answer may leave the stream out.
+  if ((await describeTable(client, name))?.StreamSpecification?.StreamEnabled) return;
+  await client.send(new UpdateTableCommand({ TableName: name, StreamSpecification: { StreamEnabled: true, StreamViewType: table.streamViewType } }));
 }
 
 /** TTL is set to what the template says, either way: changing it loses no data, unlike keys. */

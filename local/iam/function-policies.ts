@@ -18,7 +18,10 @@ import type { FunctionPolicy } from './sdk-iam-middleware.js';
  *
  * Intrinsics are resolved to the LOCAL names the functions really call: a table's ARN is
  * `arn:aws:dynamodb:<region>:000000000000:table/<local table name>`, a queue's
- * `arn:aws:sqs:<region>:000000000000:<local queue name>`, the API's id is {@link LOCAL_API_ID}.
+ * `arn:aws:sqs:<region>:000000000000:<local queue name>`, the API's id is {@link LOCAL_API_ID}; a
+ * table's StreamArn is `<table ARN>/stream/*` (DynamoDB Local names the stream by its creation
+ * time, known only once the table exists), a delivery stream's ARN
+ * `arn:aws:firehose:<region>:000000000000:deliverystream/<local name>`.
  * Anything this cannot resolve, or a role feature it does not evaluate that could only narrow
  * what AWS allows (a permissions boundary, an unknown managed policy), is a {@link FunctionPolicyError}
  * at start naming the function and the statement: never a silent allow.
@@ -38,6 +41,8 @@ export interface LocalNames {
   tableNames: Record<string, string>;
   /** Local queue name by template logical id. */
   queueNames: Record<string, string>;
+  /** Local Firehose delivery stream name by template logical id (the local stand-in's, local/firehose). */
+  deliveryStreamNames?: Record<string, string>;
   apiId?: string;
   accountId?: string;
 }
@@ -55,7 +60,7 @@ const KNOWN_MANAGED_POLICIES: Record<string, PolicyStatement[]> = {
 
 /** Every function's {@link FunctionPolicy}, by its route-table id. */
 export function readFunctionPolicies(template: CfnTemplate, model: AppModel, local: LocalNames): Record<string, FunctionPolicy> {
-  const names = { apiId: LOCAL_API_ID, accountId: LOCAL_ACCOUNT_ID, ...local };
+  const names = { apiId: LOCAL_API_ID, accountId: LOCAL_ACCOUNT_ID, deliveryStreamNames: {}, ...local };
   const policies: Record<string, FunctionPolicy> = {};
   for (const fn of Object.values(model.functions)) policies[fn.functionId] = readFunctionPolicy(template, model, fn, names);
   return policies;
@@ -195,6 +200,9 @@ class IntrinsicResolver {
     if (!resource) return undefined;
     const table = tableNames[logicalId];
     if (table !== undefined && attribute === 'Arn') return `arn:aws:dynamodb:${region}:${accountId}:table/${table}`;
+    if (table !== undefined && attribute === 'StreamArn') return `arn:aws:dynamodb:${region}:${accountId}:table/${table}/stream/*`;
+    const deliveryStream = this.names.deliveryStreamNames?.[logicalId];
+    if (deliveryStream !== undefined && attribute === 'Arn') return `arn:aws:firehose:${region}:${accountId}:deliverystream/${deliveryStream}`;
     const queue = queueNames[logicalId];
     if (queue !== undefined && attribute === 'Arn') return `arn:aws:sqs:${region}:${accountId}:${queue}`;
     if (queue !== undefined && attribute === 'QueueName') return queue;

@@ -44,8 +44,10 @@ export function localIam(template: CfnTemplate, model: AppModel, region: string,
   // The names ensureTables gives the tables (its default prefix) and the queues' (their logical ids).
   const tableNames = Object.fromEntries(model.tables.map((table) => [table.logicalId, localTableName(table, `qosgate-${model.stageName}`)]));
   const queueNames = Object.fromEntries(model.queues.map((queue) => [queue.logicalId, queue.logicalId]));
-  const policies = readFunctionPolicies(template, model, { region, tableNames, queueNames, apiId: LOCAL_API_ID });
+  const deliveryStreamNames = Object.fromEntries(model.deliveryStreams.map((stream) => [stream.logicalId, stream.logicalId]));
+  const policies = readFunctionPolicies(template, model, { region, tableNames, queueNames, deliveryStreamNames, apiId: LOCAL_API_ID });
   checkEventSourceMappings(model, policies);
+  checkStreamMappings(model, policies, tableNames);
   return {
     policies,
     overridesFor(functionId, hostOverrides) {
@@ -76,6 +78,31 @@ function checkEventSourceMappings(model: AppModel, policies: Record<string, Func
         throw new Error(
           `qosgate: the event source mapping of ${mapping.queueLogicalId} to ${mapping.functionId} cannot be created: ` +
             `InvalidParameterValueException: The provided execution role does not have permissions to call ${operation} on SQS (${action} on ${queue})`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * What Lambda reads a DynamoDB stream with, and sends a failed batch's description to an SQS
+ * on-failure destination with (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html):
+ * the function's own role. As for SQS, a role without them fails the deploy, so the start.
+ */
+const STREAM_POLLING_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
+
+function checkStreamMappings(model: AppModel, policies: Record<string, FunctionPolicy>, tableNames: Record<string, string>): void {
+  for (const mapping of model.streamEventSourceMappings) {
+    const policy = policies[mapping.functionId];
+    if (!policy) continue;
+    const stream = `arn:aws:dynamodb:${policy.region}:${policy.accountId}:table/${tableNames[mapping.tableLogicalId]}/stream/local`;
+    const needed = STREAM_POLLING_ACTIONS.map((action) => ({ action, resource: stream }));
+    if (mapping.onFailureQueueLogicalId) needed.push({ action: 'sqs:SendMessage', resource: `arn:aws:sqs:${policy.region}:${policy.accountId}:${mapping.onFailureQueueLogicalId}` });
+    for (const { action, resource } of needed) {
+      if (!evaluate(policy.statements, action, resource).allowed) {
+        throw new Error(
+          `qosgate: the event source mapping of ${mapping.tableLogicalId}'s stream to ${mapping.functionId} cannot be created: ` +
+            `InvalidParameterValueException: The provided execution role does not have permissions to call ${action.split(':')[1]} (${action} on ${resource})`,
         );
       }
     }

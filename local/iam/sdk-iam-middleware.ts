@@ -32,6 +32,8 @@ import { evaluate, type Decision, type PolicyStatement } from './evaluate.js';
  *   Management API (`POST|GET|DELETE /<stage>/@connections/<id>`): `execute-api:ManageConnections`
  *     on `arn:aws:execute-api:<region>:<account>:<apiId>/<stage>/<METHOD>/@connections/<id>`.
  *   Secrets Manager (`X-Amz-Target: secretsmanager.<Op>`): `secretsmanager:<Op>` on SecretId.
+ *   Firehose (`X-Amz-Target: Firehose_20150804.<Op>`): `firehose:<Op>` on
+ *     `arn:aws:firehose:<region>:<account>:deliverystream/<DeliveryStreamName>`.
  * A request it cannot place (another service) is refused with an error saying so: never let through.
  *
  * This module imports nothing at run time but ./evaluate.ts (no SDK, no Node builtins), so a
@@ -140,13 +142,14 @@ export function refusalOf(request: SdkHttpRequest, policy: FunctionPolicy): Answ
   return undefined;
 }
 
-type Service = 'dynamodb' | 'sqs' | 'secretsmanager' | 'execute-api';
+type Service = 'dynamodb' | 'sqs' | 'secretsmanager' | 'firehose' | 'execute-api';
 
 function serviceOf(request: SdkHttpRequest): Service {
   const target = header(request, 'x-amz-target') ?? '';
   if (target.startsWith('DynamoDB_')) return 'dynamodb';
   if (target.startsWith('AmazonSQS.')) return 'sqs';
   if (target.startsWith('secretsmanager.')) return 'secretsmanager';
+  if (target.startsWith('Firehose_')) return 'firehose';
   if (/\/(?:@|%40)connections\//i.test(request.path)) return 'execute-api';
   throw new UnknownRequestError(`qosgate local IAM: cannot tell which service ${request.method} ${request.path} (X-Amz-Target ${target || 'none'}) is for, so it is not sent`);
 }
@@ -160,6 +163,8 @@ export function requiredPermissions(request: SdkHttpRequest, policy: FunctionPol
       return sqsPermissions(operationOf(request), jsonBody(request), policy);
     case 'secretsmanager':
       return secretsManagerPermissions(operationOf(request), jsonBody(request), policy);
+    case 'firehose':
+      return firehosePermissions(operationOf(request), jsonBody(request), policy);
     case 'execute-api':
       return [{ action: 'execute-api:ManageConnections', resource: managementResource(request, policy) }];
   }
@@ -212,6 +217,13 @@ function secretsManagerPermissions(operation: string, body: Record<string, unkno
   return [{ action: `secretsmanager:${operation}`, resource }];
 }
 
+function firehosePermissions(operation: string, body: Record<string, unknown>, policy: FunctionPolicy): RequiredPermission[] {
+  const name = body.DeliveryStreamName;
+  if (operation === 'ListDeliveryStreams') return [{ action: `firehose:${operation}`, resource: '*' }];
+  if (typeof name !== 'string' || name === '') throw new UnknownRequestError(`qosgate local IAM: Firehose ${operation} names no delivery stream`);
+  return [{ action: `firehose:${operation}`, resource: `arn:aws:firehose:${policy.region}:${policy.accountId}:deliverystream/${name}` }];
+}
+
 /** `/dev/@connections/abc%3D` -> `arn:aws:execute-api:<region>:<account>:<apiId>/dev/POST/@connections/abc=`. */
 function managementResource(request: SdkHttpRequest, policy: FunctionPolicy): string {
   const match = /^(.*?)\/(?:@|%40)connections\/([^/?]+)/i.exec(request.path);
@@ -245,7 +257,7 @@ function operationOf(request: SdkHttpRequest): string {
  *             (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-json-api-responses.html);
  *             the SDK's query-compatible parsing names that error `AccessDenied`, as on AWS
  *             ("An error occurred (AccessDenied) when calling the SendMessage operation: ...")
- *   Secrets Manager 400 as DynamoDB's
+ *   Secrets Manager, Firehose 400 as DynamoDB's (JSON 1.1)
  *   execute-api 403 `x-amzn-ErrorType: AccessDeniedException`, `{"Message":...}`; API Gateway
  *             masks the account in the resource but its last four digits.
  * The message is IAM's: `User: <principal> is not authorized to perform: <action> on resource:

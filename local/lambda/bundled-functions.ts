@@ -62,7 +62,7 @@ export interface BundledModeOptions {
 /** What the bundled functions need from the runtime around them. */
 export interface BundledSettings {
   region: string;
-  endpoints: { dynamodb: string; sqs: string };
+  endpoints: { dynamodb: string; sqs: string; firehose?: string };
   /** Where the workers' log lines go. */
   log: Logger;
   /** The local Secrets Manager serving the template's secrets (local/lambda/local-secrets.ts), if the template has any; stopped with the functions. */

@@ -11,8 +11,8 @@ export interface PlatformSettings {
   /** The Node binary (its folder is first on PATH, as /var/lang/bin on Lambda). */
   nodePath: string;
   region: string;
-  /** The local endpoints: DynamoDB Local and the local SQS engine. */
-  endpoints: { dynamodb: string; sqs: string };
+  /** The local endpoints: DynamoDB Local, the local SQS engine and (with the ingestion sink) the local Firehose stand-in. */
+  endpoints: { dynamodb: string; sqs: string; firehose?: string };
 }
 
 /**
@@ -50,5 +50,6 @@ export function lambdaEnvironment(fn: FunctionModel, template: Record<string, st
     TZ: ':UTC',
     AWS_ENDPOINT_URL_DYNAMODB: platform.endpoints.dynamodb,
     AWS_ENDPOINT_URL_SQS: platform.endpoints.sqs,
+    ...(platform.endpoints.firehose !== undefined ? { AWS_ENDPOINT_URL_FIREHOSE: platform.endpoints.firehose } : {}),
   };
 }

@@ -99,6 +99,8 @@ export interface TableModel {
   globalSecondaryIndexes: IndexModel[];
   /** The TTL attribute when the template enables TTL. */
   ttlAttribute?: string;
+  /** The table's DynamoDB stream (StreamSpecification.StreamViewType) when the template gives it one. */
+  streamViewType?: 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'KEYS_ONLY';
 }
 
 export interface ScheduleModel {
@@ -130,6 +132,36 @@ export interface EventSourceMappingModel {
   reportBatchItemFailures: boolean;
 }
 
+/**
+ * A Lambda event source mapping on a table's DynamoDB stream (the ingestion sink's), with what
+ * Lambda does by it (local/streams/stream-mapping.ts runs it on DynamoDB Local's stream).
+ */
+export interface StreamEventSourceMappingModel {
+  logicalId: string;
+  tableLogicalId: string;
+  functionId: string;
+  /** Lambda's default for a stream: 100. */
+  batchSize: number;
+  /** MaximumBatchingWindowInSeconds: how long to gather a batch (default 0). */
+  batchingWindowSeconds: number;
+  startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  /** MaximumRetryAttempts; -1 (the default) retries until the records expire. */
+  retryAttempts: number;
+  bisectOnError: boolean;
+  reportBatchItemFailures: boolean;
+  /** DestinationConfig.OnFailure: the template's queue that gets a failed batch's description. */
+  onFailureQueueLogicalId?: string;
+  /** FilterCriteria patterns (JSON), any of which a record must match; none: every record. */
+  filterPatterns: string[];
+}
+
+/** A Firehose delivery stream of the template (the ingestion sink's), served locally by local/firehose. */
+export interface DeliveryStreamModel {
+  logicalId: string;
+  /** The construct id: `DeliveryStream`. */
+  id: string;
+}
+
 export interface AppModel {
   apiLogicalId: string;
   routeSelectionExpression: string;
@@ -142,6 +174,9 @@ export interface AppModel {
   schedules: ScheduleModel[];
   queues: QueueModel[];
   eventSourceMappings: EventSourceMappingModel[];
+  /** The mappings on DynamoDB streams (the SQS ones are {@link eventSourceMappings}). */
+  streamEventSourceMappings: StreamEventSourceMappingModel[];
+  deliveryStreams: DeliveryStreamModel[];
 }
 
 /** The template holds something the local runtime cannot run faithfully. */
@@ -152,6 +187,8 @@ export class AppModelError extends Error {
 const FUNCTION = 'AWS::Lambda::Function';
 const TABLE_TYPES = ['AWS::DynamoDB::GlobalTable', 'AWS::DynamoDB::Table'];
 const QUEUE = 'AWS::SQS::Queue';
+const DELIVERY_STREAM = 'AWS::KinesisFirehose::DeliveryStream';
+const DEFAULT_STREAM_BATCH_SIZE = 100;
 /** SQS's and Lambda's defaults when the template leaves them out. */
 const DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 30;
 const DEFAULT_RETENTION_SECONDS = 345_600;
@@ -213,7 +250,13 @@ export function readAppModel(template: CfnTemplate, options: { assemblyDir?: str
     tables: TABLE_TYPES.flatMap((type) => entries(resources, type)).map(([logicalId, table]) => readTable(logicalId, table)),
     schedules: entries(resources, 'AWS::Events::Rule').flatMap(([logicalId, rule]) => readSchedules(logicalId, rule, functionIdOf)),
     queues: entries(resources, QUEUE).map(([logicalId, queue]) => readQueue(logicalId, queue, resources)),
-    eventSourceMappings: entries(resources, 'AWS::Lambda::EventSourceMapping').flatMap(([logicalId, mapping]) => readEventSourceMapping(logicalId, mapping, resources, functionIdOf)),
+    eventSourceMappings: entries(resources, 'AWS::Lambda::EventSourceMapping')
+      .filter(([, mapping]) => !isStreamMapping(mapping, resources))
+      .flatMap(([logicalId, mapping]) => readEventSourceMapping(logicalId, mapping, resources, functionIdOf)),
+    streamEventSourceMappings: entries(resources, 'AWS::Lambda::EventSourceMapping')
+      .filter(([, mapping]) => isStreamMapping(mapping, resources))
+      .flatMap(([logicalId, mapping]) => readStreamMapping(logicalId, mapping, resources, functionIdOf)),
+    deliveryStreams: entries(resources, DELIVERY_STREAM).map(([logicalId, stream]) => ({ logicalId, id: constructIdOf(cdkPathOf(logicalId, stream)) })),
   };
 }
 
@@ -225,7 +268,7 @@ export function readAppModel(template: CfnTemplate, options: { assemblyDir?: str
  */
 export function resolveEnvironment(
   fn: FunctionModel,
-  local: { tableNames: Record<string, string>; callbackUrl: string; queueUrls?: Record<string, string> },
+  local: { tableNames: Record<string, string>; callbackUrl: string; queueUrls?: Record<string, string>; deliveryStreamNames?: Record<string, string> },
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(fn.environment)) {
@@ -236,10 +279,15 @@ export function resolveEnvironment(
         env[name] = kind.value;
         break;
       case 'table': {
-        // A Ref is a table's name or, for an SQS queue, its URL.
+        // A Ref is a table's name or, for an SQS queue, its URL, or a delivery stream's name.
         const queueUrl = local.queueUrls?.[kind.logicalId];
         if (queueUrl !== undefined) {
           env[name] = queueUrl;
+          break;
+        }
+        const deliveryStream = local.deliveryStreamNames?.[kind.logicalId];
+        if (deliveryStream !== undefined) {
+          env[name] = deliveryStream;
           break;
         }
         const tableName = local.tableNames[kind.logicalId];
@@ -358,8 +406,8 @@ function checkEnvironments(
       const problem =
         kind === undefined
           ? `a value the local runtime cannot resolve: ${JSON.stringify(value)}`
-          : kind.kind === 'table' && ![...TABLE_TYPES, QUEUE].includes(resources[kind.logicalId]?.Type ?? '')
-            ? `a Ref to ${kind.logicalId}, which is neither a table nor a queue`
+          : kind.kind === 'table' && ![...TABLE_TYPES, QUEUE, DELIVERY_STREAM].includes(resources[kind.logicalId]?.Type ?? '')
+            ? `a Ref to ${kind.logicalId}, which is neither a table, a queue nor a delivery stream`
             : kind.kind === 'callbackUrl' && (kind.apiLogicalId !== apiLogicalId || kind.stageName !== stageName)
               ? `the callback URL of ${kind.apiLogicalId}/${kind.stageName}, not of ${apiLogicalId}/${stageName}`
               : undefined;
@@ -413,6 +461,9 @@ function readTable(logicalId: string, table: CfnResource): TableModel {
       };
     }),
     ...(ttlAttribute !== undefined ? { ttlAttribute } : {}),
+    ...(isObject(props.StreamSpecification)
+      ? { streamViewType: oneOf(props.StreamSpecification.StreamViewType, ['NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES', 'KEYS_ONLY'] as const, `${logicalId} stream view type`) }
+      : {}),
   };
 }
 
@@ -459,6 +510,53 @@ function readEventSourceMapping(
       batchSize: optionalNumber(mapping, 'BatchSize', logicalId) ?? DEFAULT_SQS_BATCH_SIZE,
       ...(maximumConcurrency !== undefined ? { maximumConcurrency } : {}),
       reportBatchItemFailures: types.includes('ReportBatchItemFailures'),
+    },
+  ];
+}
+
+/** A mapping whose source is a table's stream (`Fn::GetAtt [Table, StreamArn]`). */
+function isStreamMapping(mapping: CfnResource, resources: Record<string, CfnResource>): boolean {
+  const att = getAttOf(mapping.Properties?.EventSourceArn);
+  return att !== undefined && att[1] === 'StreamArn' && TABLE_TYPES.includes(resources[att[0]]?.Type ?? '');
+}
+
+function readStreamMapping(
+  logicalId: string,
+  mapping: CfnResource,
+  resources: Record<string, CfnResource>,
+  functionIdOf: (id: string, what: string) => string,
+): StreamEventSourceMappingModel[] {
+  const props = mapping.Properties ?? {};
+  if (props.Enabled === false) return [];
+  const att = getAttOf(props.EventSourceArn) as [string, string];
+  const fnRef = refOf(props.FunctionName);
+  if (fnRef === undefined) throw new AppModelError(`event source mapping ${logicalId}: FunctionName must be a Ref to a function of the template`);
+  const startingPosition = oneOf(props.StartingPosition, ['TRIM_HORIZON', 'LATEST'] as const, `event source mapping ${logicalId} StartingPosition`);
+  const onFailure = (props.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination;
+  let onFailureQueueLogicalId: string | undefined;
+  if (onFailure !== undefined) {
+    const target = getAttOf(onFailure);
+    if (!target || target[1] !== 'Arn' || resources[target[0]]?.Type !== QUEUE) throw new AppModelError(`event source mapping ${logicalId}: its on-failure destination is not a queue of the template`);
+    onFailureQueueLogicalId = target[0];
+  }
+  const filters = ((props.FilterCriteria as { Filters?: Array<{ Pattern?: unknown }> } | undefined)?.Filters ?? []).map((f) => {
+    if (typeof f.Pattern !== 'string') throw new AppModelError(`event source mapping ${logicalId}: a filter Pattern must be a literal JSON string`);
+    return f.Pattern;
+  });
+  const types = (props.FunctionResponseTypes ?? []) as unknown[];
+  return [
+    {
+      logicalId,
+      tableLogicalId: att[0],
+      functionId: functionIdOf(fnRef, `event source mapping ${logicalId}`),
+      batchSize: optionalNumber(mapping, 'BatchSize', logicalId) ?? DEFAULT_STREAM_BATCH_SIZE,
+      batchingWindowSeconds: optionalNumber(mapping, 'MaximumBatchingWindowInSeconds', logicalId) ?? 0,
+      startingPosition,
+      retryAttempts: optionalNumber(mapping, 'MaximumRetryAttempts', logicalId) ?? -1,
+      bisectOnError: props.BisectBatchOnFunctionError === true,
+      reportBatchItemFailures: types.includes('ReportBatchItemFailures'),
+      ...(onFailureQueueLogicalId !== undefined ? { onFailureQueueLogicalId } : {}),
+      filterPatterns: filters,
     },
   ];
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
 import { pause, TestClient } from '../support/ws-client.js';
+import { readSinkRecords } from '../../lambdas/adapters/file/file-sink-writer.js';
 
 /**
  * End to end in bundled mode: the deploy bundles `cdk synth` makes (esbuild, `index.handler`,
@@ -96,6 +97,17 @@ describe('the local runtime in bundled mode, end to end', () => {
     expect(subscriber.messages().filter((m) => m.dup === false)).toHaveLength(1);
     expect(warnings.filter((w) => /Cannot find module|ERR_/.test(w))).toEqual([]);
   });
+
+  it('runs the Sink from its bundle too: an acked publish reaches the sink files through the stream and the local Firehose', async () => {
+    const publisher = await connect({ controllers: 'monitor', clientId: 'bundled-probe' });
+    publisher.send({ action: 'publish', controller: 'monitor', topic: 'bundled', data: 3.5, qos: 1, id: 'b-1' });
+    await publisher.waitFor((c) => c.json().find((f) => f.type === 'msgack' && f.id === 'b-1'), 15_000, 'the msgack');
+    await expect
+      .poll(async () => (await readSinkRecords(runtime.sink!.dir)).map((s) => s.record.messageId), { timeout: 30_000 })
+      .toContain('bundled-probe:b-1');
+    expect(invocations).toContain('Sink');
+    expect(warnings.filter((w) => /AccessDenied|Sink/.test(w))).toEqual([]);
+  }, 60_000);
 });
 
 describe('bundled mode refuses what cannot cross a process', () => {

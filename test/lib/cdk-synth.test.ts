@@ -25,7 +25,7 @@ describe('npx cdk synth', () => {
     });
     expect(existsSync(templatePath)).toBe(true);
     const template = JSON.parse(readFileSync(templatePath, 'utf8')) as { Resources: Record<string, { Type: string }> };
-    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(ROUTES.length + 3); // + the resend sweep, the fan-out page worker and the $connect authorizer (auth is on by default)
+    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(ROUTES.length + 4); // + the resend sweep, the fan-out page worker, the $connect authorizer (auth is on by default) and the ingestion sink (on by default)
   }, 180_000);
 
   // Runs on the template the test above synthesized: the one `cdk deploy` would upload.

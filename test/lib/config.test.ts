@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { FLOW_CONTROL_ENV, POLICY_ENV, SWEEP_ENV } from '../../lambdas/config.js';
-import { CONTEXT_KEYS, DEFAULTS, DEFAULT_STAGE_NAME, configFromContext, flowControlEnvironment, policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs, DEFAULT_FANOUT_SETTINGS } from '../../lib/config.js';
+import { CONTEXT_KEYS, DEFAULTS, DEFAULT_STAGE_NAME, configFromContext, flowControlEnvironment, policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs, DEFAULT_FANOUT_SETTINGS, DEFAULT_SINK_SETTINGS } from '../../lib/config.js';
 
 describe('resolveConfig', () => {
   it('defaults to the dev stage and no overrides', () => {
@@ -17,6 +17,7 @@ describe('resolveConfig', () => {
       resendAlarmThreshold: 100,
       throttle: { rateLimit: 1000, burstLimit: 500 },
       fanout: DEFAULT_FANOUT_SETTINGS,
+      sink: DEFAULT_SINK_SETTINGS,
     });
     expect(DEFAULT_STAGE_NAME).toBe('dev');
   });

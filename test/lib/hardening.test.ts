@@ -4,7 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLES, type TableName } from '../../lambdas/adapters/dynamodb/schema.js';
-import { AUTHORIZER, FANOUT_PAGE, RESEND, ROUTES } from '../../lambdas/routes.js';
+import { AUTHORIZER, FANOUT_PAGE, RESEND, ROUTES, SINK } from '../../lambdas/routes.js';
 import { ACCESS_LOG_FORMAT } from '../../lib/constructs/websocket-api.js';
 import type { QosgateConfigInput } from '../../lib/config.js';
 import { QosgateStack } from '../../lib/qosgate-stack.js';
@@ -19,7 +19,7 @@ type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?
 
 const CDK_CONTEXT = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context as Record<string, unknown>;
 const TABLE_NAMES = Object.keys(TABLES) as TableName[];
-const ALL_FUNCTIONS = [...ROUTES.map((r) => r.id), RESEND.id, AUTHORIZER.id, FANOUT_PAGE.id];
+const ALL_FUNCTIONS = [...ROUTES.map((r) => r.id), RESEND.id, AUTHORIZER.id, FANOUT_PAGE.id, SINK.id];
 
 function build(config: QosgateConfigInput) {
   const app = new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
@@ -34,7 +34,9 @@ function build(config: QosgateConfigInput) {
         ? stack.connectAuthorizer!.handler
         : id === FANOUT_PAGE.id
           ? stack.fanout.worker
-          : stack.routeFunctions.all.find((f) => f.id === id)!.fn;
+          : id === SINK.id
+            ? stack.sink!.handler
+            : stack.routeFunctions.all.find((f) => f.id === id)!.fn;
   return { stack, template, resources, logicalId, fnOf };
 }
 
@@ -74,8 +76,8 @@ describe('tables', () => {
 
 describe('function log groups', () => {
   it('one explicit log group per function, and no other function log group', () => {
-    // Functions' groups plus the stage's access log group.
-    dev.template.resourceCountIs('AWS::Logs::LogGroup', ALL_FUNCTIONS.length + 1);
+    // Functions' groups plus the stage's access log group and the sink's Firehose delivery log group.
+    dev.template.resourceCountIs('AWS::Logs::LogGroup', ALL_FUNCTIONS.length + 2);
   });
 
   it.each(ALL_FUNCTIONS)('%s logs JSON at INFO to its own group, kept 30 days by default', (id) => {

@@ -4,7 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLES, type TableName } from '../../lambdas/adapters/dynamodb/schema.js';
-import { FANOUT_PAGE, RESEND, ROUTES } from '../../lambdas/routes.js';
+import { FANOUT_PAGE, RESEND, ROUTES, SINK } from '../../lambdas/routes.js';
 import { DIMENSION, METRICS, METRIC_NAMESPACE, SERVICE_NAME, type MetricName } from '../../lambdas/telemetry/metric-names.js';
 import { QosgateStack } from '../../lib/qosgate-stack.js';
 
@@ -18,7 +18,7 @@ import { QosgateStack } from '../../lib/qosgate-stack.js';
 type Resource = { Type: string; Properties: Record<string, any> };
 
 const CDK_CONTEXT = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context as Record<string, unknown>;
-const ALL_FUNCTIONS = [...ROUTES.map((r) => r.id), RESEND.id, FANOUT_PAGE.id];
+const ALL_FUNCTIONS = [...ROUTES.map((r) => r.id), RESEND.id, FANOUT_PAGE.id, SINK.id];
 const TABLE_NAMES = Object.keys(TABLES) as TableName[];
 
 function build(config: ConstructorParameters<typeof QosgateStack>[2]) {
@@ -89,7 +89,7 @@ describe('alarms on AWS metrics', () => {
   it('one Lambda errors alarm per function, on that function', () => {
     expect(Object.keys(stack.monitoring.functionErrorAlarms).sort()).toEqual([...ALL_FUNCTIONS].sort());
     for (const id of ALL_FUNCTIONS) {
-      const fn = id === RESEND.id ? stack.resend.handler : id === FANOUT_PAGE.id ? stack.fanout.worker : stack.routeFunctions.all.find((f) => f.id === id)!.fn;
+      const fn = id === RESEND.id ? stack.resend.handler : id === FANOUT_PAGE.id ? stack.fanout.worker : id === SINK.id ? stack.sink!.handler : stack.routeFunctions.all.find((f) => f.id === id)!.fn;
       expect(alarm(stack.monitoring.functionErrorAlarms[id]!), id).toMatchObject({
         Namespace: 'AWS/Lambda',
         MetricName: 'Errors',
@@ -149,7 +149,8 @@ describe('alarms on AWS metrics', () => {
   });
 
   it('has exactly these alarms, and no alarm actions without an e-mail', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + ALL_FUNCTIONS.length + 1 + TABLE_NAMES.length + 2);
+    // ... + the fan-out queue's 2 + the ingestion sink's 4 (delivery failure, freshness, iterator age, dead letters).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + ALL_FUNCTIONS.length + 1 + TABLE_NAMES.length + 2 + 4);
     template.resourceCountIs('AWS::SNS::Topic', 0);
     for (const r of Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm')) expect(r.Properties.AlarmActions).toBeUndefined();
   });
@@ -221,7 +222,7 @@ describe('dashboard', () => {
   });
 
   it.each(ALL_FUNCTIONS)('graphs Lambda errors, throttles and duration of %s', (id) => {
-    const fn = id === RESEND.id ? stack.resend.handler : id === FANOUT_PAGE.id ? stack.fanout.worker : stack.routeFunctions.all.find((f) => f.id === id)!.fn;
+    const fn = id === RESEND.id ? stack.resend.handler : id === FANOUT_PAGE.id ? stack.fanout.worker : id === SINK.id ? stack.sink!.handler : stack.routeFunctions.all.find((f) => f.id === id)!.fn;
     for (const metric of ['Errors', 'Throttles', 'Duration']) expect(has(['AWS/Lambda', metric, 'FunctionName', `<${logicalId(fn)}>`]), metric).toBe(true);
   });
 

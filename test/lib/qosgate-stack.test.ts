@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLES, type TableName } from '../../lambdas/adapters/dynamodb/schema.js';
-import { CALLBACK_URL_ENV, FANOUT_ENV, FANOUT_QUEUE_URL_ENV, FLOW_CONTROL_ENV, POLICY_ENV, SWEEP_ENV } from '../../lambdas/config.js';
+import { CALLBACK_URL_ENV, FANOUT_ENV, FANOUT_QUEUE_URL_ENV, FLOW_CONTROL_ENV, POLICY_ENV, SINK_ENV, SWEEP_ENV } from '../../lambdas/config.js';
 import { RESEND, ROUTES, ROUTE_SELECTION_EXPRESSION, type RouteSpec } from '../../lambdas/routes.js';
 import { QosgateStack } from '../../lib/qosgate-stack.js';
 
@@ -100,8 +100,8 @@ describe('WebSocket API', () => {
 });
 
 describe('functions', () => {
-  it('has one function per route plus the resend function, the fan-out page worker and the $connect authorizer', () => {
-    template.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 3);
+  it('has one function per route plus the resend function, the fan-out page worker, the $connect authorizer and the ingestion sink', () => {
+    template.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 4);
   });
 
   it.each(ALL_FUNCTIONS)('$id runs Node.js 22 on arm64 with 256 MB and the bundled handler', (spec) => {
@@ -150,6 +150,8 @@ describe('functions', () => {
       expected[FANOUT_ENV.inlinePageSize] = '200';
       expected[FANOUT_ENV.jobPageSize] = '200';
     }
+    // The functions that record client messages are told the sink is on (it is by default).
+    if (spec.id === 'Publish' || spec.id === 'Pubrel' || spec.id === 'Default') expected[SINK_ENV.enabled] = 'true';
     // Exactly these: no policy or sweep variable unless configured, no other table.
     expect(env).toEqual(expected);
   });

@@ -96,6 +96,7 @@ async function main(): Promise<void> {
     }
     element('#connections tbody').innerHTML = connectionRows(state.connections, state.now, mine);
     element('#dead-letters tbody').innerHTML = deadLetterRows(state.deadLetters);
+    element('#sink-records').textContent = state.sinkRecords === undefined ? '' : `ingestion sink: ${state.sinkRecords} records written`;
     element('#presence tbody').innerHTML = presenceRows(state.presence, state.now);
     renderPending();
   };

@@ -37,14 +37,15 @@ describe('fan-out queue', () => {
     const dlq = resources[id(stack.fanout.deadLetterQueue)]!.Properties;
     expect(dlq.SqsManagedSseEnabled).toBe(true);
     expect(dlq.MessageRetentionPeriod).toBe(1_209_600);
-    const policies = Object.values(resources).filter((r) => r.Type === 'AWS::SQS::QueuePolicy');
+    const fanoutQueues = [id(stack.fanout.queue), id(stack.fanout.deadLetterQueue)];
+    const policies = Object.values(resources).filter((r) => r.Type === 'AWS::SQS::QueuePolicy' && fanoutQueues.includes(r.Properties.Queues[0].Ref));
     expect(policies).toHaveLength(2);
     for (const policy of policies) expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
   });
 
   it('feeds the worker by an event source mapping with the batch size, maximum concurrency and ReportBatchItemFailures', () => {
     const { resources, id, stack } = built;
-    const mappings = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    const mappings = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.FunctionName.Ref === id(stack.fanout.worker));
     expect(mappings).toHaveLength(1);
     expect(mappings[0]!.Properties).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': [id(stack.fanout.queue), 'Arn'] },

@@ -1,4 +1,4 @@
-import { CreateTableCommand, DescribeTimeToLiveCommand, PutItemCommand, GetItemCommand, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand, PutItemCommand, GetItemCommand, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TableSchemaMismatchError, ensureTables, localTableName } from '../../../local/dynamodb/create-tables-from-template.js';
 import { readAppModel, type AppModel, type TableModel } from '../../../local/template/app-model.js';
@@ -34,6 +34,34 @@ describe('ensureTables', () => {
     expect(await ensureTables(client, model, prefix)).toEqual(names);
     const { Item } = await client.send(new GetItemCommand({ TableName: retained, Key: { topicKey: { S: 'c|t' } } }));
     expect(Item?.data).toEqual({ S: 'kept' });
+  });
+
+  it("gives the history table the template's stream (NEW_IMAGE), and one to a history table made before it had one, data kept", async () => {
+    const history = model.tables.find((t) => t.id === 'History')!;
+    expect(history.streamViewType).toBe('NEW_IMAGE');
+    const prefix = uniquePrefix('stream');
+    const names = await ensureTables(client, model, prefix);
+    const described = await client.send(new DescribeTableCommand({ TableName: names[history.logicalId] }));
+    expect(described.Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_IMAGE' });
+    const arn = described.Table?.LatestStreamArn;
+    // A second start leaves that stream alone (a new one would drop what the old one holds).
+    await ensureTables(client, model, prefix);
+    expect((await client.send(new DescribeTableCommand({ TableName: names[history.logicalId] }))).Table?.LatestStreamArn).toBe(arn);
+
+    const older = uniquePrefix('older');
+    const name = localTableName(history, older);
+    await client.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: history.keySchema.map((k) => ({ AttributeName: k.attributeName, KeyType: k.keyType })),
+        AttributeDefinitions: history.attributeDefinitions.map((a) => ({ AttributeName: a.attributeName, AttributeType: a.attributeType })),
+      }),
+    );
+    await client.send(new PutItemCommand({ TableName: name, Item: { topicKey: { S: 'c|t' }, msgKey: { S: '1#m' } } }));
+    await ensureTables(client, model, older);
+    expect((await client.send(new DescribeTableCommand({ TableName: name }))).Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_IMAGE' });
+    expect((await client.send(new GetItemCommand({ TableName: name, Key: { topicKey: { S: 'c|t' }, msgKey: { S: '1#m' } } }))).Item).toBeDefined();
   });
 
   it('sets TTL back to what the template says', async () => {

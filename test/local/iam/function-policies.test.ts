@@ -35,6 +35,7 @@ beforeAll(() => {
     region: REGION,
     tableNames: Object.fromEntries(model.tables.map((t) => [t.logicalId, `local-${t.id}`])),
     queueNames: Object.fromEntries(model.queues.map((q) => [q.logicalId, q.logicalId])),
+    deliveryStreamNames: Object.fromEntries(model.deliveryStreams.map((s) => [s.logicalId, s.logicalId])),
   };
   policies = readFunctionPolicies(template, model, names);
 });
@@ -46,7 +47,7 @@ describe('readFunctionPolicies on the synthesized template', () => {
       expect(policy.statements.length).toBeGreaterThan(0);
       for (const statement of policy.statements) {
         for (const resource of [...(statement.Resource ?? []), ...(statement.NotResource ?? [])]) {
-          expect(resource).toMatch(/^(\*|arn:aws:(dynamodb|sqs|execute-api|logs):eu-west-1:000000000000:\S+)$/);
+          expect(resource).toMatch(/^(\*|arn:aws:(dynamodb|sqs|execute-api|logs|firehose):eu-west-1:000000000000:\S+)$/);
         }
       }
     }
@@ -82,6 +83,20 @@ describe('readFunctionPolicies on the synthesized template', () => {
     for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']) expect(may('FanoutPage', action, queueArn('Queue'))).toBe(true);
     expect(may('Resume', 'dynamodb:PutItem', tableArn('DeadLetters'))).toBe(true);
     expect(may('Resume', 'dynamodb:GetItem', tableArn('DeadLetters'))).toBe(false);
+  });
+
+  it('lets the Sink read the history stream and put to its delivery stream only, and send to its dead-letter queue', () => {
+    const stream = `arn:aws:firehose:${REGION}:000000000000:deliverystream/${model.deliveryStreams[0]!.logicalId}`;
+    expect(may('Sink', 'firehose:PutRecordBatch', stream)).toBe(true);
+    expect(may('Sink', 'firehose:PutRecordBatch', `arn:aws:firehose:${REGION}:000000000000:deliverystream/other`)).toBe(false);
+    expect(may('Sink', 'firehose:PutRecord', stream)).toBe(false);
+    for (const action of ['dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:DescribeStream']) {
+      expect(may('Sink', action, `${tableArn('History')}/stream/2026-12-01T00:00:00.000`), action).toBe(true);
+      expect(may('Sink', action, `${tableArn('Pending')}/stream/2026-12-01T00:00:00.000`), action).toBe(false);
+    }
+    expect(may('Sink', 'dynamodb:GetItem', tableArn('History'))).toBe(false);
+    expect(may('Sink', 'sqs:SendMessage', `arn:aws:sqs:${REGION}:000000000000:${model.streamEventSourceMappings[0]!.onFailureQueueLogicalId}`)).toBe(true);
+    expect(may('Publish', 'firehose:PutRecordBatch', stream)).toBe(false);
   });
 
   it('grants ManageConnections on this API and stage only (Disconnect too: it publishes the will and presence, PROTOCOL §9)', () => {

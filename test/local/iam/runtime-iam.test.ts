@@ -61,4 +61,23 @@ describe('localIam', () => {
       /^qosgate: the event source mapping of \S+ to FanoutPage cannot be created: InvalidParameterValueException: The provided execution role does not have permissions to call DeleteMessage on SQS/,
     );
   });
+
+  it("refuses to start the history stream's mapping when the Sink's role may not read the stream (or send to its on-failure queue)", () => {
+    const without = (action: string) => {
+      const changed = structuredClone(template);
+      const roleId = (changed.Resources[model.functions.Sink?.logicalId as string]?.Properties?.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+      for (const resource of Object.values(changed.Resources)) {
+        if (resource.Type !== 'AWS::IAM::Policy' || !JSON.stringify(resource.Properties?.Roles).includes(`"${roleId}"`)) continue;
+        for (const statement of (resource.Properties?.PolicyDocument as { Statement: Array<{ Action: string | string[] }> }).Statement) {
+          statement.Action = (Array.isArray(statement.Action) ? statement.Action : [statement.Action]).filter((a) => a !== action);
+        }
+      }
+      return changed;
+    };
+    expect(() => localIam(without('dynamodb:GetRecords'), readAppModel(template), 'us-east-1')).toThrow(
+      /^qosgate: the event source mapping of \S+'s stream to Sink cannot be created: InvalidParameterValueException: The provided execution role does not have permissions to call GetRecords \(dynamodb:GetRecords on arn:aws:dynamodb:us-east-1:000000000000:table\/qosgate-dev-History\/stream\/local\)/,
+    );
+    expect(() => localIam(without('sqs:SendMessage'), readAppModel(template), 'us-east-1')).toThrow(/to Sink cannot be created: .*sqs:SendMessage on arn:aws:sqs:us-east-1:000000000000:IngestionSinkDeadLetterQueue/);
+    expect(() => localIam(template, model, 'us-east-1')).not.toThrow();
+  });
 });

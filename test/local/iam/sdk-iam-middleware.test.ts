@@ -11,6 +11,9 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enforceIam, type FunctionPolicy } from '../../../local/iam/sdk-iam-middleware.js';
 import { startSqsServer, type SqsServer } from '../../../local/sqs/sqs-server.js';
+import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { startFirehoseServer } from '../../../local/firehose/firehose-server.js';
+import { readSinkRecords } from '../../../lambdas/adapters/file/file-sink-writer.js';
 import { testDocumentClient, testDynamoDbClient, uniquePrefix } from '../../support/dynamodb.js';
 
 /**
@@ -37,6 +40,7 @@ const policy: FunctionPolicy = {
     { Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'], Resource: [arn(ALLOWED)] },
     { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: [arn(READ_ONLY)] },
     { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [`arn:aws:sqs:${REGION}:${ACCOUNT}:Allowed`] },
+    { Effect: 'Allow', Action: ['firehose:PutRecordBatch'], Resource: [`arn:aws:firehose:${REGION}:${ACCOUNT}:deliverystream/AllowedStream`] },
     { Effect: 'Allow', Action: ['execute-api:ManageConnections'], Resource: [`arn:aws:execute-api:${REGION}:${ACCOUNT}:local/dev/POST/@connections/*`] },
   ],
 };
@@ -160,6 +164,28 @@ describe('enforceIam on SQS and the management API', () => {
       status: 403,
     });
     client.destroy();
+  });
+});
+
+describe('enforceIam on Firehose', () => {
+  it('lets PutRecordBatch to the granted delivery stream through and refuses it to another, which gets nothing', async () => {
+    const allowedDir = mkdtempSync(join(tmpdir(), 'qosgate-iam-firehose-'));
+    const otherDir = mkdtempSync(join(tmpdir(), 'qosgate-iam-firehose-'));
+    const server = await startFirehoseServer({ streams: { AllowedStream: allowedDir, OtherStream: otherDir } });
+    const firehose = enforceIam(new FirehoseClient({ endpoint: server.endpoint, region: REGION, credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }), policy);
+    const record = { Data: Buffer.from('{"controller":"c","topic":"t","data":1,"qos":1,"clientId":"x","receivedAt":4000000000000,"messageId":"m"}\n') };
+    try {
+      await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: 'AllowedStream', Records: [record] }));
+      const denied = await refusal(firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: 'OtherStream', Records: [record] })));
+      expect(denied).toEqual({ name: 'AccessDeniedException', message: deniedMessage('firehose:PutRecordBatch', `arn:aws:firehose:${REGION}:${ACCOUNT}:deliverystream/OtherStream`), status: 400 });
+      expect((await readSinkRecords(allowedDir)).map((r) => r.record.messageId)).toEqual(['m']);
+      expect(await readSinkRecords(otherDir)).toEqual([]);
+    } finally {
+      firehose.destroy();
+      await server.close();
+      rmSync(allowedDir, { recursive: true, force: true });
+      rmSync(otherDir, { recursive: true, force: true });
+    }
   });
 });
 

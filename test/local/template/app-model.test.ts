@@ -7,7 +7,7 @@ import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambd
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLES, type TableName } from '../../../lambdas/adapters/dynamodb/schema.js';
 import { CALLBACK_URL_ENV } from '../../../lambdas/config.js';
-import { FANOUT_PAGE, RESEND, ROUTES, ROUTE_SELECTION_EXPRESSION } from '../../../lambdas/routes.js';
+import { FANOUT_PAGE, RESEND, ROUTES, ROUTE_SELECTION_EXPRESSION, SINK } from '../../../lambdas/routes.js';
 import { PROJECT_ROOT } from '../../../lib/constructs/qos-function.js';
 import { tableConstructId } from '../../../lib/constructs/storage.js';
 import { AppModelError, rateIntervalMs, readAppModel, resolveEnvironment, type AppModel } from '../../../local/template/app-model.js';
@@ -56,8 +56,30 @@ describe('readAppModel on the synthesized app', () => {
     expect(model.authorizer).toBeUndefined();
   });
 
+  it("reads the history stream's mapping to the Sink with everything Lambda does by it", () => {
+    const history = model.tables.find((t) => t.id === 'History')!;
+    const dlq = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::SQS::Queue' && String(r.Metadata?.['aws:cdk:path']).includes('IngestionSink/DeadLetterQueue'))![0];
+    expect(model.streamEventSourceMappings).toEqual([
+      {
+        logicalId: expect.any(String),
+        tableLogicalId: history.logicalId,
+        functionId: SINK.id,
+        batchSize: 100,
+        batchingWindowSeconds: 1,
+        startingPosition: 'TRIM_HORIZON',
+        retryAttempts: 10,
+        bisectOnError: true,
+        reportBatchItemFailures: true,
+        onFailureQueueLogicalId: dlq,
+        filterPatterns: ['{"eventName":["INSERT"]}'],
+      },
+    ]);
+    // The SQS mappings stay the SQS ones.
+    expect(model.eventSourceMappings.map((m) => m.functionId)).toEqual([FANOUT_PAGE.id]);
+  });
+
   it('finds every function by its route-table id, Default included', () => {
-    expect(Object.keys(model.functions).sort()).toEqual([...ROUTES.map((r) => r.id), RESEND.id, FANOUT_PAGE.id].sort());
+    expect(Object.keys(model.functions).sort()).toEqual([...ROUTES.map((r) => r.id), RESEND.id, FANOUT_PAGE.id, SINK.id].sort());
     for (const fn of Object.values(model.functions)) {
       expect(resourceOf(fn.logicalId).Type).toBe('AWS::Lambda::Function');
       expect(fn.cdkPath).toMatch(new RegExp(`/${fn.functionId}/Resource$`));
@@ -137,7 +159,15 @@ describe('resolveEnvironment', () => {
       HISTORY_TABLE: 'local-History',
       INBOUND_TABLE: 'local-Inbound',
       RETAINED_TABLE: 'local-Retained',
+      SINK_ENABLED: 'true',
     });
+  });
+
+  it("maps a delivery stream's Ref to its local name (the Sink's SINK_DELIVERY_STREAM)", () => {
+    const [stream] = model.deliveryStreams;
+    expect(stream).toMatchObject({ id: 'DeliveryStream' });
+    const env = resolveEnvironment(model.functions.Sink!, { tableNames: localNames(), callbackUrl: 'http://cb', deliveryStreamNames: { [stream!.logicalId]: 'local-sink' } });
+    expect(env).toEqual({ SINK_DELIVERY_STREAM: 'local-sink' });
   });
 
   it('refuses a table that has no local name, naming the variable', () => {
@@ -163,7 +193,7 @@ describe('readAppModel fails loudly on what it cannot run', () => {
 
   it('a Ref that is not a table', () => {
     const broken = edited((r) => (variables(r).EXTRA = { Ref: model.apiLogicalId }));
-    expect(() => readAppModel(broken)).toThrow(/EXTRA is a Ref to .*, which is neither a table nor a queue/);
+    expect(() => readAppModel(broken)).toThrow(/EXTRA is a Ref to .*, which is neither a table, a queue nor a delivery stream/);
   });
 
   it('an event source mapping on something that is not a queue of the template', () => {
@@ -172,6 +202,14 @@ describe('readAppModel fails loudly on what it cannot run', () => {
       mapping.Properties!.EventSourceArn = { 'Fn::GetAtt': [model.apiLogicalId, 'Arn'] };
     });
     expect(() => readAppModel(broken)).toThrow(/event source mapping .*: only SQS queues of the template run locally/);
+  });
+
+  it("a stream mapping whose on-failure destination is not a queue of the template", () => {
+    const broken = edited((r) => {
+      const mapping = Object.values(r).find((x) => x.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(x.Properties?.EventSourceArn).includes('StreamArn'))!;
+      mapping.Properties!.DestinationConfig = { OnFailure: { Destination: 'arn:aws:sns:us-east-1:1:topic' } };
+    });
+    expect(() => readAppModel(broken)).toThrow(/event source mapping .*: its on-failure destination is not a queue of the template/);
   });
 
   it('a callback URL of another stage', () => {

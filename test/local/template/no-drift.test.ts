@@ -50,6 +50,7 @@ function functionIn(value: unknown): string {
 const TEMPLATE_TABLE_TYPES = ['AWS::DynamoDB::GlobalTable', 'AWS::DynamoDB::Table'];
 /** Where the local runtime puts each queue of the template (local/runtime.ts: one local queue per logical id). */
 const queueUrls = () => Object.fromEntries(model.queues.map((q) => [q.logicalId, `http://127.0.0.1:1/000000000000/${q.logicalId}`]));
+const deliveryStreamNames = () => Object.fromEntries(model.deliveryStreams.map((s) => [s.logicalId, s.logicalId]));
 
 describe('routes', () => {
   it("are the template's route keys, each run by the function the template integrates", () => {
@@ -81,7 +82,7 @@ describe('function environments', () => {
     for (const [logicalId, fn] of functions) {
       const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
       const local = Object.values(model.functions).find((f) => f.logicalId === logicalId)!;
-      const env = resolveEnvironment(local, { tableNames, callbackUrl: CALLBACK_URL, queueUrls: queueUrls() });
+      const env = resolveEnvironment(local, { tableNames, callbackUrl: CALLBACK_URL, queueUrls: queueUrls(), deliveryStreamNames: deliveryStreamNames() });
 
       expect(Object.keys(env).sort(), logicalId).toEqual(Object.keys(variables).sort());
       for (const [name, value] of Object.entries(variables)) {
@@ -94,6 +95,11 @@ describe('function environments', () => {
             expect(env[name], `${logicalId} ${name}`).toBe(queueUrls()[ref]);
             continue;
           }
+          if (template.Resources[ref]?.Type === 'AWS::KinesisFirehose::DeliveryStream') {
+            // A delivery stream's Ref is its name: the local Firehose stand-in's stream of that logical id.
+            expect(env[name], `${logicalId} ${name}`).toBe(ref);
+            continue;
+          }
           expect(TEMPLATE_TABLE_TYPES, `${logicalId} ${name}`).toContain(template.Resources[ref]?.Type);
           expect(env[name], `${logicalId} ${name}`).toBe(tableNames[ref]);
         }
@@ -104,7 +110,7 @@ describe('function environments', () => {
   it('name each table by its TABLES env var, so a handler reading CONNECTIONS_TABLE gets the Connections table', () => {
     const tableIdByName = Object.fromEntries(model.tables.map((t) => [tableNames[t.logicalId], t.id]));
     for (const fn of Object.values(model.functions)) {
-      const env = resolveEnvironment(fn, { tableNames, callbackUrl: CALLBACK_URL, queueUrls: queueUrls() });
+      const env = resolveEnvironment(fn, { tableNames, callbackUrl: CALLBACK_URL, queueUrls: queueUrls(), deliveryStreamNames: deliveryStreamNames() });
       for (const name of Object.keys(TABLES) as TableName[]) {
         const tableName = env[TABLES[name].envVar];
         if (tableName !== undefined) expect(tableIdByName[tableName], `${fn.functionId} ${TABLES[name].envVar}`).toBe(tableConstructId(name));
