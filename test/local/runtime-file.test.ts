@@ -22,7 +22,8 @@ describe('runtime.json', () => {
         dynamodbEndpoint: runtime.dynamodbEndpoint,
         stage: runtime.model.stageName,
         resendShards: 4,
-        policy: { ...DEFAULT_POLICY, messageTtlMs: 60_000 },
+        // The sink is on by default (qosgate:sink): the recording functions have SINK_ENABLED.
+        policy: { ...DEFAULT_POLICY, messageTtlMs: 60_000, sinkEnabled: true },
       });
       // Every table, by role, with the runtime's local names.
       expect(Object.values(file!.tables).sort()).toEqual(Object.values(runtime.tableNames).sort());
