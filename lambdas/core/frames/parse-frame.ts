@@ -170,9 +170,17 @@ function jsonBatchPublish(frame: JsonObject, opts: ParseFrameOptions): Command {
   if (qos !== 0 && id === undefined) throw badRequest('id is required for qos 1 and 2');
   if (id !== undefined && !isValidMessageId(id)) throw badRequest(`id must be ${MESSAGE_ID_RULE}`);
   const dup = optionalBoolean(field(frame, 'dup'), 'dup');
+  // The whole batch's data within one publish's limit (PROTOCOL §7: that limit is what keeps a
+  // publish inside API Gateway's 32 KB frame), refused at the message that goes over it.
+  let batchBytes = 0;
   const checked = messages.map((message: unknown, index) => {
     try {
-      return jsonBatchMessage(message, opts);
+      const { checked: one, dataBytes } = jsonBatchMessage(message, opts);
+      batchBytes += dataBytes;
+      if (batchBytes > opts.maxDataBytes) {
+        throw badRequest(`the batch's data comes to ${batchBytes} bytes serialized with this message; a batch carries at most ${opts.maxDataBytes} in all (one publish's limit, which keeps its frame under API Gateway's 32 KB)`);
+      }
+      return one;
     } catch (error) {
       if (error instanceof ProtocolError) throw new ProtocolError(error.code, `messages[${index}]: ${error.message}`);
       throw error;
@@ -182,15 +190,15 @@ function jsonBatchPublish(frame: JsonObject, opts: ParseFrameOptions): Command {
 }
 
 /** One message of a batch: the checks of {@link jsonPublish}, in its order. */
-function jsonBatchMessage(message: unknown, opts: ParseFrameOptions): PublishMessage {
+function jsonBatchMessage(message: unknown, opts: ParseFrameOptions): { checked: PublishMessage; dataBytes: number } {
   if (!isRecord(message)) throw badRequest('a message must be an object with controller, topic and data');
   const controller = requireController(field(message, 'controller'), 'publish');
   const topic = requirePublishTopic(field(message, 'topic'));
   const retain = optionalBoolean(field(message, 'retain'), 'retain');
   const data = Object.hasOwn(message, 'data') ? message.data : null;
-  checkDataSize(data, opts.maxDataBytes);
+  const dataBytes = checkDataSize(data, opts.maxDataBytes);
   const expiry = optionalExpiry(field(message, 'expiry'), opts.maxExpirySeconds ?? Math.floor(DEFAULT_POLICY.messageTtlMs / 1000));
-  return { controller, topic, data, retain, ...(expiry !== undefined ? { expiry } : {}) };
+  return { checked: { controller, topic, data, retain, ...(expiry !== undefined ? { expiry } : {}) }, dataBytes };
 }
 
 /**
@@ -417,8 +425,9 @@ const NOT_FINITE = new ProtocolError('BAD_REQUEST', 'data holds a number too lar
 /**
  * PROTOCOL §7: `data` serialized as JSON may take at most `maxDataBytes` UTF-8 bytes. The same
  * pass refuses numbers that would not survive the trip (they would silently become null).
+ * Returns the serialized size.
  */
-function checkDataSize(data: unknown, maxDataBytes: number): void {
+function checkDataSize(data: unknown, maxDataBytes: number): number {
   let serialized: string | undefined;
   try {
     serialized = JSON.stringify(data, (_key, value: unknown) => {
@@ -434,6 +443,7 @@ function checkDataSize(data: unknown, maxDataBytes: number): void {
   if (bytes > maxDataBytes) {
     throw new ProtocolError('TOO_LARGE', `data is ${bytes} bytes serialized; the limit is ${maxDataBytes}`);
   }
+  return bytes;
 }
 
 function badRequest(message: string): ProtocolError {

@@ -75,6 +75,14 @@ describe('a batched publish (PROTOCOL §2 messages)', () => {
     expect(error.message).toBe('messages[1]: data is 1102 bytes serialized; the limit is 1024');
   });
 
+  it('a batch whose data together is over one publish’s limit (the frame limit’s budget) is BAD_REQUEST naming the message that goes over', () => {
+    const half = (i: number) => reading(i, { data: 'x'.repeat(498) }); // 500 bytes serialized
+    expect(parseFrame(batch([half(0), half(1)]), opts)).toMatchObject({ messages: [{}, {}] });
+    const error = refusal(batch([half(0), half(1), half(2)]));
+    expect(error.code).toBe('BAD_REQUEST');
+    expect(error.message).toBe("messages[2]: the batch's data comes to 1500 bytes serialized with this message; a batch carries at most 1024 in all (one publish's limit, which keeps its frame under API Gateway's 32 KB)");
+  });
+
   it('mixing messages with a top-level controller, topic, data, retain or expiry is BAD_REQUEST', () => {
     for (const extra of [{ controller: 'sensor' }, { topic: 't' }, { data: 1 }, { retain: true }, { expiry: 5 }]) {
       const error = refusal(batch([reading(0)], extra));
