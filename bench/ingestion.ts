@@ -62,6 +62,8 @@ export const SINK_ASSUMED_MS = 100;
 export interface IngestionCase {
   batchSize: number;
   subscribers: number;
+  /** Whether the readings are recorded (history and the sink on, the default) or not (both off: HISTORY_TTL_MS=0, no sink). */
+  recorded: boolean;
   readings: number;
   frames: number;
   /** Deliveries the subscriber got (readings, when there is one; else 0). */
@@ -162,8 +164,13 @@ export async function ingestionBench(endpoint: string, options: { readings?: num
   const recordBytes = sinkRecordBytes();
   const cases: IngestionCase[] = [];
   let run = 0;
-  for (const subscribers of [0, 1]) {
-    for (const batchSize of BATCH_SIZES) {
+  // What ingestion adds per reading: the same readings with history and the sink off, no subscriber.
+  const variants = [
+    ...[0, 1].flatMap((subscribers) => BATCH_SIZES.map((batchSize) => ({ subscribers, batchSize, recorded: true }))),
+    ...BATCH_SIZES.map((batchSize) => ({ subscribers: 0, batchSize, recorded: false })),
+  ];
+  {
+    for (const { subscribers, batchSize, recorded } of variants) {
       const metered = meteredDynamoDbClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
       const doc = DynamoDBDocumentClient.from(metered.client, { marshallOptions: { removeUndefinedValues: true } });
       try {
@@ -176,7 +183,7 @@ export async function ingestionBench(endpoint: string, options: { readings?: num
           gateway,
           clock: { now: () => Date.now() },
           // One bench publisher sends far more frames a second than a device may (bench/run.ts BENCH_POLICY).
-          policy: { ...DEFAULT_POLICY, rateLimitPerSecond: 100_000, rateLimitBurst: 100_000 },
+          policy: { ...DEFAULT_POLICY, rateLimitPerSecond: 100_000, rateLimitBurst: 100_000, ...(recorded ? { sinkEnabled: true } : { historyTtlMs: 0, sinkEnabled: false }) },
           controllers: sampleControllers,
           newId: () => `${Date.now().toString(36)}${String(++ids).padStart(8, '0')}`,
           log: silentLogger,
@@ -250,10 +257,11 @@ export async function ingestionBench(endpoint: string, options: { readings?: num
         const dynamodb = (writeUnits / readings) * PRICES.dynamoDbPerMillionWriteUnits + (readUnits / readings) * PRICES.dynamoDbPerMillionReadUnits;
         const firehose = ((1_000_000 * Math.ceil(recordBytes / INGESTION_PRICES.firehoseRecordUnitBytes) * INGESTION_PRICES.firehoseRecordUnitBytes) / GB) * INGESTION_PRICES.firehosePerGb;
         const sinkLambdaPerM = 1_000_000 / SINK_BATCH_SIZE;
-        const sink = firehose + (sinkLambdaPerM / 1_000_000) * PRICES.lambdaPerMillionRequests + sinkLambdaPerM * (SINK_ASSUMED_MS / 1000) * PRICES.lambdaMemoryGb * PRICES.lambdaPerGbSecond;
+        const sink = recorded ? firehose + (sinkLambdaPerM / 1_000_000) * PRICES.lambdaPerMillionRequests + sinkLambdaPerM * (SINK_ASSUMED_MS / 1000) * PRICES.lambdaMemoryGb * PRICES.lambdaPerGbSecond : 0;
         const result: IngestionCase = {
           batchSize,
           subscribers,
+          recorded,
           readings,
           frames,
           delivered,
@@ -265,8 +273,8 @@ export async function ingestionBench(endpoint: string, options: { readings?: num
             dynamodbRequests: perM(used.requests),
             writeUnits: perM(writeUnits),
             readUnits: perM(readUnits),
-            sinkRecords: 1_000_000,
-            sinkInvocations: perM(sinkInvocations),
+            sinkRecords: recorded ? 1_000_000 : 0,
+            sinkInvocations: recorded ? perM(sinkInvocations) : 0,
           },
           byOperation: Object.fromEntries(Object.entries(used.byOperation).map(([op, n]) => [op, r4(n / frames)])),
           lambdaMeanMs: Math.round((durationMs / Math.max(1, invocations)) * 100) / 100,
@@ -274,7 +282,7 @@ export async function ingestionBench(endpoint: string, options: { readings?: num
           iotCore: iotCorePerMillionReadings(batchSize, subscribers),
         };
         cases.push(result);
-        log(`  ingestion: batch ${batchSize}, ${subscribers} subscriber(s): ${frames} frames, $${result.costPerMillion.total} per million readings (IoT Core $${result.iotCore.standard})`);
+        log(`  ingestion: batch ${batchSize}, ${subscribers} subscriber(s), ${recorded ? 'recorded' : 'history and sink off'}: ${frames} frames, $${result.costPerMillion.total} per million readings (IoT Core $${result.iotCore.standard})`);
       } finally {
         metered.client.destroy();
       }
@@ -289,7 +297,7 @@ export async function ingestionBench(endpoint: string, options: { readings?: num
       `Measured on the real publish and msgack handlers with the DynamoDB stores (DynamoDB Local), ${readings} readings a case, sequentially; durations are this machine's, billed per invocation rounded up to 1 ms at ${PRICES.lambdaMemoryGb * 1024} MB.`,
       'Readings go to 10 topics (site-1/s0 .. s9) in turn; a batch reads each topic\'s audience once for all its messages (lambdas/app/shared-audience-reads.ts), so read units per reading fall at batch 100 (10 readings a topic) and not at 10 (one reading a topic).',
       'With a subscriber: one QoS 1 delivery per reading (a pending entry stored and deleted), and the subscriber acks each frame\'s deliveries in one msgack of up to 100 ids.',
-      `Sink (modelled, not measured: the sink Lambda is another part of issue 16): one Firehose record per reading (${recordBytes} B, billed as 5 KB), one sink invocation per ${SINK_BATCH_SIZE} stream records at an assumed ${SINK_ASSUMED_MS} ms; reading the table's stream from Lambda is free. The history table's write (one per reading, on the hot path) shows in the DynamoDB columns once it is merged.`,
+      `Sink: one Firehose record per reading (${recordBytes} B, billed as 5 KB), one Sink invocation per ${SINK_BATCH_SIZE} stream records at an assumed ${SINK_ASSUMED_MS} ms (its duration is not measured here); reading the table's stream from Lambda is free. The history record (one write per reading, before its msgack) is in the DynamoDB columns; the rows marked "off" run the same readings with history off (HISTORY_TTL_MS=0) and no sink, which is what ingestion adds: compare their WRU and requests.`,
       'IoT Core: the same readings in MQTT publishes of the same batch size (a JSON array), QoS 1, each publish billed in 5 KB units, each delivery and device PUBACK too; one rule (trigger + Firehose action) per publish, its Firehose record billed in 5 KB units. Basic Ingest skips the messaging charge but reaches rules only (no subscriber). Connectivity is left out of both columns (per connected minute).',
     ],
   };
@@ -305,6 +313,7 @@ const num = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : n.
 export const INGESTION_HEADERS = [
   'batch',
   'subscribers',
+  'history + sink',
   'APIGW msgs in / out',
   'Lambda inv',
   'Lambda GB-s',
@@ -324,6 +333,7 @@ export function ingestionTable(result: IngestionBenchResult): string[][] {
   return result.cases.map((c) => [
     String(c.batchSize),
     String(c.subscribers),
+    c.recorded === false ? 'off' : 'on',
     `${num(c.perMillion.apiGatewayIn)} / ${num(c.perMillion.apiGatewayOut)}`,
     num(c.perMillion.lambdaInvocations),
     num(c.perMillion.lambdaGbSeconds),

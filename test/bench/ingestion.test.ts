@@ -12,14 +12,23 @@ import { INGESTION_SECTION, ingestionBench, ingestionTable, iotCorePerMillionRea
 describe('bench/ingestion.ts (small sizes)', () => {
   it('sends readings/batch frames per case, delivers every reading to the subscriber, and meters one frame in and one msgack out per frame', async () => {
     const result = await ingestionBench(inject('dynamodbEndpoint'), { readings: 100 });
-    expect(result.cases.map((c) => [c.batchSize, c.subscribers, c.frames, c.delivered])).toEqual([
-      [1, 0, 100, 0],
-      [10, 0, 10, 0],
-      [100, 0, 1, 0],
-      [1, 1, 100, 100],
-      [10, 1, 10, 100],
-      [100, 1, 1, 100],
+    expect(result.cases.map((c) => [c.batchSize, c.subscribers, c.recorded, c.frames, c.delivered])).toEqual([
+      [1, 0, true, 100, 0],
+      [10, 0, true, 10, 0],
+      [100, 0, true, 1, 0],
+      [1, 1, true, 100, 100],
+      [10, 1, true, 10, 100],
+      [100, 1, true, 1, 100],
+      [1, 0, false, 100, 0],
+      [10, 0, false, 10, 0],
+      [100, 0, false, 1, 0],
     ]);
+    // Recorded, a reading costs its history write (1 write unit at 100 B) and a sink record; off, neither.
+    for (const batchSize of [1, 10, 100]) {
+      const on = result.cases.find((c) => c.batchSize === batchSize && c.subscribers === 0 && c.recorded);
+      const off = result.cases.find((c) => c.batchSize === batchSize && !c.recorded);
+      expect([on?.perMillion.writeUnits, on?.perMillion.sinkRecords, off?.perMillion.writeUnits, off?.perMillion.sinkRecords, off?.costPerMillion.sink]).toEqual([1e6, 1e6, 0, 0, 0]);
+    }
     for (const c of result.cases.filter((x) => x.subscribers === 0)) {
       // One publish frame in, one msgack out, one invocation per frame: per million readings, 1e6 / batch.
       expect([c.perMillion.apiGatewayIn, c.perMillion.apiGatewayOut, c.perMillion.lambdaInvocations]).toEqual([1e6 / c.batchSize, 1e6 / c.batchSize, 1e6 / c.batchSize]);
@@ -29,7 +38,7 @@ describe('bench/ingestion.ts (small sizes)', () => {
       expect([c.perMillion.apiGatewayIn, c.perMillion.apiGatewayOut, c.perMillion.lambdaInvocations]).toEqual([2e6 / c.batchSize, 1e6 / c.batchSize + 1e6, 2e6 / c.batchSize]);
     }
     for (const c of result.cases) expect(Number.isFinite(c.costPerMillion.total) && Number.isFinite(c.perMillion.lambdaGbSeconds)).toBe(true);
-    expect(ingestionTable(result)).toHaveLength(6);
+    expect(ingestionTable(result)).toHaveLength(9);
   }, 240_000);
 
   it('a reading’s data is 100 bytes serialized', () => {
