@@ -1,19 +1,12 @@
-import type { HistoryRecord, Qos } from './types.js';
+import type { HistoryRecord } from './types.js';
 
 /**
- * One record of the durable sink (PROTOCOL §11), one JSON line in S3 or in the local files:
- * exactly these fields, in this order. `messageId` is the same for every resend of one client
- * message, so a consumer drops the duplicates that at-least-once delivery allows by it.
+ * One record of the durable sink (PROTOCOL §11), one JSON line in S3 or in the local files: a
+ * history record without its TTL, its fields in the order {@link sinkRecordOf} writes them.
+ * `messageId` is the same for every resend of one client message, so a consumer drops the
+ * duplicates that at-least-once delivery allows by it.
  */
-export interface SinkRecord {
-  controller: string;
-  topic: string;
-  data: unknown;
-  qos: Qos;
-  clientId: string;
-  receivedAt: number;
-  messageId: string;
-}
+export type SinkRecord = Omit<HistoryRecord, 'expiresAt'>;
 
 /** The §11 record of a history record: everything but the history's own TTL. */
 export function sinkRecordOf(record: HistoryRecord): SinkRecord {
