@@ -178,6 +178,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const authority = `${urlHost}:${port}`;
   const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? join(LOCAL_STATE_DIR, 'data'));
   const cleanups: Array<() => Promise<void>> = [];
+  // Set when the stop begins: Ctrl-C reaches DynamoDB Local (same process group) at once, and a
+  // poll of its stream that fails while the rest stops is the stop, not a failure to report.
+  let stopping = false;
   if (dataDir !== undefined) {
     const lock = lockDataFolder(
       dataDir,
@@ -352,7 +355,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             streams: streamsClient,
             ...(dataDir !== undefined ? { checkpointFile: join(dataDir, 'streams', `${mapping.logicalId}.json`) } : {}),
             ...(queue !== undefined ? { onFailure: (description: string) => void sqsServer.engine.send(queue, description) } : {}),
-            onError: (error) => frameLog.note(`${mapping.functionId} (stream of ${mapping.tableLogicalId}) failed: ${String(error)}`),
+            onError: (error) => {
+              if (!stopping) frameLog.note(`${mapping.functionId} (stream of ${mapping.tableLogicalId}) failed: ${String(error)}`);
+            },
           },
         );
       }
@@ -373,7 +378,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     progress('listening', `${gateway.url}${dashboard ? ` and the dashboard on ${new URL(gateway.callbackUrl).origin}/` : ''}`);
 
     let stopped: Promise<void> | undefined;
-    const stop = (): Promise<void> => (stopped ??= runAll(cleanups));
+    const stop = (): Promise<void> => {
+      stopping = true;
+      return (stopped ??= runAll(cleanups));
+    };
     // A database that dies under the runtime is not a state it can serve from (every connect
     // would answer 500): stop the rest too, and say why.
     const failed = dynamodb.exited.then(async (exit) => {

@@ -58,7 +58,8 @@ export function banner(runtime: LocalRuntime, options: StartOptions, tokens: Dem
     `  Schedules       ${schedules}`,
     ...(runtime.sink ? [`  Ingestion sink  ${runtime.sink.dir}  (controller=<c>/topic=<t>/hour=<yyyy-MM-ddTHH>/records.jsonl, JSON lines)`] : []),
     functionsLine(runtime.functionsRuntime),
-    ...settingLines('Policy', options.policy.active, options.policy.set, '--policy'),
+    // sinkEnabled is the stack's (SINK_ENABLED on the recording functions), not a --policy value: the sink line says it.
+    ...settingLines('Policy', withoutSinkEnabled(options.policy.active), options.policy.set, '--policy'),
     ...settingLines('Sweep', options.sweep.active, options.sweep.set, '--sweep'),
     ...(tokens
       ? [
@@ -88,6 +89,11 @@ export function functionsLine(functions: LocalRuntime['functionsRuntime']): stri
 }
 
 /** `  Policy          ackTimeoutMs 300*, attemptLimit 20, ...` wrapped, `*` marking what the command line set. */
+function withoutSinkEnabled(policy: object): object {
+  const { sinkEnabled: _stacks, ...rest } = policy as { sinkEnabled?: boolean };
+  return rest;
+}
+
 function settingLines(label: string, active: object, set: string[], option: string): string[] {
   const items = Object.entries(active).map(([key, value]) => `${key} ${String(value)}${set.includes(key) ? '*' : ''}`);
   const lines: string[] = [];

@@ -14,9 +14,7 @@ import type { TestClient } from '../support/ws-client.js';
  * its history record, DynamoDB Local's stream hands it to the Sink function (its IAM policy from
  * the template enforced), which puts it to the local Firehose, which writes the JSON line in the
  * partition layout under the runtime's data folder.
- *
- * Until the history helper's branch is merged, the history write is the marked temporary one in
- * lambdas/handlers/commands/publish.ts (QoS 0 and 1).
+ * The history record is written by the publish before its msgack (lambdas/app/ingest.ts).
  */
 
 /** Waits until the sink holds every one of `messageIds` (the Sink runs after the stream's poll). */
@@ -103,4 +101,23 @@ describe('every acked QoS 1 message is in the sink across a SIGKILL of the runti
     await second.kill('SIGINT');
     expect(second.child.exitCode).toBe(0);
   }, 240_000);
+});
+
+describe('npm start with the sink, stopped as a terminal stops it', () => {
+  it('Ctrl-C (SIGINT to the whole process group, DynamoDB Local included) exits 0 without reporting the stream poll it cut off; the banner leaves the stack’s sinkEnabled out of the policy', async () => {
+    const runtime = await startRuntimeProcess(['--port', String(await freePort()), '--in-memory']);
+    try {
+      expect(runtime.output()).toContain('Ingestion sink');
+      expect(runtime.output()).not.toContain('sinkEnabled');
+      // The poller reads the stream every 100 ms: give it a few rounds, then stop as a terminal does.
+      await new Promise((r) => setTimeout(r, 1_000));
+      const exited = new Promise<number | null>((resolve) => runtime.child.once('exit', (code) => resolve(code)));
+      process.kill(-(runtime.child.pid as number), 'SIGINT');
+      expect(await exited).toBe(0);
+      expect(runtime.output()).toContain('SIGINT: stopping');
+      expect(runtime.output()).not.toMatch(/stream of \S+\) failed/);
+    } finally {
+      await runtime.kill('SIGKILL');
+    }
+  }, 120_000);
 });
