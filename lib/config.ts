@@ -126,18 +126,9 @@ export const SINK_LIMITS: Record<Exclude<keyof SinkSettings, 'enabled'>, [number
 };
 
 function resolveSink(partial: Partial<SinkSettings>): SinkSettings {
-  const known = Object.keys(DEFAULT_SINK_SETTINGS);
-  for (const [key, value] of Object.entries(partial)) {
-    if (!known.includes(key)) throw new ConfigError(`qosgate: unknown sink setting "${key}" (known: ${known.join(', ')})`);
-    if (key === 'enabled') {
-      if (typeof value !== 'boolean') throw new ConfigError(`qosgate: sink.enabled must be true or false, got ${JSON.stringify(value)}`);
-    } else {
-      const [min, max] = SINK_LIMITS[key as keyof typeof SINK_LIMITS];
-      if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
-        throw new ConfigError(`qosgate: sink.${key} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
-      }
-    }
-  }
+  const { enabled, ...numbers } = partial;
+  if (enabled !== undefined && typeof enabled !== 'boolean') throw new ConfigError(`qosgate: sink.enabled must be true or false, got ${JSON.stringify(enabled)}`);
+  checkWholeNumbers('sink', numbers, Object.keys(DEFAULT_SINK_SETTINGS), SINK_LIMITS);
   const sink = { ...DEFAULT_SINK_SETTINGS, ...partial };
   if (sink.expireAfterDays !== 0 && sink.expireAfterDays <= sink.glacierAfterDays) {
     throw new ConfigError(`qosgate: sink.expireAfterDays (${sink.expireAfterDays}) must be 0 (never) or after sink.glacierAfterDays (${sink.glacierAfterDays})`);
@@ -188,15 +179,22 @@ export const FANOUT_LIMITS: Record<keyof FanoutSettings, [number, number]> = {
 };
 
 function resolveFanout(partial: Partial<FanoutSettings>): FanoutSettings {
-  const known = Object.keys(DEFAULT_FANOUT_SETTINGS);
-  for (const [key, value] of Object.entries(partial)) {
-    if (!known.includes(key)) throw new ConfigError(`qosgate: unknown fanout setting "${key}" (known: ${known.join(', ')})`);
-    const [min, max] = FANOUT_LIMITS[key as keyof FanoutSettings];
+  checkWholeNumbers('fanout', partial, Object.keys(DEFAULT_FANOUT_SETTINGS), FANOUT_LIMITS);
+  return { ...DEFAULT_FANOUT_SETTINGS, ...partial };
+}
+
+/**
+ * A settings group's numeric values (`qosgate:fanout`, `qosgate:sink`): each a known key, and a
+ * whole number within its range (what the AWS service behind it accepts).
+ */
+function checkWholeNumbers(group: string, values: object, known: string[], limits: Record<string, [number, number]>): void {
+  for (const [key, value] of Object.entries(values)) {
+    if (!known.includes(key)) throw new ConfigError(`qosgate: unknown ${group} setting "${key}" (known: ${known.join(', ')})`);
+    const [min, max] = limits[key] as [number, number];
     if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
-      throw new ConfigError(`qosgate: fanout.${key} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+      throw new ConfigError(`qosgate: ${group}.${key} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
     }
   }
-  return { ...DEFAULT_FANOUT_SETTINGS, ...partial };
 }
 
 /** What a caller may give: any setting, and any part of the fan-out settings. */
