@@ -10,6 +10,8 @@ export interface HostCounters {
   invocations: { total: number; byFunction: Record<string, number>; durationMs: number; billedMs: number };
   /** CPU time (user + system) of the runtime process so far, in ms. */
   cpuMs: number;
+  /** CPU time (user + system) of DynamoDB Local's java process so far, in ms (0 where /proc is not there). */
+  javaCpuMs: number;
 }
 
 export interface MemorySample {

@@ -4,6 +4,7 @@ import type { MemorySample } from './host-protocol.js';
 import type { SizingRow } from './lambda-sizing.js';
 import { runLabel, type FanoutResult, type SweepResult, type ThroughputResult } from './scenarios.js';
 import type { StoredFanoutResult } from './stored-fanout.js';
+import type { CpuUse } from './process-cpu.js';
 import type { CostRow, LocalThroughput, Target } from './targets.js';
 import { INGESTION_HEADERS, INGESTION_SECTION, ingestionTable, type IngestionBenchResult } from './ingestion.js';
 import { wildcardTable, type WildcardBenchResult } from './wildcards.js';
@@ -91,6 +92,13 @@ function costRow(label: string, p: PerDelivery): string[] {
   ];
 }
 
+/** CPU columns: the cores each process kept busy while it was measured (bench/process-cpu.ts). */
+const CPU_HEADERS = ['CPU cores: runtime', 'DynamoDB Local', 'bench clients'];
+// Reports from before the CPU columns have no `cpu`.
+const cpuCells = (c: CpuUse | undefined) => (c ? [fmt(c.runtimeCores, 2), c.dynamodbLocalCores === null ? 'n/a' : fmt(c.dynamodbLocalCores, 2), fmt(c.benchCores, 2)] : ['n/a', 'n/a', 'n/a']);
+export const CPU_NOTE =
+  'CPU cores: CPU time over wall-clock time of each process while it was measured (first publish to last message done; in the fan-out, publish to last receipt), from /proc and process.cpuUsage(). The runtime (gateway, every function in source mode, their SDK clients) is one Node process: its main thread gives at most 1 core (a little more with the garbage collector\'s and libuv\'s threads), so about 1 there means the runtime\'s one thread is what bounds the figure, not DynamoDB Local.';
+
 const metText = (met: boolean | null) => (met === null ? 'n/a' : met ? 'met' : 'NOT MET');
 
 /** The report as Markdown tables: printed by `npm run bench` and written to docs/bench/README.md. */
@@ -132,14 +140,14 @@ export function markdownTables(report: BenchReport): string {
   }
   out.push(
     table(
-      ['run', 'in flight', 'deliveries/s', 'p50 ms', 'p99 ms', 'write items per delivery', 'ceiling deliveries/s', 'ratio'],
+      ['run', 'in flight', 'deliveries/s', 'p50 ms', 'p99 ms', 'write items per delivery', 'DynamoDB req per delivery', 'ceiling deliveries/s', 'ratio', ...CPU_HEADERS],
       report.local.flatMap((l) => [
-        [`QoS ${l.qos}, 1 -> ${l.rate.subscribers}`, String(l.rate.window), String(l.rate.deliveriesPerSecond), fmt(l.rate.latencyMs.p50, 1), fmt(l.rate.latencyMs.p99, 1), fmt(l.rate.perDelivery.writeItems, 3), String(l.ceilingDeliveriesPerSecond), `${fmt(l.ratio * 100, 0)}%`],
-        [`QoS ${l.qos}, 1 -> ${l.latency.subscribers}`, String(l.latency.window), String(l.latency.deliveriesPerSecond), fmt(l.latency.latencyMs.p50, 1), fmt(l.latency.latencyMs.p99, 1), fmt(l.latency.perDelivery.writeItems, 3), '', ''],
+        [`QoS ${l.qos}, 1 -> ${l.rate.subscribers}`, String(l.rate.window), String(l.rate.deliveriesPerSecond), fmt(l.rate.latencyMs.p50, 1), fmt(l.rate.latencyMs.p99, 1), fmt(l.rate.perDelivery.writeItems, 3), fmt(l.rate.perDelivery.dynamodbRequests, 3), String(l.ceilingDeliveriesPerSecond), `${fmt(l.ratio * 100, 0)}%`, ...cpuCells(l.rate.cpu)],
+        [`QoS ${l.qos}, 1 -> ${l.latency.subscribers}`, String(l.latency.window), String(l.latency.deliveriesPerSecond), fmt(l.latency.latencyMs.p50, 1), fmt(l.latency.latencyMs.p99, 1), fmt(l.latency.perDelivery.writeItems, 3), fmt(l.latency.perDelivery.dynamodbRequests, 3), '', '', ...cpuCells(l.latency.cpu)],
       ]),
     ),
   );
-  out.push('');
+  out.push('', CPU_NOTE, '');
 
   section('Cost per million deliveries, beside AWS IoT Core', `: ${o.payloadBytes} B payloads, counted operations at list prices`);
   out.push(
@@ -171,8 +179,8 @@ export function markdownTables(report: BenchReport): string {
   section('Fan-out of one QoS 1 publish to real sockets');
   out.push(
     table(
-      ['K', 'connected', 'runs', 'stored+sent ms (publisher msgack)', 'last receipt ms', 'per delivery: DynamoDB req', 'Lambda inv'],
-      report.fanout.map((f) => [String(f.subscribers), String(f.connected), String(f.repetitions), fmt(f.storedAndSentMs, 1), fmt(f.lastReceiptMs, 1), fmt(f.perDelivery.dynamodbRequests, 3), fmt(f.perDelivery.lambdaInvocations, 3)]),
+      ['K', 'connected', 'runs', 'stored+sent ms (publisher msgack)', 'last receipt ms', 'per delivery: DynamoDB req', 'Lambda inv', ...CPU_HEADERS],
+      report.fanout.map((f) => [String(f.subscribers), String(f.connected), String(f.repetitions), fmt(f.storedAndSentMs, 1), fmt(f.lastReceiptMs, 1), fmt(f.perDelivery.dynamodbRequests, 3), fmt(f.perDelivery.lambdaInvocations, 3), ...cpuCells(f.cpu)]),
     ),
   );
   out.push('');

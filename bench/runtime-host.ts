@@ -14,6 +14,7 @@ import type { FrameLog } from '../local/frame-log.js';
 import { startLocalRuntime } from '../local/runtime.js';
 import { startCountingManagementApi, type CountingManagementApi } from './counting-management-api.js';
 import { emptyCounts, meterDynamoDb } from './dynamodb-meter.js';
+import { procCpuMs } from './process-cpu.js';
 import type { HostCounters, HostMessage, HostReady, MemorySample, ParentMessage } from './host-protocol.js';
 
 /** 32 KB: API Gateway meters WebSocket messages in 32 KB increments. */
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
     frames: { in: 0, out: 0, inBytes: 0, outBytes: 0, inUnits: 0, outUnits: 0 },
     invocations: { total: 0, byFunction: {}, durationMs: 0, billedMs: 0 },
     cpuMs: 0,
+    javaCpuMs: 0,
   };
   const frameLog: FrameLog = {
     frameIn: (_id, data) => {
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
     if (message.type === 'snapshot') {
       const cpu = process.cpuUsage();
       counters.cpuMs = (cpu.user + cpu.system) / 1000;
+      counters.javaCpuMs = java === undefined ? 0 : (procCpuMs(java) ?? counters.javaCpuMs);
       send({ type: 'snapshot', seq: message.seq, counters: structuredClone(counters), memory: memory(), at: performance.now() });
     } else if (message.type === 'durations') {
       send({ type: 'durations', seq: message.seq, byFunction: durations });

@@ -9,6 +9,7 @@ import { BenchSocket, connectMany, type Frame } from './client.js';
 import { diffCounts, emptyCounts, meteredDynamoDbClient, sumCounts, type DynamoDbCounts } from './dynamodb-meter.js';
 import type { RuntimeHost } from './host.js';
 import { perDelivery, type PerDelivery } from './cost.js';
+import { benchMark, cpuUse, type CpuUse } from './process-cpu.js';
 
 export type Qos = 0 | 1 | 2;
 
@@ -76,6 +77,8 @@ export interface ThroughputResult {
   seconds: number;
   deliveriesPerSecond: number;
   latencyMs: { p50: number; p99: number; max: number };
+  /** The cores each process kept busy from the first publish until the last message was done (acks flushed after it are not in it). */
+  cpu: CpuUse;
   perDelivery: PerDelivery;
 }
 
@@ -191,11 +194,13 @@ export async function throughput(host: RuntimeHost, options: ThroughputOptions):
   }
 
   const before = await host.settle(200);
+  const busyFrom = { host: before, bench: benchMark() };
   const started = performance.now();
   for (let i = 0; i < Math.min(window, m); i += 1) publishNext();
   const timeout = setTimeout(() => finish(), Math.max(60_000, m * 200, k * m * 10));
   await finished;
   clearTimeout(timeout);
+  const cpu = cpuUse(busyFrom, { host: await host.snapshot(), bench: benchMark() });
   const seconds = (Math.max(lastReceipt, started) - started) / 1000;
   if (waves) {
     // Each subscriber's answers in one go, ACK_WAVE subscribers at a time (see ACK_WAVE).
@@ -249,6 +254,7 @@ export async function throughput(host: RuntimeHost, options: ThroughputOptions):
     seconds: round(seconds, 3),
     deliveriesPerSecond: Math.round(deliveries / seconds),
     latencyMs: { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), max: round(sorted[sorted.length - 1] ?? NaN) },
+    cpu,
     perDelivery: perDelivery(before.counters, after.counters, deliveries),
   };
 }
@@ -283,7 +289,9 @@ export interface FanoutResult {
   storedAndSentMs: number;
   /** Publish sent -> the last subscriber's receipt. Median. */
   lastReceiptMs: number;
-  allRuns: Array<{ storedAndSentMs: number; lastReceiptMs: number; received: number }>;
+  allRuns: Array<{ storedAndSentMs: number; lastReceiptMs: number; received: number; cpu: CpuUse }>;
+  /** The cores each process kept busy from publish to the last receipt, in the median run (by last receipt). */
+  cpu: CpuUse;
   connectSeconds: number;
   perDelivery: PerDelivery;
 }
@@ -340,6 +348,7 @@ export async function fanout(
       receivedNow = 0;
       lastReceipt = 0;
       pendingIds = [];
+      const busyFrom = { host: await host.snapshot(), bench: benchMark() };
       const started = performance.now();
       let allIn: () => void = () => {};
       const everyoneHasIt = new Promise<void>((resolve) => (allIn = resolve));
@@ -353,7 +362,8 @@ export async function fanout(
       await Promise.race([everyoneHasIt, new Promise((r2) => (giveUp = setTimeout(r2, 60_000)))]);
       clearTimeout(giveUp);
       clearInterval(poll);
-      runs.push({ storedAndSentMs: round(ackedAt - started, 1), lastReceiptMs: round(lastReceipt - started, 1), received: receivedNow });
+      const cpu = cpuUse(busyFrom, { host: await host.snapshot(), bench: benchMark() });
+      runs.push({ storedAndSentMs: round(ackedAt - started, 1), lastReceiptMs: round(lastReceipt - started, 1), received: receivedNow, cpu });
       // Acks go out in waves of ACK_WAVE subscribers, each wave once the one before is handled:
       // 10,000 at once would run 10,000 handlers in this one process, which AWS would spread
       // over as many Lambda containers (and they would time out here, not there).
@@ -381,6 +391,7 @@ export async function fanout(
       storedAndSentMs: median(runs.map((x) => x.storedAndSentMs)),
       lastReceiptMs: median(runs.map((x) => x.lastReceiptMs)),
       allRuns: runs,
+      cpu: medianRun(runs).cpu,
       connectSeconds: round(connectSeconds, 1),
       perDelivery: perDelivery(before.counters, after.counters, runs.reduce((n, x) => n + x.received, 0)),
     };
@@ -391,6 +402,12 @@ export async function fanout(
   // not measure; the caller runs the cost table's largest K on them, then stops the runtime without them.
   await publisher.close();
   return { results, pool: { sockets: subs, topic } };
+}
+
+/** The run whose last receipt is the median (the lower middle of an even count, as percentile(…, 50)). */
+function medianRun<T extends { lastReceiptMs: number }>(runs: T[]): T {
+  const sorted = [...runs].sort((a, b) => a.lastReceiptMs - b.lastReceiptMs);
+  return sorted[Math.max(0, Math.ceil(sorted.length / 2) - 1)] as T;
 }
 
 // ---------------------------------------------------------------------------------------------

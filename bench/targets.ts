@@ -1,6 +1,7 @@
 import type { CeilingResult } from './ceiling.js';
 import type { PerDelivery } from './cost.js';
 import type { SizingRow } from './lambda-sizing.js';
+import type { CpuUse } from './process-cpu.js';
 import type { FanoutResult, SweepResult, ThroughputResult } from './scenarios.js';
 import type { StoredFanoutResult } from './stored-fanout.js';
 
@@ -51,6 +52,13 @@ export interface TargetInputs {
 }
 
 const EPS = 1e-9;
+
+/** Where the time went: the cores the runtime and DynamoDB Local kept busy meanwhile (absent in old reports). */
+function busyText(cpu: CpuUse | undefined): string {
+  if (!cpu) return '';
+  const java = cpu.dynamodbLocalCores === null ? '' : `, DynamoDB Local ${cpu.dynamodbLocalCores}`;
+  return `; CPU meanwhile: runtime process ${cpu.runtimeCores} cores${java}`;
+}
 const usd = (n: number) => `$${n.toFixed(2)}`;
 const sizeNote = (measuredAt: string, wanted: string) => (measuredAt === wanted ? {} : { note: `measured at ${measuredAt}; the target is for ${wanted}` });
 
@@ -91,7 +99,7 @@ export function targetsOf(input: TargetInputs): Target[] {
       name: `local QoS ${local.qos} throughput, 1 -> ${local.rate.subscribers} subscribers, 1 KB, ${local.rate.window} in flight, against the DynamoDB Local ceiling`,
       target: `>= ${wantedRatio * 100}% of the ceiling`,
       measured: c
-        ? `${local.rate.deliveriesPerSecond}/s = ${(local.ratio * 100).toFixed(0)}% of ${local.ceilingDeliveriesPerSecond}/s (${c.itemWritesPerSecond} item writes/s / ${local.rate.perDelivery.writeItems} write items per delivery)`
+        ? `${local.rate.deliveriesPerSecond}/s = ${(local.ratio * 100).toFixed(0)}% of ${local.ceilingDeliveriesPerSecond}/s (${c.itemWritesPerSecond} item writes/s / ${local.rate.perDelivery.writeItems} write items per delivery)${busyText(local.rate.cpu)}`
         : 'n/a',
       met: c ? local.ratio >= wantedRatio - EPS : null,
       ...sizeNote(`K=${local.rate.subscribers}`, 'K=10'),
@@ -111,7 +119,7 @@ export function targetsOf(input: TargetInputs): Target[] {
   out.push({
     name: `fan-out of one QoS 1 publish to ${biggest ? biggest.subscribers.toLocaleString('en-US') : '10,000'} real sockets, publish -> last receipt`,
     target: '< 5 s',
-    measured: biggest ? `${(biggest.lastReceiptMs / 1000).toFixed(2)} s (publisher msgack ${(biggest.storedAndSentMs / 1000).toFixed(2)} s, ${biggest.connected} connected)` : 'n/a (not run)',
+    measured: biggest ? `${(biggest.lastReceiptMs / 1000).toFixed(2)} s (publisher msgack ${(biggest.storedAndSentMs / 1000).toFixed(2)} s, ${biggest.connected} connected)${busyText(biggest.cpu)}` : 'n/a (not run)',
     met: biggest ? biggest.connected === biggest.subscribers && biggest.lastReceiptMs < 5000 : null,
     ...(biggest ? sizeNote(`K=${biggest.subscribers}`, 'K=10000') : {}),
   });

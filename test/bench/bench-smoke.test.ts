@@ -40,6 +40,12 @@ describe('npm run bench --quick (tiny sizes)', () => {
     expect(report.ceiling.itemWritesPerSecond).toBeGreaterThan(0);
     expect(report.local.map((l: any) => [l.qos, l.rate.subscribers, l.rate.window, l.latency.window])).toEqual([[1, 10, 50, 10], [2, 10, 50, 10]]);
     for (const l of report.local) expect(finite(l.ratio) && finite(l.ceilingDeliveriesPerSecond)).toBe(true);
+    // Where the time went: the cores the runtime, DynamoDB Local and the bench's clients kept busy (bench/process-cpu.ts).
+    const cores = (c: any) => [c.runtimeCores, c.dynamodbLocalCores, c.benchCores];
+    for (const c of [...report.throughput, ...report.local.flatMap((l: any) => [l.rate, l.latency]), ...report.fanout].map((x: any) => x.cpu)) {
+      for (const n of cores(c)) expect(finite(n) && n >= 0).toBe(true);
+      expect(c.seconds).toBeGreaterThan(0);
+    }
     // The cost table: QoS 1 and 2 at K = 1, 10 and the run's K, IoT Core's price beside each QoS 1 row.
     expect(report.costs.map((c: any) => [c.qos, c.k])).toEqual([[1, 1], [2, 1], [1, 2], [2, 2], [1, 10], [2, 10]]);
     for (const c of report.costs) {
@@ -77,6 +83,8 @@ describe('npm run bench --quick (tiny sizes)', () => {
     for (const section of REPORT_SECTIONS) expect(readme).toContain(`### ${section}`);
     expect(readme).toMatch(/### Cold start on Node v22\.\d+\.\d+ \(median of 3; empty bundle [\d.]+ ms\)/);
     expect(readme).toMatch(/\| met( \/ not met)? +\|/);
+    expect(readme).toContain('| CPU cores: runtime | DynamoDB Local | bench clients |');
+    expect(report.targets.find((t: any) => /local QoS 1 throughput/.test(t.name)).measured).toMatch(/CPU meanwhile: runtime process [\d.]+ cores, DynamoDB Local [\d.]+/);
     expect(readFileSync(join(out, 'chart.svg'), 'utf8')).toMatch(/^<svg /);
   }, 300_000);
 });
