@@ -13,6 +13,10 @@ import { matchesAny, parseFilterPattern } from './filter-pattern.js';
  *
  *   - every shard of the stream, a parent before its children, one batch at a time per shard,
  *     in order; records that match none of the filter patterns are passed over (and checkpointed);
+ *   - each open shard read 4 times a second, as Lambda polls a DynamoDB stream's shards; the
+ *     shards listed (DescribeTable, DescribeStream) only when none is known open, when one was
+ *     read to its end, or every 10 s: listing them every round cost DynamoDB Local about a
+ *     sixth of a core with nothing written;
  *   - a batch is up to `batchSize` records, handed over when full, when `batchingWindowMs` has
  *     passed since its first record, or when the shard has nothing more now;
  *   - a failed invocation (error, timeout) fails the batch; with ReportBatchItemFailures, a
@@ -56,8 +60,15 @@ export interface StreamMappingOptions {
   checkpointFile?: string;
   /** The on-failure destination: gets each exhausted batch's description (JSON). */
   onFailure?: (description: string) => void | Promise<void>;
-  /** Between rounds (default 100 ms). */
+  /** Between rounds (default 250 ms: Lambda polls a DynamoDB stream's shards 4 times a second). */
   pollIntervalMs?: number;
+  /**
+   * How often a round lists the stream's shards anew (DescribeTable, DescribeStream) when nothing
+   * asks for it sooner (default 10 s). A round always lists them when none is known open or a
+   * shard was read to its end (its children come next), so only a rollover that opens a shard
+   * beside open ones waits this long.
+   */
+  shardDiscoveryMs?: number;
   /** Before a failed batch is tried again (default 200 ms). */
   retryDelayMs?: number;
   /** Poll on a timer (default true); tests drive {@link StreamMapping.pollOnce} themselves with false. */
@@ -263,6 +274,11 @@ export function startStreamMapping(spec: StreamMappingSpec, fn: GatewayFunction,
     });
   };
 
+  // The last listing of the stream's shards, and whether the next round must list them anew.
+  let listing: { shards: Shard[]; at: number } | undefined;
+  let relist = true;
+  const shardDiscoveryMs = options.shardDiscoveryMs ?? 10_000;
+
   const listShards = async (arn: string): Promise<Shard[]> => {
     const found: Shard[] = [];
     let start: string | undefined;
@@ -274,19 +290,34 @@ export function startStreamMapping(spec: StreamMappingSpec, fn: GatewayFunction,
     return found;
   };
 
-  const oneRound = async (): Promise<number> => {
+  /** The stream's shards: listed anew when due (see shardDiscoveryMs), else the last listing. Undefined: no stream. */
+  const currentShards = async (): Promise<Shard[] | undefined> => {
+    if (!relist && listing && streamArn && Date.now() - listing.at < shardDiscoveryMs) return listing.shards;
     const table = await options.dynamodb.send(new DescribeTableCommand({ TableName: spec.tableName }));
     const arn = table.Table?.LatestStreamArn;
-    if (!arn || table.Table?.StreamSpecification?.StreamEnabled === false) return 0;
+    if (!arn || table.Table?.StreamSpecification?.StreamEnabled === false) {
+      listing = undefined;
+      return undefined;
+    }
     if (arn !== streamArn) {
       streamArn = arn;
       saved = loadCheckpoints(options.checkpointFile, arn);
       shards.clear();
     }
+    listing = { shards: await listShards(arn), at: Date.now() };
+    return listing.shards;
+  };
+
+  const oneRound = async (): Promise<number> => {
+    const listed = await currentShards();
+    if (!listed) return 0;
     const checkpoints = saved as Checkpoints;
-    const listed = await listShards(arn);
     const ids = new Set(listed.map((s) => s.ShardId));
+    // Listed anew next round unless this one finds a shard still open to read.
+    relist = true;
     let invocations = 0;
+    let finishedOne = false;
+    let openOne = false;
     for (const shard of listed) {
       const shardId = shard.ShardId as string;
       if (stopped || checkpoints.finished.includes(shardId)) continue;
@@ -302,8 +333,11 @@ export function startStreamMapping(spec: StreamMappingSpec, fn: GatewayFunction,
       if (state.iterator === null && state.buffer.length === 0 && state.pending.length === 0) {
         checkpoints.finished.push(shardId);
         saveCheckpoints(options.checkpointFile, checkpoints);
-      }
+        // Read to its end: its children (the shards after a rollover) are in the next listing.
+        finishedOne = true;
+      } else if (state.iterator !== null) openOne = true;
     }
+    relist = finishedOne || !openOne;
     return invocations;
   };
 
@@ -324,7 +358,7 @@ export function startStreamMapping(spec: StreamMappingSpec, fn: GatewayFunction,
           pollOnce()
             .catch((error: unknown) => options.onError?.(error))
             .finally(() => (polling = false));
-        }, options.pollIntervalMs ?? 100);
+        }, options.pollIntervalMs ?? 250);
   timer?.unref();
 
   const idle = async () => {

@@ -229,4 +229,43 @@ describe('stream event source mapping (DynamoDB Local streams)', () => {
     await pollUntil(two, () => second.calls.length === 1);
     expect(second.calls.map((c) => c.ids)).toEqual([['b']]);
   });
+
+  it('lists the shards once while one is open: later rounds only read it (GetRecords), until shardDiscoveryMs has passed', async () => {
+    const { name, store } = await historyTable();
+    await store.append([record('a'), record('b')]);
+    // Clients of its own that count what the mapping asks DynamoDB Local and its Streams API.
+    const asked: string[] = [];
+    const count = <T extends { middlewareStack: { add: (...a: any[]) => void } }>(c: T): T => {
+      c.middlewareStack.add((next: any, context: any) => (args: any) => (asked.push(String(context.commandName).replace(/Command$/, '')), next(args)), { step: 'initialize' });
+      return c;
+    };
+    const dynamodb = count(testDynamoDbClient());
+    const counted = count(new DynamoDBStreamsClient({ endpoint: inject('dynamodbEndpoint'), region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+    const { fn, calls } = recordingFunction();
+    const rounds = async (mapping: StreamMapping, n: number) => {
+      asked.length = 0;
+      for (let i = 0; i < n; i++) await mapping.pollOnce();
+      return asked.reduce<Record<string, number>>((by, op) => ({ ...by, [op]: (by[op] ?? 0) + 1 }), {});
+    };
+    const cached = startStreamMapping({ ...SPEC, tableName: name }, fn, { dynamodb, streams: counted, autoPoll: false, retryDelayMs: 0 });
+    running.push(cached);
+    await pollUntil(cached, () => calls.length === 1);
+    expect(calls[0]!.ids).toEqual(['a', 'b']);
+    // Nothing new: three rounds are three reads of the open shard, no listing.
+    expect(await rounds(cached, 3)).toEqual({ GetRecords: 3 });
+    // A record written now is found by the next read, without a listing.
+    await store.append([record('c')]);
+    await pollUntil(cached, () => calls.length === 2);
+    expect(calls[1]!.ids).toEqual(['c']);
+    expect(asked.filter((op) => op === 'DescribeTable' || op === 'DescribeStream')).toEqual([]);
+    await cached.stop();
+
+    // With shardDiscoveryMs 0 every round lists them: what each round cost before.
+    const listing = startStreamMapping({ ...SPEC, tableName: name }, recordingFunction().fn, { dynamodb, streams: counted, autoPoll: false, retryDelayMs: 0, shardDiscoveryMs: 0 });
+    running.push(listing);
+    await listing.pollOnce();
+    expect(await rounds(listing, 2)).toEqual({ DescribeTable: 2, DescribeStream: 2, GetRecords: 2 });
+    dynamodb.destroy();
+    counted.destroy();
+  });
 });
