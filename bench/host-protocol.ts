@@ -58,6 +58,8 @@ export interface HostSnapshot {
   counters: HostCounters;
   memory: MemorySample;
   at: number;
+  /** The host's monotonic clock in µs (process.hrtime), the clock of its V8 CPU profile (bench/profile.ts). */
+  monotonicUs: number;
 }
 
 export type HostMessage = HostReady | HostSnapshot | HostDurations | HostCounting;

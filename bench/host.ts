@@ -24,12 +24,14 @@ export interface RuntimeHostOptions {
    * for them, and passes every other request on to the gateway.
    */
   countingPrefix?: string;
+  /** Run the host under V8's CPU profiler (`--cpu-prof`), writing the profile into this folder when it stops (bench/profile.ts). */
+  cpuProfileDir?: string;
 }
 
 export async function startRuntimeHost(context: Record<string, unknown> = {}, options: RuntimeHostOptions = {}): Promise<RuntimeHost> {
   const script = fileURLToPath(new URL('./runtime-host.ts', import.meta.url));
   const child: ChildProcess = fork(script, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [])],
     env: { ...process.env, QOSGATE_BENCH_CONTEXT: JSON.stringify(context), QOSGATE_BENCH_COUNTING: options.countingPrefix ?? '' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

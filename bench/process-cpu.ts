@@ -31,6 +31,8 @@ export interface CpuUse {
   dynamodbLocalCores: number | null;
   /** This process: the bench's WebSocket clients. */
   benchCores: number;
+  /** The stretch on the host's monotonic clock (µs): where bench/profile.ts cuts the runtime's CPU profile. */
+  hostWindowUs: [number, number];
 }
 
 /** What the parent measures of itself at each end of the stretch: process.cpuUsage() and the time. */
@@ -47,7 +49,7 @@ export function benchMark(): BenchMark {
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** The cores used between two host snapshots (their `at` is the host's clock) and two marks of this process. */
-export function cpuUse(from: { host: Pick<HostSnapshot, 'counters' | 'at'>; bench: BenchMark }, to: { host: Pick<HostSnapshot, 'counters' | 'at'>; bench: BenchMark }): CpuUse {
+export function cpuUse(from: { host: Pick<HostSnapshot, 'counters' | 'at' | 'monotonicUs'>; bench: BenchMark }, to: { host: Pick<HostSnapshot, 'counters' | 'at' | 'monotonicUs'>; bench: BenchMark }): CpuUse {
   const hostMs = Math.max(1, to.host.at - from.host.at);
   const benchMs = Math.max(1, to.bench.at - from.bench.at);
   const java = to.host.counters.javaCpuMs - from.host.counters.javaCpuMs;
@@ -56,5 +58,6 @@ export function cpuUse(from: { host: Pick<HostSnapshot, 'counters' | 'at'>; benc
     runtimeCores: round2((to.host.counters.cpuMs - from.host.counters.cpuMs) / hostMs),
     dynamodbLocalCores: to.host.counters.javaCpuMs > 0 ? round2(java / hostMs) : null,
     benchCores: round2((to.bench.cpuMs - from.bench.cpuMs) / benchMs),
+    hostWindowUs: [from.host.monotonicUs, to.host.monotonicUs],
   };
 }

@@ -116,7 +116,7 @@ async function main(): Promise<void> {
       const cpu = process.cpuUsage();
       counters.cpuMs = (cpu.user + cpu.system) / 1000;
       counters.javaCpuMs = java === undefined ? 0 : (procCpuMs(java) ?? counters.javaCpuMs);
-      send({ type: 'snapshot', seq: message.seq, counters: structuredClone(counters), memory: memory(), at: performance.now() });
+      send({ type: 'snapshot', seq: message.seq, counters: structuredClone(counters), memory: memory(), at: performance.now(), monotonicUs: Number(process.hrtime.bigint() / 1000n) });
     } else if (message.type === 'durations') {
       send({ type: 'durations', seq: message.seq, byFunction: durations });
     } else if (message.type === 'counting') {

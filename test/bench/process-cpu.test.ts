@@ -20,9 +20,9 @@ describe('process CPU (bench/process-cpu.ts)', () => {
   });
 
   it('turns two snapshots and two marks into cores per process', () => {
-    const from = { host: { counters: counters(1000, 5000), at: 10_000 }, bench: { cpuMs: 200, at: 50 } };
-    const to = { host: { counters: counters(1950, 5500), at: 11_000 }, bench: { cpuMs: 250, at: 1050 } };
-    expect(cpuUse(from, to)).toEqual({ seconds: 1, runtimeCores: 0.95, dynamodbLocalCores: 0.5, benchCores: 0.05 });
+    const from = { host: { counters: counters(1000, 5000), at: 10_000, monotonicUs: 7_000_000 }, bench: { cpuMs: 200, at: 50 } };
+    const to = { host: { counters: counters(1950, 5500), at: 11_000, monotonicUs: 8_000_000 }, bench: { cpuMs: 250, at: 1050 } };
+    expect(cpuUse(from, to)).toEqual({ seconds: 1, runtimeCores: 0.95, dynamodbLocalCores: 0.5, benchCores: 0.05, hostWindowUs: [7_000_000, 8_000_000] });
     // No java measured (not Linux): null, not 0 cores.
     const noJava = cpuUse({ ...from, host: { ...from.host, counters: counters(1000, 0) } }, { ...to, host: { ...to.host, counters: counters(1950, 0) } });
     expect(noJava.dynamodbLocalCores).toBeNull();
