@@ -34,6 +34,10 @@ function isEmpty(data: unknown): boolean {
  * never sent again; see deliver.ts storeRerun). A first run can write in batches: nobody has
  * an entry with its id yet, and no other run holds the release while its lease runs (the
  * pubrel Lambda's timeout is shorter than the lease).
+ *
+ * `accepted`: runs once the controller's method has taken the message (it did not refuse it)
+ * and before anything is retained or delivered: where the caller records it (app/ingest.ts,
+ * PROTOCOL §11). The method runs once per hand-on, so a method with side effects has them once.
  */
 export async function handOn(
   deps: AppDeps,
@@ -42,8 +46,10 @@ export async function handOn(
   messageId: string,
   now: number,
   rerun = false,
+  accepted?: () => Promise<void>,
 ): Promise<DeliveryStats> {
   const deliveries = await planHandOn(deps, publication, sender, now);
+  await accepted?.();
   if (deliveries === 'expired') return emptyStats();
   return completeHandOn(deps, publication, deliveries, messageId, now, rerun);
 }
@@ -59,7 +65,8 @@ export interface BatchItem {
  * with its own server id. Every message's controller method runs before anything is retained
  * or delivered, so a method that refuses one message (a ProtocolError, which names its index)
  * refuses the whole batch with nothing handed on. The messages share their audience reads
- * (withSharedAudienceReads). Returns the stats summed over the messages.
+ * (withSharedAudienceReads). Returns the stats summed over the messages. `accepted` runs once
+ * every method has taken its message, before any is retained or delivered (see {@link handOn}).
  */
 export async function handOnAll(
   deps: AppDeps,
@@ -67,6 +74,7 @@ export async function handOnAll(
   sender: { sessionId: string; connectionId: string },
   now: number,
   rerun = false,
+  accepted?: () => Promise<void>,
 ): Promise<DeliveryStats> {
   const planned: Array<{ item: BatchItem; deliveries: Delivery[] }> = [];
   for (const [index, item] of items.entries()) {
@@ -78,6 +86,7 @@ export async function handOnAll(
       throw error;
     }
   }
+  await accepted?.();
   // One audience read per controller/topic for the whole batch (shared-audience-reads.ts).
   const shared = withSharedAudienceReads(deps);
   const total = emptyStats();

@@ -1,4 +1,3 @@
-import { runController } from '../core/controllers/controller.js';
 import { historyRecordsOf, recordTtlMs } from '../core/ingest.js';
 import type { AppDeps } from './deps.js';
 import type { Publication } from './hand-on.js';
@@ -18,24 +17,23 @@ export interface AcceptedFrom {
 
 /**
  * Records the messages of one accepted client frame (PROTOCOL §10, §11): one write (BatchWriteItem,
- * 25 per request) to the history table, whose stream feeds the sink. Called BEFORE the hand-on and
- * the answer (publish.ts for QoS 0/1, pubrel.ts for QoS 2), so an acknowledged message is durably
- * stored for the sink; a crash after it is answered by the client's resend, which rewrites the same
- * keys (messageId below).
+ * 25 per request) to the history table, whose stream feeds the sink. Called by the hand-on
+ * (its `accepted` hook: publish.ts and publish-batch.ts for QoS 0/1, pubrel.ts for QoS 2) once
+ * every message's controller method has taken it and BEFORE anything is delivered or answered,
+ * so an acknowledged message is durably stored for the sink; a crash after it is answered by the
+ * client's resend, which rewrites the same keys (messageId below). A frame its controller refuses
+ * (the sample sensor's `temp` that is not a number) never gets here: the hand-on throws that
+ * ProtocolError first, so it is not recorded, and the method runs once, not once here and again
+ * in the hand-on.
  *
  * messageId (stable across resends, PROTOCOL §11): QoS 2 the inbound record's; QoS 1
  * `<sessionId>:<the client's id>` (the qosgate client never reuses an id); QoS 0 a fresh server id
  * (the one its hand-on gives recipients, when the caller passes it).
  * A batch of more than one message appends `:<index>` to each (core/ingest.ts).
- *
- * A frame its controller refuses (the sample sensor's `temp` that is not a number) is not accepted:
- * the hand-on right after throws that ProtocolError, so it is not recorded. The controller's method
- * is pure (core/controllers), so running it here to know that changes nothing.
  */
 export async function recordAccepted(deps: AppDeps, publications: Publication[], sender: AcceptedFrom, now: number): Promise<void> {
   const ttlMs = recordTtlMs(deps.policy);
   if (ttlMs === undefined || publications.length === 0) return;
-  if (!(await allAccepted(deps, publications, sender))) return;
   const records = historyRecordsOf(publications, { clientId: sender.sessionId, messageId: messageIdOf(deps, publications, sender), receivedAt: now }, deps.policy, ttlMs);
   await deps.stores.history.append(records);
 }
@@ -44,17 +42,4 @@ function messageIdOf(deps: AppDeps, publications: Publication[], sender: Accepte
   // QoS 1: the client's id is what its resends share (a server id would be new on every resend).
   if (publications[0]?.qos === 1 && sender.clientMessageId !== undefined) return `${sender.sessionId}:${sender.clientMessageId}`;
   return sender.messageId ?? deps.newId();
-}
-
-/** Whether every message's controller takes it (a refusal throws ProtocolError: nothing of the frame is accepted). */
-async function allAccepted(deps: AppDeps, publications: Publication[], sender: AcceptedFrom): Promise<boolean> {
-  for (const p of publications) {
-    try {
-      await runController(deps.controllers.get(p.controller), p.topic, p.data, p.qos, { sessionId: sender.sessionId, connectionId: sender.connectionId }, p.messageExpiresAt);
-    } catch (error) {
-      if (error instanceof Error && error.name === 'ProtocolError') return false;
-      throw error;
-    }
-  }
-  return true;
 }

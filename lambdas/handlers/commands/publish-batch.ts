@@ -59,9 +59,10 @@ export async function publishBatch(command: BatchCommand, context: FrameContext,
   }
 
   const items: BatchItem[] = publications.map((publication) => ({ publication, messageId: deps.newId() }));
-  // PROTOCOL §11: recorded (history, sink) before it is handed on and acknowledged.
-  await recordAccepted(deps, publications, { ...sender, ...(command.id !== undefined ? { clientMessageId: command.id } : {}), messageId: (items[0] as BatchItem).messageId }, now);
-  const stats = await handOnAll(deps, items, sender, now);
+  // PROTOCOL §11: recorded (history, sink) once every controller took its message, before any is handed on and acknowledged.
+  const stats = await handOnAll(deps, items, sender, now, false, () =>
+    recordAccepted(deps, publications, { ...sender, ...(command.id !== undefined ? { clientMessageId: command.id } : {}), messageId: (items[0] as BatchItem).messageId }, now),
+  );
   // Metrics count messages, not frames.
   deps.metrics?.count('Published', count, command.qos);
   if (command.qos === 1) await context.reply({ type: 'msgack', id: command.id as string, recipients: handedTo(stats) });

@@ -52,9 +52,10 @@ export const publish: CommandHandler<'publish'> = async (command, context, deps)
   }
 
   const messageId = deps.newId();
-  // PROTOCOL §11: recorded (history, sink) before it is handed on and acknowledged.
-  await recordAccepted(deps, [publication], { ...sender, clientMessageId: command.id, messageId }, now);
-  const stats = await handOn(deps, publication, sender, messageId, now);
+  // PROTOCOL §11: recorded (history, sink) once its controller took it, before it is handed on and acknowledged.
+  const stats = await handOn(deps, publication, sender, messageId, now, false, () =>
+    recordAccepted(deps, [publication], { ...sender, clientMessageId: command.id, messageId }, now),
+  );
   deps.metrics?.count('Published', 1, command.qos);
   // The count tells a publisher whether anybody got it (docs/protocol.md §2 msgack `recipients`).
   if (command.qos === 1) await context.reply({ type: 'msgack', id: command.id as string, controller: command.controller, recipients: handedTo(stats) });

@@ -35,10 +35,10 @@ export const pubrel: CommandHandler<'pubrel'> = async (command, context, deps) =
       // A batch (PROTOCOL §2 `messages`) is handed on whole, each message with the id fixed at
       // publish: `record.messages` is the batch's list of accepted publications at this point.
       const batch = record.messages !== undefined ? batchItemsOf(record.messages) : undefined;
-      // PROTOCOL §11: recorded before the hand-on and the msgack, keyed by the record's receivedAt
-      // and messageId (a retry rewrites the same keys).
-      await recordAccepted(deps, batch?.map((item) => item.publication) ?? [publication], { ...sender, messageId: record.messageId }, record.receivedAt);
-      stats = batch !== undefined ? await handOnAll(deps, batch, sender, now, rerun) : await handOn(deps, publication, sender, record.messageId, now, rerun);
+      // PROTOCOL §11: recorded once the controllers took it, before anything is delivered and
+      // the msgack, keyed by the record's receivedAt and messageId (a retry rewrites the same keys).
+      const recordIt = () => recordAccepted(deps, batch?.map((item) => item.publication) ?? [publication], { ...sender, messageId: record.messageId }, record.receivedAt);
+      stats = batch !== undefined ? await handOnAll(deps, batch, sender, now, rerun, recordIt) : await handOn(deps, publication, sender, record.messageId, now, rerun, recordIt);
     } catch (error) {
       // A controller that refuses the message will refuse it every time: drop the record so
       // the client is not stuck resending a pubrel that can never succeed.
