@@ -3,6 +3,7 @@ import type { PerDelivery } from './cost.js';
 import type { SizingRow } from './lambda-sizing.js';
 import type { CpuUse } from './process-cpu.js';
 import type { FanoutResult, SweepResult, ThroughputResult } from './scenarios.js';
+import { postFloor, type SdkFloorResult } from './sdk-floor.js';
 import type { StoredFanoutResult } from './stored-fanout.js';
 
 /** One figure of issue 13 with its target, and whether this run met it. */
@@ -49,6 +50,8 @@ export interface TargetInputs {
   storedFanoutTarget: number;
   sizing: SizingRow[];
   sweep: SweepResult | null;
+  /** The SDK's own CPU per call on this machine (absent in old reports). */
+  sdkFloor?: SdkFloorResult | null;
 }
 
 const EPS = 1e-9;
@@ -58,6 +61,13 @@ function busyText(cpu: CpuUse | undefined): string {
   if (!cpu) return '';
   const java = cpu.dynamodbLocalCores === null ? '' : `, DynamoDB Local ${cpu.dynamodbLocalCores}`;
   return `; CPU meanwhile: runtime process ${cpu.runtimeCores} cores${java}`;
+}
+/** What the run's posts alone take of one core (bench/sdk-floor.ts), beside what the target needs. */
+function postFloorText(floor: SdkFloorResult | null | undefined, posts: number, wantedPerSecond?: number): string {
+  if (!floor) return '';
+  const bound = postFloor(floor, posts);
+  if (wantedPerSecond === undefined) return `; its posts alone take ${(bound.cpuMs / 1000).toFixed(1)} s of one core's CPU (${floor.post.cpuUsPerCall} µs a PostToConnection, SDK floor)`;
+  return `; posts alone: ${bound.cpuMs.toFixed(2)} ms of CPU a delivery (${posts} × ${floor.post.cpuUsPerCall} µs, SDK floor), so one core gives at most ${bound.deliveriesPerCoreSecond}/s where the target needs ${Math.ceil(wantedPerSecond)}/s`;
 }
 const usd = (n: number) => `$${n.toFixed(2)}`;
 const sizeNote = (measuredAt: string, wanted: string) => (measuredAt === wanted ? {} : { note: `measured at ${measuredAt}; the target is for ${wanted}` });
@@ -99,7 +109,7 @@ export function targetsOf(input: TargetInputs): Target[] {
       name: `local QoS ${local.qos} throughput, 1 -> ${local.rate.subscribers} subscribers, 1 KB, ${local.rate.window} in flight, against the DynamoDB Local ceiling`,
       target: `>= ${wantedRatio * 100}% of the ceiling`,
       measured: c
-        ? `${local.rate.deliveriesPerSecond}/s = ${(local.ratio * 100).toFixed(0)}% of ${local.ceilingDeliveriesPerSecond}/s (${c.itemWritesPerSecond} item writes/s / ${local.rate.perDelivery.writeItems} write items per delivery)${busyText(local.rate.cpu)}`
+        ? `${local.rate.deliveriesPerSecond}/s = ${(local.ratio * 100).toFixed(0)}% of ${local.ceilingDeliveriesPerSecond}/s (${c.itemWritesPerSecond} item writes/s / ${local.rate.perDelivery.writeItems} write items per delivery)${busyText(local.rate.cpu)}${postFloorText(input.sdkFloor, local.rate.perDelivery.apiGatewayMessagesOut, wantedRatio * local.ceilingDeliveriesPerSecond)}`
         : 'n/a',
       met: c ? local.ratio >= wantedRatio - EPS : null,
       ...sizeNote(`K=${local.rate.subscribers}`, 'K=10'),
@@ -119,7 +129,7 @@ export function targetsOf(input: TargetInputs): Target[] {
   out.push({
     name: `fan-out of one QoS 1 publish to ${biggest ? biggest.subscribers.toLocaleString('en-US') : '10,000'} real sockets, publish -> last receipt`,
     target: '< 5 s',
-    measured: biggest ? `${(biggest.lastReceiptMs / 1000).toFixed(2)} s (publisher msgack ${(biggest.storedAndSentMs / 1000).toFixed(2)} s, ${biggest.connected} connected)${busyText(biggest.cpu)}` : 'n/a (not run)',
+    measured: biggest ? `${(biggest.lastReceiptMs / 1000).toFixed(2)} s (publisher msgack ${(biggest.storedAndSentMs / 1000).toFixed(2)} s, ${biggest.connected} connected)${busyText(biggest.cpu)}${postFloorText(input.sdkFloor, biggest.connected)}` : 'n/a (not run)',
     met: biggest ? biggest.connected === biggest.subscribers && biggest.lastReceiptMs < 5000 : null,
     ...(biggest ? sizeNote(`K=${biggest.subscribers}`, 'K=10000') : {}),
   });

@@ -21,7 +21,9 @@ export interface AcceptedFrom {
  * (its `accepted` hook: publish.ts and publish-batch.ts for QoS 0/1, pubrel.ts for QoS 2) once
  * every message's controller method has taken it and BEFORE anything is delivered or answered,
  * so an acknowledged message is durably stored for the sink; a crash after it is answered by the
- * client's resend, which rewrites the same keys (messageId below). A frame its controller refuses
+ * client's resend: at QoS 2 a retried pubrel rewrites the same keys (the inbound record's
+ * receivedAt and messageId); at QoS 1 the resend is recorded again at its own receivedAt with the
+ * same messageId, a duplicate a consumer drops by messageId (PROTOCOL §11). A frame its controller refuses
  * (the sample sensor's `temp` that is not a number) never gets here: the hand-on throws that
  * ProtocolError first, so it is not recorded, and the method runs once, not once here and again
  * in the hand-on.

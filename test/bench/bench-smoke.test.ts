@@ -69,6 +69,10 @@ describe('npm run bench --quick (tiny sizes)', () => {
     expect(report.coldStart.rows.map((r: any) => r.functionId)).toEqual(expect.arrayContaining(ROUTES.map((route) => route.id)));
     for (const r of report.coldStart.rows) expect(finite(r.indexBytes) && finite(r.zipBytes) && finite(r.initMs)).toBe(true);
 
+    // The SDK floor: one call's CPU on the caller's side (bench/sdk-floor.ts), quoted by the local and fan-out targets.
+    expect(report.sdkFloor.rows).toHaveLength(4);
+    for (const r of report.sdkFloor.rows) expect(finite(r.cpuUsPerCall) && r.cpuUsPerCall > 0 && finite(r.callsPerCoreSecond)).toBe(true);
+
     // Every figure of the issue has its target and a verdict.
     const names = report.targets.map((t: any) => t.name).join('\n');
     for (const figure of [/write units per QoS 1/, /read units per QoS 1/, /requests per QoS 1/, /QoS 1 deliveries at K=100/, /QoS 1 deliveries at K=1 /, /local QoS 1 throughput/, /local QoS 1 p50/, /local QoS 2 throughput/, /real sockets/, /stored sessions .*handed on/, /longest single invocation/, /Lambda sizing/, /sweep/]) {
@@ -85,6 +89,9 @@ describe('npm run bench --quick (tiny sizes)', () => {
     expect(readme).toMatch(/\| met( \/ not met)? +\|/);
     expect(readme).toContain('| CPU cores: runtime | DynamoDB Local | bench clients |');
     expect(report.targets.find((t: any) => /local QoS 1 throughput/.test(t.name)).measured).toMatch(/CPU meanwhile: runtime process [\d.]+ cores, DynamoDB Local [\d.]+/);
+    expect(report.targets.find((t: any) => /local QoS 1 throughput/.test(t.name)).measured).toMatch(/posts alone: [\d.]+ ms of CPU a delivery \([\d.]+ × \d+ µs, SDK floor\), so one core gives at most \d+\/s where the target needs \d+\/s/);
+    expect(report.targets.find((t: any) => /real sockets/.test(t.name)).measured).toMatch(/its posts alone take [\d.]+ s of one core's CPU \(\d+ µs a PostToConnection, SDK floor\)/);
+    expect(readme).toMatch(/### The SDK floor: one call's CPU on the caller's side, this machine \(1000 calls a row, 16 in flight, a \d+ B frame\)/);
     expect(readFileSync(join(out, 'chart.svg'), 'utf8')).toMatch(/^<svg /);
   }, 300_000);
 });

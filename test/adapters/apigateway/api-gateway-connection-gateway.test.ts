@@ -207,6 +207,32 @@ describe('apiGatewayClientFor', () => {
     }
   });
 
+  it('caches the middleware chain per command class: a middleware added before the first send sees every post, each with its own input', async () => {
+    const built = apiGatewayClientFor(endpoint.url, { region: 'eu-west-1', credentials: CREDENTIALS, maxAttempts: 1 });
+    const seen: string[] = [];
+    // As the local IAM check and the bench's meter are added: on the client's stack, before it sends.
+    built.middlewareStack.add(
+      (next) => async (args) => {
+        seen.push((args.input as { ConnectionId: string }).ConnectionId);
+        return next(args);
+      },
+      { step: 'initialize', name: 'seeWhatIsSent' },
+    );
+    try {
+      expect(built.config.cacheMiddleware).toBe(true);
+      const cached = new ApiGatewayConnectionGateway(built);
+      await Promise.all(['a=', 'b=', 'c='].map((id, i) => cached.post(id, `f${i}`)));
+      await expect(cached.isOpen('a=')).resolves.toBe(true);
+      await cached.post('a=', 'again');
+      expect(seen).toEqual(['a=', 'b=', 'c=', 'a=', 'a=']);
+      expect(endpoint.received('a=')).toEqual(['f0', 'again']);
+      expect(endpoint.received('b=')).toEqual(['f1']);
+      expect(endpoint.received('c=')).toEqual(['f2']);
+    } finally {
+      built.destroy();
+    }
+  });
+
   it('lets an explicit region win over the URL', async () => {
     const built = apiGatewayClientFor('https://abc123.execute-api.ap-southeast-2.amazonaws.com/prod', { region: 'us-east-1', credentials: CREDENTIALS });
     try {
