@@ -34,20 +34,7 @@ export async function measureCeiling(endpoint: string, items: number, concurrenc
     requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: Math.max(...concurrencies) }) },
   });
   const doc = DynamoDBDocumentClient.from(client);
-  await client.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createScratchTable(client, TABLE);
   try {
     const padding = 'x'.repeat(CEILING_ITEM_BYTES - 60);
     const byConcurrency: CeilingResult['byConcurrency'] = [];
@@ -84,6 +71,24 @@ export async function measureCeiling(endpoint: string, items: number, concurrenc
     await client.send(new DeleteTableCommand({ TableName: TABLE })).catch(() => {});
     client.destroy();
   }
+}
+
+/** An on-demand table keyed `pk` / `sk` (strings) for a bench case's own items; the case deletes it. */
+export async function createScratchTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
 }
 
 /** The ceiling in deliveries per second, for code that writes `writeItemsPerDelivery` items per delivery. */

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { deflateRawSync } from 'node:zlib';
 import { silentLogger } from '../lambdas/ports/logger.js';
+import { markdownTable } from './markdown-table.js';
 import { BundledFunctions } from '../local/lambda/bundled-functions.js';
 import { ExecutionEnvironment } from '../local/lambda/execution-environment.js';
 import { readAppModel, resolveEnvironment, type FunctionModel } from '../local/template/app-model.js';
@@ -130,9 +131,7 @@ export function coldStartTable(result: ColdStartResult): string {
   const header = `Cold start on Node ${result.node.version} (median of ${result.runs}; empty bundle ${result.baselineInitMs} ms)`;
   const rows = result.rows.map((r) => [r.functionId, kb(r.indexBytes), kb(r.totalBytes), kb(r.zipBytes), String(r.initMs), String(r.bundleInitMs)]);
   const headers = ['function', 'index.js KB', 'asset KB', 'zip KB', 'init ms', 'bundle init ms'];
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
-  return [`### ${header}`, '', line(headers), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+  return [`### ${header}`, '', markdownTable(headers, rows)].join('\n');
 }
 
 // Standalone: `npx tsx bench/cold-start.ts [--runs N]`.

@@ -20,6 +20,7 @@ import { silentLogger } from '../lambdas/ports/logger.js';
 import { startDynamoDbLocal } from '../local/dynamodb/dynamodb-local-process.js';
 import { IOT_CORE_PRICES, PRICES } from './cost.js';
 import { diffCounts, meteredDynamoDbClient, type DynamoDbCounts } from './dynamodb-meter.js';
+import { markdownTable } from './markdown-table.js';
 
 /**
  * What ingesting sensor readings costs (issue 16: batched publish, PROTOCOL §2 `messages`; the
@@ -351,10 +352,7 @@ export function ingestionTable(result: IngestionBenchResult): string[][] {
 
 /** The section's Markdown: its table and notes. */
 export function ingestionMarkdown(result: IngestionBenchResult): string {
-  const rows = [INGESTION_HEADERS, ...ingestionTable(result)];
-  const widths = INGESTION_HEADERS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
-  return [line(INGESTION_HEADERS), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...ingestionTable(result).map(line), '', ...result.notes.map((n) => `- ${n}`)].join('\n');
+  return [markdownTable(INGESTION_HEADERS, ingestionTable(result)), '', ...result.notes.map((n) => `- ${n}`)].join('\n');
 }
 
 /** The heading bench/report.ts gives the section (REPORT_SECTIONS). */

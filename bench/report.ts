@@ -1,6 +1,7 @@
 import type { CeilingResult } from './ceiling.js';
 import { IOT_CORE_PRICES, PRICES, type PerDelivery } from './cost.js';
 import type { MemorySample } from './host-protocol.js';
+import { markdownTable } from './markdown-table.js';
 import type { SizingRow } from './lambda-sizing.js';
 import { runLabel, type FanoutResult, type SweepResult, type ThroughputResult } from './scenarios.js';
 import type { StoredFanoutResult } from './stored-fanout.js';
@@ -69,12 +70,6 @@ export interface BenchReport {
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '') : 'n/a');
 const usd = (n: number) => `$${n.toFixed(2)}`;
 
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
-  return [line(headers), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
-}
-
 function costRow(label: string, p: PerDelivery): string[] {
   return [
     label,
@@ -108,12 +103,12 @@ export function markdownTables(report: BenchReport): string {
   const section = (name: (typeof REPORT_SECTIONS)[number], extra = '') => out.push(`### ${name}${extra}`, '');
 
   section('Targets', ' (issue 13)');
-  out.push(table(['figure', 'target', 'measured', 'met / not met'], report.targets.map((t) => [t.name, t.target, t.measured + (t.note ? ` (${t.note})` : ''), metText(t.met)])));
+  out.push(markdownTable(['figure', 'target', 'measured', 'met / not met'], report.targets.map((t) => [t.name, t.target, t.measured + (t.note ? ` (${t.note})` : ''), metText(t.met)])));
   out.push('');
 
   section('Throughput and latency', `: one publisher, K = ${o.subscribers} subscribers, M = ${o.messages} messages of ${o.payloadBytes} B, ${o.window} in flight`);
   out.push(
-    table(
+    markdownTable(
       ['run', 'deliveries', 'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'dup', 'missing', 'ids per msgack', 'WRU', 'RRU', 'DynamoDB req'],
       report.throughput.map((t) => [
         runLabel(t, o.maxInflight),
@@ -139,7 +134,7 @@ export function markdownTables(report: BenchReport): string {
     out.push(`Ceiling by requests in flight: ${c.byConcurrency.map((b) => `${b.concurrency}: ${b.itemWritesPerSecond}/s`).join(', ')}.`, '');
   }
   out.push(
-    table(
+    markdownTable(
       ['run', 'in flight', 'deliveries/s', 'p50 ms', 'p99 ms', 'write items per delivery', 'DynamoDB req per delivery', 'ceiling deliveries/s', 'ratio', ...CPU_HEADERS],
       report.local.flatMap((l) => [
         [`QoS ${l.qos}, 1 -> ${l.rate.subscribers}`, String(l.rate.window), String(l.rate.deliveriesPerSecond), fmt(l.rate.latencyMs.p50, 1), fmt(l.rate.latencyMs.p99, 1), fmt(l.rate.perDelivery.writeItems, 3), fmt(l.rate.perDelivery.dynamodbRequests, 3), String(l.ceilingDeliveriesPerSecond), `${fmt(l.ratio * 100, 0)}%`, ...cpuCells(l.rate.cpu)],
@@ -151,7 +146,7 @@ export function markdownTables(report: BenchReport): string {
 
   section('Cost per million deliveries, beside AWS IoT Core', `: ${o.payloadBytes} B payloads, counted operations at list prices`);
   out.push(
-    table(
+    markdownTable(
       ['QoS', 'K', 'messages', 'acks', 'WRU', 'RRU', 'DynamoDB req', 'APIGW $/M', 'Lambda $/M', 'DynamoDB $/M', 'qosgate $/M', 'IoT Core $/M', 'qosgate / IoT Core'],
       report.costs.map((r) => [
         String(r.qos),
@@ -178,7 +173,7 @@ export function markdownTables(report: BenchReport): string {
 
   section('Fan-out of one QoS 1 publish to real sockets');
   out.push(
-    table(
+    markdownTable(
       ['K', 'connected', 'runs', 'stored+sent ms (publisher msgack)', 'last receipt ms', 'per delivery: DynamoDB req', 'Lambda inv', ...CPU_HEADERS],
       report.fanout.map((f) => [String(f.subscribers), String(f.connected), String(f.repetitions), fmt(f.storedAndSentMs, 1), fmt(f.lastReceiptMs, 1), fmt(f.perDelivery.dynamodbRequests, 3), fmt(f.perDelivery.lambdaInvocations, 3), ...cpuCells(f.cpu)]),
     ),
@@ -189,7 +184,7 @@ export function markdownTables(report: BenchReport): string {
   section('Fan-out to stored sessions', sf ? `: one QoS 1 publish to ${sf.sessions.toLocaleString('en-US')} sessions in DynamoDB Local, a counting management endpoint for their sockets` : ': not run');
   if (sf) {
     out.push(
-      table(
+      markdownTable(
         ['sessions', 'distinct posted', 'posts', 'posted twice+', 'pending stored', 'all handed on', 'publisher msgack s', 'publish -> last post s', 'longest invocation', 'its timeout', 'invocations', 'seeding s'],
         [
           [
@@ -216,20 +211,20 @@ export function markdownTables(report: BenchReport): string {
   const wc = report.wildcards;
   section('Wildcard filters', wc ? `: one publish to ${wc.topic} (10 exact subscribers) on the DynamoDB stores, per publish` : ': not run');
   if (wc) {
-    out.push(table(['filters stored', 'QoS', 'recipients', 'DynamoDB requests', 'read units', 'write units', 'items returned', 'median ms', 'requests by operation'], wildcardTable(wc)));
+    out.push(markdownTable(['filters stored', 'QoS', 'recipients', 'DynamoDB requests', 'read units', 'write units', 'items returned', 'median ms', 'requests by operation'], wildcardTable(wc)));
     out.push('');
   }
 
   const ing = report.ingestion;
   section(INGESTION_SECTION, ing ? `: QoS 1, ${ing.readingBytes} B readings, batch sizes 1, 10, 100, per million readings` : ': not run');
   if (ing) {
-    out.push(table(INGESTION_HEADERS, ingestionTable(ing)));
+    out.push(markdownTable(INGESTION_HEADERS, ingestionTable(ing)));
     out.push('', ...ing.notes.map((n) => `- ${n}`), '');
   }
 
   section('Lambda sizing', ': every invocation of the run by function (wall clock, this machine)');
   out.push(
-    table(
+    markdownTable(
       ['function', 'invocations', 'mean ms', 'p99 ms', 'max ms', 'timeout s', 'memory MB', 'timeout > 2 x max'],
       report.sizing.map((r) => [r.functionId, String(r.invocations), fmt(r.meanMs, 1), fmt(r.p99Ms, 1), fmt(r.maxMs, 1), String(r.timeoutSeconds), String(r.memoryMb), metText(r.timeoutOverTwiceMax)]),
     ),
@@ -243,14 +238,14 @@ export function markdownTables(report: BenchReport): string {
   for (const f of report.fanout) rows.push(costRow(`fan-out QoS 1, K=${f.subscribers}`, f.perDelivery));
   if (sf) rows.push(costRow(`stored fan-out QoS 1, K=${sf.sessions} (no acks)`, sf.perDelivery));
   out.push(
-    table(['run', 'DynamoDB req', 'WRU (table+index)', 'RRU', 'APIGW in', 'APIGW out', 'Lambda inv', 'Lambda ms CPU / wall', 'APIGW $/M', 'Lambda $/M (wall-clock bound)', 'DynamoDB $/M', 'total $/M'], rows),
+    markdownTable(['run', 'DynamoDB req', 'WRU (table+index)', 'RRU', 'APIGW in', 'APIGW out', 'Lambda inv', 'Lambda ms CPU / wall', 'APIGW $/M', 'Lambda $/M (wall-clock bound)', 'DynamoDB $/M', 'total $/M'], rows),
   );
   out.push('');
   if (report.sweep) {
     const s = report.sweep;
     section('Resend sweep', ` over ${s.pendingEntries} pending entries, none due`);
     out.push(
-      table(
+      markdownTable(
         ['entries', 'due', 'requests', 'items read', 'read units', 'sweep ms', 'seeding s'],
         [[String(s.pendingEntries), String(s.due), `${s.requests} (${Object.entries(s.byOperation).map(([k, v]) => `${v} ${k}`).join(', ')})`, String(s.itemsRead), fmt(s.readUnits, 2), fmt(s.sweepMs, 1), fmt(s.seedSeconds, 1)]],
       ),
@@ -260,7 +255,7 @@ export function markdownTables(report: BenchReport): string {
   const m = report.memory.runtime;
   section('Peak memory of the local runtime');
   out.push(
-    table(
+    markdownTable(
       ['process', 'peak RSS (VmHWM)', 'RSS at end'],
       [
         ['runtime (Node: gateway + handlers)', `${fmt(m.peakRssKb / 1024, 0)} MiB`, `${fmt(m.rssKb / 1024, 0)} MiB`],

@@ -16,9 +16,11 @@ import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { apiGatewayClientFor } from '../lambdas/adapters/apigateway/api-gateway-connection-gateway.js';
+import { createScratchTable } from './ceiling.js';
+import { markdownTable } from './markdown-table.js';
 
 export interface SdkFloorRow {
   name: string;
@@ -114,25 +116,12 @@ export async function measureSdkFloor(dynamodbEndpoint: string, calls: number): 
     }
     const dynamodb = new DynamoDBClient({ endpoint: dynamodbEndpoint, region: 'us-east-1', credentials: CREDENTIALS });
     const doc = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
-    await dynamodb.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'sessionId', AttributeType: 'S' },
-          { AttributeName: 'id', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'sessionId', KeyType: 'HASH' },
-          { AttributeName: 'id', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    await createScratchTable(dynamodb, TABLE);
     try {
       // A pending reference's size and shape.
       rows.push(
         await measure('PutItem of a 300 B item, DocumentClient (as the stores), DynamoDB Local', calls, (i) =>
-          doc.send(new PutCommand({ TableName: TABLE, Item: { sessionId: `s${i % 64}`, id: `m${i}:1`, state: 'sent', attempts: 1, dueAt: Date.now() + 30_000, pad: 'x'.repeat(200) } })),
+          doc.send(new PutCommand({ TableName: TABLE, Item: { pk: `s${i % 64}`, sk: `m${i}:1`, state: 'sent', attempts: 1, dueAt: Date.now() + 30_000, pad: 'x'.repeat(200) } })),
         ),
       );
     } finally {
@@ -161,9 +150,7 @@ export function sdkFloorTable(floor: SdkFloorResult): string {
   const header = `The SDK floor: one call's CPU on the caller's side, this machine (${floor.calls} calls a row, ${floor.inFlight} in flight, a ${floor.frameBytes} B frame)`;
   const headers = ['call', 'CPU µs per call', 'calls/s one core can make'];
   const rows = floor.rows.map((r) => [r.name, String(r.cpuUsPerCall), String(r.callsPerCoreSecond)]);
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
-  return [`### ${header}`, '', line(headers), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+  return [`### ${header}`, '', markdownTable(headers, rows)].join('\n');
 }
 
 // Standalone: `npx tsx bench/sdk-floor.ts [--calls N]`, on a DynamoDB Local of its own.
