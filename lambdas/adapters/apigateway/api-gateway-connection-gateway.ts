@@ -75,7 +75,7 @@ export function apiGatewayClientFor(callbackUrl: string, opts: ApiGatewayClientO
   const region = opts.region ?? regionOfCallbackUrl(callbackUrl);
   return new ApiGatewayManagementApiClient({
     // One PostToConnection per delivery is the hot path: by default the SDK rebuilds the whole
-    // middleware chain on every send, a quarter of the client's CPU per post (bench "SDK floor").
+    // middleware chain on every send, about 15% of the client's CPU per post (bench "SDK floor").
     // Cached per command class; middleware added to the client's stack before its first send
     // (the local IAM check, the bench's meter) is in the cache. Not for lib-dynamodb's
     // DocumentClient, which refuses it.
