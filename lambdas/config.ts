@@ -55,6 +55,30 @@ export function isFlowControlMode(value: unknown): value is FlowControlMode {
   return typeof value === 'string' && (FLOW_CONTROL_MODES as readonly string[]).includes(value);
 }
 
+/**
+ * Where a fan-out's first sends wait for their ack (`qosgate:firstSends`; docs/architecture.md
+ * "Sparse first sends"): `reference` (the default), an item per recipient that the ack deletes;
+ * `marker`, only the page's due marker, and an ack record per msgack frame, which costs about a
+ * tenth of the writes but sends a returning session its unacked first sends at their due time
+ * rather than at its `resume` (docs/protocol.md "Resume").
+ */
+export const FIRST_SENDS_ENV = 'FIRST_SENDS';
+export const FIRST_SENDS_MODES = ['reference', 'marker'] as const;
+export type FirstSendsMode = (typeof FIRST_SENDS_MODES)[number];
+export const FIRST_SENDS_RULE = `one of ${FIRST_SENDS_MODES.join(', ')}`;
+
+export function isFirstSendsMode(value: unknown): value is FirstSendsMode {
+  return typeof value === 'string' && (FIRST_SENDS_MODES as readonly string[]).includes(value);
+}
+
+/** FIRST_SENDS: a bad value stops the function at cold start, as a bad number does. */
+export function readFirstSends(env: Env): FirstSendsMode {
+  const raw = env[FIRST_SENDS_ENV];
+  if (raw === undefined || raw === '') return 'reference';
+  if (!isFirstSendsMode(raw)) throw new Error(`qosgate: ${FIRST_SENDS_ENV} must be ${FIRST_SENDS_RULE}, got "${raw}"`);
+  return raw;
+}
+
 /** The resend sweep's own settings. */
 export interface SweepConfig {
   /**

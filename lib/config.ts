@@ -2,15 +2,19 @@ import type { Node } from 'constructs';
 import {
   CLOCK_TOLERANCE_RULE,
   DEFAULT_SWEEP,
+  FIRST_SENDS_ENV,
+  FIRST_SENDS_RULE,
   FLOW_CONTROL_ENV,
   FLOW_CONTROL_RULE,
   INGEST_TOPICS_ENV,
   isClockTolerance,
+  isFirstSendsMode,
   isFlowControlMode,
   isPositiveInteger,
   POLICY_ENV,
   settingRule,
   SWEEP_ENV,
+  type FirstSendsMode,
   type NumericPolicyKey,
   type SweepConfig,
 } from '../lambdas/config.js';
@@ -31,6 +35,14 @@ export interface QosgateConfig {
    * control"). Becomes FLOW_CONTROL on every function when set.
    */
   flowControl?: FlowControlMode;
+  /**
+   * Where a fan-out's first sends wait for their ack (`reference`, the default, or `marker`;
+   * docs/architecture.md "Sparse first sends"): `marker` writes about a tenth of the DynamoDB
+   * units per QoS 1 delivery, and sends a session that comes back within an ack timeout its
+   * unacked first sends at their due time instead of at its `resume`. Becomes FIRST_SENDS on
+   * every function when set.
+   */
+  firstSends?: FirstSendsMode;
   /** Sweep values to set; each becomes its SWEEP_ENV variable, the rest stay DEFAULT_SWEEP. */
   sweep: Partial<SweepConfig>;
   /** The functions' application log level (Lambda's advanced logging controls, which Powertools follows). */
@@ -234,6 +246,7 @@ export const CONTEXT_KEYS = {
   stageName: 'qosgate:stageName',
   policy: 'qosgate:policy',
   flowControl: 'qosgate:flowControl',
+  firstSends: 'qosgate:firstSends',
   sweep: 'qosgate:sweep',
   logLevel: 'qosgate:logLevel',
   logRetentionDays: 'qosgate:logRetentionDays',
@@ -349,6 +362,9 @@ export function resolveConfig(partial: QosgateConfigInput = {}): QosgateConfig {
   if (partial.flowControl !== undefined && !isFlowControlMode(partial.flowControl)) {
     throw new ConfigError(`qosgate: flowControl must be ${FLOW_CONTROL_RULE}, got ${JSON.stringify(partial.flowControl)}`);
   }
+  if (partial.firstSends !== undefined && !isFirstSendsMode(partial.firstSends)) {
+    throw new ConfigError(`qosgate: firstSends must be ${FIRST_SENDS_RULE}, got ${JSON.stringify(partial.firstSends)}`);
+  }
   const resendAlarmThreshold = partial.resendAlarmThreshold ?? DEFAULTS.resendAlarmThreshold;
   positive('resendAlarmThreshold', resendAlarmThreshold);
   const throttle = { ...DEFAULTS.throttle, ...checkedNumbers('throttle', partial.throttle ?? {}, Object.keys(DEFAULTS.throttle)) };
@@ -357,6 +373,7 @@ export function resolveConfig(partial: QosgateConfigInput = {}): QosgateConfig {
     stageName,
     policy: checkedNumbers('policy', partial.policy ?? {}, Object.keys(POLICY_ENV)),
     ...(partial.flowControl !== undefined ? { flowControl: partial.flowControl } : {}),
+    ...(partial.firstSends !== undefined ? { firstSends: partial.firstSends } : {}),
     sweep: checkedNumbers('sweep', partial.sweep ?? {}, Object.keys(SWEEP_ENV)),
     logLevel,
     logRetentionDays,
@@ -410,6 +427,7 @@ export function configFromContext(node: Node): QosgateConfig {
     stageName: node.tryGetContext(CONTEXT_KEYS.stageName) as string | undefined,
     policy: contextObject(node, CONTEXT_KEYS.policy),
     flowControl: contextString(node, CONTEXT_KEYS.flowControl) as FlowControlMode | undefined,
+    firstSends: contextString(node, CONTEXT_KEYS.firstSends) as FirstSendsMode | undefined,
     sweep: contextObject(node, CONTEXT_KEYS.sweep),
     logLevel: contextString(node, CONTEXT_KEYS.logLevel)?.toUpperCase() as LogLevel | undefined,
     logRetentionDays: contextNumber(node, CONTEXT_KEYS.logRetentionDays),
@@ -474,6 +492,11 @@ export function policyEnvironment(policy: Partial<Pick<QosPolicy, NumericPolicyK
 /** FLOW_CONTROL when the mode was set (none by default: the functions then use `lazy`). */
 export function flowControlEnvironment(mode: FlowControlMode | undefined): Record<string, string> {
   return mode === undefined ? {} : { [FLOW_CONTROL_ENV]: mode };
+}
+
+/** FIRST_SENDS when the layout was set (none by default: the functions then use `reference`). */
+export function firstSendsEnvironment(mode: FirstSendsMode | undefined): Record<string, string> {
+  return mode === undefined ? {} : { [FIRST_SENDS_ENV]: mode };
 }
 
 /** The SWEEP_ENV variables for the sweep values that were set (none by default). */

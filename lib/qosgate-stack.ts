@@ -11,7 +11,7 @@ import { AUTHORIZER, FANOUT_PAGE, RESEND, ROUTES, SINK, ROUTE_SELECTION_EXPRESSI
 import { Duration } from 'aws-cdk-lib';
 import { FanoutQueue } from './constructs/fanout-queue.js';
 import { IngestionSink } from './constructs/ingestion-sink.js';
-import { flowControlEnvironment, ingestEnvironment, policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs, type QosgateConfig, type QosgateConfigInput } from './config.js';
+import { firstSendsEnvironment, flowControlEnvironment, ingestEnvironment, policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs, type QosgateConfig, type QosgateConfigInput } from './config.js';
 import { ConnectAuthorizer } from './constructs/connect-authorizer.js';
 import { Monitoring } from './constructs/monitoring.js';
 import type { FunctionLogs } from './constructs/qos-function.js';
@@ -81,7 +81,7 @@ export class QosgateStack extends Stack {
 
     // Every function wires its connection gateway at cold start (lambdas/entry/wiring.ts), so
     // each gets the callback URL; only the ManageConnections grant decides whether it may use it.
-    const common = { [CALLBACK_URL_ENV]: this.webSocket.callbackUrl, ...policyEnvironment(config.policy), ...flowControlEnvironment(config.flowControl), ...ingestEnvironment(config.ingestTopics) };
+    const common = { [CALLBACK_URL_ENV]: this.webSocket.callbackUrl, ...policyEnvironment(config.policy), ...flowControlEnvironment(config.flowControl), ...firstSendsEnvironment(config.firstSends), ...ingestEnvironment(config.ingestTopics) };
     this.routeFunctions = new RouteFunctions(this, 'RouteFunctions', {
       routes: ROUTES,
       environment: common,

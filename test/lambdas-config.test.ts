@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_FANOUT, readFanout, readPolicy, readSweep } from '../lambdas/config.js';
+import { DEFAULT_FANOUT, readFanout, readFirstSends, readPolicy, readSweep } from '../lambdas/config.js';
 import { DEFAULT_POLICY } from '../lambdas/core/policy.js';
 
 /** What a Lambda reads from its environment at cold start (lambdas/config.ts). */
@@ -24,6 +24,13 @@ describe('readPolicy', () => {
     expect(readPolicy({ FLOW_CONTROL: 'strict' }).flowControl).toBe('strict');
     expect(readPolicy({ FLOW_CONTROL: 'lazy' }).flowControl).toBe('lazy');
     expect(() => readPolicy({ FLOW_CONTROL: 'Strict' })).toThrow(/FLOW_CONTROL must be one of lazy, strict, got "Strict"/);
+  });
+
+  it('reads FIRST_SENDS: reference by default, marker when asked; anything else stops the function at cold start', () => {
+    expect(readFirstSends({})).toBe('reference');
+    expect(readFirstSends({ FIRST_SENDS: '' })).toBe('reference');
+    expect(readFirstSends({ FIRST_SENDS: 'marker' })).toBe('marker');
+    expect(() => readFirstSends({ FIRST_SENDS: 'Marker' })).toThrow(/FIRST_SENDS must be one of reference, marker, got "Marker"/);
   });
 
   it('refuses 0 where 0 means nothing (an ack timeout, a sweep shard count)', () => {

@@ -1,4 +1,5 @@
-import { planDelivery, type Delivery, type PlannedSend } from '../core/delivery.js';
+import { isQos1Id, planDelivery, type Delivery, type DeliveryPlan, type PlannedSend } from '../core/delivery.js';
+import { mayWaitUnlisted } from '../core/pending.js';
 import { isExpired } from '../core/expiry.js';
 import type { Recipient } from '../core/types.js';
 import { connectionGone } from './connection-gone.js';
@@ -112,7 +113,7 @@ export async function deliverTo(
   stats.dropped += plan.dropped;
   if (plan.entries.length > 0) {
     if (delivery.rerun) await storeRerun(deps, plan, now);
-    else await deps.stores.pending.putMany(plan.entries);
+    else await storeNew(deps, plan);
     stats.stored += plan.entries.length;
     deps.metrics?.count('PendingStored', plan.entries.length);
   }
@@ -135,4 +136,21 @@ export async function deliverTo(
   if (plan.entries.some((entry) => entry.parked)) await unparkForConnectedSessions(deps, plan.entries, now, sentAt);
   if (held.length > 0) await recheckHeld(deps, held, now);
   return stats;
+}
+
+/**
+ * A first run's entries: the first sends nothing counts go to putFirstSends (which may keep them
+ * out of every read until due: docs/architecture.md "Sparse first sends"), the rest to putMany.
+ * Flow control counts a recipient's entries in flight on every delivery in strict mode, and for
+ * a session flagged backlogged in lazy mode: those stay listed, so the cap holds from the flag on.
+ */
+async function storeNew(deps: AppDeps, plan: DeliveryPlan): Promise<void> {
+  const { pending } = deps.stores;
+  const counted = deps.policy.maxInflight > 0 && deps.policy.flowControl === 'strict';
+  const backlogged = new Set(plan.sends.filter((s) => s.backlogged === true && s.entry !== undefined).map((s) => s.entry as object));
+  // A QoS 1 recipient of a QoS 2 delivery has a `:2` id, whose msgack reads the entry: listed.
+  const first = counted ? [] : plan.entries.filter((e) => mayWaitUnlisted(e) && isQos1Id(e.id) && !backlogged.has(e));
+  if (first.length === 0) return pending.putMany(plan.entries);
+  const rest = plan.entries.filter((e) => !first.includes(e));
+  await Promise.all([pending.putFirstSends(first), rest.length > 0 ? pending.putMany(rest) : undefined]);
 }

@@ -185,6 +185,25 @@ export function hold(entry: PendingEntry): PendingEntry {
   return { ...entry, held: true, attempts: 0, dueAt: sendBy(entry) };
 }
 
+/**
+ * A fan-out's first send to a connected recipient (QoS 1, attempt 1, neither held nor parked):
+ * what PendingStore.putFirstSends may keep out of every read until it is due, because until
+ * then nothing but an ack or the resend sweep has business with it. (Whether flow control
+ * counts the recipient's entries is the caller's to add: app/deliver.ts.) QoS 2 is never one:
+ * its pubrec reads the entry.
+ */
+export function mayWaitUnlisted(entry: PendingEntry): boolean {
+  return (
+    entry.qos === 1 &&
+    entry.connectionId !== undefined &&
+    !entry.parked &&
+    entry.held !== true &&
+    entry.state === 'sent' &&
+    entry.attempts === 1 &&
+    entry.deadLettering === undefined
+  );
+}
+
 /** A new entry held before its first sending: it was never posted, so its first sending is no dup. */
 export function holdNew(entry: PendingEntry): PendingEntry {
   const { sent: _notYet, ...rest } = entry;

@@ -11,7 +11,7 @@ import { newMessageId } from '../app/ids.js';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbPageClaimStore } from '../adapters/dynamodb/dynamodb-page-claim-store.js';
 import { SqsPageQueue } from '../adapters/sqs/sqs-page-queue.js';
-import { CALLBACK_URL_ENV, FANOUT_QUEUE_URL_ENV, readFanout, readPolicy, readSweep, readTableNames, requireEnv, type SweepConfig } from '../config.js';
+import { CALLBACK_URL_ENV, FANOUT_QUEUE_URL_ENV, readFanout, readFirstSends, readPolicy, readSweep, readTableNames, requireEnv, type SweepConfig } from '../config.js';
 import { sampleControllers } from '../core/controllers/registry.js';
 import { systemClock } from '../ports/clock.js';
 import { noopMetrics, type Metrics } from '../ports/metrics.js';
@@ -72,7 +72,7 @@ export function productionDeps(
       ? { fanout: { queue: new SqsPageQueue(overrides.sqs ?? hook(new SQSClient({})), queueUrl), claims: new DynamoDbPageClaimStore(doc, names.inbound), config: readFanout(env) } }
       : {};
   return withServerPublish({
-    stores: createDynamoDbStores(doc, names, { resendShards: sweep.shards }),
+    stores: createDynamoDbStores(doc, names, { resendShards: sweep.shards, firstSends: readFirstSends(env) }),
     gateway: new ApiGatewayConnectionGateway(hook(apiGatewayClientFor(requireEnv(env, CALLBACK_URL_ENV)))),
     clock: overrides.clock ?? systemClock,
     policy: readPolicy(env),

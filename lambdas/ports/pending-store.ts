@@ -21,6 +21,25 @@ export interface PendingStore {
    */
   putMany(entries: PendingEntry[]): Promise<void>;
   /**
+   * Stores a fan-out's first sends that nothing counts before they are due (core/pending.ts
+   * `mayWaitUnlisted`: QoS 1, sent to a connected recipient, not held, not parked, attempts 1,
+   * and flow control does not count the recipient's entries). An adapter may keep them out of
+   * every read until their due time (DynamoDB with `firstSends: marker`: only the due marker
+   * lists them): ofSession, pagesOfSession and getMany need not list them, and replaceIf,
+   * release, deleteIf and complete need not find them, before due() has listed them. due()
+   * lists each at its dueAt unless acknowledge() ended it; from then on it is an entry as any.
+   * Other entries given are stored as putMany stores them.
+   */
+  putFirstSends(entries: PendingEntry[]): Promise<void>;
+  /**
+   * Ends QoS 1 entries their client acknowledged (msgack of QoS 1 ids), without reading them:
+   * unknown ids are fine. An acknowledged entry is not listed by any read, nor due, from then
+   * on; a first send putFirstSends stored is never listed by due() once acknowledged.
+   * An entry that due() is listing at the same moment may be sent once more, as QoS 1 allows;
+   * its next acknowledgement ends it.
+   */
+  acknowledge(sessionId: string, ids: string[], now: number): Promise<void>;
+  /**
    * Stores each entry only where its key holds nothing live: no entry and no tombstone of a
    * completed one. A re-run of a hand-on (same server id) so never resets a recipient's entry
    * nor brings back one the recipient completed (PROTOCOL §4: once pubrec is in, the message is

@@ -14,6 +14,7 @@ import { subscriptionOf } from './subscription-fixture.js';
 import { describeAudiencePageContract } from './audience-page-contract.js';
 import { describeFilterContract } from './filter-contract.js';
 import { describeHistoryContract } from './history-contract.js';
+import { describeFirstSendsContract } from './first-sends-contract.js';
 
 /**
  * The store contract: what every implementation of the six store ports must do, run on the
@@ -64,6 +65,7 @@ export function describeStoreContract(
     describeAudiencePageContract(label, makeStores);
     describeFilterContract(label, makeStores);
     describeHistoryContract(label, makeStores);
+    describeFirstSendsContract(label, makeStores);
     let stores: Stores;
     beforeEach(async () => {
       stores = await makeStores();

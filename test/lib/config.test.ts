@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { FLOW_CONTROL_ENV, POLICY_ENV, SWEEP_ENV } from '../../lambdas/config.js';
-import { CONTEXT_KEYS, DEFAULTS, DEFAULT_STAGE_NAME, configFromContext, flowControlEnvironment, policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs, DEFAULT_FANOUT_SETTINGS, DEFAULT_SINK_SETTINGS } from '../../lib/config.js';
+import { CONTEXT_KEYS, DEFAULTS, DEFAULT_STAGE_NAME, configFromContext, firstSendsEnvironment, flowControlEnvironment, policyEnvironment, resolveConfig, sweepEnvironment, sweepWindowMs, DEFAULT_FANOUT_SETTINGS, DEFAULT_SINK_SETTINGS } from '../../lib/config.js';
 
 describe('resolveConfig', () => {
   it('defaults to the dev stage and no overrides', () => {
@@ -49,6 +49,15 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ policy: { flowControl: 'strict' } as never })).toThrow(/unknown policy setting "flowControl"/);
   });
 
+  it('takes firstSends reference or marker, and refuses anything else at synth', () => {
+    expect(resolveConfig({ firstSends: 'marker' }).firstSends).toBe('marker');
+    expect(resolveConfig({ firstSends: 'reference' }).firstSends).toBe('reference');
+    expect(resolveConfig()).not.toHaveProperty('firstSends');
+    expect(firstSendsEnvironment(undefined)).toEqual({});
+    expect(firstSendsEnvironment('marker')).toEqual({ FIRST_SENDS: 'marker' });
+    expect(() => resolveConfig({ firstSends: 'markers' as never })).toThrow(/firstSends must be one of reference, marker, got "markers"/);
+  });
+
   it('takes maxInflight 0 (flow control off), and nothing below it', () => {
     expect(resolveConfig({ policy: { maxInflight: 0 } }).policy).toEqual({ maxInflight: 0 });
     expect(() => resolveConfig({ policy: { maxInflight: -1 } })).toThrow(/maxInflight must be a positive integer or 0 \(off\)/);
@@ -71,6 +80,11 @@ describe('configFromContext', () => {
     expect(configFromContext(new App({ context: { [CONTEXT_KEYS.flowControl]: 'strict' } }).node).flowControl).toBe('strict');
     expect(() => configFromContext(new App({ context: { [CONTEXT_KEYS.flowControl]: 'off' } }).node)).toThrow(/flowControl must be one of lazy, strict/);
     expect(() => configFromContext(new App({ context: { [CONTEXT_KEYS.flowControl]: 1 } }).node)).toThrow(/must be a string/);
+  });
+
+  it('reads qosgate:firstSends as a string, and refuses one that is neither layout', () => {
+    expect(configFromContext(new App({ context: { [CONTEXT_KEYS.firstSends]: 'marker' } }).node).firstSends).toBe('marker');
+    expect(() => configFromContext(new App({ context: { [CONTEXT_KEYS.firstSends]: 'sparse' } }).node)).toThrow(/firstSends must be one of reference, marker/);
   });
 
   it('refuses a context value that is not a JSON object', () => {

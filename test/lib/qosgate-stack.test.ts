@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLES, type TableName } from '../../lambdas/adapters/dynamodb/schema.js';
-import { CALLBACK_URL_ENV, FANOUT_ENV, FANOUT_QUEUE_URL_ENV, FLOW_CONTROL_ENV, POLICY_ENV, SINK_ENV, SWEEP_ENV } from '../../lambdas/config.js';
+import { CALLBACK_URL_ENV, FANOUT_ENV, FANOUT_QUEUE_URL_ENV, FIRST_SENDS_ENV, FLOW_CONTROL_ENV, POLICY_ENV, SINK_ENV, SWEEP_ENV } from '../../lambdas/config.js';
 import { RESEND, ROUTES, ROUTE_SELECTION_EXPRESSION, type RouteSpec } from '../../lambdas/routes.js';
 import { QosgateStack } from '../../lib/qosgate-stack.js';
 
@@ -263,7 +263,7 @@ describe('configured through props', () => {
     // Bundling is skipped here: only the environment and names differ from the stack above.
     const configuredApp = new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
     configured = new QosgateStack(configuredApp, 'Configured', {
-      config: { stageName: 'prod', policy: { attemptLimit: 5 }, flowControl: 'strict', sweep: { shards: 8, windowMs: 80_000 } },
+      config: { stageName: 'prod', policy: { attemptLimit: 5 }, flowControl: 'strict', firstSends: 'marker', sweep: { shards: 8, windowMs: 80_000 } },
     });
     configuredTemplate = Template.fromStack(configured);
     const configuredResources = configuredTemplate.toJSON().Resources as Record<string, Resource>;
@@ -281,6 +281,10 @@ describe('configured through props', () => {
 
   it.each(ALL_FUNCTIONS)('$id gets FLOW_CONTROL when qosgate:flowControl is set', (spec) => {
     expect(env(spec)[FLOW_CONTROL_ENV]).toBe('strict');
+  });
+
+  it.each(ALL_FUNCTIONS)('$id gets FIRST_SENDS when qosgate:firstSends is set', (spec) => {
+    expect(env(spec)[FIRST_SENDS_ENV]).toBe('marker');
   });
 
   it.each(ALL_FUNCTIONS)('$id gets the shard count if it writes pending entries; only resend gets the sweep timing', (spec) => {

@@ -1,5 +1,5 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApiGatewayConnectionGateway } from '../../lambdas/adapters/apigateway/api-gateway-connection-gateway.js';
 import { createTables } from '../../lambdas/adapters/dynamodb/create-tables.js';
 import { createDynamoDbStores } from '../../lambdas/adapters/dynamodb/index.js';
@@ -79,6 +79,8 @@ export interface HarnessOptions {
    * ({@link Harness.runQueuedPages}) and real page claims in the inbound table.
    */
   fanout?: Partial<FanoutConfig>;
+  /** Where the pending store keeps a fan-out's first sends (FIRST_SENDS): `reference` by default. */
+  firstSends?: 'reference' | 'marker';
 }
 
 /**
@@ -123,7 +125,7 @@ export class Harness {
     const clock = new ManualClock();
     const log = new MemoryLogger();
     const deps: AppDeps = withServerPublish({
-      stores: createDynamoDbStores(doc, tableNames, { resendShards: options.resendShards ?? 4 }),
+      stores: createDynamoDbStores(doc, tableNames, { resendShards: options.resendShards ?? 4, firstSends: options.firstSends ?? (process.env.QOSGATE_TEST_FIRST_SENDS as 'marker' | undefined) }),
       gateway: new ApiGatewayConnectionGateway(management),
       clock,
       policy: { ...DEFAULT_POLICY, ...options.policy },
@@ -236,6 +238,18 @@ export class Harness {
       }
     }
     return ran;
+  }
+
+  /** Every raw item of the pending table (a Scan: tests only), to see what a layout stores. */
+  async scanPending(): Promise<Array<Record<string, unknown>>> {
+    const items: Array<Record<string, unknown>> = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(new ScanCommand({ TableName: this.tableNames.pending, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return items;
   }
 
   /** The pending entries of a session, straight from the store. */

@@ -1,8 +1,10 @@
-import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PendingEntry, PendingKey } from '../../core/types.js';
+import type { AckRecords } from './ack-records.js';
 import { batchGet, batchWrite, runLimited, type BatchOptions } from './batch.js';
-import { expiry, isConditionalCheckFailed, type Item } from './items.js';
-import { dueShardOf, keyOf, keyString } from './pending-items.js';
+import { compact, expiry, isConditionalCheckFailed, unlessChanged, type Item } from './items.js';
+import { dueShardOf, keyOf, keyString, referenceItem } from './pending-items.js';
+import type { ReferenceMarks } from './reference-marks.js';
 
 /**
  * Due markers: the resend index of a fan-out's first sends, without a write per recipient.
@@ -70,13 +72,62 @@ export function isCoveredByMarker(entry: PendingEntry): boolean {
   );
 }
 
+/**
+ * With `firstSends: marker` (docs/architecture.md "Sparse first sends"), a first send that
+ * PendingStore.putFirstSends stores has NO reference item: its marker carries what the reference
+ * would (`entry`: the delivery's fields; `targets`: per session its connection, kind and format),
+ * and when it falls due the session's ack records (ack-records.ts) tell which were acked; only
+ * the others get their reference written, into the index (their session's mark raised first:
+ * reference-marks.ts). A crash between those writes and the marker's delete leaves the marker to
+ * the next due(), whose conditional puts skip what is written already.
+ */
+export interface UnlistedFirstSends {
+  acks: AckRecords;
+  marks: ReferenceMarks;
+}
+
+/** The fields a per-delivery marker keeps of its entries (all but the session's own and `data`). */
+const PER_SESSION = ['sessionId', 'connectionId', 'sessionKind', 'format', 'data'] as const;
+
 export class DueMarkers {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly shards: number,
     private readonly batch?: BatchOptions,
+    private readonly unlisted?: UnlistedFirstSends,
   ) {}
+
+  /**
+   * The markers of first sends stored without references: per delivery and due time, each
+   * listing what fits 3.5 KB beside the template (about 50 sessions of API Gateway's ids).
+   */
+  unlistedItemsFor(entries: PendingEntry[]): Item[] {
+    const groups = new Map<string, { template: Item; targets: string[] }>();
+    for (const entry of entries) {
+      const template = templateOf(entry);
+      const group = JSON.stringify(template);
+      const found = groups.get(group) ?? { template, targets: [] };
+      found.targets.push(targetOf(entry));
+      groups.set(group, found);
+    }
+    const items: Item[] = [];
+    for (const { template, targets } of groups.values()) {
+      // The template shares the marker's 4 KB with the targets.
+      const budget = MARKER_SESSION_BYTES - Buffer.byteLength(JSON.stringify(template));
+      for (const chunk of bySize(targets, (target) => Buffer.byteLength(target) + 3, budget)) {
+        const first = sessionOfTarget(chunk[0] as string);
+        items.push({
+          sessionId: `${MARKER_PREFIX}${dueShardOf({ sessionId: first, id: template.id as string }, this.shards)}`,
+          id: `${dueKey(template.dueAt as number)}#${template.id as string}#${first}`,
+          entry: template,
+          targets: chunk,
+          ...expiry(template.expiresAt as number),
+        });
+      }
+    }
+    return items;
+  }
 
   /** The marker items covering `entries` (all covered, keys distinct): per (id, dueAt), chunked by size. */
   itemsFor(entries: PendingEntry[]): Item[] {
@@ -85,24 +136,8 @@ export class DueMarkers {
       const group = `${entry.dueAt}\u0000${entry.id}`;
       groups.set(group, [...(groups.get(group) ?? []), entry]);
     }
-    const items: Item[] = [];
-    for (const group of groups.values()) {
-      let chunk: PendingEntry[] = [];
-      let bytes = 0;
-      for (const entry of group) {
-        // A list element costs its length plus a byte or so of overhead.
-        const size = Buffer.byteLength(entry.sessionId) + 3;
-        if (chunk.length > 0 && bytes + size > MARKER_SESSION_BYTES) {
-          items.push(this.markerItem(chunk));
-          chunk = [];
-          bytes = 0;
-        }
-        chunk.push(entry);
-        bytes += size;
-      }
-      if (chunk.length > 0) items.push(this.markerItem(chunk));
-    }
-    return items;
+    // A list element costs its length plus a byte or so of overhead.
+    return [...groups.values()].flatMap((group) => bySize(group, (entry) => Buffer.byteLength(entry.sessionId) + 3).map((chunk) => this.markerItem(chunk)));
   }
 
   private markerItem(chunk: PendingEntry[]): Item {
@@ -153,8 +188,64 @@ export class DueMarkers {
     return promoted;
   }
 
-  /** Promotes what the markers list that is still there and unindexed, then deletes the markers. */
+  /** Promotes what the markers list that is still there and unindexed (or unacked), then deletes the markers. */
   private async process(markers: Item[], now: number): Promise<Array<PendingKey & { dueAt: number }>> {
+    const promoted: Array<PendingKey & { dueAt: number }> = [];
+    const firstSends = markers.filter((marker) => marker.entry !== undefined);
+    await Promise.all([
+      this.promoteListed(markers.filter((marker) => marker.entry === undefined), now).then((keys) => void promoted.push(...keys)),
+      firstSends.length > 0 ? this.promoteUnacked(firstSends, now).then((keys) => void promoted.push(...keys)) : undefined,
+    ]);
+    await batchWrite(
+      this.doc,
+      this.tableName,
+      markers.map((marker) => ({ DeleteRequest: { Key: keyOf(marker as PendingKey) } })),
+      this.batch,
+    );
+    return promoted;
+  }
+
+  /**
+   * The unlisted first sends of these markers that their sessions did not acknowledge get their
+   * reference, in the index: one ack-record Query per session (since its oldest listed delivery),
+   * the session's mark raised, then one conditional put each (skipped where any item is there:
+   * a reference some other write made, or a tombstone).
+   */
+  private async promoteUnacked(markers: Item[], now: number): Promise<Array<PendingKey & { dueAt: number }>> {
+    const unlisted = this.unlisted;
+    if (unlisted === undefined) throw new Error('qosgate: a due marker of unlisted first sends, but this store was not made with firstSends: marker');
+    const bySession = new Map<string, PendingEntry[]>();
+    for (const marker of markers) {
+      for (const target of marker.targets as string[]) {
+        const entry = entryOf(marker.entry as Item, target);
+        bySession.set(entry.sessionId, [...(bySession.get(entry.sessionId) ?? []), entry]);
+      }
+    }
+    const promoted: Array<PendingKey & { dueAt: number }> = [];
+    await runLimited([...bySession], PROMOTE_CONCURRENCY, async ([sessionId, entries]) => {
+      const acked = await unlisted.acks.ackedSince(sessionId, Math.min(...entries.map((e) => e.createdAt)), now);
+      const unacked = entries.filter((entry) => !acked.has(entry.id));
+      if (unacked.length === 0) return;
+      await unlisted.marks.cover(unacked);
+      for (const entry of unacked) {
+        const written = await unlessChanged(() =>
+          this.doc.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: referenceItem(entry, dueShardOf(entry, this.shards)),
+              ConditionExpression: 'attribute_not_exists(sessionId)',
+            }),
+          ),
+        );
+        if (written && entry.dueAt <= now) promoted.push({ sessionId, id: entry.id, dueAt: entry.dueAt });
+      }
+    });
+    return promoted;
+  }
+
+  /** Promotes what the (listed first sends') markers list that is still there and unindexed. */
+  private async promoteListed(markers: Item[], now: number): Promise<Array<PendingKey & { dueAt: number }>> {
+    if (markers.length === 0) return [];
     const keys = new Map<string, PendingKey>();
     for (const marker of markers) {
       const id = idOfMarker(marker);
@@ -168,12 +259,6 @@ export class DueMarkers {
       const entry = await this.promote({ sessionId: ref.sessionId as string, id: ref.id as string });
       if (entry !== undefined && entry.dueAt <= now) promoted.push(entry);
     });
-    await batchWrite(
-      this.doc,
-      this.tableName,
-      markers.map((marker) => ({ DeleteRequest: { Key: keyOf(marker as PendingKey) } })),
-      this.batch,
-    );
     return promoted;
   }
 
@@ -253,4 +338,45 @@ function dueKey(dueAt: number): string {
 function idOfMarker(marker: Item): string {
   const key = marker.id as string;
   return key.slice(16, key.lastIndexOf('#'));
+}
+
+/** Chunks of `items` whose sizes add up to at most `budget` bytes (one item at least each). */
+function bySize<T>(items: T[], size: (item: T) => number, budget: number = MARKER_SESSION_BYTES): T[][] {
+  const chunks: T[][] = [];
+  let chunk: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const itemSize = size(item);
+    if (chunk.length > 0 && bytes + itemSize > budget) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(item);
+    bytes += itemSize;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+/** What an unlisted first send's marker keeps of it for all its sessions: the entry but its session's fields and its body. */
+function templateOf(entry: PendingEntry): Item {
+  const template: Record<string, unknown> = { ...entry };
+  for (const field of PER_SESSION) delete template[field];
+  return compact(template) as Item;
+}
+
+/** A session's part of the entry, as one string: session, connection, kind, format (none contains a tab). */
+function targetOf(entry: PendingEntry): string {
+  return [entry.sessionId, entry.connectionId ?? '', entry.sessionKind, entry.format].join('\t');
+}
+
+function sessionOfTarget(target: string): string {
+  return target.slice(0, target.indexOf('\t'));
+}
+
+/** The entry (without its body) a marker's template and target describe. */
+function entryOf(template: Item, target: string): PendingEntry {
+  const [sessionId, connectionId, sessionKind, format] = target.split('\t');
+  return compact({ ...(template as PendingEntry), sessionId: sessionId as string, connectionId: connectionId || undefined, sessionKind, format, data: undefined }) as PendingEntry;
 }

@@ -2,7 +2,10 @@ import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDo
 import type { PendingEntry, PendingKey } from '../../core/types.js';
 import type { PendingStore } from '../../ports/pending-store.js';
 import { batchGet, batchWrite, batchWriteTables, runLimited, type BatchOptions } from './batch.js';
+import { mayWaitUnlisted } from '../../core/pending.js';
+import { AckRecords } from './ack-records.js';
 import { DueMarkers, isCoveredByMarker } from './due-markers.js';
+import { idTimeOf, ReferenceMarks } from './reference-marks.js';
 import { compact, expiry, isConditionalCheckFailed, isLive, itemOfFailedCondition, LIVE_FILTER, queryAll, queryPages, type Item } from './items.js';
 import { MessageBodies } from './message-bodies.js';
 import {
@@ -28,7 +31,16 @@ export interface DynamoDbPendingStoreOptions {
   batch?: BatchOptions;
   /** How many written bodies the store remembers, so a fan-out's pages write a body once (default 10,000). */
   rememberBodies?: number;
+  /**
+   * Where putFirstSends keeps a fan-out's first sends (FIRST_SENDS; docs/architecture.md
+   * "Sparse first sends"): `reference` (the default) writes each its reference item, as putMany
+   * does, and an ack deletes it; `marker` writes only the due marker, and an ack writes one
+   * record per frame instead of a delete per id.
+   */
+  firstSends?: FirstSendsMode;
 }
+
+export type FirstSendsMode = 'reference' | 'marker';
 
 /**
  * Pending entries in the `pending` table, keyed (sessionId, id), their bodies in `messages`.
@@ -52,6 +64,8 @@ export class DynamoDbPendingStore implements PendingStore {
   private readonly shards: number;
   private readonly bodies: MessageBodies;
   private readonly markers: DueMarkers;
+  /** Set with `firstSends: marker`: the ack records and the sessions' reference marks. */
+  private readonly unlisted?: { acks: AckRecords; marks: ReferenceMarks };
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -66,7 +80,51 @@ export class DynamoDbPendingStore implements PendingStore {
     }
     this.shards = options.resendShards;
     this.bodies = new MessageBodies(doc, options.messagesTable, { batch: options.batch, remember: options.rememberBodies });
-    this.markers = new DueMarkers(doc, tableName, this.shards, options.batch);
+    if (options.firstSends !== undefined && options.firstSends !== 'reference' && options.firstSends !== 'marker') {
+      throw new Error(`qosgate: firstSends must be reference or marker, got ${JSON.stringify(options.firstSends)}`);
+    }
+    if (options.firstSends === 'marker') this.unlisted = { acks: new AckRecords(doc, tableName), marks: new ReferenceMarks(doc, tableName) };
+    this.markers = new DueMarkers(doc, tableName, this.shards, options.batch, this.unlisted);
+  }
+
+  /**
+   * `reference`: putMany. `marker`: the first sends get their body and their due marker only (one
+   * BatchWriteItem round, no item per recipient); anything else given is stored by putMany.
+   */
+  async putFirstSends(entries: PendingEntry[]): Promise<void> {
+    if (this.unlisted === undefined) return this.putMany(entries);
+    const distinct = distinctEntries(entries);
+    const first = distinct.filter(mayWaitUnlisted);
+    const rest = distinct.filter((entry) => !mayWaitUnlisted(entry));
+    const bodies = this.bodies.writesFor(first);
+    const markers = this.markers.unlistedItemsFor(first).map((Item) => ({ table: this.tableName, request: { PutRequest: { Item } } }));
+    await Promise.all([
+      batchWriteTables(this.doc, [...bodies.requests.map((request) => ({ table: this.bodies.tableName, request })), ...markers], this.options.batch).then(() => bodies.written()),
+      rest.length > 0 ? this.putMany(rest) : undefined,
+    ]);
+  }
+
+  /**
+   * `reference`: deleteMany. `marker`: one BatchWriteItem of the frame's ack record (what the due
+   * markers of unlisted first sends are checked against) and a delete of each id no newer than
+   * the session's reference mark (only those can have a reference item); the mark is one
+   * strongly consistent GetItem.
+   */
+  async acknowledge(sessionId: string, ids: string[], now: number): Promise<void> {
+    const unique = [...new Set(ids)];
+    if (this.unlisted === undefined) return this.deleteMany(unique.map((id) => ({ sessionId, id })));
+    if (unique.length === 0) return;
+    const until = await this.unlisted.marks.until(sessionId, now);
+    const referenced = unique.filter((id) => {
+      const time = idTimeOf(id);
+      return time === undefined || time <= until;
+    });
+    await batchWrite(
+      this.doc,
+      this.tableName,
+      [{ PutRequest: { Item: this.unlisted.acks.item(sessionId, unique, now) } }, ...referenced.map((id) => ({ DeleteRequest: { Key: keyOf({ sessionId, id }) } }))],
+      this.options.batch,
+    );
   }
 
   /**
@@ -81,7 +139,11 @@ export class DynamoDbPendingStore implements PendingStore {
     const covered = distinct.filter(isCoveredByMarker);
     const bodies = this.bodies.writesFor(distinct);
     const markers = this.markers.itemsFor(covered).map((Item) => ({ table: this.tableName, request: { PutRequest: { Item } } }));
-    await batchWriteTables(this.doc, [...bodies.requests.map((request) => ({ table: this.bodies.tableName, request })), ...markers], this.options.batch);
+    await Promise.all([
+      batchWriteTables(this.doc, [...bodies.requests.map((request) => ({ table: this.bodies.tableName, request })), ...markers], this.options.batch),
+      // `marker`: before any QoS 1 reference is written, acks of its id must know to delete it.
+      this.unlisted?.marks.cover(distinct),
+    ]);
     bodies.written();
     const references = distinct.map((entry) => {
       const dueShard = isCoveredByMarker(entry) ? undefined : this.dueShard(entry);
@@ -93,7 +155,7 @@ export class DynamoDbPendingStore implements PendingStore {
   async putAbsent(entries: PendingEntry[], now: number): Promise<{ stored: PendingEntry[]; existing: PendingEntry[] }> {
     const distinct = distinctEntries(entries);
     // Bodies first, so no reference is there without its body (most are remembered: no write).
-    await this.bodies.write(distinct);
+    await Promise.all([this.bodies.write(distinct), this.unlisted?.marks.cover(distinct)]);
     const stored: PendingEntry[] = [];
     const existingItems: Item[] = [];
     // One conditional PutItem each (BatchWriteItem takes no conditions); only a re-run pays this.
@@ -191,13 +253,42 @@ export class DynamoDbPendingStore implements PendingStore {
   async due(now: number, limit: number): Promise<Array<PendingKey & { dueAt: number }>> {
     if (limit <= 0) return [];
     const found: Array<PendingKey & { dueAt: number }> = [];
+    const promoted = new Set<string>();
     const shards = Array.from({ length: this.shards }, (_, shard) => String(shard));
     await Promise.all([
-      this.markers.promoteDue(shards, now, limit).then((promoted) => void found.push(...promoted)),
+      this.markers.promoteDue(shards, now, limit).then((keys) => {
+        found.push(...keys);
+        for (const key of keys) promoted.add(keyString(key));
+      }),
       runLimited(shards, this.shards, async (shard) => void found.push(...(await this.indexedDue(shard, now, limit)))),
     ]);
     const distinct = new Map(found.map((key) => [keyString(key), key]));
-    return [...distinct.values()].sort(byDueThenKey).slice(0, limit);
+    const listed = [...distinct.values()].sort(byDueThenKey).slice(0, limit);
+    return this.unlisted === undefined ? listed : this.withoutAcknowledged(listed, promoted, now);
+  }
+
+  /**
+   * `marker`: the due QoS 1 references whose id is in their session's ack records are deleted, not
+   * listed. An ack deletes only what the session's mark covers, so a reference it missed (written
+   * before the switch from `reference`, or by a promotion racing the ack) is caught here, at its
+   * due time, instead of being resent. Just-promoted keys were checked by their promotion.
+   */
+  private async withoutAcknowledged(keys: Array<PendingKey & { dueAt: number }>, checked: Set<string>, now: number): Promise<Array<PendingKey & { dueAt: number }>> {
+    const unlisted = this.unlisted as { acks: AckRecords };
+    const bySession = new Map<string, number>();
+    for (const key of keys) {
+      const time = idTimeOf(key.id);
+      if (time === undefined || !key.id.endsWith(':1') || checked.has(keyString(key))) continue;
+      bySession.set(key.sessionId, Math.min(bySession.get(key.sessionId) ?? time, time));
+    }
+    if (bySession.size === 0) return keys;
+    const acked = new Set<string>();
+    await runLimited([...bySession], PUT_CONCURRENCY, async ([sessionId, since]) => {
+      for (const id of await unlisted.acks.ackedSince(sessionId, since, now)) acked.add(keyString({ sessionId, id }));
+    });
+    const done = keys.filter((key) => acked.has(keyString(key)));
+    if (done.length > 0) await this.deleteMany(done);
+    return keys.filter((key) => !acked.has(keyString(key)));
   }
 
   /** Up to `limit` keys of one shard of the byDue index due at or before `now`, oldest first. */

@@ -5,7 +5,7 @@ import { DynamoDbConnectionStore } from './dynamodb-connection-store.js';
 import { DynamoDbDeadLetterStore } from './dynamodb-dead-letter-store.js';
 import { DynamoDbHistoryStore } from './dynamodb-history-store.js';
 import { DynamoDbInboundStore } from './dynamodb-inbound-store.js';
-import { DynamoDbPendingStore } from './dynamodb-pending-store.js';
+import { DynamoDbPendingStore, type FirstSendsMode } from './dynamodb-pending-store.js';
 import { DynamoDbRetainedStore } from './dynamodb-retained-store.js';
 import { DynamoDbSubscriptionStore } from './dynamodb-subscription-store.js';
 import { TABLES, type TableName } from './schema.js';
@@ -28,6 +28,8 @@ export interface DynamoDbStoresOptions {
   /** Most items per fan-out Query page (membersOf, subscribersOf); default DynamoDB's 1 MB. */
   pageSize?: number;
   batch?: BatchOptions;
+  /** Where the pending store keeps a fan-out's first sends (FIRST_SENDS): see DynamoDbPendingStoreOptions. */
+  firstSends?: FirstSendsMode;
 }
 
 /**
@@ -40,7 +42,7 @@ export function createDynamoDbStores(
   names: Partial<Record<TableName, string>>,
   opts: DynamoDbStoresOptions,
 ): Stores {
-  const { resendShards, pageSize, batch } = opts;
+  const { resendShards, pageSize, batch, firstSends } = opts;
   const withTable = <T extends object>(table: TableName, make: (name: string) => T): T => {
     const name = names[table];
     return name === undefined || name === '' ? unconfigured<T>(table) : make(name);
@@ -52,7 +54,7 @@ export function createDynamoDbStores(
     pending: withTable('pending', (name) =>
       names.messages === undefined || names.messages === ''
         ? unconfigured<DynamoDbPendingStore>('messages', 'pending')
-        : new DynamoDbPendingStore(doc, name, { resendShards, batch, messagesTable: names.messages }),
+        : new DynamoDbPendingStore(doc, name, { resendShards, batch, messagesTable: names.messages, firstSends }),
     ),
     inbound: withTable('inbound', (name) => new DynamoDbInboundStore(doc, name, { batch })),
     retained: withTable('retained', (name) => new DynamoDbRetainedStore(doc, name)),

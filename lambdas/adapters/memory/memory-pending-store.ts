@@ -18,6 +18,15 @@ export class MemoryPendingStore implements PendingStore {
     for (const entry of entries) this.set(entry);
   }
 
+  /** Listed at once, as putMany's: the port allows that. */
+  async putFirstSends(entries: PendingEntry[]): Promise<void> {
+    await this.putMany(entries);
+  }
+
+  async acknowledge(sessionId: string, ids: string[], _now: number): Promise<void> {
+    await this.deleteMany(ids.map((id) => ({ sessionId, id })));
+  }
+
   async putAbsent(entries: PendingEntry[], now: number): Promise<{ stored: PendingEntry[]; existing: PendingEntry[] }> {
     const stored: PendingEntry[] = [];
     const existing: PendingEntry[] = [];

@@ -9,8 +9,9 @@ import type { CommandHandler } from '../frame-context.js';
  * PROTOCOL §2 msgack: ends QoS 1, completes QoS 2 after pubrel. Keys are always the sender's
  * own session, so a client can only ever ack its own messages; unknown ids are silent.
  *
- * The id says which path (core/delivery.ts recipientId): an id of a QoS 1 delivery is deleted
- * blind (one batched write, no read: deleting an unknown key is harmless); any other id is read
+ * The id says which path (core/delivery.ts recipientId): an id of a QoS 1 delivery is
+ * acknowledged blind (PendingStore.acknowledge: batched writes, no read of the entries; an
+ * unknown id is harmless); any other id is read
  * first, because a QoS 2 entry is completed only after its pubrec, leaving a tombstone, and acked
  * before its pubrec it is out of order (PROTOCOL §4).
  */
@@ -26,7 +27,7 @@ export const msgack: CommandHandler<'msgack'> = async (command, context, deps) =
   };
 
   if (blind.length > 0) {
-    await deps.stores.pending.deleteMany(blind.map((id) => ({ sessionId, id })));
+    await deps.stores.pending.acknowledge(sessionId, blind, now);
     for (const id of blind) {
       // Counted as acked as the client says: without a read, a repeated ack counts again.
       deps.metrics?.count('Acked', 1, 1);

@@ -3,7 +3,7 @@ import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeEach } from 'vitest';
 import { createTables, prefixedTableNames } from '../../../lambdas/adapters/dynamodb/create-tables.js';
-import { DynamoDbPendingStore } from '../../../lambdas/adapters/dynamodb/dynamodb-pending-store.js';
+import { DynamoDbPendingStore, type DynamoDbPendingStoreOptions } from '../../../lambdas/adapters/dynamodb/dynamodb-pending-store.js';
 import type { Item } from '../../../lambdas/adapters/dynamodb/items.js';
 import type { TableName } from '../../../lambdas/adapters/dynamodb/schema.js';
 import type { PendingEntry } from '../../../lambdas/core/types.js';
@@ -52,7 +52,7 @@ export interface PendingFixture {
 }
 
 /** Registers the per-test setup of a file and returns the fixture its tests read (filled in beforeEach). */
-export function pendingFixture(): PendingFixture {
+export function pendingFixture(options: Pick<DynamoDbPendingStoreOptions, 'firstSends'> = {}): PendingFixture {
   const client = testDynamoDbClient();
   // Its own client: the DocumentClient shares its middleware stack with the client it wraps.
   const doc = testDocumentClient(testDynamoDbClient());
@@ -76,7 +76,7 @@ export function pendingFixture(): PendingFixture {
   );
   const tables: string[] = [];
   const fixture = { client, doc, recorded } as PendingFixture;
-  const newStore = () => new DynamoDbPendingStore(doc, fixture.names.pending, { resendShards: SHARDS, messagesTable: fixture.names.messages });
+  const newStore = () => new DynamoDbPendingStore(doc, fixture.names.pending, { resendShards: SHARDS, messagesTable: fixture.names.messages, ...options });
 
   beforeEach(async () => {
     fixture.names = prefixedTableNames(uniquePrefix('pending'));
