@@ -147,10 +147,11 @@ export function markdownTables(report: BenchReport): string {
   section('Cost per million deliveries, beside AWS IoT Core', `: ${o.payloadBytes} B payloads, counted operations at list prices`);
   out.push(
     markdownTable(
-      ['QoS', 'K', 'messages', 'acks', 'WRU', 'RRU', 'DynamoDB req', 'APIGW $/M', 'Lambda $/M', 'DynamoDB $/M', 'qosgate $/M', 'IoT Core $/M', 'qosgate / IoT Core'],
+      ['QoS', 'K', 'first sends', 'messages', 'acks', 'WRU', 'RRU', 'DynamoDB req', 'APIGW $/M', 'Lambda $/M', 'DynamoDB $/M', 'qosgate $/M', 'IoT Core $/M', 'qosgate / IoT Core'],
       report.costs.map((r) => [
         String(r.qos),
         r.k.toLocaleString('en-US'),
+        r.firstSends === 'marker' ? 'marker (opt-in)' : 'reference',
         String(r.messages),
         r.acks,
         fmt(r.perDelivery.writeUnits, 3),
@@ -234,7 +235,7 @@ export function markdownTables(report: BenchReport): string {
   section('Per delivery, every run', ', and AWS cost per million deliveries');
   const rows = report.throughput.map((t) => costRow(`${runLabel(t, o.maxInflight)}, K=${t.subscribers}`, t.perDelivery));
   for (const l of report.local) for (const t of [l.rate, l.latency]) rows.push(costRow(`local QoS ${t.qos}, K=${t.subscribers}, ${t.window} in flight`, t.perDelivery));
-  for (const r of report.costs) rows.push(costRow(`cost QoS ${r.qos}, K=${r.k}`, r.perDelivery));
+  for (const r of report.costs) rows.push(costRow(`cost QoS ${r.qos}, K=${r.k}${r.firstSends ? `, first sends: ${r.firstSends}` : ''}`, r.perDelivery));
   for (const f of report.fanout) rows.push(costRow(`fan-out QoS 1, K=${f.subscribers}`, f.perDelivery));
   if (sf) rows.push(costRow(`stored fan-out QoS 1, K=${sf.sessions} (no acks)`, sf.perDelivery));
   out.push(

@@ -177,6 +177,21 @@ async function main(): Promise<void> {
     durations.push(await capOff.durations());
     await capOff.stop({ fast: true });
   }
+  // The opt-in first-send layout (docs/architecture.md "Sparse first sends"): QoS 1 at the cost
+  // table's K below the largest, on a runtime with firstSends: marker (its own DynamoDB Local).
+  const markerRuns: ThroughputResult[] = [];
+  const markerHost = await startRuntimeHost({ [CONTEXT_KEYS.policy]: BENCH_POLICY, [CONTEXT_KEYS.firstSends]: 'marker' });
+  try {
+    for (const costK of costKs.filter((x) => x < largestK)) {
+      const run = await throughput(markerHost, { qos: 1, k: costK, m, window, maxInflight: policy, firstSends: 'marker' });
+      markerRuns.push(run);
+      log(`  first sends: marker, QoS 1, K=${costK}: ${run.perDelivery.writeUnits} WRU, ${run.perDelivery.dynamodbRequests} requests per delivery, $${run.perDelivery.costPerMillion.total} per million`);
+    }
+  } finally {
+    durations.push(await markerHost.durations());
+    await markerHost.stop({ fast: true });
+  }
+  throughputs.push(...markerRuns);
   // Fan-out beyond sockets: N sessions stored directly, a counting management endpoint for them.
   const storedHost = await startRuntimeHost({ [CONTEXT_KEYS.policy]: BENCH_POLICY }, { countingPrefix: 'benchstored' });
   try {
@@ -213,6 +228,9 @@ async function main(): Promise<void> {
       if (t) costs.push({ qos, k: t.subscribers, messages: t.messages, acks: t.acks, perDelivery: t.perDelivery, iotCore: qos === 1 ? iotCorePerMillionDeliveries(t.subscribers, t.payloadBytes) : null });
     }
   }
+  for (const t of markerRuns) {
+    costs.push({ qos: 1, k: t.subscribers, messages: t.messages, acks: t.acks, perDelivery: t.perDelivery, iotCore: iotCorePerMillionDeliveries(t.subscribers, t.payloadBytes), firstSends: 'marker' });
+  }
   const local: LocalThroughput[] = [];
   for (const qos of [1, 2] as const) {
     const rate = localRuns.find((r) => r.qos === qos && r.window === RATE_WINDOW);
@@ -223,7 +241,7 @@ async function main(): Promise<void> {
   }
   const sizing = sizingRows(functions, durations);
   const targets = targetsOf({
-    k100Qos1: throughputs.find((t) => t.qos === 1 && t.maxInflight === policy),
+    k100Qos1: throughputs.find((t) => t.qos === 1 && t.maxInflight === policy && t.firstSends === undefined),
     costs,
     ceiling,
     local,

@@ -57,6 +57,8 @@ export interface ThroughputResult {
   qos: Qos;
   /** Flow control's cap the runtime ran with (0: off); the default unless the run says otherwise. */
   maxInflight: number;
+  /** The runtime ran with `qosgate:firstSends: marker` (absent: the default layout, `reference`). */
+  firstSends?: 'marker';
   subscribers: number;
   messages: number;
   window: number;
@@ -90,6 +92,8 @@ export interface ThroughputOptions {
   window: number;
   /** The cap the runtime runs with (for the report; the runtime's context sets it). */
   maxInflight: number;
+  /** The first-send layout the runtime runs with (for the report; the runtime's context sets it). */
+  firstSends?: 'marker';
   /**
    * Subscribers already connected (claimed QoS 2) and subscribed at QoS 2 to `topic`: used and
    * left open, and they answer in waves (see {@link ThroughputResult.acks}). Without it, `k`
@@ -106,7 +110,7 @@ export interface ThroughputOptions {
  * Latency: from the publish frame sent to each subscriber's first receipt (one clock: same process).
  */
 export async function throughput(host: RuntimeHost, options: ThroughputOptions): Promise<ThroughputResult> {
-  const { qos, m, window, maxInflight, pool } = options;
+  const { qos, m, window, maxInflight, pool, firstSends } = options;
   const url = host.ready.url;
   const topic = pool?.topic ?? `tp-q${qos}-${Date.now()}`;
   let subs: BenchSocket[];
@@ -241,6 +245,7 @@ export async function throughput(host: RuntimeHost, options: ThroughputOptions):
   return {
     qos,
     maxInflight,
+    ...(firstSends !== undefined ? { firstSends } : {}),
     subscribers: k,
     messages: m,
     window,
@@ -518,7 +523,8 @@ export async function sweep(host: RuntimeHost, entries: number, log: (line: stri
 }
 
 /** How a throughput run is named in tables and charts: its QoS, and the cap where it is not the default. */
-export function runLabel(t: Pick<ThroughputResult, 'qos' | 'maxInflight'>, defaultMaxInflight: number): string {
-  if (t.qos === 0 || t.maxInflight === defaultMaxInflight) return `QoS ${t.qos}`;
-  return `QoS ${t.qos}, ${t.maxInflight === 0 ? 'cap off' : `cap ${t.maxInflight}`}`;
+export function runLabel(t: Pick<ThroughputResult, 'qos' | 'maxInflight' | 'firstSends'>, defaultMaxInflight: number): string {
+  const layout = t.firstSends === undefined ? '' : `, first sends: ${t.firstSends}`;
+  if (t.qos === 0 || t.maxInflight === defaultMaxInflight) return `QoS ${t.qos}${layout}`;
+  return `QoS ${t.qos}, ${t.maxInflight === 0 ? 'cap off' : `cap ${t.maxInflight}`}${layout}`;
 }

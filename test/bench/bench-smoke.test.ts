@@ -20,16 +20,23 @@ describe('npm run bench --quick (tiny sizes)', () => {
     const run = spawnSync(
       process.execPath,
       ['--import', 'tsx', 'bench/run.ts', '--quick', '--subscribers', '2', '--messages', '3', '--fanout', '1,2', '--sweep-entries', '30', '--stored-fanout', '40', '--local-messages', '3', '--out', out],
-      { encoding: 'utf8', timeout: 280_000 },
+      { encoding: 'utf8', timeout: 420_000 },
     );
     expect(run.status, run.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Record<string, any>;
     const finite = (n: unknown) => typeof n === 'number' && Number.isFinite(n);
 
-    // QoS 0, 1, 2 with flow control as it ships, then QoS 1 with it off (what the cap costs), all with 1 KB of data.
-    expect(report.throughput.map((t: any) => [t.qos, t.maxInflight])).toEqual([[0, 100], [1, 100], [2, 100], [1, 0]]);
+    // QoS 0, 1, 2 with flow control as it ships, then QoS 1 with it off (what the cap costs), then
+    // QoS 1 with the opt-in first-send layout, all with 1 KB of data.
+    expect(report.throughput.map((t: any) => [t.qos, t.maxInflight, t.firstSends ?? 'reference'])).toEqual([
+      [0, 100, 'reference'],
+      [1, 100, 'reference'],
+      [2, 100, 'reference'],
+      [1, 0, 'reference'],
+      [1, 100, 'marker'],
+    ]);
     for (const t of report.throughput) {
-      expect(t.deliveries).toBe(6);
+      expect(t.deliveries).toBe(t.subscribers * 3);
       expect(t.payloadBytes).toBe(1000);
       for (const n of [t.deliveriesPerSecond, t.latencyMs.p50, t.latencyMs.p99]) expect(finite(n)).toBe(true);
       for (const n of [t.perDelivery.dynamodbRequests, t.perDelivery.writeUnits, t.perDelivery.readUnits, t.perDelivery.writeItems, t.perDelivery.lambdaInvocations, t.perDelivery.costPerMillion.total]) {
@@ -47,7 +54,16 @@ describe('npm run bench --quick (tiny sizes)', () => {
       expect(c.seconds).toBeGreaterThan(0);
     }
     // The cost table: QoS 1 and 2 at K = 1, 10 and the run's K, IoT Core's price beside each QoS 1 row.
-    expect(report.costs.map((c: any) => [c.qos, c.k])).toEqual([[1, 1], [2, 1], [1, 2], [2, 2], [1, 10], [2, 10]]);
+    // And QoS 1 with first sends in their markers (opt-in) at the K below the largest (here 1).
+    expect(report.costs.map((c: any) => [c.qos, c.k, c.firstSends ?? 'reference'])).toEqual([
+      [1, 1, 'reference'],
+      [2, 1, 'reference'],
+      [1, 2, 'reference'],
+      [2, 2, 'reference'],
+      [1, 10, 'reference'],
+      [2, 10, 'reference'],
+      [1, 1, 'marker'],
+    ]);
     for (const c of report.costs) {
       expect(finite(c.perDelivery.costPerMillion.total)).toBe(true);
       expect(c.iotCore).toBe(c.qos === 1 ? iotCorePerMillionDeliveries(c.k, 1000) : null);
@@ -75,7 +91,7 @@ describe('npm run bench --quick (tiny sizes)', () => {
 
     // Every figure of the issue has its target and a verdict.
     const names = report.targets.map((t: any) => t.name).join('\n');
-    for (const figure of [/write units per QoS 1/, /read units per QoS 1/, /requests per QoS 1/, /QoS 1 deliveries at K=100/, /QoS 1 deliveries at K=1 /, /local QoS 1 throughput/, /local QoS 1 p50/, /local QoS 2 throughput/, /real sockets/, /stored sessions .*handed on/, /longest single invocation/, /Lambda sizing/, /sweep/]) {
+    for (const figure of [/write units per QoS 1/, /read units per QoS 1/, /requests per QoS 1/, /QoS 1 deliveries at K=100/, /QoS 1 deliveries at K=1 /, /QoS 1 deliveries at K=1 \(1 KB\), opt-in firstSends: marker/, /local QoS 1 throughput/, /local QoS 1 p50/, /local QoS 2 throughput/, /real sockets/, /stored sessions .*handed on/, /longest single invocation/, /Lambda sizing/, /sweep/]) {
       expect(names).toMatch(figure);
     }
     for (const t of report.targets) {
@@ -93,5 +109,5 @@ describe('npm run bench --quick (tiny sizes)', () => {
     expect(report.targets.find((t: any) => /real sockets/.test(t.name)).measured).toMatch(/its posts alone take [\d.]+ s of one core's CPU \(\d+ µs a PostToConnection, SDK floor\)/);
     expect(readme).toMatch(/### The SDK floor: one call's CPU on the caller's side, this machine \(1000 calls a row, 16 in flight, a \d+ B frame\)/);
     expect(readFileSync(join(out, 'chart.svg'), 'utf8')).toMatch(/^<svg /);
-  }, 300_000);
+  }, 450_000);
 });

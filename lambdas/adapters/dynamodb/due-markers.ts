@@ -213,7 +213,7 @@ export class DueMarkers {
    */
   private async promoteUnacked(markers: Item[], now: number): Promise<Array<PendingKey & { dueAt: number }>> {
     const unlisted = this.unlisted;
-    if (unlisted === undefined) throw new Error('qosgate: a due marker of unlisted first sends, but this store was not made with firstSends: marker');
+    if (unlisted === undefined) throw new Error('qosgate: a due marker of unlisted first sends, but this DueMarkers has no ack records to check it against');
     const bySession = new Map<string, PendingEntry[]>();
     for (const marker of markers) {
       for (const target of marker.targets as string[]) {

@@ -83,8 +83,11 @@ export class DynamoDbPendingStore implements PendingStore {
     if (options.firstSends !== undefined && options.firstSends !== 'reference' && options.firstSends !== 'marker') {
       throw new Error(`qosgate: firstSends must be reference or marker, got ${JSON.stringify(options.firstSends)}`);
     }
-    if (options.firstSends === 'marker') this.unlisted = { acks: new AckRecords(doc, tableName), marks: new ReferenceMarks(doc, tableName) };
-    this.markers = new DueMarkers(doc, tableName, this.shards, options.batch, this.unlisted);
+    // The markers of unlisted first sends are processed in either layout: a stack switched back
+    // to `reference` still has some until they are due.
+    const unlisted = { acks: new AckRecords(doc, tableName), marks: new ReferenceMarks(doc, tableName) };
+    if (options.firstSends === 'marker') this.unlisted = unlisted;
+    this.markers = new DueMarkers(doc, tableName, this.shards, options.batch, unlisted);
   }
 
   /**

@@ -70,6 +70,14 @@ describe('putFirstSends with firstSends: marker', () => {
     expect(await f.store.due(DUE + 60_000, 10)).toEqual([{ sessionId: 's2', id: M1, dueAt: DUE }]);
   });
 
+  it('a store switched back to firstSends: reference still promotes the unacked of such markers', async () => {
+    await f.store.putFirstSends([first('s1'), first('s2')]);
+    await f.store.acknowledge('s2', [M1], SENT_AT + 500);
+    const switchedBack = new DynamoDbPendingStore(f.doc, f.names.pending, { resendShards: SHARDS, messagesTable: f.names.messages });
+    expect(await switchedBack.due(DUE, 10)).toEqual([{ sessionId: 's1', id: M1, dueAt: DUE }]);
+    expect(await switchedBack.getMany([{ sessionId: 's1', id: M1 }], DUE)).toEqual([first('s1')]);
+  });
+
   it('a promotion does not overwrite an item some other write made meanwhile', async () => {
     await f.store.putFirstSends([first('s1')]);
     // A re-run stored it listed, and a resume moved it on (attempt 2, later dueAt).
