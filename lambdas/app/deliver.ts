@@ -150,7 +150,6 @@ async function storeNew(deps: AppDeps, plan: DeliveryPlan): Promise<void> {
   const backlogged = new Set(plan.sends.filter((s) => s.backlogged === true && s.entry !== undefined).map((s) => s.entry as object));
   // A QoS 1 recipient of a QoS 2 delivery has a `:2` id, whose msgack reads the entry: listed.
   const first = counted ? [] : plan.entries.filter((e) => mayWaitUnlisted(e) && isQos1Id(e.id) && !backlogged.has(e));
-  if (first.length === 0) return pending.putMany(plan.entries);
-  const rest = plan.entries.filter((e) => !first.includes(e));
-  await Promise.all([pending.putFirstSends(first), rest.length > 0 ? pending.putMany(rest) : undefined]);
+  const chosen = new Set(first);
+  await pending.putFirstSends(first, plan.entries.filter((e) => !chosen.has(e)));
 }

@@ -28,9 +28,11 @@ export interface PendingStore {
    * lists them): ofSession, pagesOfSession and getMany need not list them, and replaceIf,
    * release, deleteIf and complete need not find them, before due() has listed them. due()
    * lists each at its dueAt unless acknowledge() ended it; from then on it is an entry as any.
-   * Other entries given are stored as putMany stores them.
+   * `others` (and any entry of `firstSends` that is not such a first send) are stored as putMany
+   * stores them, in the same call: an adapter that lists first sends at once stores all with one
+   * putMany.
    */
-  putFirstSends(entries: PendingEntry[]): Promise<void>;
+  putFirstSends(firstSends: PendingEntry[], others?: PendingEntry[]): Promise<void>;
   /**
    * Ends QoS 1 entries their client acknowledged (msgack of QoS 1 ids), without reading them:
    * unknown ids are fine. An acknowledged entry is not listed by any read, nor due, from then

@@ -91,14 +91,13 @@ export class DynamoDbPendingStore implements PendingStore {
   }
 
   /**
-   * `reference`: putMany. `marker`: the first sends get their body and their due marker only (one
-   * BatchWriteItem round, no item per recipient); anything else given is stored by putMany.
+   * `reference`: one putMany of all. `marker`: the first sends get their body and their due marker
+   * only (one BatchWriteItem round, no item per recipient); the others go to putMany meanwhile.
    */
-  async putFirstSends(entries: PendingEntry[]): Promise<void> {
-    if (this.unlisted === undefined) return this.putMany(entries);
-    const distinct = distinctEntries(entries);
-    const first = distinct.filter(mayWaitUnlisted);
-    const rest = distinct.filter((entry) => !mayWaitUnlisted(entry));
+  async putFirstSends(firstSends: PendingEntry[], others: PendingEntry[] = []): Promise<void> {
+    if (this.unlisted === undefined) return this.putMany([...firstSends, ...others]);
+    const first = distinctEntries(firstSends).filter(mayWaitUnlisted);
+    const rest = [...firstSends.filter((entry) => !mayWaitUnlisted(entry)), ...others];
     const bodies = this.bodies.writesFor(first);
     const markers = this.markers.unlistedItemsFor(first).map((Item) => ({ table: this.tableName, request: { PutRequest: { Item } } }));
     await Promise.all([

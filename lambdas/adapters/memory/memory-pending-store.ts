@@ -19,8 +19,8 @@ export class MemoryPendingStore implements PendingStore {
   }
 
   /** Listed at once, as putMany's: the port allows that. */
-  async putFirstSends(entries: PendingEntry[]): Promise<void> {
-    await this.putMany(entries);
+  async putFirstSends(firstSends: PendingEntry[], others: PendingEntry[] = []): Promise<void> {
+    await this.putMany([...firstSends, ...others]);
   }
 
   async acknowledge(sessionId: string, ids: string[], _now: number): Promise<void> {
