@@ -193,8 +193,12 @@ export function hold(entry: PendingEntry): PendingEntry {
  * its pubrec reads the entry.
  */
 export function mayWaitUnlisted(entry: PendingEntry): boolean {
+  return entry.qos === 1 && isFirstSend(entry);
+}
+
+/** A fan-out's first send to a connected recipient, of any QoS: sent once, not held, parked or being dead-lettered. */
+export function isFirstSend(entry: PendingEntry): boolean {
   return (
-    entry.qos === 1 &&
     entry.connectionId !== undefined &&
     !entry.parked &&
     entry.held !== true &&

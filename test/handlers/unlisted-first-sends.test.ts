@@ -53,14 +53,20 @@ describe('firstSends: marker', () => {
     await h.disconnect(sensor);
   });
 
-  it('a persistent session that drops unacked and comes back at once gets the message at its due time, on the new connection', async () => {
+  /** A persistent monitor that gets one message and drops without acking it. */
+  const dropsUnacked = async (clientId: string, data: number) => {
     const sensor = await h.client();
-    const query = { controllers: 'monitor', qos: '1', clientId: 'dev-marker', session: 'persistent' };
+    const query = { controllers: 'monitor', qos: '1', clientId, session: 'persistent' };
     const before = await h.client(query);
-    await h.send(sensor, 'sensor|temp|3');
+    await h.send(sensor, `sensor|temp|${data}`);
     const [sent] = h.messages(before);
     h.endpoint.markGone(before);
     await h.disconnect(before);
+    return { sensor, query, sent };
+  };
+
+  it('a persistent session that drops unacked and comes back at once gets the message at its due time, on the new connection', async () => {
+    const { sensor, query, sent } = await dropsUnacked('dev-marker', 3);
     const after = await h.client(query);
     await h.send(after, { action: 'resume' });
     // Not at resume: only the marker knows of it yet.
@@ -78,13 +84,7 @@ describe('firstSends: marker', () => {
   });
 
   it('a persistent session away past the due time finds the message parked, and gets it at resume', async () => {
-    const sensor = await h.client();
-    const query = { controllers: 'monitor', qos: '1', clientId: 'dev-away', session: 'persistent' };
-    const before = await h.client(query);
-    await h.send(sensor, 'sensor|temp|4');
-    const [sent] = h.messages(before);
-    h.endpoint.markGone(before);
-    await h.disconnect(before);
+    const { sensor, query, sent } = await dropsUnacked('dev-away', 4);
     h.clock.advance(10_000);
     await h.sweep();
     expect(await h.pendingOf('dev-away')).toEqual([expect.objectContaining({ id: sent!.id, parked: true })]);

@@ -1,4 +1,5 @@
 import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isFirstSend } from '../../core/pending.js';
 import type { PendingEntry, PendingKey } from '../../core/types.js';
 import type { AckRecords } from './ack-records.js';
 import { batchGet, batchWrite, runLimited, type BatchOptions } from './batch.js';
@@ -62,14 +63,7 @@ const REF_PROJECTION = Object.keys(REF_NAMES).join(', ');
 
 /** Whether putMany leaves the entry to a due marker instead of the byDue index: a fan-out's first send. */
 export function isCoveredByMarker(entry: PendingEntry): boolean {
-  return (
-    entry.connectionId !== undefined &&
-    !entry.parked &&
-    entry.held !== true &&
-    entry.state === 'sent' &&
-    entry.attempts === 1 &&
-    entry.deadLettering === undefined
-  );
+  return isFirstSend(entry);
 }
 
 /**
