@@ -75,8 +75,15 @@ export class Provenance {
   }
 
   private pending(task: Task, method: string, args: unknown[], result: unknown, write: (what: string) => Write): void {
-    // putMany stores every entry; a conditional put (putAbsent, where the store has one) only those it says it stored.
-    const put = method === 'putMany' ? (args[0] as PendingEntry[]) : method === 'putAbsent' ? ((result as { stored?: PendingEntry[] }).stored ?? []) : undefined;
+    // putMany and putFirstSends store every entry; a conditional put (putAbsent, where the store has one) only those it says it stored.
+    const put =
+      method === 'putMany'
+        ? (args[0] as PendingEntry[])
+        : method === 'putFirstSends'
+          ? [...(args[0] as PendingEntry[]), ...((args[1] as PendingEntry[] | undefined) ?? [])]
+          : method === 'putAbsent'
+            ? ((result as { stored?: PendingEntry[] }).stored ?? [])
+            : undefined;
     if (put) {
       for (const entry of put) {
         const k = pendingKey(entry);
@@ -107,7 +114,13 @@ export class Provenance {
     }
     if (result === false || result === 0) return;
     // Any other write removes what it names: keys (an ack, a dead letter) or a whole session.
-    const named = typeof args[0] === 'string' ? [...this.everStored.keys()].filter((k) => k.startsWith(`${String(args[0])}/`)) : keysOf(args[0]);
+    // acknowledge names a session and its ids; a string alone (deleteSession) the whole session.
+    const named =
+      method === 'acknowledge'
+        ? (args[1] as string[]).map((id) => pendingKey({ sessionId: String(args[0]), id }))
+        : typeof args[0] === 'string'
+          ? [...this.everStored.keys()].filter((k) => k.startsWith(`${String(args[0])}/`))
+          : keysOf(args[0]);
     for (const k of named) this.pendingDeletes.set(k, write(method));
   }
 }
