@@ -88,8 +88,8 @@ export class DueMarkers {
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly shards: number,
-    private readonly batch?: BatchOptions,
-    private readonly unlisted?: UnlistedFirstSends,
+    private readonly batch: BatchOptions | undefined,
+    private readonly unlisted: UnlistedFirstSends,
   ) {}
 
   /**
@@ -207,7 +207,6 @@ export class DueMarkers {
    */
   private async promoteUnacked(markers: Item[], now: number): Promise<Array<PendingKey & { dueAt: number }>> {
     const unlisted = this.unlisted;
-    if (unlisted === undefined) throw new Error('qosgate: a due marker of unlisted first sends, but this DueMarkers has no ack records to check it against');
     const bySession = new Map<string, PendingEntry[]>();
     for (const marker of markers) {
       for (const target of marker.targets as string[]) {

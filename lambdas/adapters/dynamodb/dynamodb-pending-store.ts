@@ -98,12 +98,18 @@ export class DynamoDbPendingStore implements PendingStore {
     if (this.unlisted === undefined) return this.putMany([...firstSends, ...others]);
     const first = distinctEntries(firstSends).filter(mayWaitUnlisted);
     const rest = [...firstSends.filter((entry) => !mayWaitUnlisted(entry)), ...others];
-    const bodies = this.bodies.writesFor(first);
-    const markers = this.markers.unlistedItemsFor(first).map((Item) => ({ table: this.tableName, request: { PutRequest: { Item } } }));
-    await Promise.all([
-      batchWriteTables(this.doc, [...bodies.requests.map((request) => ({ table: this.bodies.tableName, request })), ...markers], this.options.batch).then(() => bodies.written()),
-      rest.length > 0 ? this.putMany(rest) : undefined,
-    ]);
+    await Promise.all([this.writeBodiesAndMarkers(first, this.markers.unlistedItemsFor(first)), rest.length > 0 ? this.putMany(rest) : undefined]);
+  }
+
+  /** One BatchWriteItem round across both tables: the entries' bodies not written recently, and the markers. */
+  private async writeBodiesAndMarkers(entries: PendingEntry[], markers: Item[]): Promise<void> {
+    const bodies = this.bodies.writesFor(entries);
+    await batchWriteTables(
+      this.doc,
+      [...bodies.requests.map((request) => ({ table: this.bodies.tableName, request })), ...markers.map((Item) => ({ table: this.tableName, request: { PutRequest: { Item } } }))],
+      this.options.batch,
+    );
+    bodies.written();
   }
 
   /**
@@ -139,14 +145,11 @@ export class DynamoDbPendingStore implements PendingStore {
     // A batch may not name one key twice; the last entry for a key wins, as sequential puts would.
     const distinct = distinctEntries(entries);
     const covered = distinct.filter(isCoveredByMarker);
-    const bodies = this.bodies.writesFor(distinct);
-    const markers = this.markers.itemsFor(covered).map((Item) => ({ table: this.tableName, request: { PutRequest: { Item } } }));
     await Promise.all([
-      batchWriteTables(this.doc, [...bodies.requests.map((request) => ({ table: this.bodies.tableName, request })), ...markers], this.options.batch),
+      this.writeBodiesAndMarkers(distinct, this.markers.itemsFor(covered)),
       // `marker`: before any QoS 1 reference is written, acks of its id must know to delete it.
       this.unlisted?.marks.cover(distinct),
     ]);
-    bodies.written();
     const references = distinct.map((entry) => {
       const dueShard = isCoveredByMarker(entry) ? undefined : this.dueShard(entry);
       return { PutRequest: { Item: referenceItem(entry, dueShard) } };
