@@ -160,15 +160,15 @@ describe('due() and the markers', () => {
 
   it('stops between pages of markers at its limit; the markers left are processed by the next call', async () => {
     const oneShard = new DynamoDbPendingStore(f.doc, f.names.pending, { resendShards: 1, messagesTable: f.names.messages });
-    const ids = Array.from({ length: 60 }, (_, i) => `m${String(i).padStart(2, '0')}`);
-    await oneShard.putMany(ids.map((id, i) => entry('s1', id, NOW - 100 + i)));
-    expect(await markersOf()).toHaveLength(60);
+    const ids = Array.from({ length: 130 }, (_, i) => `m${String(i).padStart(3, '0')}`);
+    await oneShard.putMany(ids.map((id, i) => entry('s1', id, NOW - 200 + i)));
+    expect(await markersOf()).toHaveLength(130);
 
     const first = await oneShard.due(NOW, 5);
-    expect(first.map((k) => k.id)).toEqual(['m00', 'm01', 'm02', 'm03', 'm04']);
-    // One page of markers (25) was processed; 35 wait.
-    expect(await markersOf()).toHaveLength(35);
-    expect((await oneShard.due(NOW, 100)).map((k) => k.id)).toEqual(ids);
+    expect(first.map((k) => k.id)).toEqual(['m000', 'm001', 'm002', 'm003', 'm004']);
+    // One page of markers (100) was processed; 30 wait.
+    expect(await markersOf()).toHaveLength(30);
+    expect((await oneShard.due(NOW, 200)).map((k) => k.id)).toEqual(ids);
     expect(await markersOf()).toEqual([]);
   });
 
