@@ -23,6 +23,12 @@ export const PRICES = {
   lambdaPerMillionRequests: 0.2,
   /** The functions' memory the bench assumes (lib/: the stack's setting). */
   lambdaMemoryGb: 0.25,
+  /**
+   * Lambda's memory for one vCPU: "At 1,769 MB, a function has the equivalent of one vCPU"
+   * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html); below it a
+   * function's CPU runs at memory / 1769 of a vCPU, so a CPU-bound millisecond here takes longer there.
+   */
+  lambdaMbPerVcpu: 1769,
   /** DynamoDB on-demand: per million write / read request units. */
   dynamoDbPerMillionWriteUnits: 0.625,
   dynamoDbPerMillionReadUnits: 0.125,
@@ -94,8 +100,10 @@ export interface PerDelivery {
   requestsWithoutCapacity: number;
   /**
    * Dollars per million deliveries. `lambda` bills each invocation the runtime's CPU time per
-   * invocation (rounded up to 1 ms); `lambdaWallClock` bills the in-process wall-clock duration,
-   * an upper bound here (hundreds of handlers share one event loop on 2 cores). `total` uses `lambda`.
+   * invocation run at the memory's share of a vCPU (1 ms here is 1769 / 256 = 6.9 ms at 256 MB),
+   * rounded up to 1 ms, and no I/O wait; `lambdaWallClock` bills the in-process wall-clock
+   * duration as it is (hundreds of handlers share one event loop on 2 cores, at a full core's
+   * speed). `total` uses `lambda`.
    */
   costPerMillion: { apiGateway: number; lambda: number; lambdaWallClock: number; dynamodb: number; total: number };
 }
@@ -125,7 +133,9 @@ export function perDelivery(before: HostCounters, after: HostCounters, deliverie
   const cpuPerInvocation = invocations > 0 ? cpuMs / invocations : 0;
   const gbSecondPrice = PRICES.lambdaMemoryGb * PRICES.lambdaPerGbSecond * 1_000_000;
   const requests = (invocations / n) * PRICES.lambdaPerMillionRequests;
-  const lambda = requests + ((invocations * Math.max(1, Math.ceil(cpuPerInvocation))) / 1000 / n) * gbSecondPrice;
+  // Lambda gives a function CPU in proportion to its memory: the same CPU takes longer there.
+  const cpuSlowdown = Math.max(1, PRICES.lambdaMbPerVcpu / (PRICES.lambdaMemoryGb * 1024));
+  const lambda = requests + ((invocations * Math.max(1, Math.ceil(cpuPerInvocation * cpuSlowdown))) / 1000 / n) * gbSecondPrice;
   const lambdaWallClock = requests + (billedMs / 1000 / n) * gbSecondPrice;
   const dynamodb = (writeUnits / n) * PRICES.dynamoDbPerMillionWriteUnits + (readUnits / n) * PRICES.dynamoDbPerMillionReadUnits;
   return {

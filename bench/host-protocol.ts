@@ -1,4 +1,5 @@
 import type { CountingStats } from './counting-management-api.js';
+import type { InvocationReport } from '../local/lambda/protocol.js';
 import type { DynamoDbCounts } from './dynamodb-meter.js';
 
 /** What the runtime host counts, cumulatively since it started. */
@@ -36,6 +37,8 @@ export interface HostReady {
   functions: Record<string, { timeoutSeconds: number; memoryMb: number }>;
   /** Present when the host runs with a counting management endpoint (startRuntimeHost's `counting`). */
   counting?: { prefix: string };
+  /** What runs the functions: their source in the host process, or their deploy bundles in execution environments (startRuntimeHost's `bundled`). */
+  mode: 'source' | 'bundled';
 }
 
 /** Every invocation's wall-clock duration so far (ms), by function id: for the Lambda sizing table. */
@@ -43,6 +46,8 @@ export interface HostDurations {
   type: 'durations';
   seq: number;
   byFunction: Record<string, number[]>;
+  /** A bundled host's: every invocation's report from its execution environment (Lambda's REPORT line), by function id. */
+  reports?: Record<string, InvocationReport[]>;
 }
 
 /** What the counting management endpoint has seen so far. */

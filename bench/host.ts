@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { CountingStats } from './counting-management-api.js';
+import type { InvocationReport } from '../local/lambda/protocol.js';
 import type { HostCounting, HostDurations, HostMessage, HostReady, HostSnapshot } from './host-protocol.js';
 
 /** The parent's handle on the runtime host process (bench/runtime-host.ts). */
@@ -9,6 +10,8 @@ export interface RuntimeHost {
   snapshot(): Promise<HostSnapshot>;
   /** Every invocation's duration so far (ms) by function id. */
   durations(): Promise<Record<string, number[]>>;
+  /** A bundled host's invocation reports so far, by function id (empty for a source-mode host). */
+  reports(): Promise<Record<string, InvocationReport[]>>;
   /** What the counting management endpoint has counted (zeros without one). */
   counting(): Promise<CountingStats>;
   /** Waits until the runtime has been idle (no invocation, no frame) for `quietMs`. */
@@ -26,13 +29,19 @@ export interface RuntimeHostOptions {
   countingPrefix?: string;
   /** Run the host under V8's CPU profiler (`--cpu-prof`), writing the profile into this folder when it stops (bench/profile.ts). */
   cpuProfileDir?: string;
+  /**
+   * Run the deploy bundles in the runtime's bundled mode (each function in Node 22 execution
+   * environments, one invocation at a time each, as Lambda does) and collect every invocation's
+   * report. Nothing is metered then: the meter is an object of the host process (bench/bundled-sizing.ts).
+   */
+  bundled?: boolean;
 }
 
 export async function startRuntimeHost(context: Record<string, unknown> = {}, options: RuntimeHostOptions = {}): Promise<RuntimeHost> {
   const script = fileURLToPath(new URL('./runtime-host.ts', import.meta.url));
   const child: ChildProcess = fork(script, [], {
     execArgv: ['--import', 'tsx', ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [])],
-    env: { ...process.env, QOSGATE_BENCH_CONTEXT: JSON.stringify(context), QOSGATE_BENCH_COUNTING: options.countingPrefix ?? '' },
+    env: { ...process.env, QOSGATE_BENCH_CONTEXT: JSON.stringify(context), QOSGATE_BENCH_COUNTING: options.countingPrefix ?? '', QOSGATE_BENCH_BUNDLED: options.bundled ? '1' : '' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let seq = 0;
@@ -60,6 +69,7 @@ export async function startRuntimeHost(context: Record<string, unknown> = {}, op
     ready,
     snapshot,
     durations: async () => (await ask<HostDurations>('durations')).byFunction,
+    reports: async () => (await ask<HostDurations>('durations')).reports ?? {},
     counting: async () => (await ask<HostCounting>('counting')).stats,
     async settle(quietMs = 400, timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;

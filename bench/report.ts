@@ -2,6 +2,7 @@ import type { CeilingResult } from './ceiling.js';
 import { IOT_CORE_PRICES, PRICES, type PerDelivery } from './cost.js';
 import type { MemorySample } from './host-protocol.js';
 import { markdownTable } from './markdown-table.js';
+import { MB_PER_VCPU, type BundledSizingResult } from './bundled-sizing.js';
 import type { SizingRow } from './lambda-sizing.js';
 import { runLabel, type FanoutResult, type SweepResult, type ThroughputResult } from './scenarios.js';
 import type { StoredFanoutResult } from './stored-fanout.js';
@@ -23,6 +24,7 @@ export const REPORT_SECTIONS = [
   'Wildcard filters',
   INGESTION_SECTION,
   'Lambda sizing',
+  'Lambda sizing from the deploy bundles',
   'Per delivery, every run',
   'Resend sweep',
   'Peak memory of the local runtime',
@@ -58,6 +60,8 @@ export interface BenchReport {
   ingestion?: IngestionBenchResult | null;
   sweep: SweepResult | null;
   sizing: SizingRow[];
+  /** The sizing pass on the deploy bundles in bundled mode (bench/bundled-sizing.ts; absent in old reports). */
+  bundledSizing?: BundledSizingResult | null;
   memory: { runtime: MemorySample; note: string };
   prices: typeof PRICES;
   iotCorePrices: typeof IOT_CORE_PRICES;
@@ -81,7 +85,7 @@ function costRow(label: string, p: PerDelivery): string[] {
     fmt(p.lambdaInvocations, 3),
     `${fmt(p.lambdaCpuMs, 1)} / ${fmt(p.lambdaMeanMs, 0)}`,
     usd(p.costPerMillion.apiGateway),
-    `${usd(p.costPerMillion.lambda)} (≤ ${usd(p.costPerMillion.lambdaWallClock)})`,
+    `${usd(p.costPerMillion.lambda)} (wall clock: ${usd(p.costPerMillion.lambdaWallClock)})`,
     usd(p.costPerMillion.dynamodb),
     usd(p.costPerMillion.total),
   ];
@@ -223,7 +227,7 @@ export function markdownTables(report: BenchReport): string {
     out.push('', ...ing.notes.map((n) => `- ${n}`), '');
   }
 
-  section('Lambda sizing', ': every invocation of the run by function (wall clock, this machine)');
+  section('Lambda sizing', ': every invocation of the run by function (wall clock in the one runtime process: each includes the others\' turns on its thread)');
   out.push(
     markdownTable(
       ['function', 'invocations', 'mean ms', 'p99 ms', 'max ms', 'timeout s', 'memory MB', 'timeout > 2 x max'],
@@ -231,6 +235,34 @@ export function markdownTables(report: BenchReport): string {
     ),
   );
   out.push('');
+
+  const bs = report.bundledSizing;
+  section('Lambda sizing from the deploy bundles', bs ? `: ${bs.cases.join('; ')}, in bundled mode (${bs.seconds} s)` : ': not run');
+  if (bs) {
+    out.push(
+      markdownTable(
+        ['function', 'invocations', 'p50 ms', 'max ms', 'max CPU ms', 'estimate on Lambda ms', 'Max Memory Used MB', 'memory MB', 'timeout s', 'timeout > 2 x estimate', 'memory fits'],
+        bs.rows.map((r) => [
+          r.functionId,
+          String(r.invocations),
+          fmt(r.p50Ms, 1),
+          fmt(r.maxMs, 1),
+          fmt(r.maxCpuMs, 1),
+          fmt(r.lambdaEstimateMs, 1),
+          fmt(r.maxMemoryUsedMb, 0),
+          String(r.memoryMb),
+          String(r.timeoutSeconds),
+          metText(r.timeoutOverTwiceEstimate),
+          metText(r.memoryFits),
+        ]),
+      ),
+    );
+    out.push(
+      '',
+      `Each function's deploy bundle in Node 22 execution environments, one invocation at a time each, as Lambda runs them (the runtime's bundled mode, 4 environments a function at most); every invocation's report from its environment, as Lambda's REPORT line: the handler's duration (not its wait for a free environment), its CPU, the worker's peak resident set. The estimate runs the CPU at the function's share of a vCPU (memory / ${MB_PER_VCPU} MB, at most 1: Lambda's one vCPU at ${MB_PER_VCPU} MB) and keeps the rest of the wall clock as measured: wall - CPU + CPU / share, the largest over the invocations. Two cores serve every environment, DynamoDB Local and the clients here, so the waits are this machine's upper bounds; this machine's core is not Lambda's.`,
+      '',
+    );
+  }
 
   section('Per delivery, every run', ', and AWS cost per million deliveries');
   const rows = report.throughput.map((t) => costRow(`${runLabel(t, o.maxInflight)}, K=${t.subscribers}`, t.perDelivery));

@@ -24,6 +24,7 @@ import { ceilingDeliveriesPerSecond, measureCeiling, type CeilingResult } from '
 import { coldStartTable, measureColdStarts, type ColdStartResult } from './cold-start.js';
 import { connectedMonthCost, iotCorePerMillionDeliveries, IOT_CORE_PRICES, PRICES } from './cost.js';
 import { startRuntimeHost } from './host.js';
+import { measureBundledSizing, type BundledSizingResult } from './bundled-sizing.js';
 import { sizingRows } from './lambda-sizing.js';
 import { chartSvg, markdownTables, type BenchReport } from './report.js';
 import { ACK_BATCH, ACK_WAVE, fanout, PAYLOAD_BYTES, runLabel, sweep, throughput, type FanoutResult, type SweepResult, type ThroughputResult } from './scenarios.js';
@@ -38,6 +39,10 @@ const BENCH_POLICY = { rateLimitPerSecond: 100_000, rateLimitBurst: 100_000 };
 
 /** Issue 13's sizes: the stored fan-out's audience, the local throughput's subscribers and windows. */
 const STORED_FANOUT_TARGET = 100_000;
+/** How much longer a CPU millisecond takes on Lambda at the functions' memory (bench/cost.ts). */
+const fmtSlowdown = () => (PRICES.lambdaMbPerVcpu / (PRICES.lambdaMemoryGb * 1024)).toFixed(1);
+/** Stored sessions of the bundled sizing pass: full fan-out pages, many of them, without the full case's seeding. */
+const BUNDLED_SIZING_SESSIONS = 10_000;
 const LOCAL_K = 10;
 /** Publishes in flight for the local rate (as the issue measured it) and for its p50 target. */
 const RATE_WINDOW = 50;
@@ -206,6 +211,18 @@ async function main(): Promise<void> {
     durations.push(await storedHost.durations());
     await storedHost.stop({ fast: true });
   }
+  // Lambda sizing on the deploy bundles, each invocation in an execution environment of its own (bundled mode).
+  let bundledSizing: BundledSizingResult | null = null;
+  try {
+    bundledSizing = await measureBundledSizing(
+      { subscribers: k, messages: m, window, maxInflight: policy, storedSessions: quick ? storedSessions : BUNDLED_SIZING_SESSIONS, policy: BENCH_POLICY },
+      log,
+    );
+    log(`  bundled sizing: ${bundledSizing.rows.filter((r) => r.invocations > 0).map((r) => `${r.functionId} ${r.lambdaEstimateMs} ms of ${r.timeoutSeconds} s`).join(', ')} (estimates on Lambda)`);
+  } catch (error) {
+    notes.push(`The bundled sizing pass failed: ${error instanceof Error ? error.message : String(error)}`);
+    log(`  bundled sizing failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
   // Cold starts last, on a machine no runtime loads any more: each bundle on Node 22, in fresh workers.
   let coldStart: ColdStartResult | null = null;
   try {
@@ -249,6 +266,7 @@ async function main(): Promise<void> {
     storedFanout: stored,
     storedFanoutTarget: STORED_FANOUT_TARGET,
     sizing,
+    bundledSizing,
     sweep: sweepResult,
     sdkFloor,
   });
@@ -260,11 +278,11 @@ async function main(): Promise<void> {
     'Write and read units are DynamoDB Local\'s ConsumedCapacity (ReturnConsumedCapacity INDEXES set by the bench\'s middleware on every call), table and index apart; write items count each item a write request wrote (BatchWriteItem: its puts and deletes less the unprocessed). Read units also include what AWS bills and DynamoDB Local does not report: each key a GetItem or BatchGetItem does not find costs 0.5 (eventually consistent) or 1 (strongly consistent) read unit (the due markers\' check of entries already acked, the per-ack-frame read of an absent backlog flag).',
     `DynamoDB Local ceiling: ${ceiling ? `${ceiling.items} items of about ${ceiling.itemBytes} bytes written with BatchWriteItem (25 a request) at ${ceiling.byConcurrency.map((c) => c.concurrency).join(', ')} requests in flight into a scratch table, the best rate taken` : 'not measured'}; in deliveries/s it is that rate over the write items a delivery took in the run it is compared with.`,
     `IoT Core beside each QoS 1 row: $${IOT_CORE_PRICES.perMillionMessages.toFixed(2)} per million messages in ${IOT_CORE_PRICES.messageUnitBytes / 1024} KB units; billed the inbound publish, each outbound delivery and each device PUBACK; free the service's PUBACKs, PINGREQ, CONNACK, SUBACK; QoS 2 not offered. Connectivity is left out of both sides, as the issue's $2.01 (K=100) and $3.00 (K=1) leave it out: it is per connected minute, not per delivery (one device connected for a 30-day month: ${month.minutes.toLocaleString('en-US')} minutes, $${month.iotCore.toFixed(4)} at IoT Core's $${IOT_CORE_PRICES.perMillionConnectionMinutes} per million, $${month.apiGateway.toFixed(4)} at API Gateway's $${PRICES.apiGatewayPerMillionConnectionMinutes}).`,
-    `Lambda cost assumes ${PRICES.lambdaMemoryGb * 1024} MB (the stack's setting), arm64. Duration is the assumption that matters: the total bills each invocation the runtime process's CPU time per invocation (gateway emulation included, I/O waits not), rounded up to 1 ms; the bound in brackets bills the in-process wall-clock duration, which here includes waiting behind hundreds of other handlers on one event loop and 2 cores (on AWS each runs in its own container). Cold starts are not included.`,
+    `Lambda cost assumes ${PRICES.lambdaMemoryGb * 1024} MB (the stack's setting), arm64. Duration is the assumption that matters: the total bills each invocation the runtime process's CPU time per invocation (gateway emulation included, I/O waits not) run at ${PRICES.lambdaMemoryGb * 1024} MB's share of a vCPU (Lambda's one vCPU at ${PRICES.lambdaMbPerVcpu} MB, so each CPU millisecond here is billed ${fmtSlowdown()} ms), rounded up to 1 ms; the figure in brackets bills the in-process wall-clock duration as it is, which here includes waiting behind hundreds of other handlers on one event loop and 2 cores at a full core's speed (on AWS each runs in its own container, at its memory's share of a vCPU). Cold starts are not included.`,
     `Stored fan-out: ${storedSessions.toLocaleString('en-US')} sessions stored in DynamoDB Local as connect and subscribe store them (one through the real stores, copies of its items for the rest, BatchWriteItem), on a runtime of its own whose functions post through a counting management endpoint (bench/counting-management-api.ts); nobody acks, so the pending entries stay and are counted (Scan). The time is publish to the last post counted.`,
     `What the cost targets leave for DynamoDB and Lambda: API Gateway bills every frame, so a QoS 1 publish to K subscribers is at least 1 publish in, 1 msgack out to the publisher and K deliveries out (the subscribers' batched msgacks besides): ${usd((2 + 100) / 100)} per million deliveries at K=100 and ${usd(3)} at K=1 before anything is stored. At K=100, <= $1.60 leaves <= $${(1.6 - 1.02).toFixed(2)} per million for DynamoDB and Lambda, i.e. under ${((1.6 - 1.02) / PRICES.dynamoDbPerMillionWriteUnits).toFixed(2)} write units per delivery (less than the 2.1 target); at K=1, <= $2.60 is below API Gateway's own share.`,
     'Not counted: SQS requests of a fan-out by page jobs (a few per page of recipients, $0.40 per million requests: about a cent per million deliveries at 200 recipients a page) and CloudWatch.',
-    'Lambda sizing: every invocation\'s in-process wall-clock duration in all three runtimes of the run, by function; on this shared machine these are upper bounds of what a Lambda container would take.',
+    'Lambda sizing: every invocation\'s in-process wall-clock duration in all the source-mode runtimes of the run, by function: each includes every other invocation\'s turn on the runtime\'s one thread, so these are far above what a Lambda container would take. The sizing target is judged on the bundled pass instead (bench/bundled-sizing.ts): each invocation in an execution environment of its own, its CPU run at its memory\'s share of a vCPU.',
     'The sweep seeds entries due an hour later through DynamoDbPendingStore.putMany and runs sweepDue with the Resend function\'s own wiring (per shard a Query of the due markers and one of byDue); a first, unmeasured pass takes the due markers the earlier scenarios left (each page of first sends is checked once, at its ack timeout: due work, not idleness), then the measured pass is the idle sweep. DynamoDB Local reports 0 read units for a Query that matches nothing; AWS bills each Query at least its minimum read (0.5 eventually consistent, 1 strongly consistent), which the meter adds, so the idle sweep\'s read units are what AWS would bill: 1.5 per shard (the markers\' strongly consistent Query and the index\'s).',
   );
   if (coldStart) notes.push(`Cold start: ${coldStart.note}`);
@@ -295,6 +313,7 @@ async function main(): Promise<void> {
     ingestion,
     sweep: sweepResult,
     sizing,
+    bundledSizing,
     memory: {
       runtime: memory,
       note: 'VmHWM of the runtime host process (gateway emulator, handlers, SDK clients), read from /proc; the bench clients run in another process. DynamoDB Local (java) apart.',
@@ -351,7 +370,8 @@ It needs Java 17+ (DynamoDB Local) and about ${Math.ceil(((report.memory.runtime
 - **Fan-out to stored sessions**: ${report.options.storedFanout.toLocaleString('en-US')} sessions written into DynamoDB Local as connect and subscribe store them (one session through the real stores, then copies of its items with BatchWriteItem), on a runtime of its own whose functions post through a counting management endpoint (\`bench/counting-management-api.ts\`, the local runtime's \`managementEndpoint\` option): it counts posts per connection id and answers 200. One QoS 1 publish; counted: distinct connections posted, pending entries stored (Scan), the longest single invocation during the case and its function's timeout, publish to the last post.
 - **Wildcard filters**: one publish to \`site-7/boiler/temp\` (10 exact subscribers) through the Publish function's fan-out code (\`app/deliver.ts\`) on the DynamoDB stores, with no filters stored, then with ${(report.options.wildcardFilters ?? 1000).toLocaleString('en-US')} filters stored of which 10 match (spread over per-site anchors, then all at the controller's root anchor, the index's worst case), each filter with its own subscriber; QoS 0 (finding the audience: nothing stored) and QoS 1 (the whole publish). Requests and read units per publish from the same counting DynamoDBClient; time is the median publish on this machine (\`bench/wildcards.ts\`, also runnable alone: \`npx tsx bench/wildcards.ts\`).
 - **Ingestion**: sensor readings of 100 B at QoS 1 in frames of 1, 10 and 100 (PROTOCOL §2 batched publish), with no subscriber and with one (\`site-1/#\`, acking each frame's deliveries in one msgack), through the real publish and msgack handlers in-process on the DynamoDB stores of the same DynamoDB Local (\`bench/ingestion.ts\`, also runnable alone): API Gateway messages in and out (32 KB units), Lambda invocations and GB-s from their measured duration, DynamoDB units from the counting client, per million readings; the sink (Firehose, 5 KB per record, and one sink invocation per 100 stream records) modelled; beside it AWS IoT Core for publishes of the same batch size, with a rule to Firehose, and Basic Ingest.
-- **Lambda sizing**: every invocation's duration in the run, by function (route id), beside the function's timeout and memory from the synthesized template.
+- **Lambda sizing**: every invocation's duration in the run, by function (route id), beside the function's timeout and memory from the synthesized template: in the one runtime process, so each includes the others' turns on its thread.
+- **Lambda sizing from the deploy bundles**: a runtime in bundled mode (each function's deploy bundle in Node 22 execution environments, one invocation at a time each, as Lambda runs them) runs QoS 0, 1 and 2 at K subscribers and one QoS 1 publish to ${BUNDLED_SIZING_SESSIONS.toLocaleString('en-US')} stored sessions (a quick run: its stored fan-out's size; counting endpoint): every invocation's report from its environment (Lambda's REPORT line: duration, CPU, Max Memory Used), and the estimate on Lambda with the CPU run at the function's share of a vCPU (memory / 1,769 MB). The sizing target is judged on these (\`npx tsx bench/bundled-sizing.ts\` alone).
 - **Per delivery**: counted in the runtime process over each run, acks included, divided by the deliveries: DynamoDB requests, consumed units and items written through a counting DynamoDBClient injected into every function (\`WiringOverrides.dynamodb\`), API Gateway messages in and out (32 KB units) through the gateway's frame hooks, Lambda invocations and their duration through the runtime's \`onInvocation\` hook. The resend schedule is off during the runs; after each QoS 1/2 throughput run, once the ack timeout has passed since its last publish, one sweep with the Resend function's wiring takes the run's due markers (each page of first sends is checked once, at its ack timeout) and its DynamoDB work is added to the run's (the fan-out rows leave it out). The idle sweep is measured on its own.
 - **Sweep**: ${report.options.sweepEntries.toLocaleString('en-US')} pending entries due an hour later, one \`sweepDue\`: requests, items read (Query ScannedCount plus items fetched) and read units.
 - **Cold start**: each deploy bundle (a bundled synth, as \`cdk synth\` makes them) started ${report.coldStart?.runs ?? 'a few'} times in a fresh Node 22 worker of the local runtime's bundled mode (\`npx tsx bench/cold-start.ts\` alone): its index.js and asset sizes, the asset deflated as a zip would hold it, and the median init from spawn to handler loaded, beside an empty bundle's.
@@ -365,7 +385,7 @@ It needs Java 17+ (DynamoDB Local) and about ${Math.ceil(((report.memory.runtime
 |---|---|
 | API Gateway WebSocket messages (32 KB units) | $${PRICES.apiGatewayPerMillionMessages.toFixed(2)} per million |
 | API Gateway WebSocket connection-minutes | $${PRICES.apiGatewayPerMillionConnectionMinutes.toFixed(2)} per million |
-| Lambda arm64 duration | $${PRICES.lambdaPerGbSecond} per GB-second (at ${PRICES.lambdaMemoryGb * 1024} MB) |
+| Lambda arm64 duration | $${PRICES.lambdaPerGbSecond} per GB-second (at ${PRICES.lambdaMemoryGb * 1024} MB, which runs at ${PRICES.lambdaMemoryGb * 1024}/${PRICES.lambdaMbPerVcpu} of a vCPU) |
 | Lambda requests | $${PRICES.lambdaPerMillionRequests.toFixed(2)} per million |
 | DynamoDB on-demand write request units | $${PRICES.dynamoDbPerMillionWriteUnits} per million |
 | DynamoDB on-demand read request units | $${PRICES.dynamoDbPerMillionReadUnits} per million |

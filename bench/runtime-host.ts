@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { performance } from 'node:perf_hooks';
 import type { FrameLog } from '../local/frame-log.js';
+import type { InvocationReport } from '../local/lambda/protocol.js';
 import { startLocalRuntime } from '../local/runtime.js';
 import { startCountingManagementApi, type CountingManagementApi } from './counting-management-api.js';
 import { emptyCounts, meterDynamoDb } from './dynamodb-meter.js';
@@ -76,6 +77,9 @@ async function main(): Promise<void> {
     ? await startCountingManagementApi({ counted: (id) => id.startsWith(countingPrefix) })
     : undefined;
   const durations: Record<string, number[]> = {};
+  // Bundled: the functions run their deploy bundles in execution environments, which report each invocation.
+  const bundled = process.env.QOSGATE_BENCH_BUNDLED === '1';
+  const reports: Record<string, InvocationReport[]> = {};
   let peakHeapUsed = 0;
   const runtime = await startLocalRuntime({
     port: 0,
@@ -84,7 +88,10 @@ async function main(): Promise<void> {
     frameLog,
     schedules: false,
     log: { info: () => {}, warn: () => {}, error: (message, fields) => process.stderr.write(`runtime error: ${message} ${JSON.stringify(fields ?? {})}\n`) },
-    overrides: { sdkClient: (client) => (client instanceof DynamoDBClient ? (meterDynamoDb(client, dynamodbCounts) as typeof client) : client) },
+    // The meter is an object of this process: a bundled function's clients are in its own worker.
+    ...(bundled
+      ? { bundled: { onReport: (id: string, report: InvocationReport) => void (reports[id] ??= []).push(report) } }
+      : { overrides: { sdkClient: (client) => (client instanceof DynamoDBClient ? (meterDynamoDb(client, dynamodbCounts) as typeof client) : client) } }),
     ...(counting ? { managementEndpoint: counting.origin } : {}),
     onInvocation: (id, ms) => {
       (durations[id] ??= []).push(ms);
@@ -118,7 +125,7 @@ async function main(): Promise<void> {
       counters.javaCpuMs = java === undefined ? 0 : (procCpuMs(java) ?? counters.javaCpuMs);
       send({ type: 'snapshot', seq: message.seq, counters: structuredClone(counters), memory: memory(), at: performance.now(), monotonicUs: Number(process.hrtime.bigint() / 1000n) });
     } else if (message.type === 'durations') {
-      send({ type: 'durations', seq: message.seq, byFunction: durations });
+      send({ type: 'durations', seq: message.seq, byFunction: durations, ...(bundled ? { reports } : {}) });
     } else if (message.type === 'counting') {
       send({ type: 'counting', seq: message.seq, stats: counting?.counts() ?? { posts: 0, distinct: 0, postedMoreThanOnce: 0, byType: {}, forwarded: 0 } });
     } else if (message.type === 'stop' && message.fast) {
@@ -150,6 +157,7 @@ async function main(): Promise<void> {
     ...(java !== undefined ? { javaPid: java } : {}),
     functions: Object.fromEntries(Object.entries(runtime.model.functions).map(([id, fn]) => [id, { timeoutSeconds: fn.timeoutSeconds, memoryMb: fn.memoryMb }])),
     ...(countingPrefix ? { counting: { prefix: countingPrefix } } : {}),
+    mode: bundled ? 'bundled' : 'source',
   };
   send(ready);
   process.on('disconnect', () => {

@@ -1,5 +1,6 @@
 import type { CeilingResult } from './ceiling.js';
 import type { PerDelivery } from './cost.js';
+import type { BundledSizingResult } from './bundled-sizing.js';
 import type { SizingRow } from './lambda-sizing.js';
 import type { CpuUse } from './process-cpu.js';
 import type { FanoutResult, SweepResult, ThroughputResult } from './scenarios.js';
@@ -51,6 +52,8 @@ export interface TargetInputs {
   storedFanout: StoredFanoutResult | null;
   storedFanoutTarget: number;
   sizing: SizingRow[];
+  /** Lambda sizing from the deploy bundles' execution environments (absent in old reports). */
+  bundledSizing?: BundledSizingResult | null;
   sweep: SweepResult | null;
   /** The SDK's own CPU per call on this machine (absent in old reports). */
   sdkFloor?: SdkFloorResult | null;
@@ -164,14 +167,7 @@ export function targetsOf(input: TargetInputs): Target[] {
     ...(s ? sizeNote(`${s.sessions} stored sessions`, wantedSessions) : {}),
   });
 
-  const ran = input.sizing.filter((r) => r.timeoutOverTwiceMax !== null);
-  const over = ran.filter((r) => r.timeoutOverTwiceMax === false);
-  out.push({
-    name: 'Lambda sizing: every function\'s timeout over twice its longest measured invocation',
-    target: 'timeout > 2 x max, every function',
-    measured: ran.length === 0 ? 'n/a' : over.length === 0 ? `met by all ${ran.length} functions that ran` : `not by ${over.map((r) => `${r.functionId} (max ${(r.maxMs / 1000).toFixed(2)} s, timeout ${r.timeoutSeconds} s)`).join(', ')}`,
-    met: ran.length === 0 ? null : over.length === 0,
-  });
+  out.push(input.bundledSizing ? bundledSizingTarget(input.bundledSizing) : sharedThreadSizingTarget(input.sizing));
 
   out.push({
     name: 'items read by a sweep when nothing is due',
@@ -180,4 +176,39 @@ export function targetsOf(input: TargetInputs): Target[] {
     met: input.sweep ? input.sweep.itemsRead === 0 : null,
   });
   return out;
+}
+
+/**
+ * Sizing from the deploy bundles' execution environments: each invocation's report, its CPU run
+ * at the function's share of a vCPU (bench/bundled-sizing.ts); and its peak memory under the
+ * function's. The functions that did not run there (Resend, whose sweeps the sweep case runs
+ * in-process; routes no case uses) are named.
+ */
+function bundledSizingTarget(sizing: BundledSizingResult): Target {
+  const ran = sizing.rows.filter((r) => r.timeoutOverTwiceEstimate !== null);
+  const over = ran.filter((r) => r.timeoutOverTwiceEstimate === false || r.memoryFits === false);
+  const idle = sizing.rows.filter((r) => r.timeoutOverTwiceEstimate === null).map((r) => r.functionId);
+  const worst = [...ran].sort((a, b) => b.lambdaEstimateMs / b.timeoutSeconds - a.lambdaEstimateMs / a.timeoutSeconds)[0];
+  const closest = worst ? `; closest: ${worst.functionId}, ${(worst.lambdaEstimateMs / 1000).toFixed(2)} s of ${worst.timeoutSeconds} s at ${worst.memoryMb} MB` : '';
+  return {
+    name: 'Lambda sizing: every function\'s timeout over twice its longest invocation, estimated for Lambda at its memory from the deploy bundle\'s runs (bundled mode)',
+    target: 'timeout > 2 x estimate and Max Memory Used < memory, every function',
+    measured:
+      ran.length === 0
+        ? 'n/a'
+        : `${over.length === 0 ? `met by all ${ran.length} functions that ran` : `not by ${over.map((r) => `${r.functionId} (estimate ${(r.lambdaEstimateMs / 1000).toFixed(2)} s, timeout ${r.timeoutSeconds} s, ${r.maxMemoryUsedMb} of ${r.memoryMb} MB${r.timedOut > 0 ? `, ${r.timedOut} timed out` : ''})`).join(', ')}`}${closest}${idle.length > 0 ? `; not run there: ${idle.join(', ')}` : ''}`,
+    met: ran.length === 0 ? null : over.length === 0,
+  };
+}
+
+/** Sizing from the main run's durations, where every function shares the runtime's one thread (reports from before the bundled pass). */
+function sharedThreadSizingTarget(sizing: SizingRow[]): Target {
+  const ran = sizing.filter((r) => r.timeoutOverTwiceMax !== null);
+  const over = ran.filter((r) => r.timeoutOverTwiceMax === false);
+  return {
+    name: 'Lambda sizing: every function\'s timeout over twice its longest measured invocation',
+    target: 'timeout > 2 x max, every function',
+    measured: ran.length === 0 ? 'n/a' : over.length === 0 ? `met by all ${ran.length} functions that ran` : `not by ${over.map((r) => `${r.functionId} (max ${(r.maxMs / 1000).toFixed(2)} s, timeout ${r.timeoutSeconds} s)`).join(', ')}`,
+    met: ran.length === 0 ? null : over.length === 0,
+  };
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { realpathSync, readdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import type { ClientHook, FromWorker, InvocationContext, SerializedError, ToWorker } from './protocol.js';
+import type { ClientHook, FromWorker, InvocationContext, InvocationReport, SerializedError, ToWorker } from './protocol.js';
 
 type Handler = (event: unknown, context: object) => unknown;
 
@@ -109,12 +109,19 @@ function splitHandler(value: string): [string, string] {
 }
 
 async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<void> {
+  // One invocation at a time per environment, so the process's CPU meanwhile is the invocation's.
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const report = (): InvocationReport => {
+    const used = process.cpuUsage(cpu);
+    return { durationMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000, maxMemoryUsedMb: Math.ceil(process.resourceUsage().maxRSS / 1024) };
+  };
   try {
     if (!handler) throw new Error('invoked before init');
     const value = await handler(message.event, contextOf(message.context));
-    send({ type: 'result', id: message.id, value: value === undefined ? null : value });
+    send({ type: 'result', id: message.id, value: value === undefined ? null : value, report: report() });
   } catch (error) {
-    send({ type: 'failure', id: message.id, error: serialize(error) });
+    send({ type: 'failure', id: message.id, error: serialize(error), report: report() });
   }
 }
 

@@ -11,7 +11,7 @@ import type { EnvironmentSpec, ExecutionEnvironment } from './execution-environm
 import { FunctionPool } from './function-pool.js';
 import { lambdaEnvironment } from './lambda-environment.js';
 import { lambdaNode, type LambdaNode } from './node-binary.js';
-import type { ClientHook } from './protocol.js';
+import type { ClientHook, InvocationReport } from './protocol.js';
 import { linkRuntimeModules } from './runtime-modules.js';
 import { workerLineSink } from './worker-log.js';
 
@@ -57,6 +57,11 @@ export interface BundledModeOptions {
    * `argFor` gives each function its own argument (e.g. its role's policy); else `arg` is everyone's.
    */
   clientHook?: ClientHook & { argFor?: (fn: FunctionModel) => unknown };
+  /**
+   * Told of every invocation what its environment measured, as Lambda's REPORT line: the handler's
+   * duration (not the wait for a free environment), its CPU and the worker's peak memory.
+   */
+  onReport?: (functionId: string, report: InvocationReport) => void;
 }
 
 /** What the bundled functions need from the runtime around them. */
@@ -131,6 +136,7 @@ export class BundledFunctions {
       memoryMb: fn.memoryMb,
       ...(this.options.maxEnvironmentsPerFunction !== undefined ? { maxEnvironments: this.options.maxEnvironmentsPerFunction } : {}),
       ...(this.settings.onColdStart ? { onColdStart: (environment) => this.settings.onColdStart?.(fn.functionId, environment) } : {}),
+      ...(this.options.onReport ? { onReport: (report) => this.options.onReport?.(fn.functionId, report) } : {}),
     });
     this.pools.set(fn.functionId, pool);
     return (event, context) => pool.invoke(event, context);

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { ClientHook, FromWorker, InvocationContext, SerializedError, ToWorker } from './protocol.js';
+import type { ClientHook, FromWorker, InvocationContext, InvocationReport, SerializedError, ToWorker } from './protocol.js';
 
 /** What an execution environment is started with. */
 export interface EnvironmentSpec {
@@ -49,7 +49,7 @@ export class ExecutionEnvironment {
   private readonly exited: Promise<Exit>;
   private exit: Exit | undefined;
   private nextId = 1;
-  private pending: { id: number; resolve: (value: unknown) => void; reject: (error: Error) => void } | undefined;
+  private pending: { id: number; resolve: (value: unknown) => void; reject: (error: Error) => void; report?: (report: InvocationReport) => void } | undefined;
 
   private constructor(private readonly spec: EnvironmentSpec) {
     this.child = spawn(spec.nodePath, [spec.bootstrapPath], {
@@ -124,8 +124,9 @@ export class ExecutionEnvironment {
   /**
    * Runs one invocation. At `context.deadlineMs` the environment is killed (a frozen or endless
    * handler cannot be interrupted any other way) and the invocation fails as Lambda's does.
+   * `onReport` is told what Lambda's REPORT line would say of it, before it settles.
    */
-  invoke(event: unknown, context: InvocationContext, timeoutMs: number): Promise<unknown> {
+  invoke(event: unknown, context: InvocationContext, timeoutMs: number, onReport?: (report: InvocationReport) => void): Promise<unknown> {
     if (!this.alive) return Promise.reject(new Error(`${this.spec.functionName}: the environment has exited`));
     if (this.pending) return Promise.reject(new Error(`${this.spec.functionName}: an environment runs one invocation at a time`));
     const id = this.nextId++;
@@ -133,6 +134,7 @@ export class ExecutionEnvironment {
       const timer = setTimeout(() => {
         if (this.pending?.id !== id) return;
         this.pending = undefined;
+        onReport?.({ durationMs: timeoutMs, timedOut: true });
         // Failed once the environment is gone, so no later invocation can meet it.
         const error = new LambdaFunctionError({ name: 'Sandbox.Timedout', message: `RequestId: ${context.awsRequestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds` });
         void this.kill().then(() => reject(error));
@@ -147,6 +149,7 @@ export class ExecutionEnvironment {
           clearTimeout(timer);
           reject(error);
         },
+        ...(onReport ? { report: onReport } : {}),
       };
       this.post({ type: 'invoke', id, event, context });
     });
@@ -170,6 +173,7 @@ export class ExecutionEnvironment {
     const pending = this.pending;
     if (!pending || pending.id !== message.id) return;
     this.pending = undefined;
+    pending.report?.(message.report);
     if (message.type === 'result') pending.resolve(message.value);
     else pending.reject(new LambdaFunctionError(message.error));
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GatewayFunction, LambdaContextLike } from '../gateway/types.js';
 import { ExecutionEnvironment, type EnvironmentSpec } from './execution-environment.js';
-import type { InvocationContext } from './protocol.js';
+import type { InvocationContext, InvocationReport } from './protocol.js';
 
 /** Execution environments one function may have at once unless told otherwise. */
 export const DEFAULT_MAX_ENVIRONMENTS = 4;
@@ -16,6 +16,8 @@ export interface FunctionPoolOptions {
   maxEnvironments?: number;
   /** Told of each cold start: the environment's init time and Node version. */
   onColdStart?: (environment: ExecutionEnvironment) => void;
+  /** Told of each invocation what its environment measured (Lambda's REPORT line): not the wait for an environment. */
+  onReport?: (report: InvocationReport) => void;
 }
 
 /**
@@ -63,7 +65,7 @@ export class FunctionPool {
       deadlineMs: Date.now() + Math.min(this.options.timeoutMs, context?.getRemainingTimeInMillis?.() ?? Infinity),
     };
     try {
-      return await environment.invoke(event, invocation, this.options.timeoutMs);
+      return await environment.invoke(event, invocation, this.options.timeoutMs, this.options.onReport);
     } catch (error) {
       // Killed by stop() (a sweep still pausing, say): say so rather than report a crash.
       if (this.stopped) throw new Error(`${name}: the runtime stopped during this invocation (its environment was killed)`);

@@ -7,9 +7,25 @@
  *     ── init { handler, hook? } ───────▶  require(LAMBDA_TASK_ROOT/index.js)   (the Init phase)
  *     ◀──────────── ready { initMs } ──   or init-error { error }
  *     ── invoke { id, event, context } ─▶  await handler(event, context)
- *     ◀────── result { id, value } ─────   or failure { id, error }
+ *     ◀── result { id, value, report } ─   or failure { id, error, report }
  * ```
  */
+
+/**
+ * What Lambda's REPORT log line says of one invocation, as the worker measured it around the
+ * handler: its Duration and Max Memory Used, and the CPU it took (which Lambda does not print,
+ * but which says how long the invocation would take on its memory's share of a vCPU).
+ */
+export interface InvocationReport {
+  /** The handler's run, from the event in to its result (Lambda's Duration), ms. */
+  durationMs: number;
+  /** The worker's CPU meanwhile, user + system, ms. Absent for a timeout (the worker was killed). */
+  cpuMs?: number;
+  /** The worker's peak resident set so far (Lambda's Max Memory Used), MB. Absent for a timeout. */
+  maxMemoryUsedMb?: number;
+  /** The invocation ran into its timeout: `durationMs` is the timeout. */
+  timedOut?: true;
+}
 
 /** An error as it crosses the process boundary: what Lambda reports as errorType / errorMessage / stackTrace. */
 export interface SerializedError {
@@ -46,5 +62,5 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready'; /** From process start to the handler loaded (the bundle's module-level code run). */ initMs: number; nodeVersion: string }
   | { type: 'init-error'; error: SerializedError }
-  | { type: 'result'; id: number; value: unknown }
-  | { type: 'failure'; id: number; error: SerializedError };
+  | { type: 'result'; id: number; value: unknown; report: InvocationReport }
+  | { type: 'failure'; id: number; error: SerializedError; report: InvocationReport };

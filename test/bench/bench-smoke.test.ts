@@ -77,6 +77,15 @@ describe('npm run bench --quick (tiny sizes)', () => {
     const sized = report.sizing.map((r: any) => r.functionId);
     for (const route of ROUTES) expect(sized).toContain(route.id);
     for (const r of report.sizing.filter((x: any) => x.invocations > 0)) expect(finite(r.maxMs) && finite(r.p99Ms) && finite(r.timeoutSeconds)).toBe(true);
+    // Sizing from the deploy bundles: every function's row; those the cases ran have a report of each invocation.
+    expect(report.bundledSizing.rows.map((r: any) => r.functionId)).toEqual(expect.arrayContaining(ROUTES.map((route) => route.id)));
+    const reported = report.bundledSizing.rows.filter((r: any) => r.invocations > 0).map((r: any) => r.functionId);
+    // (Not FanoutPage: 40 stored sessions are one inline page, handed on without the queue.)
+    expect(reported).toEqual(expect.arrayContaining(['Connect', 'Subscribe', 'Publish', 'Msgack', 'Pubrec', 'Pubrel', 'Disconnect', 'Ping', 'Will', 'History', 'Resume', 'Goodbye']));
+    for (const r of report.bundledSizing.rows.filter((x: any) => x.invocations > 0)) {
+      expect(finite(r.maxMs) && finite(r.maxCpuMs) && finite(r.lambdaEstimateMs) && r.maxMemoryUsedMb > 0).toBe(true);
+      expect(r.lambdaEstimateMs).toBeGreaterThanOrEqual(r.maxCpuMs);
+    }
     expect(report.sweep.pendingEntries).toBe(30);
     expect(finite(report.sweep.itemsRead)).toBe(true);
     expect(report.memory.runtime.peakRssKb).toBeGreaterThan(0);

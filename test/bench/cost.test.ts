@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { connectedMonthCost, iotCorePerMillionDeliveries } from '../../bench/cost.js';
+import { connectedMonthCost, iotCorePerMillionDeliveries, perDelivery, PRICES } from '../../bench/cost.js';
+import { emptyCounts } from '../../bench/dynamodb-meter.js';
+import type { HostCounters } from '../../bench/host-protocol.js';
 
 /** AWS IoT Core's price for the bench's traffic, from its list prices (issue 13's figures). */
 describe('iotCorePerMillionDeliveries', () => {
@@ -28,5 +30,25 @@ describe('iotCorePerMillionDeliveries', () => {
     expect(month.minutes).toBe(43_200);
     expect(month.iotCore).toBeCloseTo(0.003456, 9);
     expect(month.apiGateway).toBeCloseTo(0.0108, 9);
+  });
+});
+
+/** Lambda's share of the cost per delivery, from the runtime's counters (bench/cost.ts perDelivery). */
+describe('perDelivery: Lambda', () => {
+  const counters = (invocations: number, cpuMs: number, wallMs: number): HostCounters => ({
+    dynamodb: emptyCounts(),
+    frames: { in: 0, out: 0, inBytes: 0, outBytes: 0, inUnits: 0, outUnits: 0 },
+    invocations: { total: invocations, byFunction: { Publish: invocations }, durationMs: wallMs, billedMs: wallMs },
+    cpuMs,
+    javaCpuMs: 0,
+  });
+
+  it('bills the CPU an invocation took here as Lambda runs it at 256 MB: 256 / 1769 of a vCPU, so 6.9 times as long', () => {
+    // 1,000 invocations of 10 ms of CPU each, for 1,000 deliveries: 70 ms billed each (69.1, rounded up).
+    const p = perDelivery(counters(0, 0, 0), counters(1000, 10_000, 50_000), 1000);
+    const gbSecond = PRICES.lambdaMemoryGb * PRICES.lambdaPerGbSecond;
+    expect(p.costPerMillion.lambda).toBeCloseTo(PRICES.lambdaPerMillionRequests + 0.07 * gbSecond * 1e6, 4);
+    // The wall clock as it is: 50 ms an invocation.
+    expect(p.costPerMillion.lambdaWallClock).toBeCloseTo(PRICES.lambdaPerMillionRequests + 0.05 * gbSecond * 1e6, 4);
   });
 });

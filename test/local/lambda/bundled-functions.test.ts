@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../../../lambdas/ports/logger.js';
 import { BundledFunctions, type BundledHandler } from '../../../local/lambda/bundled-functions.js';
+import type { InvocationReport } from '../../../local/lambda/protocol.js';
 import type { FunctionModel } from '../../../local/template/app-model.js';
 
 /**
@@ -227,6 +228,46 @@ describe('the execution environments of one function', () => {
     const pids = await Promise.all([1, 2, 3, 4, 5].map(() => handler({} as never)));
     expect(new Set(pids).size).toBe(2);
     expect(bounded.pool('Bounded')?.size).toBe(2);
+  });
+});
+
+describe('the report of each invocation (Lambda\'s REPORT line)', () => {
+  it('gives the handler\'s own duration, not its wait for a free environment, its CPU and the worker\'s peak memory; a timeout reports the timeout', async () => {
+    const reports: Array<{ functionId: string; report: InvocationReport }> = [];
+    const reporting = new BundledFunctions(settings, { maxEnvironmentsPerFunction: 1, onReport: (functionId, report) => reports.push({ functionId, report }) });
+    started.push(reporting);
+    // 200 ms of waiting (no CPU), then about 100 ms of a busy loop, and 20 MB kept alive.
+    const handler = reporting.add(
+      bundle(
+        'Reported',
+        `exports.handler = async (event) => {
+          if (event.hang) await new Promise(() => setInterval(() => {}, 1000));
+          await new Promise((r) => setTimeout(r, 200));
+          const until = Date.now() + 100; while (Date.now() < until) {}
+          globalThis.kept = Buffer.alloc(20 * 1024 * 1024, 1);
+          if (event.fail) throw new Error('failed after the work');
+          return 'done';
+        };`,
+        { timeoutSeconds: 1 },
+      ),
+      {},
+    );
+    // One environment: the second invocation waits about 300 ms for the first, which its report leaves out.
+    await Promise.all([handler({} as never), handler({ fail: true } as never).catch(() => undefined)]);
+    expect(reports).toHaveLength(2);
+    for (const { functionId, report } of reports) {
+      expect(functionId).toBe('Reported');
+      expect(report.durationMs).toBeGreaterThanOrEqual(295);
+      expect(report.durationMs).toBeLessThan(550);
+      expect(report.cpuMs).toBeGreaterThanOrEqual(90);
+      expect(report.cpuMs).toBeLessThan(report.durationMs);
+      expect(report.maxMemoryUsedMb).toBeGreaterThanOrEqual(20);
+      expect(report.timedOut).toBeUndefined();
+    }
+
+    reports.length = 0;
+    await handler({ hang: true } as never).catch(() => undefined);
+    expect(reports).toEqual([{ functionId: 'Reported', report: { durationMs: 1000, timedOut: true } }]);
   });
 });
 
