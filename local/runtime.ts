@@ -293,7 +293,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             ? bundled.add(fn, environments[id])
             : createFunction(id, environments[id], iam ? iam.overridesFor(id, overrides) : overrides);
           const handler = options.onInvocation ? timed(id, created, options.onInvocation) : created;
-          functions[id] = { name: id, handler, timeoutMs: fn.timeoutSeconds * 1000 };
+          // A bundled function's environments enforce its timeout from when they run it, as Lambda does.
+          functions[id] = { name: id, handler, timeoutMs: fn.timeoutSeconds * 1000, ...(bundled ? { timesItself: true } : {}) };
         }
         const routes = new Map(model.routes.map((r) => [r.routeKey, functions[r.functionId] as GatewayFunction]));
         return {

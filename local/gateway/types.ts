@@ -28,6 +28,13 @@ export interface GatewayFunction {
   handler: LambdaLike;
   /** The function's own Lambda timeout; a run past it fails like a timed-out Lambda. */
   timeoutMs: number;
+  /**
+   * The handler enforces `timeoutMs` itself, counted from when it starts running, as Lambda
+   * counts it (a bundled function's execution environments, after any wait for a free one).
+   * A caller then bounds the call only by a limit of its own (API Gateway's 29 s integration
+   * timeout), so a wait for an environment is never taken for the function's run.
+   */
+  timesItself?: boolean;
 }
 
 /** A `$connect` Lambda REQUEST authorizer. */

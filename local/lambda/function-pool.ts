@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { GatewayFunction, LambdaContextLike } from '../gateway/types.js';
+import type { LambdaContextLike } from '../gateway/types.js';
 import { ExecutionEnvironment, type EnvironmentSpec } from './execution-environment.js';
 import type { InvocationContext, InvocationReport } from './protocol.js';
 
@@ -38,12 +38,6 @@ export class FunctionPool {
     if (!Number.isInteger(this.max) || this.max < 1) throw new Error(`maxEnvironments must be a whole number of at least 1, got ${this.max}`);
   }
 
-  /** The pool as the gateway, schedules and SQS event source mapping call a function. */
-  asGatewayFunction(): GatewayFunction {
-    const name = this.options.spec.functionName;
-    return { name, timeoutMs: this.options.timeoutMs, handler: (event: unknown, context: LambdaContextLike) => this.invoke(event, context) };
-  }
-
   /** How many environments exist now (warm or busy). */
   get size(): number {
     return this.all.size;
@@ -61,8 +55,9 @@ export class FunctionPool {
       memoryLimitInMB: String(this.options.memoryMb),
       logGroupName: `/aws/lambda/${name}`,
       logStreamName: 'local',
-      // The caller's deadline when it has one (the gateway's is the same timeout, counted from its call).
-      deadlineMs: Date.now() + Math.min(this.options.timeoutMs, context?.getRemainingTimeInMillis?.() ?? Infinity),
+      // Lambda counts the timeout from when the invocation starts in its environment: the wait
+      // for a free one above (which Lambda would not have, it scales out) is not the function's.
+      deadlineMs: Date.now() + this.options.timeoutMs,
     };
     try {
       return await environment.invoke(event, invocation, this.options.timeoutMs, this.options.onReport);

@@ -91,7 +91,7 @@ export function startEventSourceMapping(
   const limit = spec.maximumConcurrency ?? Number.POSITIVE_INFINITY;
 
   const run = (messages: ReceivedMessage[]): Promise<void> =>
-    invoke(fn, sqsEvent(spec.queueName, messages), fn.timeoutMs, `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}`).then((result) => {
+    invoke(fn, sqsEvent(spec.queueName, messages), undefined, `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}`).then((result) => {
       if (!result.ok) options.onError?.(result.error);
       for (const message of succeeded(messages, result, spec.reportBatchItemFailures)) engine.delete(spec.queueName, message.receiptHandle);
     });

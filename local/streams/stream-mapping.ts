@@ -144,7 +144,7 @@ export function startStreamMapping(spec: StreamMappingSpec, fn: GatewayFunction,
   /** The batch's outcome: the records still failing (from the first failed one), or none. */
   const run = async (batch: Batch): Promise<_Record[]> => {
     const event: StreamEvent = { Records: batch.records.map(lambdaRecord) as StreamEvent['Records'] };
-    const result = await invoke(fn, event, fn.timeoutMs, `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}`);
+    const result = await invoke(fn, event, undefined, `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}`);
     if (!result.ok) {
       options.onError?.(result.error);
       return batch.records;

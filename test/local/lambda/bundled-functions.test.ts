@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../../../lambdas/ports/logger.js';
+import { invoke } from '../../../local/gateway/invoke.js';
+import type { GatewayFunction } from '../../../local/gateway/types.js';
 import { BundledFunctions, type BundledHandler } from '../../../local/lambda/bundled-functions.js';
 import type { InvocationReport } from '../../../local/lambda/protocol.js';
 import type { FunctionModel } from '../../../local/template/app-model.js';
@@ -228,6 +230,25 @@ describe('the execution environments of one function', () => {
     const pids = await Promise.all([1, 2, 3, 4, 5].map(() => handler({} as never)));
     expect(new Set(pids).size).toBe(2);
     expect(bounded.pool('Bounded')?.size).toBe(2);
+  });
+
+  it('count the timeout from when an environment runs the invocation, as Lambda does: a wait for a free one is not the function\'s', async () => {
+    const single = new BundledFunctions(settings, { maxEnvironmentsPerFunction: 1 });
+    started.push(single);
+    // Each run takes 600 ms of a 1 s timeout; the second waits 600 ms for the one environment first.
+    const handler = single.add(
+      bundle('Queued', `exports.handler = async (event, context) => { const remaining = context.getRemainingTimeInMillis(); await new Promise((r) => setTimeout(r, 600)); return remaining; };`, { timeoutSeconds: 1 }),
+      {},
+    );
+    // Called as the runtime registers it with the gateway, under API Gateway's 29 s integration timeout.
+    const fn: GatewayFunction = { name: 'Queued', handler, timeoutMs: 1000, timesItself: true };
+    const results = await Promise.all([1, 2].map(() => invoke(fn, {}, 29_000, 'arn:aws:lambda:eu-west-1:000000000000')));
+    for (const result of results) {
+      expect(result.ok).toBe(true);
+      const remaining = (result as { value: number }).value;
+      expect(remaining).toBeGreaterThan(900);
+      expect(remaining).toBeLessThanOrEqual(1000);
+    }
   });
 });
 
