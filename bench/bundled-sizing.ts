@@ -24,6 +24,7 @@ import { BenchSocket, type Frame } from './client.js';
 import { PRICES } from './cost.js';
 import { startRuntimeHost } from './host.js';
 import { throughput } from './scenarios.js';
+import { percentile, round } from './stats.js';
 import { storedFanout } from './stored-fanout.js';
 
 /** Lambda's memory for one vCPU's worth of CPU (bench/cost.ts). */
@@ -82,7 +83,7 @@ export function bundledSizingRows(
       return {
         functionId,
         invocations: list.length,
-        p50Ms: ran ? round(durations[Math.floor((durations.length - 1) / 2)] as number) : NaN,
+        p50Ms: ran ? round(percentile(durations, 50)) : NaN,
         maxMs: ran ? round(durations[durations.length - 1] as number) : NaN,
         maxCpuMs: ran ? round(Math.max(0, ...list.map((r) => r.cpuMs ?? 0))) : NaN,
         lambdaEstimateMs: ran ? round(estimate) : NaN,
@@ -137,8 +138,6 @@ export async function measureBundledSizing(options: BundledSizingOptions, log: (
     await host.stop({ fast: true });
   }
 }
-
-const round = (n: number) => Math.round(n * 10) / 10;
 
 /** The routes the cases above leave out, once each, so every function of the route table has a report. */
 async function everyOtherRoute(url: string): Promise<void> {

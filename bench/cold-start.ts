@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { deflateRawSync } from 'node:zlib';
 import { silentLogger } from '../lambdas/ports/logger.js';
 import { markdownTable } from './markdown-table.js';
+import { round } from './stats.js';
 import { BundledFunctions } from '../local/lambda/bundled-functions.js';
 import { ExecutionEnvironment } from '../local/lambda/execution-environment.js';
 import { readAppModel, resolveEnvironment, type FunctionModel } from '../local/template/app-model.js';
@@ -54,8 +55,6 @@ const median = (values: number[]): number => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
-const round = (n: number) => Math.round(n * 10) / 10;
-
 /** Sizes of an asset folder's files. */
 function sizesOf(dir: string): { indexBytes: number; totalBytes: number; zipBytes: number } {
   let totalBytes = 0;

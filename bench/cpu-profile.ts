@@ -4,6 +4,7 @@
  * what its function belongs to. bench/profile.ts runs a bench case with the runtime host under
  * the profiler and prints this.
  */
+import { round } from './stats.js';
 
 /** The parts of a `.cpuprofile` this reads (Chrome DevTools' Profile object). */
 export interface CpuProfile {
@@ -61,7 +62,6 @@ export function cpuBreakdown(profile: CpuProfile, fromUs: number, toUs: number):
     total += delta / 1000;
   });
   const idle = ms.get('idle') ?? 0;
-  const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
   return {
     wallMs: round(total),
     busy: total > 0 ? round(1 - idle / total, 3) : 0,

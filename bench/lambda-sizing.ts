@@ -1,4 +1,4 @@
-import { percentile } from './scenarios.js';
+import { percentile, round } from './stats.js';
 
 /**
  * Lambda sizing from measurement (issue 13): per function, how often it ran in the bench and
@@ -41,4 +41,3 @@ export function sizingRows(
   });
 }
 
-const round = (n: number) => Math.round(n * 10) / 10;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { HostSnapshot } from './host-protocol.js';
+import { round } from './stats.js';
 
 /**
  * CPU time (user + system, ms) of a process from /proc/<pid>/stat: fields 14 and 15 (utime,
@@ -46,7 +47,6 @@ export function benchMark(): BenchMark {
   return { cpuMs: (cpu.user + cpu.system) / 1000, at: performance.now() };
 }
 
-const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** The cores used between two host snapshots (their `at` is the host's clock) and two marks of this process. */
 export function cpuUse(from: { host: Pick<HostSnapshot, 'counters' | 'at' | 'monotonicUs'>; bench: BenchMark }, to: { host: Pick<HostSnapshot, 'counters' | 'at' | 'monotonicUs'>; bench: BenchMark }): CpuUse {
@@ -54,10 +54,10 @@ export function cpuUse(from: { host: Pick<HostSnapshot, 'counters' | 'at' | 'mon
   const benchMs = Math.max(1, to.bench.at - from.bench.at);
   const java = to.host.counters.javaCpuMs - from.host.counters.javaCpuMs;
   return {
-    seconds: round2(hostMs / 1000),
-    runtimeCores: round2((to.host.counters.cpuMs - from.host.counters.cpuMs) / hostMs),
-    dynamodbLocalCores: to.host.counters.javaCpuMs > 0 ? round2(java / hostMs) : null,
-    benchCores: round2((to.bench.cpuMs - from.bench.cpuMs) / benchMs),
+    seconds: round(hostMs / 1000, 2),
+    runtimeCores: round((to.host.counters.cpuMs - from.host.counters.cpuMs) / hostMs, 2),
+    dynamodbLocalCores: to.host.counters.javaCpuMs > 0 ? round(java / hostMs, 2) : null,
+    benchCores: round((to.bench.cpuMs - from.bench.cpuMs) / benchMs, 2),
     hostWindowUs: [from.host.monotonicUs, to.host.monotonicUs],
   };
 }

@@ -10,6 +10,7 @@ import { diffCounts, emptyCounts, meteredDynamoDbClient, sumCounts, type DynamoD
 import type { RuntimeHost } from './host.js';
 import { perDelivery, type PerDelivery } from './cost.js';
 import { benchMark, cpuUse, type CpuUse } from './process-cpu.js';
+import { percentile, round } from './stats.js';
 
 export type Qos = 0 | 1 | 2;
 
@@ -22,14 +23,6 @@ export const ACK_BATCH = { maxIds: 100, maxDelayMs: 5000 };
 
 /** Fan-out subscribers ack after the measurement in waves of this many. */
 export const ACK_WAVE = 250;
-
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] as number;
-}
-
-const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** The bench's payload: `data` of about this many bytes of JSON (issue 13 measures at 1 KB). */
 export const PAYLOAD_BYTES = 1000;
@@ -258,7 +251,7 @@ export async function throughput(host: RuntimeHost, options: ThroughputOptions):
     idsPerAck: ackFrames > 0 ? round(ackIds / ackFrames, 1) : 0,
     seconds: round(seconds, 3),
     deliveriesPerSecond: Math.round(deliveries / seconds),
-    latencyMs: { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), max: round(sorted[sorted.length - 1] ?? NaN) },
+    latencyMs: { p50: round(percentile(sorted, 50), 2), p99: round(percentile(sorted, 99), 2), max: round(sorted[sorted.length - 1] ?? NaN, 2) },
     cpu,
     perDelivery: perDelivery(before.counters, after.counters, deliveries),
   };

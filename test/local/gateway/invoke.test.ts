@@ -42,7 +42,7 @@ describe('invoke', () => {
   });
 
   it('gives the handler a context whose remaining time counts down from the function\'s timeout', async () => {
-    const result = await invoke(fn(2_000, (_event, context) => context.getRemainingTimeInMillis()), {}, 29_000, ARN);
+    const result = await invoke(fn(2_000, async (_event, context) => context.getRemainingTimeInMillis()), {}, 29_000, ARN);
     expect(result.ok).toBe(true);
     const remaining = (result as { value: number }).value;
     expect(remaining).toBeGreaterThan(1_900);
