@@ -18,7 +18,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_POLICY } from '../lambdas/core/policy.js';
-import { CONTEXT_KEYS } from '../lib/config.js';
+import { CONTEXT_KEYS, DEFAULT_FANOUT_SETTINGS } from '../lib/config.js';
 import type { InvocationReport } from '../local/lambda/protocol.js';
 import { BenchSocket, type Frame } from './client.js';
 import { PRICES } from './cost.js';
@@ -97,12 +97,24 @@ export function bundledSizingRows(
     });
 }
 
+/**
+ * The largest page a route function hands on itself: the inline page (FANOUT_INLINE_PAGE_SIZE's
+ * default). Larger audiences go on to FanoutPage, whose full pages the stored fan-out measures.
+ * The pass runs it one publish at a time, a few times a QoS: a page's own cost, with no other
+ * publish's invocations sharing the machine's two cores (the K-subscriber runs have those).
+ */
+export const LARGEST_INLINE_PAGE = DEFAULT_FANOUT_SETTINGS.inlinePageSize;
+export const LARGEST_PAGE_MESSAGES = 10;
+
 export interface BundledSizingOptions {
-  /** Subscribers and messages of the QoS 0, 1 and 2 runs (the main run's K and M). */
+  /** Subscribers and messages of the QoS 0, 1 and 2 runs (the main run's K and M), `window` publishes in flight. */
   subscribers: number;
   messages: number;
   window: number;
   maxInflight: number;
+  /** The audience of the largest-page runs (LARGEST_INLINE_PAGE; a quick run's smaller), one publish at a time. */
+  pageSubscribers: number;
+  pageMessages: number;
   /** Sessions of the stored fan-out (counting endpoint): enough for full fan-out pages. */
   storedSessions: number;
   /** The policy every host of the bench runs with. */
@@ -126,6 +138,11 @@ export async function measureBundledSizing(options: BundledSizingOptions, log: (
       log(`  bundled sizing: QoS ${qos}, K=${options.subscribers}, M=${options.messages}: ${run.deliveries} deliveries, ${run.missing} missing`);
     }
     cases.push(`QoS 0, 1 and 2, one publisher to ${options.subscribers} subscribers, ${options.messages} messages each, ${options.window} in flight`);
+    for (const qos of [0, 1, 2] as const) {
+      const run = await throughput(host, { qos, k: options.pageSubscribers, m: options.pageMessages, window: 1, maxInflight: options.maxInflight });
+      log(`  bundled sizing: largest inline page, QoS ${qos}, K=${options.pageSubscribers}, M=${options.pageMessages}, 1 in flight: ${run.deliveries} deliveries, ${run.missing} missing`);
+    }
+    cases.push(`the largest inline page: QoS 0, 1 and 2 to ${options.pageSubscribers} subscribers, ${options.pageMessages} messages each, 1 in flight`);
     await everyOtherRoute(host.ready.url);
     cases.push('a persistent client sending every other frame route once (will, ping, unsubscribe, history, resume, a text frame, disconnect)');
     const stored = await storedFanout(host, options.storedSessions, log, { quietMs: 60_000, totalMs: 10 * 60_000 });
@@ -177,6 +194,8 @@ async function main(): Promise<void> {
       messages: quick ? 20 : 100,
       window: 4,
       maxInflight: DEFAULT_POLICY.maxInflight,
+      pageSubscribers: quick ? 40 : LARGEST_INLINE_PAGE,
+      pageMessages: quick ? 3 : LARGEST_PAGE_MESSAGES,
       storedSessions: quick ? 1_000 : 10_000,
       policy: { rateLimitPerSecond: 100_000, rateLimitBurst: 100_000 },
     },

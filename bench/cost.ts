@@ -21,7 +21,12 @@ export const PRICES = {
   /** Lambda arm64: per GB-second (first 6 billion GB-s tier). */
   lambdaPerGbSecond: 0.0000133334,
   lambdaPerMillionRequests: 0.2,
-  /** The functions' memory the bench assumes (lib/: the stack's setting). */
+  /**
+   * The memory the CPU-billed Lambda figure runs the runtime's CPU at: a route function's default,
+   * 256 MB (lib/constructs/qos-function.ts). CPU-bound time billed at a function's memory costs the
+   * same GB-s at any memory (memory x CPU / (memory / 1769)), so the 512 MB functions (those that
+   * hand a page on: lambdas/routes.ts HANDS_ON_A_PAGE_MB) change that figure by rounding only.
+   */
   lambdaMemoryGb: 0.25,
   /**
    * Lambda's memory for one vCPU: "At 1,769 MB, a function has the equivalent of one vCPU"
@@ -102,8 +107,8 @@ export interface PerDelivery {
    * Dollars per million deliveries. `lambda` bills each invocation the runtime's CPU time per
    * invocation run at the memory's share of a vCPU (1 ms here is 1769 / 256 = 6.9 ms at 256 MB),
    * rounded up to 1 ms, and no I/O wait; `lambdaWallClock` bills the in-process wall-clock
-   * duration as it is (hundreds of handlers share one event loop on 2 cores, at a full core's
-   * speed). `total` uses `lambda`.
+   * duration as it is, at each function's memory in the template (hundreds of handlers share one
+   * event loop on 2 cores, at a full core's speed). `total` uses `lambda`.
    */
   costPerMillion: { apiGateway: number; lambda: number; lambdaWallClock: number; dynamodb: number; total: number };
 }
@@ -115,7 +120,7 @@ export function perDelivery(before: HostCounters, after: HostCounters, deliverie
   const inUnits = after.frames.inUnits - before.frames.inUnits;
   const outUnits = after.frames.outUnits - before.frames.outUnits;
   const invocations = after.invocations.total - before.invocations.total;
-  const billedMs = after.invocations.billedMs - before.invocations.billedMs;
+  const billedMbMs = after.invocations.billedMbMs - before.invocations.billedMbMs;
   const durationMs = after.invocations.durationMs - before.invocations.durationMs;
   const byFunction: Record<string, number> = {};
   for (const [id, count] of Object.entries(after.invocations.byFunction)) {
@@ -136,7 +141,7 @@ export function perDelivery(before: HostCounters, after: HostCounters, deliverie
   // Lambda gives a function CPU in proportion to its memory: the same CPU takes longer there.
   const cpuSlowdown = Math.max(1, PRICES.lambdaMbPerVcpu / (PRICES.lambdaMemoryGb * 1024));
   const lambda = requests + ((invocations * Math.max(1, Math.ceil(cpuPerInvocation * cpuSlowdown))) / 1000 / n) * gbSecondPrice;
-  const lambdaWallClock = requests + (billedMs / 1000 / n) * gbSecondPrice;
+  const lambdaWallClock = requests + (billedMbMs / 1024 / 1000 / n) * PRICES.lambdaPerGbSecond * 1_000_000;
   const dynamodb = (writeUnits / n) * PRICES.dynamoDbPerMillionWriteUnits + (readUnits / n) * PRICES.dynamoDbPerMillionReadUnits;
   return {
     deliveries,

@@ -7,8 +7,11 @@ export interface HostCounters {
   dynamodb: DynamoDbCounts;
   /** API Gateway messages: frames clients sent (in) and frames sent to clients (out), and their 32 KB units. */
   frames: { in: number; out: number; inBytes: number; outBytes: number; inUnits: number; outUnits: number };
-  /** Lambda invocations and their in-process wall-clock duration. */
-  invocations: { total: number; byFunction: Record<string, number>; durationMs: number; billedMs: number };
+  /**
+   * Lambda invocations and their in-process wall-clock duration; `billedMbMs` sums each one's
+   * duration rounded up to 1 ms times its function's memory in MB (the template's), as Lambda bills.
+   */
+  invocations: { total: number; byFunction: Record<string, number>; durationMs: number; billedMbMs: number };
   /** CPU time (user + system) of the runtime process so far, in ms. */
   cpuMs: number;
   /** CPU time (user + system) of DynamoDB Local's java process so far, in ms (0 where /proc is not there). */

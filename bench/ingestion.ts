@@ -12,6 +12,7 @@ import { withServerPublish } from '../lambdas/app/server-publish.js';
 import { sampleControllers } from '../lambdas/core/controllers/registry.js';
 import { DEFAULT_POLICY } from '../lambdas/core/policy.js';
 import { MAX_BATCH_MESSAGES } from '../lambdas/core/types.js';
+import { ROUTES } from '../lambdas/routes.js';
 import { msgack, publish, subscribe } from '../lambdas/handlers/commands/index.js';
 import { createConnectHandler } from '../lambdas/handlers/connect.js';
 import type { WebSocketEvent, WebSocketResult } from '../lambdas/handlers/events.js';
@@ -21,6 +22,11 @@ import { startDynamoDbLocal } from '../local/dynamodb/dynamodb-local-process.js'
 import { IOT_CORE_PRICES, PRICES } from './cost.js';
 import { diffCounts, meteredDynamoDbClient, type DynamoDbCounts } from './dynamodb-meter.js';
 import { markdownTable } from './markdown-table.js';
+
+/** A route function's memory in the stack (lambdas/routes.ts; a route without one gets 256 MB). */
+function routeMemoryMb(routeKey: string): number {
+  return ROUTES.find((route) => route.routeKey === routeKey)?.memoryMb ?? PRICES.lambdaMemoryGb * 1024;
+}
 
 /**
  * What ingesting sensor readings costs (issue 16: batched publish, PROTOCOL §2 `messages`; the
@@ -34,7 +40,7 @@ import { markdownTable } from './markdown-table.js';
  *
  * Measured: API Gateway messages (inbound frames and outbound posts, each metered in 32 KB
  * units), Lambda invocations and their in-process duration (billed per invocation rounded up to
- * 1 ms, at the stack's 256 MB), DynamoDB write and read units. Modelled (the sink is another
+ * 1 ms, at the function's memory in the stack: lambdas/routes.ts), DynamoDB write and read units. Modelled (the sink is another
  * part of issue 16): one Firehose record per reading, billed in 5 KB units, and one sink Lambda
  * invocation per 100 stream records (the event source mapping's batch size), at an assumed
  * duration. Beside it, AWS IoT Core for the same readings in publishes of the same batch size.
@@ -203,7 +209,7 @@ export async function ingestionBench(endpoint: string, options: { readings?: num
           if (result.statusCode !== 200) throw new Error(`connect refused: ${result.statusCode} ${result.body ?? ''}`);
         };
         let invocations = 0;
-        let billedMs = 0;
+        let billedMbMs = 0;
         let durationMs = 0;
         let inUnits = 0;
         const frame = async (route: keyof typeof routes, connectionId: string, body: object, measured = true) => {
@@ -214,7 +220,7 @@ export async function ingestionBench(endpoint: string, options: { readings?: num
           if (!measured) return;
           invocations += 1;
           durationMs += ms;
-          billedMs += Math.max(1, Math.ceil(ms));
+          billedMbMs += Math.max(1, Math.ceil(ms)) * routeMemoryMb(route);
           inUnits += Math.max(1, Math.ceil(Buffer.byteLength(text) / API_GATEWAY_UNIT));
         };
         await open('dev-0001=', { qos: '1', clientId: 'dev-0001' });
@@ -251,7 +257,7 @@ export async function ingestionBench(endpoint: string, options: { readings?: num
         const perM = (n: number) => r4((n / readings) * 1_000_000);
         const writeUnits = used.writeUnitsTable + used.writeUnitsIndex;
         const readUnits = used.readUnitsTable + used.readUnitsIndex + used.readUnitsUnreported;
-        const gbSeconds = (billedMs / 1000) * PRICES.lambdaMemoryGb;
+        const gbSeconds = billedMbMs / 1024 / 1000;
         const sinkInvocations = Math.ceil(readings / SINK_BATCH_SIZE);
         const apiGateway = ((inUnits + gateway.units) / readings) * PRICES.apiGatewayPerMillionMessages;
         const lambda = (invocations / readings) * PRICES.lambdaPerMillionRequests + (gbSeconds / readings) * PRICES.lambdaPerGbSecond * 1_000_000;
@@ -295,7 +301,7 @@ export async function ingestionBench(endpoint: string, options: { readings?: num
     cases,
     prices: INGESTION_PRICES,
     notes: [
-      `Measured on the real publish and msgack handlers with the DynamoDB stores (DynamoDB Local), ${readings} readings a case, sequentially; durations are this machine's, billed per invocation rounded up to 1 ms at ${PRICES.lambdaMemoryGb * 1024} MB.`,
+      `Measured on the real publish and msgack handlers with the DynamoDB stores (DynamoDB Local), ${readings} readings a case, sequentially; durations are this machine's, billed per invocation rounded up to 1 ms at its function's memory (${(['publish', 'msgack'] as const).map((route) => `${route} ${routeMemoryMb(route)} MB`).join(', ')}).`,
       'Readings go to 10 topics (site-1/s0 .. s9) in turn; a batch reads each topic\'s audience once for all its messages (lambdas/app/shared-audience-reads.ts), so read units per reading fall at batch 100 (10 readings a topic) and not at 10 (one reading a topic).',
       'With a subscriber: one QoS 1 delivery per reading (a pending entry stored and deleted), and the subscriber acks each frame\'s deliveries in one msgack of up to 100 ids.',
       `Sink: one Firehose record per reading (${recordBytes} B, billed as 5 KB), one Sink invocation per ${SINK_BATCH_SIZE} stream records at an assumed ${SINK_ASSUMED_MS} ms (its duration is not measured here); reading the table's stream from Lambda is free. The history record (one write per reading, before its msgack) is in the DynamoDB columns; the rows marked "off" run the same readings with history off (HISTORY_TTL_MS=0) and no sink, which is what ingestion adds: compare their WRU and requests.`,

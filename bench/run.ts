@@ -24,7 +24,7 @@ import { ceilingDeliveriesPerSecond, measureCeiling, type CeilingResult } from '
 import { coldStartTable, measureColdStarts, type ColdStartResult } from './cold-start.js';
 import { connectedMonthCost, iotCorePerMillionDeliveries, IOT_CORE_PRICES, PRICES } from './cost.js';
 import { startRuntimeHost } from './host.js';
-import { measureBundledSizing, type BundledSizingResult } from './bundled-sizing.js';
+import { LARGEST_INLINE_PAGE, LARGEST_PAGE_MESSAGES, measureBundledSizing, type BundledSizingResult } from './bundled-sizing.js';
 import { sizingRows } from './lambda-sizing.js';
 import { chartSvg, markdownTables, type BenchReport } from './report.js';
 import { ACK_BATCH, ACK_WAVE, fanout, PAYLOAD_BYTES, runLabel, sweep, throughput, type FanoutResult, type SweepResult, type ThroughputResult } from './scenarios.js';
@@ -215,7 +215,16 @@ async function main(): Promise<void> {
   let bundledSizing: BundledSizingResult | null = null;
   try {
     bundledSizing = await measureBundledSizing(
-      { subscribers: k, messages: m, window, maxInflight: policy, storedSessions: quick ? storedSessions : BUNDLED_SIZING_SESSIONS, policy: BENCH_POLICY },
+      {
+        subscribers: k,
+        messages: m,
+        window,
+        maxInflight: policy,
+        pageSubscribers: quick ? Math.min(2 * k, LARGEST_INLINE_PAGE) : LARGEST_INLINE_PAGE,
+        pageMessages: quick ? 3 : LARGEST_PAGE_MESSAGES,
+        storedSessions: quick ? storedSessions : BUNDLED_SIZING_SESSIONS,
+        policy: BENCH_POLICY,
+      },
       log,
     );
     log(`  bundled sizing: ${bundledSizing.rows.filter((r) => r.invocations > 0).map((r) => `${r.functionId} ${r.lambdaEstimateMs} ms of ${r.timeoutSeconds} s`).join(', ')} (estimates on Lambda)`);
@@ -371,7 +380,7 @@ It needs Java 17+ (DynamoDB Local) and about ${Math.ceil(((report.memory.runtime
 - **Wildcard filters**: one publish to \`site-7/boiler/temp\` (10 exact subscribers) through the Publish function's fan-out code (\`app/deliver.ts\`) on the DynamoDB stores, with no filters stored, then with ${(report.options.wildcardFilters ?? 1000).toLocaleString('en-US')} filters stored of which 10 match (spread over per-site anchors, then all at the controller's root anchor, the index's worst case), each filter with its own subscriber; QoS 0 (finding the audience: nothing stored) and QoS 1 (the whole publish). Requests and read units per publish from the same counting DynamoDBClient; time is the median publish on this machine (\`bench/wildcards.ts\`, also runnable alone: \`npx tsx bench/wildcards.ts\`).
 - **Ingestion**: sensor readings of 100 B at QoS 1 in frames of 1, 10 and 100 (PROTOCOL §2 batched publish), with no subscriber and with one (\`site-1/#\`, acking each frame's deliveries in one msgack), through the real publish and msgack handlers in-process on the DynamoDB stores of the same DynamoDB Local (\`bench/ingestion.ts\`, also runnable alone): API Gateway messages in and out (32 KB units), Lambda invocations and GB-s from their measured duration, DynamoDB units from the counting client, per million readings; the sink (Firehose, 5 KB per record, and one sink invocation per 100 stream records) modelled; beside it AWS IoT Core for publishes of the same batch size, with a rule to Firehose, and Basic Ingest.
 - **Lambda sizing**: every invocation's duration in the run, by function (route id), beside the function's timeout and memory from the synthesized template: in the one runtime process, so each includes the others' turns on its thread.
-- **Lambda sizing from the deploy bundles**: a runtime in bundled mode (each function's deploy bundle in Node 22 execution environments, one invocation at a time each, as Lambda runs them) runs QoS 0, 1 and 2 at K subscribers and one QoS 1 publish to ${BUNDLED_SIZING_SESSIONS.toLocaleString('en-US')} stored sessions (a quick run: its stored fan-out's size; counting endpoint): every invocation's report from its environment (Lambda's REPORT line: duration, CPU, Max Memory Used), and the estimate on Lambda with the CPU run at the function's share of a vCPU (memory / 1,769 MB). The sizing target is judged on these (\`npx tsx bench/bundled-sizing.ts\` alone).
+- **Lambda sizing from the deploy bundles**: a runtime in bundled mode (each function's deploy bundle in Node 22 execution environments, one invocation at a time each, as Lambda runs them) runs QoS 0, 1 and 2 at K subscribers, the largest inline page (QoS 0, 1 and 2 to ${LARGEST_INLINE_PAGE} subscribers, ${LARGEST_PAGE_MESSAGES} publishes one at a time; a quick run: twice its K) and one QoS 1 publish to ${BUNDLED_SIZING_SESSIONS.toLocaleString('en-US')} stored sessions (a quick run: its stored fan-out's size; counting endpoint): every invocation's report from its environment (Lambda's REPORT line: duration, CPU, Max Memory Used), and the estimate on Lambda with the CPU run at the function's share of a vCPU (memory / 1,769 MB). The sizing target is judged on these (\`npx tsx bench/bundled-sizing.ts\` alone).
 - **Per delivery**: counted in the runtime process over each run, acks included, divided by the deliveries: DynamoDB requests, consumed units and items written through a counting DynamoDBClient injected into every function (\`WiringOverrides.dynamodb\`), API Gateway messages in and out (32 KB units) through the gateway's frame hooks, Lambda invocations and their duration through the runtime's \`onInvocation\` hook. The resend schedule is off during the runs; after each QoS 1/2 throughput run, once the ack timeout has passed since its last publish, one sweep with the Resend function's wiring takes the run's due markers (each page of first sends is checked once, at its ack timeout) and its DynamoDB work is added to the run's (the fan-out rows leave it out). The idle sweep is measured on its own.
 - **Sweep**: ${report.options.sweepEntries.toLocaleString('en-US')} pending entries due an hour later, one \`sweepDue\`: requests, items read (Query ScannedCount plus items fetched) and read units.
 - **Cold start**: each deploy bundle (a bundled synth, as \`cdk synth\` makes them) started ${report.coldStart?.runs ?? 'a few'} times in a fresh Node 22 worker of the local runtime's bundled mode (\`npx tsx bench/cold-start.ts\` alone): its index.js and asset sizes, the asset deflated as a zip would hold it, and the median init from spawn to handler loaded, beside an empty bundle's.

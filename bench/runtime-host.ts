@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const counters: HostCounters = {
     dynamodb: dynamodbCounts,
     frames: { in: 0, out: 0, inBytes: 0, outBytes: 0, inUnits: 0, outUnits: 0 },
-    invocations: { total: 0, byFunction: {}, durationMs: 0, billedMs: 0 },
+    invocations: { total: 0, byFunction: {}, durationMs: 0, billedMbMs: 0 },
     cpuMs: 0,
     javaCpuMs: 0,
   };
@@ -81,6 +81,8 @@ async function main(): Promise<void> {
   const bundled = process.env.QOSGATE_BENCH_BUNDLED === '1';
   const reports: Record<string, InvocationReport[]> = {};
   let peakHeapUsed = 0;
+  // Known once the runtime has read its template; no function runs before that.
+  let memoryMbOf = (_id: string): number => NaN;
   const runtime = await startLocalRuntime({
     port: 0,
     inMemory: true,
@@ -98,10 +100,11 @@ async function main(): Promise<void> {
       counters.invocations.total += 1;
       counters.invocations.byFunction[id] = (counters.invocations.byFunction[id] ?? 0) + 1;
       counters.invocations.durationMs += ms;
-      // Lambda bills duration rounded up to the next millisecond.
-      counters.invocations.billedMs += Math.max(1, Math.ceil(ms));
+      // Lambda bills duration rounded up to the next millisecond, at the function's memory.
+      counters.invocations.billedMbMs += Math.max(1, Math.ceil(ms)) * memoryMbOf(id);
     },
   });
+  memoryMbOf = (id) => runtime.model.functions[id]?.memoryMb ?? NaN;
   counting?.forwardTo(runtime.callbackUrl);
   const java = javaPid();
   const sampler = setInterval(() => {

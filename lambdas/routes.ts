@@ -26,7 +26,18 @@ export interface RouteSpec {
    * page queues the next). Absent: no access.
    */
   pageQueue?: 'send' | 'consume';
+  /** Lambda memory in MB, where the route's work needs more CPU than the default 256 MB gives (Lambda gives CPU with memory). */
+  memoryMb?: number;
 }
+
+/**
+ * A function that hands a message on itself (the inline page: up to FANOUT_INLINE_PAGE_SIZE
+ * recipients, stored in BatchWriteItems and posted 32 at a time) gets the page worker's memory:
+ * the bench's sizing pass measured a 200-recipient page at up to 0.9 s of CPU, which at 256 MB
+ * (256/1769 of a vCPU) is over 6 s, more than half the 10 s route timeout; at 512 MB about 3 s
+ * (docs/bench, "Lambda sizing from the deploy bundles").
+ */
+export const HANDS_ON_A_PAGE_MB = 512;
 
 /**
  * Pending entries are references to bodies in `messages` (written by whoever writes entries,
@@ -65,12 +76,29 @@ export const ROUTES: RouteSpec[] = [
     tables: { ...DELIVERS, retained: 'readWrite', ...RECORDS },
     manageConnections: true,
     pageQueue: 'send',
+    memoryMb: HANDS_ON_A_PAGE_MB,
   },
-  { routeKey: 'publish', id: 'Publish', entry: 'lambdas/entry/publish.ts', tables: { ...DELIVERS, retained: 'readWrite', ...RECORDS }, manageConnections: true, pageQueue: 'send' },
+  {
+    routeKey: 'publish',
+    id: 'Publish',
+    entry: 'lambdas/entry/publish.ts',
+    tables: { ...DELIVERS, retained: 'readWrite', ...RECORDS },
+    manageConnections: true,
+    pageQueue: 'send',
+    memoryMb: HANDS_ON_A_PAGE_MB,
+  },
   // Lazy flow control (app/flow-control.ts): an ack flags or unflags its session's memberships, subscriptions and flag item.
   { routeKey: 'msgack', id: 'Msgack', entry: 'lambdas/entry/msgack.ts', tables: { connections: 'readWrite', subscriptions: 'readWrite', ...PENDING }, manageConnections: true },
   { routeKey: 'pubrec', id: 'Pubrec', entry: 'lambdas/entry/pubrec.ts', tables: { connections: 'read', ...PENDING }, manageConnections: true },
-  { routeKey: 'pubrel', id: 'Pubrel', entry: 'lambdas/entry/pubrel.ts', tables: { ...DELIVERS, retained: 'readWrite', ...RECORDS }, manageConnections: true, pageQueue: 'send' },
+  {
+    routeKey: 'pubrel',
+    id: 'Pubrel',
+    entry: 'lambdas/entry/pubrel.ts',
+    tables: { ...DELIVERS, retained: 'readWrite', ...RECORDS },
+    manageConnections: true,
+    pageQueue: 'send',
+    memoryMb: HANDS_ON_A_PAGE_MB,
+  },
   { routeKey: 'subscribe', id: 'Subscribe', entry: 'lambdas/entry/subscribe.ts', tables: { ...DELIVERS }, manageConnections: true },
   { routeKey: 'unsubscribe', id: 'Unsubscribe', entry: 'lambdas/entry/unsubscribe.ts', tables: { connections: 'read', subscriptions: 'readWrite' }, manageConnections: true },
   // A resume that holds what does not fit flags the session (lazy flow control).

@@ -177,12 +177,14 @@ export const DEFAULT_FANOUT_SETTINGS: FanoutSettings = {
 /**
  * The range of each fan-out setting. The page sizes keep every invocation within half its
  * timeout (lib/constructs/fanout-queue.ts: up to 50 ms a recipient measured under the bench's
- * contention, 3 ms alone; the default inline page of 200 stays within half a route function's
- * 10 s at the measured median); batch size and concurrency are what an SQS event
- * source mapping accepts (batches above 10 need a batching window; concurrency 2 to 1,000).
+ * contention, 3 ms alone, and the worker's timeout grows with its page). A route function's
+ * timeout does not (10 s, tied to the pubrel lease), so the inline page goes no higher than the
+ * page the bench's sizing pass measures on the deploy bundles (200, bench/bundled-sizing.ts);
+ * batch size and concurrency are what an SQS event source mapping accepts (batches above 10 need
+ * a batching window; concurrency 2 to 1,000).
  */
 export const FANOUT_LIMITS: Record<keyof FanoutSettings, [number, number]> = {
-  inlinePageSize: [1, 1500],
+  inlinePageSize: [1, 200],
   jobPageSize: [1, 5000],
   batchSize: [1, 10],
   maximumConcurrency: [2, 1000],
@@ -190,8 +192,14 @@ export const FANOUT_LIMITS: Record<keyof FanoutSettings, [number, number]> = {
   oldestMessageAlarmSeconds: [60, 1_209_600],
 };
 
+/** Why a limit is where it is, where that is not what the AWS service behind it accepts. */
+const FANOUT_LIMIT_REASONS: Partial<Record<keyof FanoutSettings, string>> = {
+  inlinePageSize:
+    'the publishing function hands the inline page on within its 10 s route timeout, and 200 is the largest page measured to fit half of it (docs/bench, Lambda sizing); a larger audience goes on in page jobs of fanout.jobPageSize',
+};
+
 function resolveFanout(partial: Partial<FanoutSettings>): FanoutSettings {
-  checkWholeNumbers('fanout', partial, Object.keys(DEFAULT_FANOUT_SETTINGS), FANOUT_LIMITS);
+  checkWholeNumbers('fanout', partial, Object.keys(DEFAULT_FANOUT_SETTINGS), FANOUT_LIMITS, FANOUT_LIMIT_REASONS);
   return { ...DEFAULT_FANOUT_SETTINGS, ...partial };
 }
 
@@ -199,12 +207,13 @@ function resolveFanout(partial: Partial<FanoutSettings>): FanoutSettings {
  * A settings group's numeric values (`qosgate:fanout`, `qosgate:sink`): each a known key, and a
  * whole number within its range (what the AWS service behind it accepts).
  */
-function checkWholeNumbers(group: string, values: object, known: string[], limits: Record<string, [number, number]>): void {
+function checkWholeNumbers(group: string, values: object, known: string[], limits: Record<string, [number, number]>, reasons: Record<string, string> = {}): void {
   for (const [key, value] of Object.entries(values)) {
     if (!known.includes(key)) throw new ConfigError(`qosgate: unknown ${group} setting "${key}" (known: ${known.join(', ')})`);
     const [min, max] = limits[key] as [number, number];
     if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
-      throw new ConfigError(`qosgate: ${group}.${key} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+      const why = reasons[key] === undefined ? '' : `: ${reasons[key]}`;
+      throw new ConfigError(`qosgate: ${group}.${key} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}${why}`);
     }
   }
 }

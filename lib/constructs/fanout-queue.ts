@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { RouteSpec } from '../../lambdas/routes.js';
+import { HANDS_ON_A_PAGE_MB, type RouteSpec } from '../../lambdas/routes.js';
 import type { FanoutSettings } from '../config.js';
 import { QosFunction, type FunctionLogs } from './qos-function.js';
 
@@ -38,8 +38,8 @@ export function fanoutWorkerTimeout(settings: Pick<FanoutSettings, 'batchSize' |
   return Duration.seconds(Math.max(MIN_WORKER_TIMEOUT.toSeconds(), seconds));
 }
 
-/** 512 MB: a page's 32 concurrent posts and its BatchWriteItems want more CPU than a route's 256 (Lambda gives CPU with memory). */
-export const FANOUT_WORKER_MEMORY_MB = 512;
+/** A page's 32 concurrent posts and its BatchWriteItems want more CPU than a route's 256 MB gives: the memory of every function that hands a page on. */
+export const FANOUT_WORKER_MEMORY_MB = HANDS_ON_A_PAGE_MB;
 
 export interface FanoutQueueProps {
   /** FANOUT_PAGE from the route table. */

@@ -44,7 +44,7 @@ export class RouteFunctions extends Construct {
     super(scope, id);
     checkReleaseLease(props.releaseLeaseMs ?? DEFAULT_POLICY.releaseLeaseMs);
     for (const spec of props.routes) {
-      const fn = new QosFunction(this, spec.id, { entry: spec.entry, timeout: ROUTE_TIMEOUT, environment: props.environment, logs: props.logs });
+      const fn = new QosFunction(this, spec.id, { entry: spec.entry, timeout: ROUTE_TIMEOUT, memorySize: spec.memoryMb, environment: props.environment, logs: props.logs });
       this.byRouteKey.set(spec.routeKey, fn);
     }
   }

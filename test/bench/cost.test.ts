@@ -35,10 +35,10 @@ describe('iotCorePerMillionDeliveries', () => {
 
 /** Lambda's share of the cost per delivery, from the runtime's counters (bench/cost.ts perDelivery). */
 describe('perDelivery: Lambda', () => {
-  const counters = (invocations: number, cpuMs: number, wallMs: number): HostCounters => ({
+  const counters = (invocations: number, cpuMs: number, wallMs: number, memoryMb = 256): HostCounters => ({
     dynamodb: emptyCounts(),
     frames: { in: 0, out: 0, inBytes: 0, outBytes: 0, inUnits: 0, outUnits: 0 },
-    invocations: { total: invocations, byFunction: { Publish: invocations }, durationMs: wallMs, billedMs: wallMs },
+    invocations: { total: invocations, byFunction: { Publish: invocations }, durationMs: wallMs, billedMbMs: wallMs * memoryMb },
     cpuMs,
     javaCpuMs: 0,
   });
@@ -50,5 +50,10 @@ describe('perDelivery: Lambda', () => {
     expect(p.costPerMillion.lambda).toBeCloseTo(PRICES.lambdaPerMillionRequests + 0.07 * gbSecond * 1e6, 4);
     // The wall clock as it is: 50 ms an invocation.
     expect(p.costPerMillion.lambdaWallClock).toBeCloseTo(PRICES.lambdaPerMillionRequests + 0.05 * gbSecond * 1e6, 4);
+  });
+
+  it('bills the wall clock at the memory the runtime counted for each invocation (512 MB: twice 256 MB)', () => {
+    const p = perDelivery(counters(0, 0, 0, 512), counters(1000, 10_000, 50_000, 512), 1000);
+    expect(p.costPerMillion.lambdaWallClock).toBeCloseTo(PRICES.lambdaPerMillionRequests + 0.05 * 0.5 * PRICES.lambdaPerGbSecond * 1e6, 4);
   });
 });

@@ -6,7 +6,7 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLES, type TableName } from '../../lambdas/adapters/dynamodb/schema.js';
 import { CALLBACK_URL_ENV, FANOUT_ENV, FANOUT_QUEUE_URL_ENV, FIRST_SENDS_ENV, FLOW_CONTROL_ENV, POLICY_ENV, SINK_ENV, SWEEP_ENV } from '../../lambdas/config.js';
-import { RESEND, ROUTES, ROUTE_SELECTION_EXPRESSION, type RouteSpec } from '../../lambdas/routes.js';
+import { HANDS_ON_A_PAGE_MB, RESEND, ROUTES, ROUTE_SELECTION_EXPRESSION, type RouteSpec } from '../../lambdas/routes.js';
 import { QosgateStack } from '../../lib/qosgate-stack.js';
 
 /**
@@ -104,12 +104,12 @@ describe('functions', () => {
     template.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 4);
   });
 
-  it.each(ALL_FUNCTIONS)('$id runs Node.js 22 on arm64 with 256 MB and the bundled handler', (spec) => {
+  it.each(ALL_FUNCTIONS)('$id runs Node.js 22 on arm64 with its memory (512 MB if it hands a page on, else 256) and the bundled handler', (spec) => {
     const props = resource(logicalId(functionOf(spec))).Properties;
     expect(props.Runtime).toBe('nodejs22.x');
     expect(props.Handler).toBe('index.handler');
     expect(props.Architectures).toEqual(['arm64']);
-    expect(props.MemorySize).toBe(256);
+    expect(props.MemorySize).toBe(spec.pageQueue === 'send' ? HANDS_ON_A_PAGE_MB : 256);
     expect(props.Timeout).toBe(spec.routeKey === undefined ? 70 : 10);
   });
 

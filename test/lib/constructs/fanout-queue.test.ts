@@ -82,8 +82,8 @@ describe('fan-out settings (qosgate:fanout)', () => {
   });
 
   it.each([
-    [{ inlinePageSize: 0 }, /fanout.inlinePageSize must be a whole number from 1 to 1500, got 0/],
-    [{ inlinePageSize: 1501 }, /fanout.inlinePageSize must be a whole number from 1 to 1500/],
+    [{ inlinePageSize: 0 }, /fanout.inlinePageSize must be a whole number from 1 to 200, got 0/],
+    [{ inlinePageSize: 201 }, /fanout.inlinePageSize must be a whole number from 1 to 200, got 201: the publishing function hands the inline page on within its 10 s route timeout/],
     [{ jobPageSize: 1.5 }, /fanout.jobPageSize must be a whole number from 1 to 5000/],
     [{ batchSize: 11 }, /fanout.batchSize must be a whole number from 1 to 10/],
     [{ maximumConcurrency: 1 }, /fanout.maximumConcurrency must be a whole number from 2 to 1000/],
