@@ -80,10 +80,12 @@ describe('readAppModel on the synthesized app', () => {
 
   it('finds every function by its route-table id, Default included', () => {
     expect(Object.keys(model.functions).sort()).toEqual([...ROUTES.map((r) => r.id), RESEND.id, FANOUT_PAGE.id, SINK.id].sort());
+    // The functions that hand a page on (the page worker, and the routes that hand the inline page on) have 512 MB.
+    const handsOnAPage = new Set([FANOUT_PAGE.id, ...ROUTES.filter((r) => r.pageQueue === 'send').map((r) => r.id)]);
     for (const fn of Object.values(model.functions)) {
       expect(resourceOf(fn.logicalId).Type).toBe('AWS::Lambda::Function');
       expect(fn.cdkPath).toMatch(new RegExp(`/${fn.functionId}/Resource$`));
-      expect(fn).toMatchObject({ memoryMb: fn.functionId === FANOUT_PAGE.id ? 512 : 256, handler: 'index.handler', runtime: 'nodejs22.x' });
+      expect(fn).toMatchObject({ memoryMb: handsOnAPage.has(fn.functionId) ? 512 : 256, handler: 'index.handler', runtime: 'nodejs22.x' });
     }
     expect(model.functions.Publish?.timeoutSeconds).toBe(10);
     expect(model.functions.Resend?.timeoutSeconds).toBe(70);
