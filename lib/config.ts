@@ -184,7 +184,8 @@ export const DEFAULT_FANOUT_SETTINGS: FanoutSettings = {
  * a batching window; concurrency 2 to 1,000).
  */
 export const FANOUT_LIMITS: Record<keyof FanoutSettings, [number, number]> = {
-  inlinePageSize: [1, 200],
+  // The default is the page the sizing pass measures (bench/bundled-sizing.ts LARGEST_INLINE_PAGE), so the cap follows it.
+  inlinePageSize: [1, DEFAULT_FANOUT_SETTINGS.inlinePageSize],
   jobPageSize: [1, 5000],
   batchSize: [1, 10],
   maximumConcurrency: [2, 1000],
@@ -195,7 +196,7 @@ export const FANOUT_LIMITS: Record<keyof FanoutSettings, [number, number]> = {
 /** Why a limit is where it is, where that is not what the AWS service behind it accepts. */
 const FANOUT_LIMIT_REASONS: Partial<Record<keyof FanoutSettings, string>> = {
   inlinePageSize:
-    'the publishing function hands the inline page on within its 10 s route timeout, and 200 is the largest page measured to fit half of it (docs/bench, Lambda sizing); a larger audience goes on in page jobs of fanout.jobPageSize',
+    `the publishing function hands the inline page on within its 10 s route timeout, and ${DEFAULT_FANOUT_SETTINGS.inlinePageSize} is the largest page measured to fit half of it (docs/bench, Lambda sizing); a larger audience goes on in page jobs of fanout.jobPageSize`,
 };
 
 function resolveFanout(partial: Partial<FanoutSettings>): FanoutSettings {
