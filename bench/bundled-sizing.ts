@@ -106,6 +106,11 @@ export function bundledSizingRows(
 export const LARGEST_INLINE_PAGE = DEFAULT_FANOUT_SETTINGS.inlinePageSize;
 export const LARGEST_PAGE_MESSAGES = 10;
 
+/** The largest-page runs' audience and messages: LARGEST_INLINE_PAGE, or in a quick run twice its K (at most that page) and 3 messages. */
+export function largestPageRuns(quick: boolean, k: number): Pick<BundledSizingOptions, 'pageSubscribers' | 'pageMessages'> {
+  return quick ? { pageSubscribers: Math.min(2 * k, LARGEST_INLINE_PAGE), pageMessages: 3 } : { pageSubscribers: LARGEST_INLINE_PAGE, pageMessages: LARGEST_PAGE_MESSAGES };
+}
+
 export interface BundledSizingOptions {
   /** Subscribers and messages of the QoS 0, 1 and 2 runs (the main run's K and M), `window` publishes in flight. */
   subscribers: number;
@@ -188,14 +193,14 @@ async function everyOtherRoute(url: string): Promise<void> {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean' } } });
   const quick = values.quick === true;
+  const k = quick ? 20 : 100;
   const result = await measureBundledSizing(
     {
-      subscribers: quick ? 20 : 100,
+      subscribers: k,
       messages: quick ? 20 : 100,
       window: 4,
       maxInflight: DEFAULT_POLICY.maxInflight,
-      pageSubscribers: quick ? 40 : LARGEST_INLINE_PAGE,
-      pageMessages: quick ? 3 : LARGEST_PAGE_MESSAGES,
+      ...largestPageRuns(quick, k),
       storedSessions: quick ? 1_000 : 10_000,
       policy: { rateLimitPerSecond: 100_000, rateLimitBurst: 100_000 },
     },

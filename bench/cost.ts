@@ -1,3 +1,4 @@
+import { DEFAULT_MEMORY_MB } from '../lambdas/routes.js';
 import { diffCounts } from './dynamodb-meter.js';
 import type { HostCounters } from './host-protocol.js';
 
@@ -23,11 +24,11 @@ export const PRICES = {
   lambdaPerMillionRequests: 0.2,
   /**
    * The memory the CPU-billed Lambda figure runs the runtime's CPU at: a route function's default,
-   * 256 MB (lib/constructs/qos-function.ts). CPU-bound time billed at a function's memory costs the
+   * 256 MB (lambdas/routes.ts DEFAULT_MEMORY_MB). CPU-bound time billed at a function's memory costs the
    * same GB-s at any memory (memory x CPU / (memory / 1769)), so the 512 MB functions (those that
    * hand a page on: lambdas/routes.ts HANDS_ON_A_PAGE_MB) change that figure by rounding only.
    */
-  lambdaMemoryGb: 0.25,
+  lambdaMemoryGb: DEFAULT_MEMORY_MB / 1024,
   /**
    * Lambda's memory for one vCPU: "At 1,769 MB, a function has the equivalent of one vCPU"
    * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html); below it a

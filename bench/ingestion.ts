@@ -12,7 +12,7 @@ import { withServerPublish } from '../lambdas/app/server-publish.js';
 import { sampleControllers } from '../lambdas/core/controllers/registry.js';
 import { DEFAULT_POLICY } from '../lambdas/core/policy.js';
 import { MAX_BATCH_MESSAGES } from '../lambdas/core/types.js';
-import { ROUTES } from '../lambdas/routes.js';
+import { DEFAULT_MEMORY_MB, ROUTES } from '../lambdas/routes.js';
 import { msgack, publish, subscribe } from '../lambdas/handlers/commands/index.js';
 import { createConnectHandler } from '../lambdas/handlers/connect.js';
 import type { WebSocketEvent, WebSocketResult } from '../lambdas/handlers/events.js';
@@ -25,7 +25,7 @@ import { markdownTable } from './markdown-table.js';
 
 /** A route function's memory in the stack (lambdas/routes.ts; a route without one gets 256 MB). */
 function routeMemoryMb(routeKey: string): number {
-  return ROUTES.find((route) => route.routeKey === routeKey)?.memoryMb ?? PRICES.lambdaMemoryGb * 1024;
+  return ROUTES.find((route) => route.routeKey === routeKey)?.memoryMb ?? DEFAULT_MEMORY_MB;
 }
 
 /**

@@ -24,7 +24,7 @@ import { ceilingDeliveriesPerSecond, measureCeiling, type CeilingResult } from '
 import { coldStartTable, measureColdStarts, type ColdStartResult } from './cold-start.js';
 import { connectedMonthCost, iotCorePerMillionDeliveries, IOT_CORE_PRICES, PRICES } from './cost.js';
 import { startRuntimeHost } from './host.js';
-import { LARGEST_INLINE_PAGE, LARGEST_PAGE_MESSAGES, measureBundledSizing, type BundledSizingResult } from './bundled-sizing.js';
+import { LARGEST_INLINE_PAGE, LARGEST_PAGE_MESSAGES, largestPageRuns, measureBundledSizing, type BundledSizingResult } from './bundled-sizing.js';
 import { sizingRows } from './lambda-sizing.js';
 import { chartSvg, markdownTables, type BenchReport } from './report.js';
 import { ACK_BATCH, ACK_WAVE, fanout, PAYLOAD_BYTES, runLabel, sweep, throughput, type FanoutResult, type SweepResult, type ThroughputResult } from './scenarios.js';
@@ -220,8 +220,7 @@ async function main(): Promise<void> {
         messages: m,
         window,
         maxInflight: policy,
-        pageSubscribers: quick ? Math.min(2 * k, LARGEST_INLINE_PAGE) : LARGEST_INLINE_PAGE,
-        pageMessages: quick ? 3 : LARGEST_PAGE_MESSAGES,
+        ...largestPageRuns(quick, k),
         storedSessions: quick ? storedSessions : BUNDLED_SIZING_SESSIONS,
         policy: BENCH_POLICY,
       },

@@ -39,6 +39,15 @@ export interface RouteSpec {
  */
 export const HANDS_ON_A_PAGE_MB = 512;
 
+/** Every other function's memory: Lambda's CPU share at 256 MB is enough for one frame's work. */
+export const DEFAULT_MEMORY_MB = 256;
+
+/**
+ * A route function's timeout, well under API Gateway's 29 s integration timeout, so a slow frame
+ * fails in Lambda, visibly (lib/constructs/route-functions.ts; the pubrel lease is at least twice it).
+ */
+export const ROUTE_TIMEOUT_SECONDS = 10;
+
 /**
  * Pending entries are references to bodies in `messages` (written by whoever writes entries,
  * joined by whoever reads them), so a function with `pending` has `messages` with the same access.
@@ -58,6 +67,15 @@ const DELIVERS: Partial<Record<TableName, Access>> = {
 };
 
 /**
+ * Every function granted DELIVERS may hand a message on to an audience of any size: a client's
+ * publish, and also a will or a presence message (`$connect`, `$disconnect`, and any function
+ * whose send finds a connection gone: subscribe's retained value, the sweep's resend). So each
+ * hands on at most the inline page itself and queues the rest (app/deliver.ts), with the memory
+ * that page needs. No audience is looped through in one function.
+ */
+const HANDS_ON = { pageQueue: 'send', memoryMb: HANDS_ON_A_PAGE_MB } as const;
+
+/**
  * What a function that accepts clients' messages writes (PROTOCOL §10, §11): one history record per
  * message before it is answered (app/ingest.ts); the table's stream feeds the sink. Write only:
  * BatchWriteItem, no read.
@@ -66,8 +84,8 @@ const RECORDS: Partial<Record<TableName, Access>> = { history: 'write' };
 
 export const ROUTES: RouteSpec[] = [
   // $connect publishes presence and a taken-over connection's will; $disconnect the ending one's (PROTOCOL §9).
-  { routeKey: '$connect', id: 'Connect', entry: 'lambdas/entry/connect.ts', tables: { ...DELIVERS }, manageConnections: true },
-  { routeKey: '$disconnect', id: 'Disconnect', entry: 'lambdas/entry/disconnect.ts', tables: { ...DELIVERS }, manageConnections: true },
+  { routeKey: '$connect', id: 'Connect', entry: 'lambdas/entry/connect.ts', tables: { ...DELIVERS }, manageConnections: true, ...HANDS_ON },
+  { routeKey: '$disconnect', id: 'Disconnect', entry: 'lambdas/entry/disconnect.ts', tables: { ...DELIVERS }, manageConnections: true, ...HANDS_ON },
   {
     routeKey: '$default',
     id: 'Default',
@@ -75,8 +93,7 @@ export const ROUTES: RouteSpec[] = [
     // Text frames carry every action, so $default may do what any frame route does.
     tables: { ...DELIVERS, retained: 'readWrite', ...RECORDS },
     manageConnections: true,
-    pageQueue: 'send',
-    memoryMb: HANDS_ON_A_PAGE_MB,
+    ...HANDS_ON,
   },
   {
     routeKey: 'publish',
@@ -84,8 +101,7 @@ export const ROUTES: RouteSpec[] = [
     entry: 'lambdas/entry/publish.ts',
     tables: { ...DELIVERS, retained: 'readWrite', ...RECORDS },
     manageConnections: true,
-    pageQueue: 'send',
-    memoryMb: HANDS_ON_A_PAGE_MB,
+    ...HANDS_ON,
   },
   // Lazy flow control (app/flow-control.ts): an ack flags or unflags its session's memberships, subscriptions and flag item.
   { routeKey: 'msgack', id: 'Msgack', entry: 'lambdas/entry/msgack.ts', tables: { connections: 'readWrite', subscriptions: 'readWrite', ...PENDING }, manageConnections: true },
@@ -96,10 +112,10 @@ export const ROUTES: RouteSpec[] = [
     entry: 'lambdas/entry/pubrel.ts',
     tables: { ...DELIVERS, retained: 'readWrite', ...RECORDS },
     manageConnections: true,
-    pageQueue: 'send',
-    memoryMb: HANDS_ON_A_PAGE_MB,
+    ...HANDS_ON,
   },
-  { routeKey: 'subscribe', id: 'Subscribe', entry: 'lambdas/entry/subscribe.ts', tables: { ...DELIVERS }, manageConnections: true },
+  // A subscribe sends the retained value; a send that finds the connection gone publishes its will.
+  { routeKey: 'subscribe', id: 'Subscribe', entry: 'lambdas/entry/subscribe.ts', tables: { ...DELIVERS }, manageConnections: true, ...HANDS_ON },
   { routeKey: 'unsubscribe', id: 'Unsubscribe', entry: 'lambdas/entry/unsubscribe.ts', tables: { connections: 'read', subscriptions: 'readWrite' }, manageConnections: true },
   // A resume that holds what does not fit flags the session (lazy flow control).
   { routeKey: 'resume', id: 'Resume', entry: 'lambdas/entry/resume.ts', tables: { connections: 'readWrite', subscriptions: 'readWrite', ...PENDING, deadLetters: 'write' }, manageConnections: true },
@@ -120,6 +136,11 @@ export const RESEND: Omit<RouteSpec, 'routeKey'> = {
   entry: 'lambdas/entry/resend.ts',
   tables: { ...DELIVERS, deadLetters: 'write' },
   manageConnections: true,
+  // A resend that finds its connection gone publishes the will (HANDS_ON). The memory stays the
+  // default: this function runs most of every minute (the sweep window), so its memory is billed
+  // around the clock, and the rare inline page of a will (up to ~6 s of CPU at 256 MB) fits in
+  // the margin its timeout keeps beyond the window (lib/constructs/resend-schedule.ts).
+  pageQueue: 'send',
 };
 
 /**

@@ -19,6 +19,7 @@ import {
   type SweepConfig,
 } from '../lambdas/config.js';
 import { ingestTopicProblem } from '../lambdas/core/ingest.js';
+import { ROUTE_TIMEOUT_SECONDS } from '../lambdas/routes.js';
 import type { FlowControlMode, QosPolicy } from '../lambdas/core/policy.js';
 
 /**
@@ -196,7 +197,7 @@ export const FANOUT_LIMITS: Record<keyof FanoutSettings, [number, number]> = {
 /** Why a limit is where it is, where that is not what the AWS service behind it accepts. */
 const FANOUT_LIMIT_REASONS: Partial<Record<keyof FanoutSettings, string>> = {
   inlinePageSize:
-    `the publishing function hands the inline page on within its 10 s route timeout, and ${DEFAULT_FANOUT_SETTINGS.inlinePageSize} is the largest page measured to fit half of it (docs/bench, Lambda sizing); a larger audience goes on in page jobs of fanout.jobPageSize`,
+    `the publishing function hands the inline page on within its ${ROUTE_TIMEOUT_SECONDS} s route timeout, and ${DEFAULT_FANOUT_SETTINGS.inlinePageSize} is the largest page measured to fit half of it (docs/bench, Lambda sizing); a larger audience goes on in page jobs of fanout.jobPageSize`,
 };
 
 function resolveFanout(partial: Partial<FanoutSettings>): FanoutSettings {

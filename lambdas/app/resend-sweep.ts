@@ -123,14 +123,24 @@ async function sendHeldAfter(deps: AppDeps, entry: PendingEntry, now: number): P
   }
 }
 
-/** Sweeps until nothing more is due now (a full batch means there may be more). */
-export async function sweepDue(deps: AppDeps, config: Pick<SweepConfig, 'batchSize'>, now: number): Promise<SweepStats> {
+/**
+ * Time the sweep keeps in hand before it takes another batch: a batch's claims, resends and the
+ * inline page of a will its gone sends may publish (app/deliver.ts), with room to spare.
+ */
+export const BATCH_MARGIN_MS = 10_000;
+
+/**
+ * Sweeps until nothing more is due now (a full batch means there may be more), or until the
+ * invocation's time runs short (`hasTime`, asked before each further batch): what is left stays
+ * due, and the next sweep takes it, so a backlog of any size never runs a sweep into its timeout.
+ */
+export async function sweepDue(deps: AppDeps, config: Pick<SweepConfig, 'batchSize'>, now: number, hasTime: () => boolean = () => true): Promise<SweepStats> {
   const total = emptySweep();
   for (;;) {
     const stats = await sweepOnce(deps, config, now);
     for (const key of Object.keys(total) as Array<keyof SweepStats>) total[key] += stats[key];
     // Stop when the batch was not full, or when nothing in it could be claimed (no progress).
-    if (stats.due < config.batchSize || stats.skipped === stats.due) return total;
+    if (stats.due < config.batchSize || stats.skipped === stats.due || !hasTime()) return total;
   }
 }
 
@@ -147,7 +157,7 @@ export async function sweepForWindow(
   const total = emptySweep();
   const started = deps.clock.now();
   for (;;) {
-    const stats = await sweepDue(deps, config, deps.clock.now());
+    const stats = await sweepDue(deps, config, deps.clock.now(), () => remainingMs() >= BATCH_MARGIN_MS);
     for (const key of Object.keys(total) as Array<keyof SweepStats>) total[key] += stats[key];
     const elapsed = deps.clock.now() - started;
     // Leave a safety margin of one interval plus 5 s before the Lambda timeout.

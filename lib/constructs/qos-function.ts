@@ -5,6 +5,7 @@ import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime } from 'aws-c
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { DEFAULT_MEMORY_MB } from '../../lambdas/routes.js';
 
 /** The project root: RouteSpec entries are relative to it, and so is the lock file. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -15,7 +16,7 @@ export interface QosFunctionProps {
   timeout: Duration;
   /** Variables shared by the caller's functions; table names and the callback URL are added by the stack's grants. */
   environment?: Record<string, string>;
-  /** Memory in MB (default 256). */
+  /** Memory in MB (default DEFAULT_MEMORY_MB, 256). */
   memorySize?: number;
   /** Lambda's own retries of an asynchronous invocation (left at Lambda's default when absent). */
   retryAttempts?: number;
@@ -54,7 +55,7 @@ export class QosFunction extends NodejsFunction {
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
-      memorySize: props.memorySize ?? 256,
+      memorySize: props.memorySize ?? DEFAULT_MEMORY_MB,
       timeout: props.timeout,
       retryAttempts: props.retryAttempts,
       environment: {

@@ -1,12 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DEFAULT_POLICY } from '../../lambdas/core/policy.js';
-import type { RouteSpec } from '../../lambdas/routes.js';
+import { ROUTE_TIMEOUT_SECONDS, type RouteSpec } from '../../lambdas/routes.js';
 import { ConfigError } from '../config.js';
 import { QosFunction, type FunctionLogs } from './qos-function.js';
 
-/** Well under API Gateway's 29 s integration timeout, so a slow frame fails in Lambda, visibly. */
-export const ROUTE_TIMEOUT = Duration.seconds(10);
+/** The route table's ROUTE_TIMEOUT_SECONDS: well under API Gateway's 29 s integration timeout. */
+export const ROUTE_TIMEOUT = Duration.seconds(ROUTE_TIMEOUT_SECONDS);
 
 /**
  * A `pubrel` holds the QoS 2 record for `releaseLeaseMs` while it hands the message on, and a

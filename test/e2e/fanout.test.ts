@@ -26,8 +26,15 @@ describe('fan-out beyond one page on the local runtime', () => {
     return subscribers;
   };
 
+  const invocations = new Map<string, number>();
   beforeAll(async () => {
-    runtime = await startLocalRuntime({ port: 0, inMemory: true, context: CONTEXT, dashboard: false });
+    runtime = await startLocalRuntime({
+      port: 0,
+      inMemory: true,
+      context: CONTEXT,
+      dashboard: false,
+      onInvocation: (id) => invocations.set(id, (invocations.get(id) ?? 0) + 1),
+    });
   }, 120_000);
   afterAll(async () => {
     for (const c of clients) await c.close();
@@ -61,6 +68,24 @@ describe('fan-out beyond one page on the local runtime', () => {
     for (const s of subscribers) expect(s.messages().filter((m) => m.topic === 'vault')).toHaveLength(1);
     const dlq = runtime.model.queues.find((q) => q.id === 'DeadLetterQueue')!.logicalId;
     expect(runtime.sqs.peek(dlq)).toEqual([]);
+  }, 60_000);
+
+  it('a will goes the same way: $disconnect hands on the inline page and queues the rest, and every subscriber gets it', async () => {
+    const subscribers = await subscribe('status/dev-1', 1);
+    const device = await connect({ qos: '1' });
+    device.send({ action: 'will', controller: 'monitor', topic: 'status/dev-1', data: 'offline', qos: 1 });
+    await device.waitFor((c) => c.json().find((f) => f.type === 'willack'), 10_000, 'the willack');
+    const pagesBefore = invocations.get('FanoutPage') ?? 0;
+    // Gone without a `disconnect` frame: its $disconnect publishes the will (PROTOCOL §9).
+    device.socket.terminate();
+    const got = await Promise.all(subscribers.map((s) => s.waitFor((c) => c.messages().find((m) => m.topic === 'status/dev-1'), 20_000, 'the will')));
+    for (const message of got) expect(message).toMatchObject({ data: 'offline', qos: 1 });
+    // A page's sends come before its invocation ends: once the queue is empty, every page has run.
+    const queueName = runtime.model.queues.find((q) => q.id === 'Queue')!.logicalId;
+    await device.waitFor(() => (runtime.sqs.counts(queueName).visible + runtime.sqs.counts(queueName).inFlight === 0 ? true : undefined), 20_000, 'an empty fan-out queue');
+    // 30 = the inline page of 10, then job pages of 7, 7 and 6, each run by the page worker.
+    expect((invocations.get('FanoutPage') ?? 0) - pagesBefore).toBeGreaterThanOrEqual(3);
+    expect(runtime.environments.Disconnect?.FANOUT_QUEUE_URL).toBe(runtime.environments.Publish?.FANOUT_QUEUE_URL);
   }, 60_000);
 
   it('QoS 1: the publish is acked with the inline page\'s count; every subscriber gets the message at least once', async () => {

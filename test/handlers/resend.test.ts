@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BATCH_MARGIN_MS } from '../../lambdas/app/resend-sweep.js';
 import { createResendHandler } from '../../lambdas/handlers/resend.js';
 import { Harness } from '../support/harness.js';
 
@@ -78,6 +79,26 @@ describe('the resend sweep', () => {
     h.clock.advance(h.deps.policy.messageTtlMs);
     expect((await h.sweep()).deadLettered).toBe(1);
     expect(await h.deps.stores.deadLetters.ofSession('away-1', h.clock.now())).toMatchObject([{ reason: 'ttl', entry: { data: 'y' } }]);
+  });
+
+  it('the scheduled handler takes no further batch once its time runs short; the next invocation resends the rest', async () => {
+    const sensor = await h.client();
+    const monitors: string[] = [];
+    for (let i = 0; i < 6; i += 1) monitors.push(await h.client({ controllers: 'monitor', qos: '1' }));
+    for (let t = 0; t < 5; t += 1) await h.send(sensor, `sensor|temp|${500 + t}`);
+    h.clock.advance(10_000);
+    const config = { shards: 4, intervalMs: 5000, windowMs: 50_000, batchSize: 5 };
+    const resends = () => monitors.flatMap((m) => h.messages(m).filter((x) => x.dup === true && Number(x.data) >= 500)).length;
+    // 9 s left: under the margin a batch needs (BATCH_MARGIN_MS), so one batch and no more.
+    const short = await createResendHandler(h.deps, config, async () => {})({}, { getRemainingTimeInMillis: () => BATCH_MARGIN_MS - 1000 });
+    expect(short.resent).toBeGreaterThan(0);
+    expect(short.resent).toBeLessThanOrEqual(config.batchSize);
+    expect(resends()).toBe(short.resent);
+    // The rest stayed due, and the next invocation takes it: each of the 30 resent once.
+    await createResendHandler(h.deps, { ...config, windowMs: 1 }, async () => {})({}, { getRemainingTimeInMillis: () => 60_000 });
+    expect(resends()).toBe(30);
+    for (const m of monitors) expect(h.messages(m).filter((x) => Number(x.data) >= 500).map((x) => x.dup)).toEqual([false, false, false, false, false, true, true, true, true, true]);
+    for (const m of monitors) await h.disconnect(m);
   });
 
   it('the scheduled handler keeps sweeping every interval for its window', async () => {

@@ -80,12 +80,14 @@ describe('readAppModel on the synthesized app', () => {
 
   it('finds every function by its route-table id, Default included', () => {
     expect(Object.keys(model.functions).sort()).toEqual([...ROUTES.map((r) => r.id), RESEND.id, FANOUT_PAGE.id, SINK.id].sort());
-    // The functions that hand a page on (the page worker, and the routes that hand the inline page on) have 512 MB.
-    const handsOnAPage = new Set([FANOUT_PAGE.id, ...ROUTES.filter((r) => r.pageQueue === 'send').map((r) => r.id)]);
+    // Each function's memory as the route table gives it (the routes that hand the inline page on: 512 MB), the page worker's 512 MB.
+    const memoryOf = new Map<string, number>([...ROUTES, RESEND, SINK].map((r) => [r.id, r.memoryMb ?? 256]));
+    memoryOf.set(FANOUT_PAGE.id, 512);
+    expect(memoryOf.get('Publish')).toBe(512);
     for (const fn of Object.values(model.functions)) {
       expect(resourceOf(fn.logicalId).Type).toBe('AWS::Lambda::Function');
       expect(fn.cdkPath).toMatch(new RegExp(`/${fn.functionId}/Resource$`));
-      expect(fn).toMatchObject({ memoryMb: handsOnAPage.has(fn.functionId) ? 512 : 256, handler: 'index.handler', runtime: 'nodejs22.x' });
+      expect(fn).toMatchObject({ memoryMb: memoryOf.get(fn.functionId), handler: 'index.handler', runtime: 'nodejs22.x' });
     }
     expect(model.functions.Publish?.timeoutSeconds).toBe(10);
     expect(model.functions.Resend?.timeoutSeconds).toBe(70);
