@@ -110,6 +110,30 @@ describe('fan-out faults', () => {
     for (const r of everyone) expect(h.messages(r)).toHaveLength(1);
   });
 
+  it('the queue throttled at a will: nothing of it handed on, the failure logged, and the connection still cleaned up; an unthrottled will reaches everyone', async () => {
+    h = await Harness.start({ fanout: FANOUT });
+    const everyone = await subscribedClients(h, 30, 1);
+    const will = { action: 'will', controller: 'monitor', topic: 'news', data: 'gone', qos: 1 };
+    const lost = await h.client({ qos: '1' });
+    await h.send(lost, will);
+    h.pageQueue.fail(1);
+    await h.disconnect(lost);
+    // No publisher can send a will again: it is lost (docs/protocol.md §9, at most once), and says so.
+    expect(h.log.lines.filter((l) => l.message === 'Server publish failed')).toHaveLength(1);
+    for (const r of everyone) {
+      expect(h.messages(r)).toEqual([]);
+      expect(await h.pendingOf(r)).toEqual([]);
+    }
+    expect(await h.deps.stores.connections.get(lost, h.clock.now())).toBeUndefined();
+
+    const kept = await h.client({ qos: '1' });
+    await h.send(kept, will);
+    await h.disconnect(kept);
+    expect(everyone.filter((r) => h.messages(r).length === 1)).toHaveLength(FANOUT.inlinePageSize);
+    await h.runQueuedPages();
+    for (const r of everyone) expect(h.messages(r)).toMatchObject([{ topic: 'news', data: 'gone', qos: 1 }]);
+  });
+
   it('the queue throttled at a QoS 2 pubrel: no msgack, the record kept; the pubrel sent again after the lease hands on exactly once', async () => {
     h = await Harness.start({ fanout: FANOUT });
     const everyone = await subscribedClients(h, 30, 2);
