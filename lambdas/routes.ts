@@ -138,7 +138,7 @@ export const RESEND: Omit<RouteSpec, 'routeKey'> = {
   manageConnections: true,
   // A resend that finds its connection gone publishes the will (HANDS_ON). The memory stays the
   // default: this function runs most of every minute (the sweep window), so its memory is billed
-  // around the clock, and the rare inline page of a will (up to ~6 s of CPU at 256 MB) fits in
+  // around the clock, and the rare inline page of a will (about 6 s at 256 MB, most of it CPU) fits in
   // the margin its timeout keeps beyond the window (lib/constructs/resend-schedule.ts).
   pageQueue: 'send',
 };
