@@ -26,6 +26,12 @@ describe('fan-out beyond one page on the local runtime', () => {
     return subscribers;
   };
 
+  /** Waits, on a client's frames, until the fan-out queue holds no job, visible or in flight. */
+  const emptyQueue = async (client: TestClient): Promise<void> => {
+    const queueName = runtime.model.queues.find((q) => q.id === 'Queue')!.logicalId;
+    const counts = () => runtime.sqs.counts(queueName);
+    await client.waitFor(() => (counts().visible + counts().inFlight === 0 ? true : undefined), 20_000, 'an empty fan-out queue');
+  };
   const invocations = new Map<string, number>();
   beforeAll(async () => {
     runtime = await startLocalRuntime({
@@ -63,8 +69,7 @@ describe('fan-out beyond one page on the local runtime', () => {
     for (const [i, s] of subscribers.entries()) s.send({ action: 'pubrec', id: got[i]?.id });
     await Promise.all(subscribers.map((s) => s.waitFor((c) => c.json().find((f) => f.type === 'pubrel'), 20_000, 'the pubrel')));
     for (const [i, s] of subscribers.entries()) s.send({ action: 'msgack', ids: [got[i]?.id] });
-    const queueName = runtime.model.queues.find((q) => q.id === 'Queue')!.logicalId;
-    await publisher.waitFor(() => (runtime.sqs.counts(queueName).visible + runtime.sqs.counts(queueName).inFlight === 0 ? true : undefined), 20_000, 'an empty fan-out queue');
+    await emptyQueue(publisher);
     for (const s of subscribers) expect(s.messages().filter((m) => m.topic === 'vault')).toHaveLength(1);
     const dlq = runtime.model.queues.find((q) => q.id === 'DeadLetterQueue')!.logicalId;
     expect(runtime.sqs.peek(dlq)).toEqual([]);
@@ -81,8 +86,7 @@ describe('fan-out beyond one page on the local runtime', () => {
     const got = await Promise.all(subscribers.map((s) => s.waitFor((c) => c.messages().find((m) => m.topic === 'status/dev-1'), 20_000, 'the will')));
     for (const message of got) expect(message).toMatchObject({ data: 'offline', qos: 1 });
     // A page's sends come before its invocation ends: once the queue is empty, every page has run.
-    const queueName = runtime.model.queues.find((q) => q.id === 'Queue')!.logicalId;
-    await device.waitFor(() => (runtime.sqs.counts(queueName).visible + runtime.sqs.counts(queueName).inFlight === 0 ? true : undefined), 20_000, 'an empty fan-out queue');
+    await emptyQueue(device);
     // 30 = the inline page of 10, then job pages of 7, 7 and 6, each run by the page worker.
     expect((invocations.get('FanoutPage') ?? 0) - pagesBefore).toBeGreaterThanOrEqual(3);
     expect(runtime.environments.Disconnect?.FANOUT_QUEUE_URL).toBe(runtime.environments.Publish?.FANOUT_QUEUE_URL);
