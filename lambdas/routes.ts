@@ -153,6 +153,8 @@ export const FANOUT_PAGE: Omit<RouteSpec, 'routeKey'> = {
   tables: { ...DELIVERS },
   manageConnections: true,
   pageQueue: 'consume',
+  // A page's 32 concurrent posts and its BatchWriteItems: the memory of every function that hands a page on.
+  memoryMb: HANDS_ON_A_PAGE_MB,
 };
 
 /**

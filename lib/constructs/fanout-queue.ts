@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { HANDS_ON_A_PAGE_MB, type RouteSpec } from '../../lambdas/routes.js';
+import type { RouteSpec } from '../../lambdas/routes.js';
 import type { FanoutSettings } from '../config.js';
 import { QosFunction, type FunctionLogs } from './qos-function.js';
 
@@ -38,12 +38,9 @@ export function fanoutWorkerTimeout(settings: Pick<FanoutSettings, 'batchSize' |
   return Duration.seconds(Math.max(MIN_WORKER_TIMEOUT.toSeconds(), seconds));
 }
 
-/** A page's 32 concurrent posts and its BatchWriteItems want more CPU than a route's 256 MB gives: the memory of every function that hands a page on. */
-export const FANOUT_WORKER_MEMORY_MB = HANDS_ON_A_PAGE_MB;
-
 export interface FanoutQueueProps {
-  /** FANOUT_PAGE from the route table. */
-  spec: Pick<RouteSpec, 'id' | 'entry'>;
+  /** FANOUT_PAGE from the route table (its memory too). */
+  spec: Pick<RouteSpec, 'id' | 'entry' | 'memoryMb'>;
   settings: FanoutSettings;
   /** How long a job is worth keeping: a page delivered after its message's TTL would only be dead-lettered. */
   retention: Duration;
@@ -89,7 +86,7 @@ export class FanoutQueue extends Construct {
     this.worker = new QosFunction(this, props.spec.id, {
       entry: props.spec.entry,
       timeout,
-      memorySize: FANOUT_WORKER_MEMORY_MB,
+      memorySize: props.spec.memoryMb,
       environment: props.environment,
       logs: props.logs,
     });

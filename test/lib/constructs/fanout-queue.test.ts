@@ -3,8 +3,9 @@ import { App, Duration, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FANOUT_ENV } from '../../../lambdas/config.js';
+import { FANOUT_PAGE } from '../../../lambdas/routes.js';
 import { ConfigError, resolveConfig } from '../../../lib/config.js';
-import { FANOUT_WORKER_MEMORY_MB, fanoutWorkerTimeout } from '../../../lib/constructs/fanout-queue.js';
+import { fanoutWorkerTimeout } from '../../../lib/constructs/fanout-queue.js';
 import { QosgateStack } from '../../../lib/qosgate-stack.js';
 
 /** The fan-out queue, its dead-letter queue, the worker and its event source mapping, as synthesized. */
@@ -60,7 +61,7 @@ describe('fan-out queue', () => {
     const { resources, id, stack } = built;
     const worker = resources[id(stack.fanout.worker)]!.Properties;
     expect(worker.Timeout).toBe(100);
-    expect(worker.MemorySize).toBe(FANOUT_WORKER_MEMORY_MB);
+    expect(worker.MemorySize).toBe(FANOUT_PAGE.memoryMb);
     expect(worker.Environment.Variables[FANOUT_ENV.leaseMs]).toBe('200000');
     expect(fanoutWorkerTimeout({ batchSize: 1, jobPageSize: 200 }).toSeconds()).toBe(20);
     expect(() => fanoutWorkerTimeout({ batchSize: 10, jobPageSize: 5000 })).toThrow(/5000000 s|over Lambda's 900 s/);
