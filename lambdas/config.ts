@@ -114,6 +114,12 @@ export interface FanoutConfig {
   /** Recipients per page job (what one FanoutPage worker hands on per job). */
   jobPageSize: number;
   /**
+   * Pages a span job reads the ends of (one Query each): it hands the first on and queues the
+   * others as bounded jobs, which run side by side, and the rest of the audience as the next
+   * span (app/fanout-page.ts). 1 is a chain of pages one after another.
+   */
+  spanPages: number;
+  /**
    * How long a worker holds a page (its claim's lease). Must exceed the worker's timeout, so
    * that a live worker's lease never runs out under it (the stack sets twice the timeout).
    */
@@ -123,13 +129,14 @@ export interface FanoutConfig {
 export const FANOUT_ENV: Record<keyof FanoutConfig, string> = {
   inlinePageSize: 'FANOUT_INLINE_PAGE_SIZE',
   jobPageSize: 'FANOUT_JOB_PAGE_SIZE',
+  spanPages: 'FANOUT_SPAN_PAGES',
   leaseMs: 'FANOUT_LEASE_MS',
 };
 
 /** The fan-out queue's URL; a function without it hands every page on inline (tests, in-memory hosts). */
 export const FANOUT_QUEUE_URL_ENV = 'FANOUT_QUEUE_URL';
 
-export const DEFAULT_FANOUT: FanoutConfig = { inlinePageSize: 200, jobPageSize: 200, leaseMs: 60_000 };
+export const DEFAULT_FANOUT: FanoutConfig = { inlinePageSize: 200, jobPageSize: 200, spanPages: 10, leaseMs: 60_000 };
 
 /** The stage's callback URL (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
 export const CALLBACK_URL_ENV = 'CALLBACK_URL';

@@ -152,7 +152,8 @@ function resolveSink(partial: Partial<SinkSettings>): SinkSettings {
 /**
  * Fan-out beyond one Lambda (docs/architecture.md): the first `inlinePageSize` recipients are
  * handed on by the publishing function itself, the rest by page jobs of `jobPageSize` on an SQS
- * queue whose event source mapping gives the FanoutPage worker `batchSize` jobs per invocation
+ * queue (a span job reads the ends of `spanPages` pages and queues all but its first, which then
+ * run side by side), whose event source mapping gives the FanoutPage worker `batchSize` jobs per invocation
  * and at most `maximumConcurrency` invocations at once. A job received `maxReceiveCount` times
  * without success goes to the dead-letter queue; an alarm fires when a job waits longer than
  * `oldestMessageAlarmSeconds`, and one when the dead-letter queue holds any.
@@ -160,6 +161,7 @@ function resolveSink(partial: Partial<SinkSettings>): SinkSettings {
 export interface FanoutSettings {
   inlinePageSize: number;
   jobPageSize: number;
+  spanPages: number;
   batchSize: number;
   maximumConcurrency: number;
   maxReceiveCount: number;
@@ -169,6 +171,7 @@ export interface FanoutSettings {
 export const DEFAULT_FANOUT_SETTINGS: FanoutSettings = {
   inlinePageSize: 200,
   jobPageSize: 200,
+  spanPages: 10,
   batchSize: 1,
   maximumConcurrency: 10,
   maxReceiveCount: 5,
@@ -188,6 +191,8 @@ export const FANOUT_LIMITS: Record<keyof FanoutSettings, [number, number]> = {
   // The default is the page the sizing pass measures (bench/bundled-sizing.ts LARGEST_INLINE_PAGE), so the cap follows it.
   inlinePageSize: [1, DEFAULT_FANOUT_SETTINGS.inlinePageSize],
   jobPageSize: [1, 5000],
+  // A span's ends are recorded in one claim item (a page key each) and its jobs sent together.
+  spanPages: [1, 20],
   batchSize: [1, 10],
   maximumConcurrency: [2, 1000],
   maxReceiveCount: [1, 1000],

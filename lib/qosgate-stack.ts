@@ -174,11 +174,12 @@ export class QosgateStack extends Stack {
     if (spec.manageConnections) this.webSocket.grantManageConnections(fn);
     if (spec.pageQueue) {
       // Sending is all a publisher may do; the worker's receive and delete come with its event
-      // source mapping (FanoutQueue), and it sends too: each page queues the next.
+      // source mapping (FanoutQueue), and it sends too: each span job queues its pages and the next span.
       this.fanout.queue.grant(fn, 'sqs:SendMessage');
       fn.addEnvironment(FANOUT_QUEUE_URL_ENV, this.fanout.queue.queueUrl);
       fn.addEnvironment(FANOUT_ENV.inlinePageSize, String(this.config.fanout.inlinePageSize));
       fn.addEnvironment(FANOUT_ENV.jobPageSize, String(this.config.fanout.jobPageSize));
+      fn.addEnvironment(FANOUT_ENV.spanPages, String(this.config.fanout.spanPages));
     }
     this.acknowledgeGrantWildcards(spec, fn);
   }

@@ -40,13 +40,13 @@ describe('readPolicy', () => {
 });
 
 describe('readFanout', () => {
-  it('takes the defaults where nothing is set: an inline page of 500, job pages of 1,000', () => {
+  it('takes the defaults where nothing is set: an inline page of 200, job pages of 200, spans of 10 pages', () => {
     expect(readFanout({})).toEqual(DEFAULT_FANOUT);
-    expect(DEFAULT_FANOUT).toMatchObject({ inlinePageSize: 200, jobPageSize: 200 });
+    expect(DEFAULT_FANOUT).toMatchObject({ inlinePageSize: 200, jobPageSize: 200, spanPages: 10 });
   });
 
-  it('reads the page sizes and the lease the stack sets', () => {
-    expect(readFanout({ FANOUT_INLINE_PAGE_SIZE: '10', FANOUT_JOB_PAGE_SIZE: '7', FANOUT_LEASE_MS: '20000' })).toEqual({ inlinePageSize: 10, jobPageSize: 7, leaseMs: 20_000 });
+  it('reads the page sizes, the span and the lease the stack sets', () => {
+    expect(readFanout({ FANOUT_INLINE_PAGE_SIZE: '10', FANOUT_JOB_PAGE_SIZE: '7', FANOUT_SPAN_PAGES: '3', FANOUT_LEASE_MS: '20000' })).toEqual({ inlinePageSize: 10, jobPageSize: 7, spanPages: 3, leaseMs: 20_000 });
   });
 
   it.each(['0', '-3', '2.5', 'many'])('refuses FANOUT_JOB_PAGE_SIZE=%s at cold start, saying why', (raw) => {

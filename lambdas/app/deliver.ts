@@ -23,7 +23,7 @@ export interface DeliveryStats {
   gone: number;
   failed: number;
   dropped: number;
-  /** Page jobs queued for the rest of the audience (0 or 1 per delivery: the chain goes on from there). */
+  /** Page jobs queued for the rest of the audience (0 or 1 per delivery: a span job, which queues the rest: app/fanout-page.ts). */
   queued: number;
 }
 
@@ -50,8 +50,8 @@ export function handedTo(stats: DeliveryStats): number {
  * With a fan-out queue (deps.fanout) the first page, up to `inlinePageSize`, is handed on here
  * (small audiences: no queue hop); if the Query has more, the rest goes as one page job, queued
  * BEFORE the inline page is stored, so a queue that refuses it leaves nothing half accepted:
- * this throws, the publisher gets no ack, and its resend starts over. Each job hands the next
- * one on (app/fanout-page.ts). Resolves once the inline page is stored and sent and the rest is
+ * this throws, the publisher gets no ack, and its resend starts over. That job is a span: it
+ * queues its pages and the next span (app/fanout-page.ts). Resolves once the inline page is stored and sent and the rest is
  * queued: "durably accepted", when the publish may be acked (docs/protocol.md §4).
  *
  * Without a queue every page is read and handed on here, as before.
@@ -83,7 +83,7 @@ export async function deliver(deps: AppDeps, published: Delivery, messageId: str
   }
   const first = await readAudiencePage(deps, delivery, now, { limit: fanout.config.inlinePageSize });
   if (first.next !== undefined) {
-    await fanout.queue.send({ delivery, messageId, now, startKey: first.next, pageSize: fanout.config.jobPageSize });
+    await fanout.queue.send({ delivery, messageId, now, startKey: first.next, pageSize: fanout.config.jobPageSize, spanPages: fanout.config.spanPages });
     stats.queued += 1;
     deps.metrics?.count('PageJobsQueued', 1);
   }

@@ -1,6 +1,6 @@
 import { isExpired } from '../core/expiry.js';
-import type { PageJob } from '../core/page-job.js';
-import type { PageEnd } from '../ports/page-claim-store.js';
+import type { PageEnd, PageJob } from '../core/page-job.js';
+import type { Recipient } from '../core/types.js';
 import { deliverTo, emptyStats, type DeliveryStats } from './deliver.js';
 import type { AppDeps, FanoutDeps } from './deps.js';
 import { onceAcross, pagePartition, readAudienceExtent, readAudiencePage } from './fanout.js';
@@ -15,13 +15,21 @@ export type PageOutcome = { result: 'delivered'; stats: DeliveryStats } | { resu
 /**
  * Hands one page of a large fan-out on (docs/architecture.md "Fan-out beyond one Lambda"):
  *
- *   claim page (lease) ─▶ read page, record its end ─▶ queue the next page ─▶ store + send ─▶ finish
+ *   claim page (lease) ─▶ read the span, record its ends ─▶ queue its other pages and the next span ─▶ store + send ─▶ finish
+ *
+ * A span job reads where each of its next `spanPages` pages ends (one Query each), records the
+ * ends, and queues every page but its first as a bounded job and the rest of the audience as
+ * the next span job, all before storing anything: so the pages of one span run side by side on
+ * as many workers as the queue's concurrency allows, and the audience's critical path is one
+ * Query a page, not a worker's whole run. A bounded job records the end it was given and queues
+ * nothing.
  *
  * Idempotent, so a queue that hands the job out twice, or a worker that dies mid-page, stores
  * and sends nothing twice:
  * - the first claimant stores with putMany (nobody has an entry of this delivery in this page),
  *   marks the page stored, then sends;
- * - a claimant after a lease ran out unfinished reads the extent the first one recorded; if the
+ * - a claimant after a lease ran out unfinished reads the extents the first one recorded (and
+ *   queues the same bounded jobs again, which their own claims make harmless); if the
  *   page was marked stored, it stores and sends nothing (an entry a recipient acked meanwhile is
  *   gone, and storing it again would send it twice; the sweep posts the unposted ones, as after
  *   any lost post); if not, nothing of the page was posted yet, and it stores and sends afresh;
@@ -32,8 +40,8 @@ export type PageOutcome = { result: 'delivered'; stats: DeliveryStats } | { resu
  *   but its chain still goes on.
  *
  * The entries carry the publish's `now` (createdAt, deadline, due time), not the worker's:
- * `workerNow` only times the lease. Throws if the next job cannot be queued (nothing of this
- * page is stored then; the queue retries the job).
+ * `workerNow` only times the lease. Throws if a job cannot be queued (nothing of this page is
+ * stored then; the queue retries the job, which queues the same jobs again).
  */
 export async function deliverPage(deps: AppDeps, fanout: FanoutDeps, job: PageJob, workerNow: number): Promise<PageOutcome> {
   // PROTOCOL §4 per-message expiry: a job that waited in the queue past its message's end sends
@@ -46,18 +54,21 @@ export async function deliverPage(deps: AppDeps, fanout: FanoutDeps, job: PageJo
   if (claim.result === 'busy') return { result: 'busy' };
 
   const first = claim.result === 'first';
-  let end: PageEnd | undefined = claim.end;
-  let recipients;
-  if (end === undefined) {
-    const read = await readAudiencePage(deps, job.delivery, job.now, { startKey: job.startKey, limit: job.pageSize });
-    end = await fanout.claims.recordEnd(page, read.next === undefined ? { last: true } : { endKey: read.next });
+  let ends: PageEnd[] | undefined = claim.ends;
+  let recipients: Recipient[] | undefined;
+  if (ends === undefined && job.end !== undefined) ends = await fanout.claims.recordEnds(page, [job.end]);
+  if (ends === undefined) {
+    const read = await readSpan(deps, job);
+    ends = await fanout.claims.recordEnds(page, read.ends);
     // What this run read is the page only if its end is the one recorded.
-    if (sameEnd(end, read.next)) recipients = read.recipients;
+    if (sameEnd(ends[0] as PageEnd, read.ends[0] as PageEnd)) recipients = read.firstPage;
   }
-  if ('endKey' in end) {
-    await fanout.queue.send({ ...job, startKey: end.endKey });
-    deps.metrics?.count('PageJobsQueued', 1);
+  const followUps = followUpsOf(job, ends);
+  if (followUps.length > 0) {
+    await Promise.all(followUps.map((next) => fanout.queue.send(next)));
+    deps.metrics?.count('PageJobsQueued', followUps.length);
   }
+  const end = ends[0] as PageEnd;
   // A page stored before (its worker died while sending): every entry is in place, and some may
   // have been posted and acked since; the sweep posts what the dead worker did not.
   if (claim.stored || (job.delivery.qos === 0 && !first)) {
@@ -76,6 +87,42 @@ export async function deliverPage(deps: AppDeps, fanout: FanoutDeps, job: PageJo
   return { result: 'delivered', stats };
 }
 
-function sameEnd(end: PageEnd, next: string | undefined): boolean {
-  return 'endKey' in end ? end.endKey === next : next === undefined;
+/** Where each of the span's pages ends (one Query each), and the first page's recipients. */
+async function readSpan(deps: AppDeps, job: PageJob): Promise<{ ends: PageEnd[]; firstPage: Recipient[] }> {
+  const ends: PageEnd[] = [];
+  let firstPage: Recipient[] | undefined;
+  let startKey = job.startKey;
+  for (let i = 0; i < (job.spanPages ?? 1); i += 1) {
+    const read = await readAudiencePage(deps, job.delivery, job.now, { startKey, limit: job.pageSize });
+    firstPage ??= read.recipients;
+    if (read.next === undefined) {
+      ends.push({ last: true });
+      break;
+    }
+    ends.push({ endKey: read.next });
+    startKey = read.next;
+  }
+  return { ends, firstPage: firstPage ?? [] };
+}
+
+/**
+ * The jobs a span queues from its recorded ends: a bounded job for each page after its first,
+ * and the next span where its last page ends (none at the audience's end). A bounded job
+ * queues none.
+ */
+export function followUpsOf(job: PageJob, ends: PageEnd[]): PageJob[] {
+  if (job.end !== undefined) return [];
+  const { spanPages, end: _bounded, ...base } = job;
+  const jobs: PageJob[] = [];
+  for (let i = 1; i < ends.length; i += 1) {
+    const start = ends[i - 1] as { endKey: string };
+    jobs.push({ ...base, startKey: start.endKey, end: ends[i] as PageEnd });
+  }
+  const last = ends.at(-1) as PageEnd;
+  if ('endKey' in last) jobs.push({ ...base, startKey: last.endKey, ...(spanPages !== undefined ? { spanPages } : {}) });
+  return jobs;
+}
+
+function sameEnd(a: PageEnd, b: PageEnd): boolean {
+  return 'endKey' in a ? 'endKey' in b && a.endKey === b.endKey : !('endKey' in b);
 }

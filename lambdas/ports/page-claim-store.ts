@@ -1,3 +1,7 @@
+import type { PageEnd } from '../core/page-job.js';
+
+export type { PageEnd };
+
 /**
  * The claims that make each fan-out page idempotent (docs/architecture.md "Fan-out beyond one
  * Lambda"): a queue may hand a page job out twice, at once or after a worker died mid-page.
@@ -18,18 +22,20 @@ export interface PageClaimStore {
    *   some recipients may have entries already, so only absent ones are stored.
    * - `busy`: another worker holds it now.
    * - `done`: finished before.
-   * `end` is what the first claimant recorded of the page's extent (see recordEnd), `stored`
-   * whether its entries were all stored (see markStored).
+   * `ends` is what the first claimant recorded of the page's extent and its span's (see
+   * recordEnds), `stored` whether its entries were all stored (see markStored).
    * The claim lives until `expiresAt` (the delivery's entries' expiry: no re-run can come later).
    */
   claim(page: PageId, leaseUntil: number, now: number, expiresAt: number): Promise<PageClaim>;
   /**
-   * Records where the page ends, once, before the next page's job is queued: the page's last
-   * key (the next page starts after it), or none for the audience's last page. A later claimant
-   * reads that same extent (not a fresh Limit, which a changed audience would shift), so the
-   * chain of pages never gaps nor overlaps. Returns the extent recorded (the first one wins).
+   * Records, once and before any job is queued from it, where the page ends and where each
+   * further page of its span ends (a span job reads several: app/fanout-page.ts): each a last
+   * key (the next page starts after it), or none for the audience's last page, which ends the
+   * list. A later claimant reads those same extents (not a fresh Limit, which a changed audience
+   * would shift), so the pages never gap nor overlap and each is queued with the same bounds
+   * however often its span is retried. Returns the ends recorded (the first list wins whole).
    */
-  recordEnd(page: PageId, end: PageEnd): Promise<PageEnd>;
+  recordEnds(page: PageId, ends: PageEnd[]): Promise<PageEnd[]>;
   /**
    * Marks the page's entries stored (after its store, before any of its sends). A claimant after
    * a lease ran out then knows every entry of the page is in place and some may have been posted
@@ -41,7 +47,4 @@ export interface PageClaimStore {
   finish(page: PageId): Promise<void>;
 }
 
-/** Where a page ends: after `endKey` (inclusive), or at the audience's end. */
-export type PageEnd = { endKey: string } | { last: true };
-
-export type PageClaim = { result: 'first' | 'again' | 'busy' | 'done'; end?: PageEnd; stored?: true };
+export type PageClaim = { result: 'first' | 'again' | 'busy' | 'done'; ends?: PageEnd[]; stored?: true };

@@ -16,6 +16,15 @@ import { QosFunction, type FunctionLogs } from './qos-function.js';
  */
 export const PAGE_MS_PER_RECIPIENT = 50;
 
+/**
+ * What one recipient a span job only reads costs it, in ms: a span job reads where each of its
+ * `spanPages` pages ends (one Query of `jobPageSize` a page) and hands on the first only. A
+ * read is one Query per page where a handed-on recipient costs a post of its own and a share of
+ * a batch write, so a tenth of PAGE_MS_PER_RECIPIENT; the bench's sizing pass measures the span
+ * jobs of its 10,000-session fan-out against the timeout this gives.
+ */
+export const READ_MS_PER_RECIPIENT = 5;
+
 /** Never less than a route function's: cold starts and SDK retries take seconds on their own. */
 const MIN_WORKER_TIMEOUT = Duration.seconds(10);
 
@@ -23,16 +32,18 @@ const MIN_WORKER_TIMEOUT = Duration.seconds(10);
 const MAX_WORKER_TIMEOUT_SECONDS = 900;
 
 /**
- * The worker's timeout: twice what its largest invocation takes (a batch of `batchSize` pages
- * of `jobPageSize`), so no invocation runs past half of it (issue 13), and at least 10 s.
- * 1 job of 200 recipients (the default): 10 s, so 20 s. Sizes whose batch could not finish within
- * half of Lambda's 900 s are refused at synth.
+ * The worker's timeout: twice what its largest invocation takes (a batch of `batchSize` span
+ * jobs, each handing on a page of `jobPageSize` and reading `spanPages - 1` more), so no
+ * invocation runs past half of it (issue 13), and at least 10 s. 1 job of 200 recipients and
+ * 9 pages read ahead (the default): 10 s + 9 s, so 38 s. Sizes whose batch could not finish
+ * within half of Lambda's 900 s are refused at synth.
  */
-export function fanoutWorkerTimeout(settings: Pick<FanoutSettings, 'batchSize' | 'jobPageSize'>): Duration {
-  const seconds = Math.ceil((2 * settings.batchSize * settings.jobPageSize * PAGE_MS_PER_RECIPIENT) / 1000);
+export function fanoutWorkerTimeout(settings: Pick<FanoutSettings, 'batchSize' | 'jobPageSize' | 'spanPages'>): Duration {
+  const perJobMs = settings.jobPageSize * PAGE_MS_PER_RECIPIENT + (settings.spanPages - 1) * settings.jobPageSize * READ_MS_PER_RECIPIENT;
+  const seconds = Math.ceil((2 * settings.batchSize * perJobMs) / 1000);
   if (seconds > MAX_WORKER_TIMEOUT_SECONDS) {
     throw new Error(
-      `qosgate: fanout.batchSize x fanout.jobPageSize = ${settings.batchSize * settings.jobPageSize} recipients per invocation would need a ${seconds} s timeout (twice ${PAGE_MS_PER_RECIPIENT} ms a recipient), over Lambda's ${MAX_WORKER_TIMEOUT_SECONDS} s: lower one of them`,
+      `qosgate: fanout.batchSize x fanout.jobPageSize = ${settings.batchSize * settings.jobPageSize} recipients per invocation, and ${settings.spanPages - 1} pages read ahead per job (fanout.spanPages), would need a ${seconds} s timeout (twice ${PAGE_MS_PER_RECIPIENT} ms a recipient handed on and ${READ_MS_PER_RECIPIENT} ms a recipient read), over Lambda's ${MAX_WORKER_TIMEOUT_SECONDS} s: lower one of them`,
     );
   }
   return Duration.seconds(Math.max(MIN_WORKER_TIMEOUT.toSeconds(), seconds));

@@ -5,7 +5,7 @@ import { Harness } from '../support/harness.js';
 /**
  * Fan-out beyond one page (app/deliver.ts, app/fanout-page.ts; docs/protocol.md §4): the first
  * page inline, the rest by page jobs, each recipient reached once, every entry with the
- * publish's own times. Sizes are small so a 30-recipient audience takes several pages.
+ * publish's own times. Sizes are small so a 30-recipient audience takes several pages, in spans.
  */
 const FANOUT = SMALL_PAGES;
 
@@ -70,5 +70,50 @@ describe('fan-out by page jobs', () => {
     expect(h.frames(publisher)).toEqual([{ type: 'pubrec', id: 'q' }, { type: 'msgack', id: 'q', recipients: 10 }]);
     await h.runQueuedPages();
     for (const s of audience) expect(h.messages(s)).toMatchObject([{ data: 'gold', qos: 2, dup: false }]);
+  });
+
+  it('reads a span of pages and queues its other pages as bounded jobs beside the next span; they run at once, in any order, and reach everybody once', async () => {
+    h = await Harness.start({ fanout: { ...FANOUT, jobPageSize: 4, spanPages: 3 } });
+    // 29: the inline 10, then pages of 4: a span of three (4, 4, 4), then a span of two (4, 3).
+    const audience = await subscribedClients(h, 29, 1);
+    const publisher = await h.client({ qos: '1' });
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'news', data: 'hi', qos: 1, id: 'p' });
+    const [span] = h.pageQueue.take();
+    expect(span).toMatchObject({ spanPages: 3, pageSize: 4 });
+    expect(span).not.toHaveProperty('end');
+
+    expect(await h.runPage(span!)).toEqual({ batchItemFailures: [] });
+    const queued = h.pageQueue.take();
+    expect(queued.map((job) => (job.end === undefined ? `span of ${job.spanPages}` : 'bounded'))).toEqual(['bounded', 'bounded', 'span of 3']);
+    // Each bounded page starts where the one before it ends; the next span where the last ends.
+    expect(queued[1]?.startKey).toBe((queued[0]?.end as { endKey: string }).endKey);
+    expect(queued[2]?.startKey).toBe((queued[1]?.end as { endKey: string }).endKey);
+    expect(audience.filter((s) => h.messages(s).length === 1)).toHaveLength(14);
+
+    // Three workers at once, the next span first.
+    const results = await Promise.all([...queued].reverse().map((job) => h.runPage(job)));
+    expect(results).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }, { batchItemFailures: [] }]);
+    // The last span reached the audience's end: it queued its second page, bounded by that end, and no span.
+    const tail = h.pageQueue.take();
+    expect(tail).toMatchObject([{ end: { last: true } }]);
+    await h.runPage(tail[0]!);
+    expect(h.pageQueue.jobs).toEqual([]);
+    for (const s of audience) expect(h.messages(s)).toMatchObject([{ data: 'hi', dup: false }]);
+  });
+
+  it('runs a job queued before spans (neither spanPages nor end) as a chain of single pages, as it ran then', async () => {
+    h = await Harness.start({ fanout: FANOUT });
+    const audience = await subscribedClients(h, 30, 1);
+    const publisher = await h.client({ qos: '1' });
+    await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'news', data: 1, qos: 1, id: 'p' });
+    const [queued] = h.pageQueue.take();
+    const { spanPages: _span, ...old } = queued!;
+    await h.runPage(old);
+    const next = h.pageQueue.jobs;
+    expect(next).toHaveLength(1);
+    expect(next[0]).not.toHaveProperty('spanPages');
+    expect(next[0]).not.toHaveProperty('end');
+    expect(await h.runQueuedPages()).toBe(2);
+    for (const s of audience) expect(h.messages(s)).toHaveLength(1);
   });
 });

@@ -20,3 +20,29 @@ describe('page jobs naming an audience’s filters (PROTOCOL §8)', () => {
     }
   });
 });
+
+describe('span and bounded page jobs', () => {
+  it('carry a span\'s page count, or a bounded page\'s end, through the queue', () => {
+    const span = { ...job, spanPages: 10 };
+    const bounded = { ...job, end: { endKey: '{"p":1,"k":"s-9"}' } };
+    const last = { ...job, end: { last: true as const } };
+    for (const one of [span, bounded, last]) expect(parsePageJob(encodePageJob(one))).toEqual(one);
+  });
+
+  it('read a job from before spans (neither field) as it was', () => {
+    expect(parsePageJob(encodePageJob(job))).not.toHaveProperty('spanPages');
+    expect(parsePageJob(encodePageJob(job))).not.toHaveProperty('end');
+  });
+
+  it.each([
+    [{ spanPages: 0 }, /spanPages must be a positive integer, got 0/],
+    [{ spanPages: 2.5 }, /spanPages must be a positive integer/],
+    [{ end: { endKey: '' } }, /end must be \{"endKey": <a page key>\} or \{"last": true\}/],
+    [{ end: { last: false } }, /end must be/],
+    [{ end: { endKey: 'k', last: true } }, /end must be/],
+    [{ spanPages: 3, end: { last: true } }, /a span \(spanPages\) or bounded \(end\), not both/],
+  ])('refuse %j, saying why', (fields, message) => {
+    expect(() => parsePageJob(JSON.stringify({ ...job, ...fields }))).toThrow(PageJobError);
+    expect(() => parsePageJob(JSON.stringify({ ...job, ...fields }))).toThrow(message);
+  });
+});

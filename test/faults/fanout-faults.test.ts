@@ -7,7 +7,8 @@ import { Harness } from '../support/harness.js';
 /**
  * Faults of the fan-out by page jobs (docs/architecture.md "Fan-out beyond one Lambda"): a worker
  * dying mid-page, a page handed out twice by the queue, the queue refusing jobs, and an ack that
- * comes before a retried page writes its reference. 30 recipients, an inline page of 10, job pages of 7.
+ * comes before a retried page writes its reference, a span retried after it recorded its pages.
+ * 30 recipients, an inline page of 10, job pages of 7 in spans of 2.
  */
 const FANOUT = SMALL_PAGES;
 
@@ -44,13 +45,14 @@ describe('fan-out faults', () => {
     const everyone = await subscribedClients(h, 30, qos);
     const { job } = await publish(h, qos);
 
-    // The first worker stores its page, posts 3 of its 7 and is killed; it had queued page 3 first.
+    // The first worker stores its page, posts 3 of its 7 and is killed; it had queued the rest
+    // first: page 3 as a bounded job and the span from page 4.
     const dying = dyingGateway(real, 3, true);
     h.deps.gateway = dying;
     void h.runPage(job).catch(() => {});
     await dying.died;
     h.deps.gateway = real;
-    expect(h.pageQueue.jobs).toHaveLength(1);
+    expect(h.pageQueue.jobs).toHaveLength(2);
     await ackAll(h, everyone, qos);
 
     // SQS hands the job out again after its visibility timeout, past the lease.
@@ -250,5 +252,50 @@ describe('fan-out faults', () => {
     await h.runPage(firstChain!);
     await h.runQueuedPages();
     for (const r of [...everyone, joiner]) expect(h.messages(r)).toHaveLength(1);
+  });
+
+  it('a span that fails queueing its pages, retried while the audience changed: the retry queues the pages its first run recorded, so nobody is missed or sent a copy by two pages', async () => {
+    h = await Harness.start({ fanout: FANOUT });
+    // Session ids sort by clientId: the inline page is a00..a09; the span's pages a10..a16 and a17..a23.
+    const everyone: string[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      const id = await h.client({ qos: '1', clientId: `a${String(i).padStart(2, '0')}` });
+      await h.send(id, { action: 'subscribe', controller: 'monitor', topic: 'news', qos: 1 });
+      everyone.push(id);
+    }
+    const { job } = await publish(h, 1);
+    // The span records its two pages' ends; the queue refuses the bounded page, takes the next span.
+    h.pageQueue.fail(1);
+    expect((await h.runPage(job)).batchItemFailures).toHaveLength(1);
+    expect(h.pageQueue.jobs).toMatchObject([{ spanPages: 2 }]);
+    expect(everyone.filter((r) => h.messages(r).length > 0)).toHaveLength(10);
+    // Two join inside the second page: a fresh read would end that page two keys earlier.
+    const joiners: string[] = [];
+    for (const clientId of ['a17x', 'a18x']) {
+      const id = await h.client({ qos: '1', clientId });
+      await h.send(id, { action: 'subscribe', controller: 'monitor', topic: 'news', qos: 1 });
+      joiners.push(id);
+    }
+    h.clock.advance(FANOUT.leaseMs + 1);
+    expect(await h.runPage(job)).toEqual({ batchItemFailures: [] });
+    // The next span now sits in the queue twice (the first run's and the retry's): one is skipped.
+    await h.runQueuedPages();
+    for (const r of everyone) expect(h.messages(r)).toHaveLength(1);
+    for (const r of joiners) expect(h.messages(r).length).toBeLessThanOrEqual(1);
+  });
+
+  it('a bounded page handed out twice one after the other: the second finds it done, and neither queues a page', async () => {
+    h = await Harness.start({ fanout: FANOUT });
+    const everyone = await subscribedClients(h, 30, 1);
+    const { job } = await publish(h, 1);
+    await h.runPage(job);
+    const [bounded, span] = h.pageQueue.take();
+    expect(bounded?.end).toBeDefined();
+    await h.runPage(bounded!);
+    await h.runPage(bounded!);
+    expect(h.pageQueue.jobs).toEqual([]);
+    await h.runPage(span!);
+    await h.runQueuedPages();
+    for (const r of everyone) expect(h.messages(r)).toHaveLength(1);
   });
 });

@@ -145,11 +145,12 @@ describe('functions', () => {
     // Telemetry adds no variable: the log level is Lambda's logging config, the stage comes from the callback URL.
     const expected: Record<string, unknown> = { [CALLBACK_URL_ENV]: callbackUrl('dev') };
     for (const table of tables) expected[TABLES[table].envVar] = { Ref: logicalId(stack.storage.tables[table]) };
-    // A function that hands messages on is told the fan-out queue and the page sizes.
+    // A function that hands messages on is told the fan-out queue, the page sizes and the span.
     if ('pageQueue' in spec && spec.pageQueue) {
       expected[FANOUT_QUEUE_URL_ENV] = { Ref: logicalId(stack.fanout.queue) };
       expected[FANOUT_ENV.inlinePageSize] = '200';
       expected[FANOUT_ENV.jobPageSize] = '200';
+      expected[FANOUT_ENV.spanPages] = '10';
     }
     // The functions that record client messages are told the sink is on (it is by default).
     if (spec.id === 'Publish' || spec.id === 'Pubrel' || spec.id === 'Default') expected[SINK_ENV.enabled] = 'true';

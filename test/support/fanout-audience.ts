@@ -1,7 +1,11 @@
 import type { Harness } from './harness.js';
 
-/** Page sizes small enough that a 30-recipient audience takes an inline page and three job pages (10 + 7 + 7 + 6). */
-export const SMALL_PAGES = { inlinePageSize: 10, jobPageSize: 7, leaseMs: 1000 };
+/**
+ * Page sizes small enough that a 30-recipient audience takes an inline page and three job pages
+ * (10 + 7 + 7 + 6), in spans of two: the first span job hands on a page and queues the second
+ * as a bounded job and the third as the next span.
+ */
+export const SMALL_PAGES = { inlinePageSize: 10, jobPageSize: 7, spanPages: 2, leaseMs: 1000 };
 
 /** Connects `count` clients claiming `qos` and subscribes each to monitor/`topic` at that QoS; returns their connection ids. */
 export async function subscribedClients(h: Harness, count: number, qos: 1 | 2, topic = 'news'): Promise<string[]> {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { checkEnds } from '../../core/page-job.js';
 import type { PageClaim, PageClaimStore, PageEnd, PageId } from '../../ports/page-claim-store.js';
 import { expiry, isConditionalCheckFailed, itemOfFailedCondition, type Item } from './items.js';
 
@@ -8,8 +9,9 @@ import { expiry, isConditionalCheckFailed, itemOfFailedCondition, type Item } fr
  * (InboundStore.claim's `releasingUntil`): pk `sessionId` = `page#<messageId>` (session ids never
  * contain `#`, so no client's records share the partition), sk `id` = the SHA-256 of the page's
  * start key (a start key may be longer than a sort key may be), attributes `leaseUntil`,
- * `endKey` or `last` (the page's extent, recorded once), `stored`, `done`, and the TTL pair: the
- * delivery's entries' expiry, after which no re-run of the page can come.
+ * `endKeys` and `last` (the extents of the page and the rest of its span, recorded once; a claim
+ * written before spans has one `endKey`), `stored`, `done`, and the TTL pair: the delivery's
+ * entries' expiry, after which no re-run of the page can come.
  *
  * A claim is two conditional writes at most: a PutItem that only creates (first), and, when
  * that fails on a claim whose lease ran out, an UpdateItem conditional on the lease it saw.
@@ -40,8 +42,8 @@ export class DynamoDbPageClaimStore implements PageClaimStore {
       seen = itemOfFailedCondition(error);
     }
     if (seen === undefined) throw new Error('qosgate: DynamoDB did not return the page claim that failed the condition');
-    const end = endOf(seen);
-    const withEnd = { ...(end ? { end } : {}), ...(seen.stored === true ? { stored: true as const } : {}) };
+    const ends = endsOf(seen);
+    const withEnd = { ...(ends ? { ends } : {}), ...(seen.stored === true ? { stored: true as const } : {}) };
     if (seen.done === true) return { result: 'done', ...withEnd };
     if ((seen.leaseUntil as number) >= now) return { result: 'busy', ...withEnd };
     try {
@@ -62,23 +64,28 @@ export class DynamoDbPageClaimStore implements PageClaimStore {
     }
   }
 
-  async recordEnd(page: PageId, end: PageEnd): Promise<PageEnd> {
+  async recordEnds(page: PageId, ends: PageEnd[]): Promise<PageEnd[]> {
+    checkEnds(ends);
+    const endKeys = ends.flatMap((end) => ('endKey' in end ? [end.endKey] : []));
+    const last = ends.length > endKeys.length;
+    const sets = [...(endKeys.length > 0 ? ['endKeys = :keys'] : []), ...(last ? ['#last = :true'] : [])];
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keyOf(page),
-          UpdateExpression: 'endKey' in end ? 'SET endKey = :end' : 'SET #last = :true',
-          ConditionExpression: 'attribute_exists(sessionId) AND attribute_not_exists(endKey) AND attribute_not_exists(#last)',
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          // The first list wins whole; `endKey` is a claim's from before spans.
+          ConditionExpression: 'attribute_exists(sessionId) AND attribute_not_exists(endKeys) AND attribute_not_exists(endKey) AND attribute_not_exists(#last)',
           ExpressionAttributeNames: { '#last': 'last' },
-          ExpressionAttributeValues: 'endKey' in end ? { ':end': end.endKey } : { ':true': true },
+          ExpressionAttributeValues: { ...(endKeys.length > 0 ? { ':keys': endKeys } : {}), ...(last ? { ':true': true } : {}) },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return end;
+      return ends;
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      const recorded = endOf(itemOfFailedCondition(error));
+      const recorded = endsOf(itemOfFailedCondition(error));
       if (recorded === undefined) throw new Error(`qosgate: page ${page.startKey} of ${page.messageId} has no claim to record its end in`);
       return recorded;
     }
@@ -126,8 +133,9 @@ function keyOf(page: PageId): { sessionId: string; id: string } {
   return { sessionId: `page#${page.messageId}`, id: createHash('sha256').update(page.startKey).digest('hex') };
 }
 
-function endOf(item: Item | undefined): PageEnd | undefined {
+function endsOf(item: Item | undefined): PageEnd[] | undefined {
   if (item === undefined) return undefined;
-  if (typeof item.endKey === 'string') return { endKey: item.endKey };
-  return item.last === true ? { last: true } : undefined;
+  const keys = Array.isArray(item.endKeys) ? (item.endKeys as string[]) : typeof item.endKey === 'string' ? [item.endKey] : [];
+  const ends: PageEnd[] = [...keys.map((endKey) => ({ endKey })), ...(item.last === true ? [{ last: true as const }] : [])];
+  return ends.length > 0 ? ends : undefined;
 }

@@ -1,3 +1,4 @@
+import { checkEnds } from '../../core/page-job.js';
 import type { PageClaim, PageClaimStore, PageEnd, PageId } from '../../ports/page-claim-store.js';
 
 const keyOf = (page: PageId) => `${page.messageId}\u0000${page.startKey}`;
@@ -7,7 +8,7 @@ interface Claim {
   expiresAt: number;
   done: boolean;
   stored?: true;
-  end?: PageEnd;
+  ends?: PageEnd[];
 }
 
 /** Page claims in a Map; the conditions are those of the DynamoDB store (dynamodb-page-claim-store.ts). */
@@ -21,18 +22,19 @@ export class MemoryPageClaimStore implements PageClaimStore {
       this.claims.set(keyOf(page), { leaseUntil, expiresAt, done: false });
       return { result: 'first' };
     }
-    const end = { ...(claim.end ? { end: { ...claim.end } } : {}), ...(claim.stored ? { stored: true as const } : {}) };
+    const end = { ...(claim.ends ? { ends: copy(claim.ends) } : {}), ...(claim.stored ? { stored: true as const } : {}) };
     if (claim.done) return { result: 'done', ...end };
     if (claim.leaseUntil >= now) return { result: 'busy', ...end };
     claim.leaseUntil = leaseUntil;
     return { result: 'again', ...end };
   }
 
-  async recordEnd(page: PageId, end: PageEnd): Promise<PageEnd> {
+  async recordEnds(page: PageId, ends: PageEnd[]): Promise<PageEnd[]> {
+    checkEnds(ends);
     const claim = this.claims.get(keyOf(page));
     if (claim === undefined) throw new Error(`qosgate: page ${page.startKey} of ${page.messageId} has no claim to record its end in`);
-    claim.end ??= { ...end };
-    return { ...claim.end };
+    claim.ends ??= copy(ends);
+    return copy(claim.ends);
   }
 
   async markStored(page: PageId): Promise<void> {
@@ -46,3 +48,5 @@ export class MemoryPageClaimStore implements PageClaimStore {
     if (claim) claim.done = true;
   }
 }
+
+const copy = (ends: PageEnd[]): PageEnd[] => ends.map((end) => ({ ...end }));

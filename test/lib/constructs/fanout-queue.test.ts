@@ -23,7 +23,7 @@ function build(fanout: Record<string, number> = {}) {
 describe('fan-out queue', () => {
   let built: ReturnType<typeof build>;
   beforeAll(() => {
-    built = build({ jobPageSize: 1000, batchSize: 1, maximumConcurrency: 20, maxReceiveCount: 4 });
+    built = build({ jobPageSize: 1000, spanPages: 1, batchSize: 1, maximumConcurrency: 20, maxReceiveCount: 4 });
   }, 180_000);
 
   it('is a standard queue with SSE (SQS-managed keys), TLS only, and a dead-letter queue after maxReceiveCount', () => {
@@ -57,35 +57,40 @@ describe('fan-out queue', () => {
     });
   });
 
-  it('sizes the worker from a page: timeout twice a batch of pages (50 ms a recipient, the worst the bench measured), at least 10 s, at most Lambda\'s 900 s; 512 MB; the lease twice the timeout', () => {
+  it('sizes the worker from a page: timeout twice a batch of span jobs (50 ms a recipient handed on, the worst the bench measured, and 5 ms a recipient read ahead), at least 10 s, at most Lambda\'s 900 s; 512 MB; the lease twice the timeout', () => {
     const { resources, id, stack } = built;
     const worker = resources[id(stack.fanout.worker)]!.Properties;
     expect(worker.Timeout).toBe(100);
     expect(worker.MemorySize).toBe(FANOUT_PAGE.memoryMb);
     expect(worker.Environment.Variables[FANOUT_ENV.leaseMs]).toBe('200000');
-    expect(fanoutWorkerTimeout({ batchSize: 1, jobPageSize: 200 }).toSeconds()).toBe(20);
-    expect(() => fanoutWorkerTimeout({ batchSize: 10, jobPageSize: 5000 })).toThrow(/5000000 s|over Lambda's 900 s/);
-    expect(fanoutWorkerTimeout({ batchSize: 1, jobPageSize: 1 })).toEqual(Duration.seconds(10));
+    expect(fanoutWorkerTimeout({ batchSize: 1, jobPageSize: 200, spanPages: 1 }).toSeconds()).toBe(20);
+    // The default: a page of 200 handed on (10 s) and 9 more read (9 s), twice over.
+    expect(fanoutWorkerTimeout({ batchSize: 1, jobPageSize: 200, spanPages: 10 }).toSeconds()).toBe(38);
+    expect(() => fanoutWorkerTimeout({ batchSize: 10, jobPageSize: 5000, spanPages: 1 })).toThrow(/50000 recipients per invocation.*over Lambda's 900 s/);
+    expect(() => fanoutWorkerTimeout({ batchSize: 2, jobPageSize: 2000, spanPages: 20 })).toThrow(/19 pages read ahead per job \(fanout.spanPages\).*over Lambda's 900 s/);
+    expect(fanoutWorkerTimeout({ batchSize: 1, jobPageSize: 1, spanPages: 1 })).toEqual(Duration.seconds(10));
   });
 
   it('follows the configured sizes: a larger batch of pages gets a longer timeout and visibility timeout', () => {
-    const { resources, id, stack } = build({ batchSize: 4, jobPageSize: 2000, inlinePageSize: 50 });
+    const { resources, id, stack } = build({ batchSize: 4, jobPageSize: 2000, spanPages: 1, inlinePageSize: 50 });
     expect(resources[id(stack.fanout.worker)]!.Properties.Timeout).toBe(800);
     expect(resources[id(stack.fanout.queue)]!.Properties.VisibilityTimeout).toBe(4800);
     const publish = resources[id(stack.routeFunctions.functionFor({ routeKey: 'publish' }))]!.Properties.Environment.Variables;
-    expect(publish).toMatchObject({ [FANOUT_ENV.inlinePageSize]: '50', [FANOUT_ENV.jobPageSize]: '2000' });
+    expect(publish).toMatchObject({ [FANOUT_ENV.inlinePageSize]: '50', [FANOUT_ENV.jobPageSize]: '2000', [FANOUT_ENV.spanPages]: '1' });
   }, 180_000);
 });
 
 describe('fan-out settings (qosgate:fanout)', () => {
-  it('defaults: an inline page of 200, job pages of 200, one job a batch, 10 at once, 5 receives, a 5-minute backlog alarm', () => {
-    expect(resolveConfig().fanout).toEqual({ inlinePageSize: 200, jobPageSize: 200, batchSize: 1, maximumConcurrency: 10, maxReceiveCount: 5, oldestMessageAlarmSeconds: 300 });
+  it('defaults: an inline page of 200, job pages of 200, spans of 10 pages, one job a batch, 10 at once, 5 receives, a 5-minute backlog alarm', () => {
+    expect(resolveConfig().fanout).toEqual({ inlinePageSize: 200, jobPageSize: 200, spanPages: 10, batchSize: 1, maximumConcurrency: 10, maxReceiveCount: 5, oldestMessageAlarmSeconds: 300 });
   });
 
   it.each([
     [{ inlinePageSize: 0 }, /fanout.inlinePageSize must be a whole number from 1 to 200, got 0/],
     [{ inlinePageSize: 201 }, /fanout.inlinePageSize must be a whole number from 1 to 200, got 201: the publishing function hands the inline page on within its 10 s route timeout/],
     [{ jobPageSize: 1.5 }, /fanout.jobPageSize must be a whole number from 1 to 5000/],
+    [{ spanPages: 0 }, /fanout.spanPages must be a whole number from 1 to 20/],
+    [{ spanPages: 21 }, /fanout.spanPages must be a whole number from 1 to 20/],
     [{ batchSize: 11 }, /fanout.batchSize must be a whole number from 1 to 10/],
     [{ maximumConcurrency: 1 }, /fanout.maximumConcurrency must be a whole number from 2 to 1000/],
     [{ pageSize: 10 }, /unknown fanout setting "pageSize"/],
