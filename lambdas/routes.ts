@@ -23,7 +23,7 @@ export interface RouteSpec {
    * The fan-out queue (docs/architecture.md "Fan-out beyond one Lambda"): `send` for a function
    * that hands messages on (sqs:SendMessage only: it queues the rest of a large audience),
    * `consume` for the page worker (its event source mapping's receive and delete, and send: each
-   * page queues the next). Absent: no access.
+   * span job queues its pages and the next span). Absent: no access.
    */
   pageQueue?: 'send' | 'consume';
   /** Lambda memory in MB, where the route's work needs more CPU than the default 256 MB gives (Lambda gives CPU with memory). */
