@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PageJob } from '../../lambdas/core/page-job.js';
-import { SMALL_PAGES, subscribedClients } from '../support/fanout-audience.js';
+import { SMALL_PAGES, sortedClientIds, subscribedAs, subscribedClients } from '../support/fanout-audience.js';
 import { dyingGateway } from '../support/dying-gateway.js';
 import { Harness } from '../support/harness.js';
 
@@ -197,12 +197,7 @@ describe('fan-out faults', () => {
   it('a worker dying before its store, while the audience changes: the retry reads the page the first run read, so nobody between two pages is missed', async () => {
     h = await Harness.start({ fanout: FANOUT });
     // Session ids sort by clientId: the inline page is a00..a09, the first job page a10..a16.
-    const everyone: string[] = [];
-    for (let i = 0; i < 30; i += 1) {
-      const id = await h.client({ qos: '1', clientId: `a${String(i).padStart(2, '0')}` });
-      await h.send(id, { action: 'subscribe', controller: 'monitor', topic: 'news', qos: 1 });
-      everyone.push(id);
-    }
+    const everyone = await subscribedAs(h, sortedClientIds(30), 1);
     const { job } = await publish(h, 1);
     // The first worker reads its page, records its end, queues the next page, and dies storing.
     const pending = h.deps.stores.pending;
@@ -211,10 +206,7 @@ describe('fan-out faults', () => {
     expect((await h.runPage(job)).batchItemFailures).toHaveLength(1);
     pending.putMany = putMany;
     // Three join inside that page's extent before the retry.
-    for (const clientId of ['a10x', 'a11x', 'a12x']) {
-      const id = await h.client({ qos: '1', clientId });
-      await h.send(id, { action: 'subscribe', controller: 'monitor', topic: 'news', qos: 1 });
-    }
+    await subscribedAs(h, ['a10x', 'a11x', 'a12x'], 1);
     h.clock.advance(FANOUT.leaseMs + 1);
     expect(await h.runPage(job)).toEqual({ batchItemFailures: [] });
     await h.runQueuedPages();
@@ -223,12 +215,7 @@ describe('fan-out faults', () => {
 
   it('a QoS 2 pubrel re-run whose audience changed starts a second chain; the first chain, run late, sends nobody a second copy', async () => {
     h = await Harness.start({ fanout: FANOUT });
-    const everyone: string[] = [];
-    for (let i = 0; i < 30; i += 1) {
-      const id = await h.client({ qos: '2', clientId: `a${String(i).padStart(2, '0')}` });
-      await h.send(id, { action: 'subscribe', controller: 'monitor', topic: 'news', qos: 2 });
-      everyone.push(id);
-    }
+    const everyone = await subscribedAs(h, sortedClientIds(30), 2);
     const publisher = await h.client({ qos: '2', clientId: 'bank' });
     await h.send(publisher, { action: 'publish', controller: 'monitor', topic: 'news', data: 'gold', qos: 2, id: 'q' });
     // The first pubrel hands its inline page on and queues the rest, then dies before deleting the record.
@@ -240,8 +227,7 @@ describe('fan-out faults', () => {
     const [firstChain] = h.pageQueue.take();
     await ackAll(h, everyone, 2);
     // One joins inside the inline page, so the re-run's inline page ends earlier: its chain starts elsewhere.
-    const joiner = await h.client({ qos: '2', clientId: 'a00x' });
-    await h.send(joiner, { action: 'subscribe', controller: 'monitor', topic: 'news', qos: 2 });
+    const joiner = (await subscribedAs(h, ['a00x'], 2))[0] as string;
     h.clock.advance(h.deps.policy.releaseLeaseMs + 1);
     await h.send(publisher, { action: 'pubrel', id: 'q' });
     expect(h.frames(publisher).at(-1)).toMatchObject({ type: 'msgack', id: 'q' });
@@ -257,12 +243,7 @@ describe('fan-out faults', () => {
   it('a span that fails queueing its pages, retried while the audience changed: the retry queues the pages its first run recorded, so nobody is missed or sent a copy by two pages', async () => {
     h = await Harness.start({ fanout: FANOUT });
     // Session ids sort by clientId: the inline page is a00..a09; the span's pages a10..a16 and a17..a23.
-    const everyone: string[] = [];
-    for (let i = 0; i < 30; i += 1) {
-      const id = await h.client({ qos: '1', clientId: `a${String(i).padStart(2, '0')}` });
-      await h.send(id, { action: 'subscribe', controller: 'monitor', topic: 'news', qos: 1 });
-      everyone.push(id);
-    }
+    const everyone = await subscribedAs(h, sortedClientIds(30), 1);
     const { job } = await publish(h, 1);
     // The span records its two pages' ends; the queue refuses the bounded page, takes the next span.
     h.pageQueue.fail(1);
@@ -270,12 +251,7 @@ describe('fan-out faults', () => {
     expect(h.pageQueue.jobs).toMatchObject([{ spanPages: 2 }]);
     expect(everyone.filter((r) => h.messages(r).length > 0)).toHaveLength(10);
     // Two join inside the second page: a fresh read would end that page two keys earlier.
-    const joiners: string[] = [];
-    for (const clientId of ['a17x', 'a18x']) {
-      const id = await h.client({ qos: '1', clientId });
-      await h.send(id, { action: 'subscribe', controller: 'monitor', topic: 'news', qos: 1 });
-      joiners.push(id);
-    }
+    const joiners = await subscribedAs(h, ['a17x', 'a18x'], 1);
     h.clock.advance(FANOUT.leaseMs + 1);
     expect(await h.runPage(job)).toEqual({ batchItemFailures: [] });
     // The next span now sits in the queue twice (the first run's and the retry's): one is skipped.

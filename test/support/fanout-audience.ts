@@ -17,3 +17,17 @@ export async function subscribedClients(h: Harness, count: number, qos: 1 | 2, t
   }
   return ids;
 }
+
+/** Connects a client per clientId (so session ids sort as the clientIds do) and subscribes each to monitor/`topic` at `qos`; returns their connection ids. */
+export async function subscribedAs(h: Harness, clientIds: string[], qos: 1 | 2, topic = 'news'): Promise<string[]> {
+  const ids: string[] = [];
+  for (const clientId of clientIds) {
+    const id = await h.client({ qos: String(qos), clientId });
+    await h.send(id, { action: 'subscribe', controller: 'monitor', topic, qos });
+    ids.push(id);
+  }
+  return ids;
+}
+
+/** The clientIds a00..a(count-1): sorted, so a test knows which page each falls in. */
+export const sortedClientIds = (count: number): string[] => Array.from({ length: count }, (_, i) => `a${String(i).padStart(2, '0')}`);
