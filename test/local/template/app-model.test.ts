@@ -95,7 +95,7 @@ describe('readAppModel on the synthesized app', () => {
   it('reads the fan-out queue, its dead-letter queue and the event source mapping with their settings', () => {
     const queue = model.queues.find((q) => q.id === 'Queue');
     const dlq = model.queues.find((q) => q.id === 'DeadLetterQueue');
-    expect(queue).toEqual({ logicalId: expect.any(String), id: 'Queue', visibilityTimeoutSeconds: 120, messageRetentionSeconds: 86_400, redrive: { deadLetterQueueLogicalId: dlq?.logicalId, maxReceiveCount: 5 } });
+    expect(queue).toEqual({ logicalId: expect.any(String), id: 'Queue', visibilityTimeoutSeconds: 228, messageRetentionSeconds: 86_400, redrive: { deadLetterQueueLogicalId: dlq?.logicalId, maxReceiveCount: 5 } });
     expect(dlq).toEqual({ logicalId: expect.any(String), id: 'DeadLetterQueue', visibilityTimeoutSeconds: 30, messageRetentionSeconds: 1_209_600 });
     expect(model.eventSourceMappings).toEqual([{ queueLogicalId: queue?.logicalId, functionId: FANOUT_PAGE.id, batchSize: 1, maximumConcurrency: 10, reportBatchItemFailures: true }]);
   });
@@ -154,6 +154,7 @@ describe('resolveEnvironment', () => {
       FANOUT_QUEUE_URL: 'http://127.0.0.1:8/000000000000/q',
       FANOUT_INLINE_PAGE_SIZE: '200',
       FANOUT_JOB_PAGE_SIZE: '200',
+      FANOUT_SPAN_PAGES: '10',
       CONNECTIONS_TABLE: 'local-Connections',
       SUBSCRIPTIONS_TABLE: 'local-Subscriptions',
       PENDING_TABLE: 'local-Pending',
