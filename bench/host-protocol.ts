@@ -70,5 +70,16 @@ export interface HostSnapshot {
   monotonicUs: number;
 }
 
-export type HostMessage = HostReady | HostSnapshot | HostDurations | HostCounting;
-export type ParentMessage = { type: 'snapshot' | 'durations' | 'counting'; seq: number } | { type: 'stop'; fast?: boolean };
+/** What a scheduled function returned when the parent ran it once (LocalRuntime.runSchedule), or why it failed. */
+export interface HostScheduled {
+  type: 'scheduled';
+  seq: number;
+  result?: unknown;
+  error?: string;
+}
+
+export type HostMessage = HostReady | HostSnapshot | HostDurations | HostCounting | HostScheduled;
+export type ParentMessage =
+  | { type: 'snapshot' | 'durations' | 'counting'; seq: number }
+  | { type: 'schedule'; seq: number; functionId: string }
+  | { type: 'stop'; fast?: boolean };

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { CountingStats } from './counting-management-api.js';
 import type { InvocationReport } from '../local/lambda/protocol.js';
-import type { HostCounting, HostDurations, HostMessage, HostReady, HostSnapshot } from './host-protocol.js';
+import type { HostCounting, HostDurations, HostMessage, HostReady, HostScheduled, HostSnapshot } from './host-protocol.js';
 
 /** The parent's handle on the runtime host process (bench/runtime-host.ts). */
 export interface RuntimeHost {
@@ -14,6 +14,8 @@ export interface RuntimeHost {
   reports(): Promise<Record<string, InvocationReport[]>>;
   /** What the counting management endpoint has counted (zeros without one). */
   counting(): Promise<CountingStats>;
+  /** Invokes a scheduled function (the resend sweep) once, as its rule does, and resolves with what it returned. */
+  runSchedule(functionId: string): Promise<unknown>;
   /** Waits until the runtime has been idle (no invocation, no frame) for `quietMs`. */
   settle(quietMs?: number, timeoutMs?: number): Promise<HostSnapshot>;
   /** Stops the runtime; `fast` ends it without the $disconnect of every open connection. */
@@ -45,7 +47,8 @@ export async function startRuntimeHost(context: Record<string, unknown> = {}, op
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let seq = 0;
-  const waiting = new Map<number, (m: HostSnapshot | HostDurations | HostCounting) => void>();
+  type Answer = HostSnapshot | HostDurations | HostCounting | HostScheduled;
+  const waiting = new Map<number, (m: Answer) => void>();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = await new Promise<HostReady>((resolve, reject) => {
     child.on('message', (raw) => {
@@ -58,11 +61,11 @@ export async function startRuntimeHost(context: Record<string, unknown> = {}, op
     });
     exited.then((code) => reject(new Error(`runtime host exited (${code}) before it was ready`)));
   });
-  const ask = <T extends HostSnapshot | HostDurations | HostCounting>(type: T['type']) =>
+  const ask = <T extends Answer>(type: 'snapshot' | 'durations' | 'counting' | 'schedule', fields: Record<string, unknown> = {}) =>
     new Promise<T>((resolve) => {
       seq += 1;
-      waiting.set(seq, resolve as (m: HostSnapshot | HostDurations | HostCounting) => void);
-      child.send({ type, seq });
+      waiting.set(seq, resolve as (m: Answer) => void);
+      child.send({ type, seq, ...fields });
     });
   const snapshot = () => ask<HostSnapshot>('snapshot');
   return {
@@ -71,6 +74,11 @@ export async function startRuntimeHost(context: Record<string, unknown> = {}, op
     durations: async () => (await ask<HostDurations>('durations')).byFunction,
     reports: async () => (await ask<HostDurations>('durations')).reports ?? {},
     counting: async () => (await ask<HostCounting>('counting')).stats,
+    async runSchedule(functionId) {
+      const answer = await ask<HostScheduled>('schedule', { functionId });
+      if (answer.error !== undefined) throw new Error(`${functionId}: ${answer.error}`);
+      return answer.result;
+    },
     async settle(quietMs = 400, timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
       let last = await snapshot();

@@ -2,6 +2,7 @@ import type { CeilingResult } from './ceiling.js';
 import { IOT_CORE_PRICES, PRICES, type PerDelivery } from './cost.js';
 import type { MemorySample } from './host-protocol.js';
 import { markdownTable } from './markdown-table.js';
+import { BATCH_MARGIN_MS } from '../lambdas/app/resend-sweep.js';
 import { MB_PER_VCPU, type BundledSizingResult } from './bundled-sizing.js';
 import type { SizingRow } from './lambda-sizing.js';
 import { runLabel, type FanoutResult, type SweepResult, type ThroughputResult } from './scenarios.js';
@@ -241,7 +242,7 @@ export function markdownTables(report: BenchReport): string {
   if (bs) {
     out.push(
       markdownTable(
-        ['function', 'invocations', 'p50 ms', 'max ms', 'max CPU ms', 'estimate on Lambda ms', 'Max Memory Used MB', 'memory MB', 'timeout s', 'timeout > 2 x estimate', 'memory fits'],
+        ['function', 'invocations', 'p50 ms', 'max ms', 'max CPU ms', 'estimate on Lambda ms', 'sweep: longest pass ms (estimate)', 'Max Memory Used MB', 'memory MB', 'timeout s', 'timeout > 2 x estimate', 'memory fits'],
         bs.rows.map((r) => [
           r.functionId,
           String(r.invocations),
@@ -249,6 +250,7 @@ export function markdownTables(report: BenchReport): string {
           fmt(r.maxMs, 1),
           fmt(r.maxCpuMs, 1),
           fmt(r.lambdaEstimateMs, 1),
+          r.sweep ? `${fmt(r.sweep.longestPassMs, 1)} (${fmt(r.sweep.passEstimateMs, 1)}), ${r.sweep.passes} passes` : '-',
           fmt(r.maxMemoryUsedMb, 0),
           String(r.memoryMb),
           String(r.timeoutSeconds),
@@ -259,7 +261,7 @@ export function markdownTables(report: BenchReport): string {
     );
     out.push(
       '',
-      `Each function's deploy bundle in Node 22 execution environments, one invocation at a time each, as Lambda runs them (the runtime's bundled mode, 4 environments a function at most); every invocation's report from its environment, as Lambda's REPORT line: the handler's duration (not its wait for a free environment), its CPU, the worker's peak resident set. The estimate runs the CPU at the function's share of a vCPU (memory / ${MB_PER_VCPU} MB, at most 1: Lambda's one vCPU at ${MB_PER_VCPU} MB) and keeps the rest of the wall clock as measured: wall - CPU + CPU / share, the largest over the invocations. Two cores serve every environment, DynamoDB Local and the clients here, so the waits are this machine's upper bounds; this machine's core is not Lambda's.`,
+      `Each function's deploy bundle in Node 22 execution environments, one invocation at a time each, as Lambda runs them (the runtime's bundled mode, 4 environments a function at most); every invocation's report from its environment, as Lambda's REPORT line: the handler's duration (not its wait for a free environment), its CPU, the worker's peak resident set. The estimate runs the CPU at the function's share of a vCPU (memory / ${MB_PER_VCPU} MB, at most 1: Lambda's one vCPU at ${MB_PER_VCPU} MB) and keeps the rest of the wall clock as measured: wall - CPU + CPU / share, the largest over the invocations. Two cores serve every environment, DynamoDB Local and the clients here, so the waits are this machine's upper bounds; this machine's core is not Lambda's. The resend sweep sweeps for a window that fills most of its timeout by design, and takes a further pass only with twice its longest pass so far left (${BATCH_MARGIN_MS / 1000} s at least), so its verdict is its timeout over twice its longest pass (a batch of due entries: their promotion, claims, resends, a will's inline page), estimated as above with the invocation's CPU share of its passes' time (it sleeps between them).`,
       '',
     );
   }

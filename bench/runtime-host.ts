@@ -131,6 +131,11 @@ async function main(): Promise<void> {
       send({ type: 'durations', seq: message.seq, byFunction: durations, ...(bundled ? { reports } : {}) });
     } else if (message.type === 'counting') {
       send({ type: 'counting', seq: message.seq, stats: counting?.counts() ?? { posts: 0, distinct: 0, postedMoreThanOnce: 0, byType: {}, forwarded: 0 } });
+    } else if (message.type === 'schedule') {
+      runtime.runSchedule(message.functionId).then(
+        (result) => send({ type: 'scheduled', seq: message.seq, result }),
+        (error: unknown) => send({ type: 'scheduled', seq: message.seq, error: error instanceof Error ? error.message : String(error) }),
+      );
     } else if (message.type === 'stop' && message.fast) {
       // Thousands of open connections would each get a $disconnect run: the bench does not need
       // them. DynamoDB Local is in memory, so nothing is lost by ending it at once.

@@ -138,6 +138,11 @@ export interface LocalRuntime {
    * and exits non-zero.
    */
   failed: Promise<DatabaseLostError>;
+  /**
+   * Invokes the function a template rule schedules (the resend sweep) once now, as the rule
+   * does, and resolves with its handler's result; also with `schedules: false` (local/schedules.ts).
+   */
+  runSchedule(functionId: string): Promise<unknown>;
   /** Stops everything it started and releases the data folder. Idempotent. */
   stop(): Promise<void>;
 }
@@ -369,11 +374,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       });
     }
 
-    let schedules: Schedules | undefined;
-    if (options.schedules !== false) {
-      schedules = startSchedules(model.schedules, functions, (error) => frameLog.note(`Schedule failed: ${String(error)}`));
-      cleanups.unshift(() => schedules?.stop() ?? Promise.resolve());
-    }
+    // Without its timers (`schedules: false`) a rule's function still runs when runSchedule asks.
+    const schedules: Schedules = startSchedules(model.schedules, functions, (error) => frameLog.note(`Schedule failed: ${String(error)}`), { timers: options.schedules !== false });
+    cleanups.unshift(() => schedules.stop());
 
     cleanups.unshift(writeRuntimeFile(dataDir, { stage: model.stageName, url: gateway.url, callbackUrl: gateway.callbackUrl, dynamodbEndpoint: dynamodb.endpoint, environments }));
     progress('listening', `${gateway.url}${dashboard ? ` and the dashboard on ${new URL(gateway.callbackUrl).origin}/` : ''}`);
@@ -408,6 +411,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       functionsRuntime: bundled ? { mode: 'bundled', nodeVersion: bundled.node.version, nodePath: bundled.node.path } : { mode: 'source', nodeVersion: process.version, nodePath: process.execPath },
       ...(dashboard ? { dashboardUrl: `${new URL(gateway.callbackUrl).origin}/` } : {}),
       failed,
+      runSchedule: (functionId) => schedules.run(functionId),
       stop,
     };
   } catch (error) {

@@ -300,6 +300,34 @@ describe('lazy flow control (issue 13, the default): the cap checked only for se
     expect(firstArrivals(h, monitor)).toEqual([1, 2]);
   });
 
+  it('the sweep flags a session at a message\'s first missed ack, not at its later resends; a message sent unflagged since flags it at its own', async () => {
+    h = await started({ policy: { maxInflight: 4 } });
+    const sensor = await h.client();
+    const monitor = await h.client({ controllers: 'monitor', qos: '1' });
+    const flagged = async () => (await h.deps.stores.connections.getBacklog(monitor, h.clock.now())).backlogged;
+    await h.send(sensor, 'sensor|temp|1');
+    h.clock.advance(1);
+    await h.send(sensor, 'sensor|temp|2');
+    h.clock.advance(h.deps.policy.ackTimeoutMs);
+    await h.sweep();
+    expect(await flagged()).toBe(true);
+    // An ack with 1 of the cap of 4 left in flight clears the flag; 2 is still unacked.
+    await h.send(monitor, { action: 'msgack', ids: [h.messages(monitor)[0]?.id] });
+    expect(await flagged()).toBe(false);
+
+    // 2's second resend (its backoff doubled) leaves the flag off.
+    h.clock.advance(2 * h.deps.policy.ackTimeoutMs);
+    expect((await h.sweep()).resent).toBe(1);
+    expect(h.messages(monitor).filter((m) => m.data === 2).map((m) => m.dup)).toEqual([false, true, true]);
+    expect(await flagged()).toBe(false);
+    // A message sent unflagged misses its ack too: its first resend flags the session.
+    await h.send(sensor, 'sensor|temp|3');
+    h.clock.advance(h.deps.policy.ackTimeoutMs);
+    await h.sweep();
+    expect(h.messages(monitor).filter((m) => m.data === 3).map((m) => m.dup)).toEqual([false, true]);
+    expect(await flagged()).toBe(true);
+  });
+
   it('resume holds what does not fit and flags the session, so acks send the rest, in order', async () => {
     h = await started({ policy: { maxInflight: 3 } });
     const pub = await h.client();

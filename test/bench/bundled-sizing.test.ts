@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bundledSizingRows, lambdaEstimateMs, MB_PER_VCPU } from '../../bench/bundled-sizing.js';
+import { bundledSizingRows, lambdaEstimateMs, MB_PER_VCPU, passEstimateMs } from '../../bench/bundled-sizing.js';
 import { targetsOf } from '../../bench/targets.js';
 
 /**
@@ -47,6 +47,40 @@ describe('the sizing rows', () => {
   it('fail a function with a timed-out invocation, whatever its estimate', () => {
     const [row] = bundledSizingRows({ Slow: { timeoutSeconds: 30, memoryMb: 256 } }, { Slow: [{ durationMs: 1000, timedOut: true }] });
     expect(row).toMatchObject({ timedOut: 1, timeoutOverTwiceEstimate: false });
+  });
+});
+
+describe('a sweeping function\'s row (the resend sweep)', () => {
+  const resend = { Resend: { timeoutSeconds: 70, memoryMb: 256 } };
+  // 55 s in the worker, 4 s of it passes, 2 s of it CPU: half of a pass's time is CPU.
+  const run = { report: { durationMs: 55_000, cpuMs: 2000, maxMemoryUsedMb: 120 }, stats: { batches: 20, batchMs: 4000, longestBatchMs: 600 } };
+  // A pass of 4 s: 15.8 s estimated, the closest to its timeout (22.6%) beside a 10 s function's 50 ms.
+  const pass4 = { ...run, stats: { ...run.stats, longestBatchMs: 4000 } };
+
+  it('estimates its longest pass with the invocation\'s CPU share of its passes\' time run at the memory\'s share of a vCPU', () => {
+    expect(passEstimateMs(run, 256)).toBeCloseTo(600 * (0.5 + (0.5 * MB_PER_VCPU) / 256), 6);
+    // CPU unknown (a timed-out run): all of the pass is taken as CPU, an upper bound.
+    expect(passEstimateMs({ ...run, report: { durationMs: 70_000, timedOut: true } }, 256)).toBeCloseTo((600 * MB_PER_VCPU) / 256, 6);
+  });
+
+  it('is judged by its longest pass against its timeout, not by an invocation that fills its window', () => {
+    const [row] = bundledSizingRows(resend, { Resend: [run.report] }, { Resend: [run] });
+    // 55 s is over half the 70 s timeout, as every full window is; its longest pass, 2.37 s, is under half.
+    expect(row).toMatchObject({ timeoutOverTwiceEstimate: true, memoryFits: true, sweep: { passes: 20, longestPassMs: 600 } });
+    expect(row?.sweep?.passEstimateMs).toBeCloseTo(passEstimateMs(run, 256), 0);
+    // A pass of 8 s here, 31.6 s estimated at 256 MB: 70 s holds it twice; one of 9.5 s, 37.6 s, not.
+    const pass = (longestBatchMs: number) => ({ ...run, stats: { ...run.stats, longestBatchMs } });
+    expect(bundledSizingRows(resend, { Resend: [run.report] }, { Resend: [pass(8000)] })[0]).toMatchObject({ timeoutOverTwiceEstimate: true });
+    expect(bundledSizingRows(resend, { Resend: [run.report] }, { Resend: [pass(9500)] })[0]).toMatchObject({ timeoutOverTwiceEstimate: false });
+  });
+
+  it('names its pass in the target when it is the closest', () => {
+    const rows = bundledSizingRows({ ...resend, Ping: { timeoutSeconds: 10, memoryMb: 256 } }, { Resend: [run.report], Ping: [{ durationMs: 20, cpuMs: 5, maxMemoryUsedMb: 80 }] }, { Resend: [pass4] });
+    const target = targetsOf({ k100Qos1: undefined, costs: [], ceiling: null, local: [], fanout: [], storedFanout: null, storedFanoutTarget: 100_000, sweep: null, sizing: [], bundledSizing: { cases: ['a case'], rows, seconds: 1 } }).find((t) =>
+      t.name.startsWith('Lambda sizing'),
+    );
+    expect(target?.met).toBe(true);
+    expect(target?.measured).toBe('met by all 2 functions that ran; closest: Resend, longest pass 15.82 s of 70 s at 256 MB');
   });
 });
 

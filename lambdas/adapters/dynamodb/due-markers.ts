@@ -148,19 +148,26 @@ export class DueMarkers {
   }
 
   /**
-   * Processes the markers due at or before `now` of every shard, oldest first within each, a
-   * page of each shard at a time, until it has promoted `limit` entries due by now (the markers
-   * left stay for the next call). The shards' pages are processed together: a session that
-   * markers of several shards list (every fan-out lists every subscriber, and its markers land
-   * on different shards) is read with one range Query, not one per shard.
+   * Processes the markers due at or before `now` of every shard, oldest first, a page of each
+   * shard at a time, until it has promoted `limit` entries (the markers left stay for the next
+   * call). The shards' pages are read together: a session that markers of several shards list
+   * (every fan-out lists every subscriber, and its markers land on different shards) is read with
+   * one range Query, not one per shard. Promotions are what a call is bounded by, not markers: a
+   * page of markers can list 100 x 16 x ~170 entries, and a sweep's pass must fit in the time it
+   * keeps for one (app/resend-sweep.ts timeForAnotherPass; the bench's sizing pass found a pass
+   * that promoted a whole fan-out of 1,000 unacked entries before resending its first 100 taking
+   * 7 s, against 3.9 s bounded). Markers of only acked entries cost reads, no writes, and are all
+   * processed in one call. The opt-in `firstSends: marker` markers are not bounded so: their
+   * sessions' ack records are read per session across the markers (promoteUnacked).
    * Returns the keys it promoted that are due by now; an entry promoted early (a later write gave
    * it a later dueAt) is in the index, where due() finds it in time.
    */
   async promoteDue(shards: string[], now: number, limit: number): Promise<Array<PendingKey & { dueAt: number }>> {
     const promoted: Array<PendingKey & { dueAt: number }> = [];
+    let budget = limit;
     // Each shard's next page: its ExclusiveStartKey, or undefined for its first page.
     let open: Array<{ shard: string; startKey: Item | undefined }> = shards.map((shard) => ({ shard, startKey: undefined }));
-    while (open.length > 0 && promoted.length < limit) {
+    while (open.length > 0 && budget > 0) {
       const pages = await Promise.all(
         open.map(async (cursor) => {
           const page = await this.doc.send(
@@ -178,27 +185,51 @@ export class DueMarkers {
         }),
       );
       const markers = pages.flatMap((page) => page.markers);
-      if (markers.length > 0) promoted.push(...(await this.process(markers, now)));
+      if (markers.length > 0) {
+        const done = await this.process(markers, now, budget);
+        promoted.push(...done.due);
+        budget -= done.promotions;
+      }
       open = pages.filter((page) => page.startKey !== undefined).map((page) => ({ shard: page.shard, startKey: page.startKey }));
     }
     return promoted;
   }
 
-  /** Promotes what the markers list that is still there and unindexed (or unacked), then deletes the markers. */
-  private async process(markers: Item[], now: number): Promise<Array<PendingKey & { dueAt: number }>> {
+  /**
+   * Promotes what the markers list that is still there and unindexed (or unacked), at most
+   * `budget` listed entries, oldest marker first; then deletes the markers it finished. A marker
+   * with entries left unpromoted stays whole: the next call reads it again, skips what is
+   * indexed now and promotes the rest.
+   */
+  private async process(markers: Item[], now: number, budget: number): Promise<{ due: Array<PendingKey & { dueAt: number }>; promotions: number }> {
     const promoted: Array<PendingKey & { dueAt: number }> = [];
     const firstSends = markers.filter((marker) => marker.entry !== undefined);
+    let finished: Item[] = firstSends;
+    let promotions = 0;
     await Promise.all([
-      this.promoteListed(markers.filter((marker) => marker.entry === undefined), now).then((keys) => void promoted.push(...keys)),
-      firstSends.length > 0 ? this.promoteUnacked(firstSends, now).then((keys) => void promoted.push(...keys)) : undefined,
+      this.promoteListed(
+        markers.filter((marker) => marker.entry === undefined),
+        now,
+        budget,
+      ).then((out) => {
+        promoted.push(...out.due);
+        promotions += out.promotions;
+        finished = [...finished, ...out.finished];
+      }),
+      firstSends.length > 0
+        ? this.promoteUnacked(firstSends, now).then((keys) => {
+            promoted.push(...keys);
+            promotions += keys.length;
+          })
+        : undefined,
     ]);
     await batchWrite(
       this.doc,
       this.tableName,
-      markers.map((marker) => ({ DeleteRequest: { Key: keyOf(marker as PendingKey) } })),
+      finished.map((marker) => ({ DeleteRequest: { Key: keyOf(marker as PendingKey) } })),
       this.batch,
     );
-    return promoted;
+    return { due: promoted, promotions };
   }
 
   /**
@@ -238,9 +269,17 @@ export class DueMarkers {
     return promoted;
   }
 
-  /** Promotes what the (listed first sends') markers list that is still there and unindexed. */
-  private async promoteListed(markers: Item[], now: number): Promise<Array<PendingKey & { dueAt: number }>> {
-    if (markers.length === 0) return [];
+  /**
+   * Promotes what the (listed first sends') markers list that is still there and unindexed, the
+   * oldest markers' first, at most `budget` of them. Returns the promoted keys due by now, how
+   * many promotions it tried, and the markers with nothing left to promote.
+   */
+  private async promoteListed(
+    markers: Item[],
+    now: number,
+    budget: number,
+  ): Promise<{ due: Array<PendingKey & { dueAt: number }>; promotions: number; finished: Item[] }> {
+    if (markers.length === 0) return { due: [], promotions: 0, finished: [] };
     const keys = new Map<string, PendingKey>();
     for (const marker of markers) {
       const id = idOfMarker(marker);
@@ -248,13 +287,23 @@ export class DueMarkers {
     }
     const refs = await this.read([...keys.values()]);
     // A tombstone (done, no dueAt) is an ack; an indexed entry is the index's.
-    const unindexed = refs.filter((ref) => typeof ref.dueAt === 'number' && ref.dueShard === undefined && ref.done !== true);
-    const promoted: Array<PendingKey & { dueAt: number }> = [];
-    await runLimited(unindexed, PROMOTE_CONCURRENCY, async (ref) => {
-      const entry = await this.promote({ sessionId: ref.sessionId as string, id: ref.id as string });
-      if (entry !== undefined && entry.dueAt <= now) promoted.push(entry);
+    const unindexed = new Set(refs.filter((ref) => typeof ref.dueAt === 'number' && ref.dueShard === undefined && ref.done !== true).map((ref) => keyString(ref as PendingKey)));
+    // Oldest first (a marker's key starts with its due time), each marker's entries in its order.
+    const chosen: PendingKey[] = [];
+    const finished: Item[] = [];
+    for (const marker of [...markers].sort((a, b) => (String(a.id) < String(b.id) ? -1 : 1))) {
+      const id = idOfMarker(marker);
+      const left = (marker.sessions as string[]).map((sessionId) => ({ sessionId, id })).filter((key) => unindexed.has(keyString(key)));
+      const room = Math.max(0, budget - chosen.length);
+      chosen.push(...left.slice(0, room));
+      if (left.length <= room) finished.push(marker);
+    }
+    const due: Array<PendingKey & { dueAt: number }> = [];
+    await runLimited(chosen, PROMOTE_CONCURRENCY, async (key) => {
+      const entry = await this.promote(key);
+      if (entry !== undefined && entry.dueAt <= now) due.push(entry);
     });
-    return promoted;
+    return { due, promotions: chosen.length, finished };
   }
 
   /**

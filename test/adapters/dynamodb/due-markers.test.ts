@@ -158,18 +158,42 @@ describe('due() and the markers', () => {
     expect(await markersOf()).toEqual([]);
   });
 
-  it('stops between pages of markers at its limit; the markers left are processed by the next call', async () => {
+  it('promotes at most its limit, oldest markers first; the markers left are processed by the next call', async () => {
     const oneShard = new DynamoDbPendingStore(f.doc, f.names.pending, { resendShards: 1, messagesTable: f.names.messages });
     const ids = Array.from({ length: 130 }, (_, i) => `m${String(i).padStart(3, '0')}`);
     await oneShard.putMany(ids.map((id, i) => entry('s1', id, NOW - 200 + i)));
     expect(await markersOf()).toHaveLength(130);
+    f.recorded.length = 0;
 
     const first = await oneShard.due(NOW, 5);
     expect(first.map((k) => k.id)).toEqual(['m000', 'm001', 'm002', 'm003', 'm004']);
-    // One page of markers (100) was processed; 30 wait.
-    expect(await markersOf()).toHaveLength(30);
+    // Five promotions for a limit of five, though a page of 100 markers was read; 125 wait.
+    expect(f.recorded.filter((r) => r.command === 'UpdateItemCommand')).toHaveLength(5);
+    expect(await markersOf()).toHaveLength(125);
     expect((await oneShard.due(NOW, 200)).map((k) => k.id)).toEqual(ids);
     expect(await markersOf()).toEqual([]);
+  });
+
+  it('bounds the promotions of one marker too: a fan-out page of unacked entries is promoted a limit at a time, each once', async () => {
+    const oneShard = new DynamoDbPendingStore(f.doc, f.names.pending, { resendShards: 1, messagesTable: f.names.messages });
+    const sessions = Array.from({ length: 30 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+    await oneShard.putMany(sessions.map((s) => entry(s, 'm1', NOW)));
+    expect(await markersOf()).toHaveLength(1);
+    f.recorded.length = 0;
+
+    const first = await oneShard.due(NOW, 10);
+    expect(first).toHaveLength(10);
+    expect(succeeded('UpdateItemCommand')).toHaveLength(10);
+    // The marker stays whole while entries it lists wait to be promoted.
+    expect(await markersOf()).toHaveLength(1);
+    // As a sweep would claim them, the entries each call returns are acked before the next call (else it would list them again).
+    await oneShard.deleteMany(first);
+    const second = await oneShard.due(NOW, 10);
+    await oneShard.deleteMany(second);
+    const third = await oneShard.due(NOW, 10);
+    expect(await markersOf()).toEqual([]);
+    expect([...first, ...second, ...third].map((k) => k.sessionId).sort()).toEqual(sessions);
+    expect(succeeded('UpdateItemCommand')).toHaveLength(30);
   });
 
   // One shard, so that all five markers are in one page of due() (several shards' pages are processed together too: below).
