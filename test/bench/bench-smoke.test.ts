@@ -20,7 +20,7 @@ describe('npm run bench --quick (tiny sizes)', () => {
     const run = spawnSync(
       process.execPath,
       ['--import', 'tsx', 'bench/run.ts', '--quick', '--subscribers', '2', '--messages', '3', '--fanout', '1,2', '--sweep-entries', '30', '--stored-fanout', '40', '--local-messages', '3', '--out', out],
-      { encoding: 'utf8', timeout: 420_000 },
+      { encoding: 'utf8', timeout: 540_000 },
     );
     expect(run.status, run.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Record<string, any>;
@@ -82,6 +82,11 @@ describe('npm run bench --quick (tiny sizes)', () => {
     const reported = report.bundledSizing.rows.filter((r: any) => r.invocations > 0).map((r: any) => r.functionId);
     // (Not FanoutPage: 40 stored sessions are one inline page, handed on without the queue.)
     expect(reported).toEqual(expect.arrayContaining(['Connect', 'Subscribe', 'Publish', 'Msgack', 'Pubrec', 'Pubrel', 'Disconnect', 'Ping', 'Will', 'History', 'Resume', 'Goodbye']));
+    // The resend sweep's bundle ran once over the stored fan-out's unacked entries, judged by its longest pass.
+    const resend = report.bundledSizing.rows.find((r: any) => r.functionId === 'Resend');
+    expect(resend).toMatchObject({ invocations: 1, timedOut: 0 });
+    expect(resend.sweep.passes).toBeGreaterThan(0);
+    expect(finite(resend.sweep.longestPassMs) && finite(resend.sweep.passEstimateMs)).toBe(true);
     for (const r of report.bundledSizing.rows.filter((x: any) => x.invocations > 0)) {
       expect(finite(r.maxMs) && finite(r.maxCpuMs) && finite(r.lambdaEstimateMs) && r.maxMemoryUsedMb > 0).toBe(true);
       expect(r.lambdaEstimateMs).toBeGreaterThanOrEqual(r.maxCpuMs);
@@ -118,5 +123,5 @@ describe('npm run bench --quick (tiny sizes)', () => {
     expect(report.targets.find((t: any) => /real sockets/.test(t.name)).measured).toMatch(/its posts alone take [\d.]+ s of one core's CPU \(\d+ µs a PostToConnection, SDK floor\)/);
     expect(readme).toMatch(/### The SDK floor: one call's CPU on the caller's side, this machine \(1000 calls a row, 16 in flight, a \d+ B frame\)/);
     expect(readFileSync(join(out, 'chart.svg'), 'utf8')).toMatch(/^<svg /);
-  }, 450_000);
+  }, 570_000);
 });
